@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything Video-Seg Studio needs into ./.venv and builds the studio.
+#   bash scripts/install.sh          the app (Python + PyTorch + sam2 + studio build)
+#   bash scripts/install.sh --test   also the test tools (pytest, ruff, mypy, datumaro, Chromium)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WITH_TEST=0
+[[ "${1:-}" == "--test" ]] && WITH_TEST=1
+PY=${PYTHON:-python3}
+
+if [[ ! -x .venv/bin/python ]]; then
+  "$PY" -m venv .venv
+fi
+VPY=.venv/bin/python
+$VPY -m pip install -q --upgrade pip
+
+# PyTorch first: sam2 compiles against it and imports it while building.
+if ! $VPY -c "import torch, torchvision" 2>/dev/null; then
+  echo "==> installing PyTorch (CUDA build; runs on CPU when no GPU is present)"
+  $VPY -m pip install -q "torch>=2.5.1" "torchvision>=0.20"
+fi
+if ! $VPY -c "import sam2" 2>/dev/null; then
+  echo "==> installing sam2 (SAM 2.1 model code)"
+  # No CUDA extension: it is optional in sam2 (only hole filling in masks) and needs nvcc.
+  SAM2_BUILD_CUDA=0 $VPY -m pip install -q --no-build-isolation "sam2==1.1.0"
+fi
+echo "==> installing video-seg-studio"
+if [[ $WITH_TEST == 1 ]]; then
+  $VPY -m pip install -q -e ".[test]"
+else
+  $VPY -m pip install -q -e .
+fi
+
+if [[ -f video_seg_frontend/package.json ]]; then
+  echo "==> building the studio (video_seg_frontend)"
+  (cd video_seg_frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+fi
+
+if [[ $WITH_TEST == 1 && ! -x /usr/bin/chromium ]]; then
+  echo "==> installing Chromium for the browser tests"
+  if [[ $(id -u) == 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+echo "==> installed"

@@ -1,0 +1,169 @@
+"""Measure the OpenCV engine on DAVIS-layout sequences: clicks on frame 0, then tracking to the end.
+
+    python scripts/tune_opencv_engine.py [--data /work/shared/data/vos] [--clicks 5] [seq ...]
+
+For each sequence: up to ``--clicks`` simulated clicks on frame 0 (each at the centre of the largest
+error region, positive inside a missed area, negative inside a false one), then forward tracking.
+Prints J (region IoU), F (boundary F-measure) and J&F over the tracked frames (the first frame
+excluded, as DAVIS does not score it), the first-frame IoU, and tracking frames/s (frames preloaded
+in memory, so it measures the engine, not JPEG decoding).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from video_seg_backend.engine.base import PointPrompt  # noqa: E402
+from video_seg_backend.engine.opencv_engine import OpenCVConfig, OpenCVEngine  # noqa: E402
+
+try:  # the project's DAVIS metrics and clicker, when present
+    from video_seg_backend.evaluation.clicker import next_click
+    from video_seg_backend.evaluation.metrics import f_measure, jaccard
+
+    SOURCE = "video_seg_backend.evaluation"
+except ImportError:  # pragma: no cover - fallback until they exist
+    SOURCE = "fallback in this script"
+
+    def jaccard(pred: np.ndarray, gt: np.ndarray) -> float:
+        union = np.logical_or(pred, gt).sum()
+        return 1.0 if union == 0 else float(np.logical_and(pred, gt).sum() / union)
+
+    def _boundary(mask: np.ndarray) -> np.ndarray:
+        m = mask.astype(np.uint8)
+        return (m - cv2.erode(m, np.ones((3, 3), np.uint8))).astype(bool)
+
+    def f_measure(pred: np.ndarray, gt: np.ndarray, bound_th: float = 0.008) -> float:
+        radius = int(np.ceil(bound_th * np.hypot(*gt.shape)))
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        bp, bg = _boundary(pred), _boundary(gt)
+        if not bp.any() and not bg.any():
+            return 1.0
+        if not bp.any() or not bg.any():
+            return 0.0
+        gt_d = cv2.dilate(bg.astype(np.uint8), disk).astype(bool)
+        pr_d = cv2.dilate(bp.astype(np.uint8), disk).astype(bool)
+        precision = (bp & gt_d).sum() / bp.sum()
+        recall = (bg & pr_d).sum() / bg.sum()
+        return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))
+
+    def next_click(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, bool] | None:
+        missed = np.logical_and(gt, ~pred)
+        false = np.logical_and(pred, ~gt)
+        best = None
+        for region, positive in ((missed, True), (false, False)):
+            padded = np.pad(region.astype(np.uint8), 1)
+            dist = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
+            if dist.max() > 0 and (best is None or dist.max() > best[0]):
+                y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+                best = (float(dist.max()), float(x), float(y), positive)
+        return None if best is None else best[1:]
+
+
+class ListFrames:
+    def __init__(self, frames: list[np.ndarray]) -> None:
+        self.frames = frames
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.frames)
+
+    @property
+    def width(self) -> int:
+        return self.frames[0].shape[1]
+
+    @property
+    def height(self) -> int:
+        return self.frames[0].shape[0]
+
+    def read_rgb(self, index: int) -> np.ndarray:
+        return self.frames[index]
+
+
+def load(seq_dir: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    images = sorted((seq_dir / "JPEGImages").glob("*.jpg"))
+    frames = [cv2.imread(str(p))[:, :, ::-1].copy() for p in images]
+    gts = [
+        cv2.imread(str(seq_dir / "Annotations" / (p.stem + ".png")), cv2.IMREAD_GRAYSCALE) > 0 for p in images
+    ]
+    return frames, gts
+
+
+def evaluate(seq_dir: Path, engine: OpenCVEngine, max_clicks: int) -> dict[str, float]:
+    frames, gts = load(seq_dir)
+    source = ListFrames(frames)
+    session = engine.session(seq_dir.name, source, lambda: [])
+    prompts: list[PointPrompt] = []
+    pred = np.zeros_like(gts[0])
+    first_ious = []
+    for _ in range(max_clicks):
+        click = next_click(pred, gts[0])
+        if click is None:
+            break
+        prompts.append(PointPrompt(click[0], click[1], click[2]))
+        pred = engine.segment(session, 0, 1, prompts).mask
+        first_ious.append(jaccard(pred, gts[0]))
+    start = time.perf_counter()
+    results = {}
+    for index, masks in engine.propagate(session, [1], 0, "forward"):
+        results[index] = masks[0].mask
+    elapsed = time.perf_counter() - start
+    scored = range(1, len(frames))
+    j = float(np.mean([jaccard(results[i], gts[i]) for i in scored]))
+    f = float(np.mean([f_measure(results[i], gts[i]) for i in scored]))
+    engine.forget(seq_dir.name)
+    return {
+        "clicks": len(prompts),
+        "first_iou": first_ious[-1] if first_ious else 0.0,
+        "J": j,
+        "F": f,
+        "JF": (j + f) / 2,
+        "fps": (len(frames) - 1) / elapsed,
+        "ious": " ".join(f"{v:.2f}" for v in first_ious),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "sequences", nargs="*", default=["blackswan", "drift-chicane", "motocross-jump", "dog-agility"]
+    )
+    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/vos"))
+    parser.add_argument("--clicks", type=int, default=5)
+    parser.add_argument("--set", action="append", default=[], help="config override, e.g. track_max_side=400")
+    args = parser.parse_args()
+    config = OpenCVConfig()
+    for item in args.set:
+        name, value = item.split("=", 1)
+        setattr(config, name, type(getattr(config, name))(value))
+    engine = OpenCVEngine(config)
+    print(f"metrics and clicker: {SOURCE}")
+    print(f"{'sequence':16} clicks first-IoU      J      F   J&F    fps  (IoU after each click)")
+    rows = []
+    for name in args.sequences:
+        r = evaluate(args.data / name, engine, args.clicks)
+        rows.append(r)
+        print(
+            f"{name:16} {r['clicks']:6d} {r['first_iou']:9.3f} {r['J']:6.3f} {r['F']:6.3f} "
+            f"{r['JF']:5.3f} {r['fps']:6.1f}  ({r['ious']})",
+            flush=True,
+        )
+    if rows:
+        mean = {k: float(np.mean([r[k] for r in rows])) for k in ("first_iou", "J", "F", "JF", "fps")}
+        print(
+            f"{'mean':16} {'':6} {mean['first_iou']:9.3f} {mean['J']:6.3f} {mean['F']:6.3f} "
+            f"{mean['JF']:5.3f} {mean['fps']:6.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

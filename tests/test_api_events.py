@@ -1,0 +1,67 @@
+"""The Server-Sent Events stream, read over a real socket as the studio's EventSource reads it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from tests.conftest import synthetic_video
+
+
+def read_events(lines: Iterator[str], until: str, timeout: float = 60) -> tuple[list[dict], list[str]]:
+    """Parse the SSE wire format until an event of type ``until`` arrives."""
+    events: list[dict] = []
+    comments: list[str] = []
+    current: dict = {}
+    deadline = time.monotonic() + timeout
+    for line in lines:
+        if time.monotonic() > deadline:
+            break
+        if line.startswith(":"):
+            comments.append(line)
+        elif line == "":
+            if current:
+                events.append(current)
+                if current.get("event") == until:
+                    return events, comments
+            current = {}
+        else:
+            key, _, value = line.partition(":")
+            current[key] = value.strip()
+    raise AssertionError(f"no {until} event; got {events}")
+
+
+def test_events_stream_media_ready_heartbeat_and_replay(live_server, tmp_path):
+    api = f"{live_server}/api/v1"
+    with httpx.Client(timeout=30) as http:
+        pid = http.post(f"{api}/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+        video = synthetic_video(tmp_path / "v.mp4").read_bytes()
+        with http.stream("GET", f"{api}/projects/{pid}/events", timeout=60) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.iter_lines()
+            first = http.post(f"{api}/projects/{pid}/media", files=[("files", ("a.mp4", video, "video/mp4"))])
+            second = http.post(f"{api}/projects/{pid}/media", files=[("files", ("b.mp4", video, "video/mp4"))])
+            assert first.status_code == second.status_code == 201
+            events, _ = read_events(lines, "media.ready")
+            ready = [e for e in events if e.get("event") == "media.ready"]
+            data = json.loads(ready[0]["data"])
+            assert data["status"] == "ready" and data["num_frames"] == 12 and data["project_id"] == pid
+            first_id = int(ready[0]["id"])
+            more, _ = read_events(lines, "media.ready")
+            second_id = int(more[-1]["id"])
+            assert second_id > first_id
+            time.sleep(1.5)
+            comments = [line for line in itertools.islice(lines, 4) if line.startswith(":")]
+            assert comments, "no heartbeat comment within the heartbeat interval"
+        # Reconnect as EventSource does after a drop: only what came after the last seen id.
+        with http.stream(
+            "GET", f"{api}/projects/{pid}/events", headers={"Last-Event-ID": str(first_id)}, timeout=60
+        ) as stream:
+            replayed, _ = read_events(stream.iter_lines(), "media.ready", timeout=10)
+            assert [int(e["id"]) for e in replayed] == [second_id]
+        missing = http.get(f"{api}/projects/9999/events")
+        assert missing.status_code == 404 and missing.json()["detail"] == "Project not found"

@@ -1,0 +1,146 @@
+"""Clicks, masks, tracking and previews through the API with the weight-free OpenCV engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pycocotools import mask as mask_utils
+
+from tests.conftest import synthetic_frame, synthetic_video, upload, wait_job, wait_media_ready
+
+W, H, N = 160, 120, 12
+
+
+def truth(i: int) -> np.ndarray:
+    frame = synthetic_frame(i, W, H)
+    return (frame[..., 0] == 230) & (frame[..., 1] == 40)
+
+
+def decode(rle: dict) -> np.ndarray:
+    return mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode()}).astype(bool)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+@pytest.fixture
+def video(client, tmp_path):
+    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc", "color": "#00ff00"}).json()
+    (media,) = upload(
+        client, pid, ("v.mp4", synthetic_video(tmp_path / "v.mp4", frames=N).read_bytes(), "video/mp4")
+    ).json()
+    wait_media_ready(client, pid, media["id"])
+    base = f"/api/v1/projects/{pid}/media/{media['id']}"
+    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()
+    return {"pid": pid, "base": base, "obj": obj["id"]}
+
+
+def click(client, video, frame: int, x: float, y: float, positive: bool = True):
+    return client.post(
+        f"{video['base']}/prompts",
+        json={"object_id": video["obj"], "frame_index": frame, "kind": "point", "x": x, "y": y, "positive": positive},
+    )
+
+
+def test_click_returns_mask_under_the_click(client, video):
+    response = click(client, video, 0, 30, 60)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    mask = decode(body["annotation"]["rle"])
+    assert mask.shape == (H, W) and mask[60, 30]
+    assert iou(mask, truth(0)) > 0.8
+    assert body["annotation"]["area"] == int(mask.sum()) and body["annotation"]["source"] == "prompt"
+    stored = client.get(f"{video['base']}/annotations", params={"frame": 0}).json()
+    assert stored[0]["rle"] == body["annotation"]["rle"]
+    assert [p["frame_index"] for p in client.get(f"{video['base']}/prompts", params={"frame": 0}).json()] == [0]
+    objects = client.get(f"{video['base']}/objects").json()
+    assert objects[0]["key_frames"] == [0]
+
+
+def test_box_prompt_and_prompt_removal(client, video):
+    response = client.post(
+        f"{video['base']}/prompts",
+        json={"object_id": video["obj"], "frame_index": 3, "kind": "box", "x0": 24, "y0": 36, "x1": 74, "y1": 84},
+    )
+    assert response.status_code == 201, response.text
+    assert iou(decode(response.json()["annotation"]["rle"]), truth(3)) > 0.8
+    prompt_id = response.json()["prompt"]["id"]
+    removed = client.delete(f"{video['base']}/prompts/{prompt_id}")
+    assert removed.status_code == 200 and removed.json()["annotation"] is None
+    assert client.get(f"{video['base']}/annotations", params={"frame": 3}).json() == []
+
+
+def test_bad_prompts_are_refused(client, video):
+    outside = click(client, video, 0, 500, 10)
+    assert outside.status_code == 422 and "outside the 160x120 frame" in outside.json()["detail"]
+    frame = click(client, video, 99, 10, 10)
+    assert frame.status_code == 422 and "0..11" in frame.json()["detail"]
+    no_xy = client.post(f"{video['base']}/prompts", json={"object_id": video["obj"], "frame_index": 0})
+    assert no_xy.status_code == 422 and "needs x and y" in no_xy.json()["detail"]
+    unknown = client.post(f"{video['base']}/prompts", json={"object_id": 999, "frame_index": 0, "x": 1, "y": 1})
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "Object not found"
+    model = client.post(
+        f"{video['base']}/prompts",
+        json={"object_id": video["obj"], "frame_index": 0, "x": 1, "y": 1, "model": "sam2.1_hiera_large"},
+    )
+    assert model.status_code == 400 and "not available" in model.json()["detail"]
+
+
+def test_propagate_fills_every_frame_and_follows_the_disc(client, video):
+    click(client, video, 0, 30, 60)
+    no_object = client.post(f"{video['base']}/propagate", json={"object_ids": [12345]})
+    assert no_object.status_code == 404
+    started = client.post(f"{video['base']}/propagate", json={"start_frame": 0, "direction": "forward"})
+    assert started.status_code == 202, started.text
+    job = wait_job(client, started.json()["id"])
+    assert job["status"] == "completed", job
+    assert job["progress_done"] == job["progress_total"] == N - 1
+    masks = client.get(f"{video['base']}/annotations", params={"start": 0, "end": N - 1}).json()
+    assert [m["frame_index"] for m in masks] == list(range(N))
+    assert {m["source"] for m in masks[1:]} == {"propagated"}
+    scores = [iou(decode(m["rle"]), truth(m["frame_index"])) for m in masks]
+    assert min(scores) > 0.7, scores
+    media = client.get(video["base"]).json()
+    assert media["annotated_frames"] == N
+
+
+def test_correction_retracks_only_to_the_next_key_frame(client, video):
+    click(client, video, 0, 30, 60)
+    click(client, video, 8, 30 + 8 * 6, 60)
+    whole = client.post(f"{video['base']}/propagate", json={"start_frame": None}).json()
+    assert whole["params"]["runs"] == [[0, "forward", 7], [8, "forward", 3]]
+    assert wait_job(client, whole["id"])["status"] == "completed"
+    click(client, video, 4, 30 + 4 * 6, 60)
+    correction = client.post(f"{video['base']}/propagate", json={"start_frame": 4, "direction": "both"}).json()
+    assert correction["params"]["runs"] == [[4, "forward", 3], [4, "backward", 3]]
+    assert wait_job(client, correction["id"])["status"] == "completed"
+    step = client.post(f"{video['base']}/propagate", json={"start_frame": 8, "direction": "forward", "num_frames": 2})
+    assert step.json()["params"]["runs"] == [[8, "forward", 2]]
+    wait_job(client, step.json()["id"])
+    sources = {m["frame_index"]: m["source"] for m in client.get(f"{video['base']}/annotations").json()}
+    assert sources[0] == sources[4] == sources[8] == "prompt"
+    assert all(sources[i] == "propagated" for i in range(N) if i not in (0, 4, 8))
+
+
+def test_nothing_to_track_without_a_prompt(client, video):
+    response = client.post(f"{video['base']}/propagate", json={"start_frame": 0})
+    assert response.status_code == 422 and "add a prompt" in response.json()["detail"]
+
+
+def test_annotated_preview_draws_the_mask(client, video):
+    click(client, video, 0, 30, 60)
+    import cv2
+
+    plain = cv2.imdecode(np.frombuffer(client.get(f"{video['base']}/frames/0").content, np.uint8), cv2.IMREAD_COLOR)
+    response = client.get(f"{video['base']}/frames/0/annotated")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    drawn = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
+    inside = truth(0)
+    # green label colour blended into the disc; the background far away is unchanged
+    assert drawn[inside][:, 1].mean() > plain[inside][:, 1].mean() + 50
+    assert np.abs(drawn[5:20, 120:150].astype(int) - plain[5:20, 120:150].astype(int)).mean() < 3
+    hidden = client.get(f"{video['base']}/frames/0/annotated", params={"hidden": str(video["obj"])})
+    hidden_img = cv2.imdecode(np.frombuffer(hidden.content, np.uint8), cv2.IMREAD_COLOR)
+    assert np.abs(hidden_img.astype(int) - plain.astype(int)).mean() < 3

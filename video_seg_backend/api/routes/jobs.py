@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from sqlmodel import col, select
+
+from video_seg_backend.api.deps import ProjectDep, ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.models import Job, JobKind, JobPublic, JobStatus, PropagateRequest, TrackedObject
+from video_seg_backend.services.segmentation import PromptError
+
+router = APIRouter(tags=["jobs"])
+
+
+@router.post("/projects/{project_id}/media/{media_id}/propagate", response_model=JobPublic, status_code=202)
+def propagate(*, session: SessionDep, state: StateDep, media: ReadyMediaDep, body: PropagateRequest) -> Job:
+    """Start tracking objects through the video from a frame; returns the job (202)."""
+    objects = list(session.exec(select(TrackedObject.id).where(TrackedObject.media_id == media.id)))
+    object_ids = body.object_ids or [o for o in objects if o is not None]
+    unknown = set(object_ids) - set(objects)
+    if unknown:
+        raise HTTPException(status_code=404, detail=f"Object(s) {sorted(unknown)} not found in this media item")
+    if not object_ids:
+        raise HTTPException(status_code=422, detail="This media item has no objects: add an object and a prompt first")
+    keyed = {k.object_id for k in state.segmentation.key_frames(media.id or 0, object_ids)}
+    object_ids = [o for o in object_ids if o in keyed]
+    model = body.model or state.registry.default_key()
+    try:
+        state.segmentation.engine(model)  # loads the model now: a bad choice fails here, not in the job
+        runs = state.segmentation.plan_propagation(media, object_ids, body.start_frame, body.direction, body.num_frames)
+    except PromptError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except LookupError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    job = Job(
+        project_id=media.project_id,
+        media_id=media.id,
+        kind=JobKind.propagate,
+        progress_total=sum(n for _s, _d, n in runs),
+        params={
+            "media_id": media.id,
+            "object_ids": object_ids,
+            "runs": runs,
+            "model": model,
+            "start_frame": body.start_frame,
+            "direction": body.direction,
+        },
+    )
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    state.worker.submit(job)
+    return job
+
+
+@router.get("/projects/{project_id}/jobs", response_model=list[JobPublic])
+def list_jobs(*, session: SessionDep, project: ProjectDep, active: bool = False) -> list[Job]:
+    """The project's jobs, newest first (``active``: only queued and running)."""
+    query = select(Job).where(Job.project_id == project.id)
+    if active:
+        query = query.where(col(Job.status).in_([JobStatus.queued, JobStatus.running]))
+    return list(session.exec(query.order_by(col(Job.id).desc()).limit(100)))
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic)
+def get_job(*, session: SessionDep, job_id: int) -> Job:
+    """State and progress of a job."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail="Job not found")
+    return job
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobPublic)
+def cancel_job(*, session: SessionDep, state: StateDep, job_id: int) -> Job:
+    """Ask a job to stop; a propagation stops within one frame and keeps the frames it wrote."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail="Job not found")
+    if job.status in (JobStatus.queued, JobStatus.running):
+        state.worker.cancel(job_id)
+        session.refresh(job)
+    return job

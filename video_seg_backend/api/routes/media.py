@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, Response
+from sqlmodel import Session, col, func, select
+from starlette.datastructures import UploadFile
+from starlette.types import Message
+
+from video_seg_backend.api.deps import MediaDep, ProjectDep, SessionDep, StateDep
+from video_seg_backend.models import Annotation, Label, Media, MediaPublic, TrackedObject
+from video_seg_backend.services.ingest import StagedUpload, UploadTooLarge, stage_upload
+from video_seg_backend.services.preview import render_annotated
+from video_seg_backend.storage.files import remove_tree
+from video_seg_backend.storage.probe import UnsupportedFile
+
+router = APIRouter(prefix="/projects/{project_id}/media", tags=["media"])
+# Frames never change once decoded; a week of browser caching makes scrubbing free the second time.
+FRAME_CACHE = "public, max-age=604800, immutable"
+
+
+def media_public(session: SessionDep, media: Media) -> MediaPublic:
+    annotated = session.exec(
+        select(func.count(func.distinct(Annotation.frame_index))).where(
+            Annotation.media_id == media.id, Annotation.area > 0
+        )
+    ).one()
+    objects = session.exec(
+        select(func.count()).select_from(TrackedObject).where(TrackedObject.media_id == media.id)
+    ).one()
+    return MediaPublic.model_validate(media, update={"annotated_frames": annotated, "object_count": objects})
+
+
+@router.get("", response_model=list[MediaPublic])
+def list_media(*, session: SessionDep, project: ProjectDep) -> list[MediaPublic]:
+    """List the project's media items in upload order."""
+    rows = session.exec(select(Media).where(Media.project_id == project.id).order_by(col(Media.id))).all()
+    return [media_public(session, m) for m in rows]
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                }
+            }
+        },
+    }
+}
+
+
+def size_limited(request: Request, limit: int) -> Request:
+    """The same request, whose body stops with ``UploadTooLarge`` once ``limit`` bytes have arrived,
+    so an oversized upload is cut off while it streams instead of after it filled the disk."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise UploadTooLarge(f"The upload is larger than the {limit // (1024 * 1024)} MB upload limit.")
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit + 64 * 1024:  # room for the multipart headers
+                raise UploadTooLarge(f"The upload is larger than the {limit // (1024 * 1024)} MB upload limit.")
+        return message
+
+    return Request(request.scope, receive)
+
+
+@router.post("", response_model=list[MediaPublic], status_code=201, openapi_extra=UPLOAD_BODY)
+async def upload_media(*, request: Request, state: StateDep, project: ProjectDep) -> list[MediaPublic]:
+    """Upload one or more files (multipart field ``files``); videos decode in the background."""
+    limit = state.settings.max_upload_bytes
+    try:
+        form = await size_limited(request, limit).form(max_files=1000)
+    except UploadTooLarge as exc:
+        raise HTTPException(status_code=413, detail=str(exc)) from exc
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if not uploads:
+        raise HTTPException(status_code=422, detail="Send one or more files in the multipart field 'files'")
+    staged: list[StagedUpload] = []
+    try:
+        for upload in uploads:
+            staged.append(
+                await stage_upload(upload, state.storage, state.settings.max_upload_bytes, project.media_type)
+            )
+    except UploadTooLarge as exc:
+        _discard(staged)
+        raise HTTPException(status_code=413, detail=str(exc)) from exc
+    except UnsupportedFile as exc:
+        _discard(staged)
+        raise HTTPException(status_code=415, detail=str(exc)) from exc
+    except BaseException:
+        _discard(staged)
+        raise
+    finally:
+        await form.close()
+    rows = state.ingest.commit_uploads(project, staged)
+    with Session(state.db) as session:
+        return [media_public(session, m) for m in rows]
+
+
+def _discard(staged: list[StagedUpload]) -> None:
+    for item in staged:
+        item.temp_path.unlink(missing_ok=True)
+
+
+@router.get("/{media_id}", response_model=MediaPublic)
+def get_media(*, session: SessionDep, media: MediaDep) -> MediaPublic:
+    """Metadata of one media item."""
+    return media_public(session, media)
+
+
+@router.delete("/{media_id}", status_code=204)
+def delete_media(*, session: SessionDep, state: StateDep, media: MediaDep) -> None:
+    """Delete a media item with its objects, prompts, masks and files."""
+    assert media.id is not None
+    folder = state.storage.media_dir(media.project_id, media.storage_key)
+    media_id = media.id
+    session.delete(media)
+    session.commit()
+    state.segmentation.forget_media(media_id)
+    remove_tree(folder)
+
+
+@router.get("/{media_id}/file")
+def get_original(*, state: StateDep, media: MediaDep) -> FileResponse:
+    """The original uploaded file."""
+    path = state.storage.media_dir(media.project_id, media.storage_key) / media.original_file
+    return FileResponse(path, media_type=media.content_type, filename=media.name)
+
+
+@router.get("/{media_id}/thumbnail")
+def get_thumbnail(*, state: StateDep, media: MediaDep) -> FileResponse:
+    """A small JPEG for the gallery."""
+    path = state.storage.thumbnail_path(media.project_id, media.storage_key)
+    if not path.exists():
+        raise HTTPException(status_code=404, detail=f"No thumbnail yet: the media is {media.status.value}")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=3600"})
+
+
+def _frame_path(state: StateDep, media: Media, index: int) -> Path:
+    if media.status != "ready":
+        raise HTTPException(status_code=409, detail=f"Frames are not ready: the media is {media.status.value}")
+    if not 0 <= index < media.num_frames:
+        raise HTTPException(
+            status_code=404,
+            detail=f"Frame {index} is out of range: this media has frames 0..{media.num_frames - 1}",
+        )
+    return state.storage.frame_path(media.project_id, media.storage_key, index)
+
+
+@router.get("/{media_id}/frames/{index}", responses={200: {"content": {"image/jpeg": {}}}})
+def get_frame(*, state: StateDep, media: MediaDep, index: int) -> FileResponse:
+    """Frame ``index`` (from 0) as JPEG."""
+    return FileResponse(
+        _frame_path(state, media, index), media_type="image/jpeg", headers={"Cache-Control": FRAME_CACHE}
+    )
+
+
+@router.get("/{media_id}/frames/{index}/annotated", responses={200: {"content": {"image/jpeg": {}}}})
+def get_annotated_frame(
+    *, session: SessionDep, state: StateDep, media: MediaDep, index: int, hidden: str | None = None
+) -> Response:
+    """Frame ``index`` with every object's mask drawn in its label colour (``hidden``: object ids)."""
+    path = _frame_path(state, media, index)
+    hide = {int(v) for v in hidden.split(",") if v.strip().isdigit()} if hidden else set()
+    rows = session.exec(
+        select(Annotation, Label.color)
+        .join(TrackedObject, col(TrackedObject.id) == Annotation.object_id)
+        .join(Label, col(Label.id) == TrackedObject.label_id)
+        .where(Annotation.media_id == media.id, Annotation.frame_index == index, Annotation.area > 0)
+        .order_by(col(TrackedObject.track_id))
+    ).all()
+    masks = [(a.rle_counts, a.height, a.width, color) for a, color in rows if a.object_id not in hide]
+    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise HTTPException(status_code=500, detail=f"Frame {index} is missing on disk")
+    # Annotated previews change whenever masks change: let the browser revalidate each time.
+    return Response(render_annotated(frame, masks), media_type="image/jpeg", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlmodel import col, func, select
+
+from video_seg_backend.api.deps import MediaDep, ObjectDep, SessionDep, StateDep
+from video_seg_backend.api.routes.labels import label_in_project
+from video_seg_backend.models import (
+    Annotation,
+    AnnotationSource,
+    ObjectCreate,
+    ObjectPublic,
+    ObjectUpdate,
+    Prompt,
+    TrackedObject,
+)
+
+router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/objects", tags=["objects"])
+
+
+def object_public(session: SessionDep, obj: TrackedObject) -> ObjectPublic:
+    prompt_frames = set(session.exec(select(Prompt.frame_index).where(Prompt.object_id == obj.id)))
+    imported = set(
+        session.exec(
+            select(Annotation.frame_index).where(
+                Annotation.object_id == obj.id,
+                col(Annotation.source).in_([AnnotationSource.imported, AnnotationSource.edited]),
+            )
+        )
+    )
+    annotated = session.exec(
+        select(func.count()).select_from(Annotation).where(Annotation.object_id == obj.id, Annotation.area > 0)
+    ).one()
+    return ObjectPublic.model_validate(
+        obj, update={"key_frames": sorted(prompt_frames | imported), "annotated_frames": annotated}
+    )
+
+
+@router.get("", response_model=list[ObjectPublic])
+def list_objects(*, session: SessionDep, media: MediaDep) -> list[ObjectPublic]:
+    """List the objects (tracked instances) of a media item."""
+    rows = session.exec(
+        select(TrackedObject).where(TrackedObject.media_id == media.id).order_by(col(TrackedObject.track_id))
+    ).all()
+    return [object_public(session, o) for o in rows]
+
+
+@router.post("", response_model=ObjectPublic, status_code=201)
+def create_object(*, session: SessionDep, media: MediaDep, body: ObjectCreate) -> ObjectPublic:
+    """Create an object with a label; it gets the next track id of the media item."""
+    label_in_project(session, media.project_id, body.label_id)
+    last = session.exec(select(func.max(TrackedObject.track_id)).where(TrackedObject.media_id == media.id)).one()
+    obj = TrackedObject(media_id=media.id or 0, label_id=body.label_id, name=body.name, track_id=(last or 0) + 1)
+    session.add(obj)
+    session.commit()
+    session.refresh(obj)
+    return object_public(session, obj)
+
+
+@router.patch("/{object_id}", response_model=ObjectPublic)
+def update_object(*, session: SessionDep, media: MediaDep, obj: ObjectDep, body: ObjectUpdate) -> ObjectPublic:
+    """Relabel or rename an object."""
+    if body.label_id is not None:
+        label_in_project(session, media.project_id, body.label_id)
+    obj.sqlmodel_update(body.model_dump(exclude_unset=True))
+    session.add(obj)
+    session.commit()
+    session.refresh(obj)
+    return object_public(session, obj)
+
+
+@router.delete("/{object_id}", status_code=204)
+def delete_object(*, session: SessionDep, state: StateDep, media: MediaDep, obj: ObjectDep) -> None:
+    """Delete an object with its prompts and masks."""
+    object_id = obj.id or 0
+    session.delete(obj)
+    session.commit()
+    state.segmentation.forget_media(media.id or 0)
+    state.segmentation.publish_updated(media, [object_id], [0, max(0, media.num_frames - 1)])

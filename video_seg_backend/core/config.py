@@ -1,0 +1,74 @@
+"""All configuration in one place, read from the environment (prefix ``VSS_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VSS_", env_file=".env", extra="ignore")
+
+    # --- service -------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 3000
+    data_dir: Path = Path("data")
+    # SQLite under data_dir unless set; Postgres is the scale-out path.
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("VSS_DATABASE_URL", "DATABASE_URL"))
+    # Built studio (SvelteKit static output) served at "/" when the folder exists.
+    frontend_dir: Path = Path(__file__).resolve().parents[2] / "video_seg_frontend" / "build"
+    cors_origins: list[str] = ["http://localhost:5173"]
+
+    # --- uploads ---------------------------------------------------------------------------------
+    # Enforced while the upload streams in, so a huge file is cut off without filling the disk.
+    max_upload_mb: int = 2048
+    # JPEG quality of decoded frames: 90 keeps edges crisp for SAM at ~60 KB per 854x480 frame.
+    frame_jpeg_quality: int = 90
+    thumbnail_size: int = 320
+
+    # --- events ----------------------------------------------------------------------------------
+    sse_heartbeat_s: float = 15.0
+    # Events kept per project for replay after Last-Event-ID (a reconnecting studio catches up).
+    sse_replay_events: int = 1000
+    # Progress events per second per job: more costs bandwidth and re-renders, fewer feels stuck.
+    progress_events_per_s: float = 4.0
+
+    # --- engine ----------------------------------------------------------------------------------
+    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    default_model: str | None = None  # None: the best available model
+    checkpoint_dir: Path = Path("checkpoints")
+    # huggingface_hub downloads are never attempted when offline (HF_HUB_OFFLINE=1 also counts).
+    offline: bool = False
+    # Memory budget of cached SAM 2 video states (LRU by bytes, not count). A state over budget
+    # is evicted and rebuilt later by replaying the prompts stored in the database.
+    state_cache_mb: int = 4096
+    # Frames kept decoded per video state; sam2 itself would hold every frame (12 MB each).
+    frame_cache_frames: int = 64
+    # Keep frames and SAM 2 state on the CPU when running on a GPU: saves GPU memory, costs speed.
+    offload_video_to_cpu: bool = False
+    offload_state_to_cpu: bool = False
+    # Test-only: registers "sam2.1_hiera_tiny_random", the real config with random weights.
+    allow_random_weights: bool = False
+    # Test-only: overrides SAM 2's input size (256 runs ~25x faster than 1024 on a CPU).
+    sam2_image_size: int | None = None
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'studio.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,27 @@
+"""The long-lived things the app builds once in its lifespan and routes reach through deps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from video_seg_backend.core.config import Settings
+from video_seg_backend.core.events import EventBus
+from video_seg_backend.jobs.worker import JobWorker
+from video_seg_backend.services.ingest import IngestService
+from video_seg_backend.services.segmentation import SegmentationService
+from video_seg_backend.storage.files import StorageLayout
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Engine
+    storage: StorageLayout
+    events: EventBus
+    worker: JobWorker
+    ingest: IngestService
+    registry: Any  # engine.registry.ModelRegistry
+    segmentation: SegmentationService

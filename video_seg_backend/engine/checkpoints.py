@@ -1,0 +1,157 @@
+"""SAM 2.1 checkpoints: found in ``settings.checkpoint_dir`` or downloaded once with huggingface_hub.
+
+Nothing here touches the network at import time or while the catalogue is listed; a download only
+happens when the job layer runs :func:`download_checkpoint` (a ``download-model`` job) with a
+progress callback. Offline (``settings.offline`` or ``HF_HUB_OFFLINE=1``) a model without a local
+checkpoint is unavailable, with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]  # (done_bytes, total_bytes); total 0 while unknown
+
+
+@dataclass(frozen=True)
+class Sam2Spec:
+    """One SAM 2.1 size: its hydra config inside the ``sam2`` package and its published checkpoint."""
+
+    key: str
+    name: str
+    config: str
+    hf_repo: str
+    filename: str
+    approx_mb: int  # size of the checkpoint, for the catalogue and the download job
+
+
+# Largest first: the default model is the first one with a checkpoint.
+SAM2_SPECS: tuple[Sam2Spec, ...] = (
+    Sam2Spec(
+        "sam2.1_hiera_large",
+        "SAM 2.1 Hiera Large",
+        "configs/sam2.1/sam2.1_hiera_l.yaml",
+        "facebook/sam2.1-hiera-large",
+        "sam2.1_hiera_large.pt",
+        898,
+    ),
+    Sam2Spec(
+        "sam2.1_hiera_base_plus",
+        "SAM 2.1 Hiera Base+",
+        "configs/sam2.1/sam2.1_hiera_b+.yaml",
+        "facebook/sam2.1-hiera-base-plus",
+        "sam2.1_hiera_base_plus.pt",
+        324,
+    ),
+    Sam2Spec(
+        "sam2.1_hiera_small",
+        "SAM 2.1 Hiera Small",
+        "configs/sam2.1/sam2.1_hiera_s.yaml",
+        "facebook/sam2.1-hiera-small",
+        "sam2.1_hiera_small.pt",
+        185,
+    ),
+    Sam2Spec(
+        "sam2.1_hiera_tiny",
+        "SAM 2.1 Hiera Tiny",
+        "configs/sam2.1/sam2.1_hiera_t.yaml",
+        "facebook/sam2.1-hiera-tiny",
+        "sam2.1_hiera_tiny.pt",
+        156,
+    ),
+)
+SAM2_BY_KEY = {spec.key: spec for spec in SAM2_SPECS}
+
+
+def is_offline(settings: Settings) -> bool:
+    """Downloads are off: ``settings.offline`` or huggingface_hub's own ``HF_HUB_OFFLINE``."""
+    env = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
+    return settings.offline or env in {"1", "true", "yes", "on"}
+
+
+def find_checkpoint(spec: Sam2Spec, settings: Settings) -> Path | None:
+    """The local checkpoint file of ``spec``: the checkpoint folder first, then huggingface_hub's cache
+    (a file downloaded by another tool counts, offline too). No network access."""
+    local = Path(settings.checkpoint_dir) / spec.filename
+    if local.is_file():
+        return local
+    return _hf_cached(spec)
+
+
+def _hf_cached(spec: Sam2Spec) -> Path | None:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(repo_id=spec.hf_repo, filename=spec.filename)
+    except Exception:  # an unreadable or missing cache is simply "not cached"
+        return None
+    if isinstance(cached, str) and Path(cached).is_file():
+        return Path(cached)
+    return None
+
+
+def unavailable_reason(spec: Sam2Spec, settings: Settings) -> str | None:
+    """Why ``spec`` cannot be loaded now (None when its checkpoint is here)."""
+    if find_checkpoint(spec, settings) is not None:
+        return None
+    where = Path(settings.checkpoint_dir) / spec.filename
+    if is_offline(settings):
+        return (
+            f"No checkpoint at {where} and downloads are off (offline mode): copy {spec.filename} "
+            f"there, or turn offline mode off to download it from {spec.hf_repo}."
+        )
+    return f"Checkpoint not downloaded yet: download {spec.filename} (~{spec.approx_mb} MB) from {spec.hf_repo}."
+
+
+def download_checkpoint(spec: Sam2Spec, settings: Settings, progress: ProgressFn | None = None) -> Path:
+    """Download the checkpoint into ``settings.checkpoint_dir`` (resumable, a no-op when present),
+    calling ``progress(done_bytes, total_bytes)`` as bytes arrive. Raises ``RuntimeError`` offline."""
+    found = find_checkpoint(spec, settings)
+    if found is not None:
+        if progress is not None:
+            size = found.stat().st_size
+            progress(size, size)
+        return found
+    if is_offline(settings):
+        raise RuntimeError(unavailable_reason(spec, settings))
+
+    from huggingface_hub import hf_hub_download
+
+    target = Path(settings.checkpoint_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    logger.info("Downloading %s from %s into %s", spec.filename, spec.hf_repo, target)
+    path = hf_hub_download(
+        repo_id=spec.hf_repo,
+        filename=spec.filename,
+        local_dir=target,
+        tqdm_class=_progress_bar_class(progress) if progress is not None else None,
+    )
+    return Path(path)
+
+
+def _progress_bar_class(progress: ProgressFn) -> type:
+    """A tqdm class that huggingface_hub drives and that reports to ``progress`` instead of a console."""
+    from tqdm.auto import tqdm
+
+    class _CallbackProgress(tqdm):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs["disable"] = True  # no console output; we count bytes ourselves
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            self._done = int(kwargs.get("initial") or 0)  # type: ignore[call-overload]
+            self._total = int(kwargs.get("total") or 0)  # type: ignore[call-overload]
+            progress(self._done, self._total)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            self._done += int(n or 0)
+            progress(self._done, self._total)
+            return None
+
+    return _CallbackProgress

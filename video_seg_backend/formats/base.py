@@ -1,0 +1,308 @@
+"""Plain data the formats read and write, the format registry, and mask helpers.
+
+The formats layer never touches the database: the API adapts rows to these dataclasses,
+calls an exporter or importer, and writes what comes back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Literal
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+MediaKind = Literal["image", "video"]
+MaskSource = Literal["prompt", "propagated", "imported", "edited"]
+
+
+class FormatError(ValueError):
+    """A file is not in the format that was asked for; the message names what was expected."""
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+@dataclass
+class DatasetLabel:
+    id: int
+    name: str
+    color: str = "#ff0000"
+
+
+@dataclass
+class DatasetMedia:
+    """One image or one video. Video frames are numbered from 0."""
+
+    id: int
+    name: str
+    kind: MediaKind
+    width: int
+    height: int
+    num_frames: int = 1
+    fps: float | None = None
+    # Encoded bytes of frame i (the decoded JPEG); needed only for include_frames exports.
+    read_frame: Callable[[int], bytes] | None = None
+    frame_ext: str = ".jpg"
+    # Folder/file stem used in exported paths; defaults to the name without extension.
+    # ExportDataset makes these unique across a project.
+    stem: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.stem:
+            self.stem = safe_stem(self.name)
+
+    def frame_file_name(self, index: int) -> str:
+        """Path of frame `index` inside an export, e.g. ``walk/00012.jpg`` or ``cat.jpg``."""
+        if self.kind == "image":
+            return f"{self.stem}{self.frame_ext}"
+        return f"{self.stem}/{index:05d}{self.frame_ext}"
+
+
+@dataclass
+class DatasetObject:
+    """One tracked instance inside one media item."""
+
+    id: int
+    media_id: int
+    label_id: int
+    track_id: int | None = None
+
+
+@dataclass
+class DatasetMask:
+    """One object's mask on one frame. bbox and area are always derived from the RLE."""
+
+    object_id: int
+    frame_index: int
+    rle: dict  # COCO compressed RLE: {"size": [h, w], "counts": str}
+    source: MaskSource = "propagated"
+    score: float | None = None
+
+    @property
+    def is_keyframe(self) -> bool:
+        # Frames a human prompted or edited are the key frames.
+        return self.source in ("prompt", "edited")
+
+
+MaskSourceFn = Callable[[DatasetMedia], Iterable[DatasetMask]]
+
+
+@dataclass
+class ExportDataset:
+    """Everything an exporter needs.
+
+    `masks` is either any iterable of masks (small projects, tests) or a function returning one
+    media item's masks, e.g. a generator over a database query, so that a huge project is read
+    one media item at a time and never held in memory at once.
+    """
+
+    project_name: str
+    media_type: MediaKind
+    labels: list[DatasetLabel]
+    media: list[DatasetMedia]
+    objects: list[DatasetObject]
+    masks: Iterable[DatasetMask] | MaskSourceFn
+    _by_media: dict[int, list[DatasetMask]] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for item in self.media:
+            if item.stem in seen:
+                item.stem = f"{item.stem}_{item.id}"
+            seen.add(item.stem)
+
+    def label(self, label_id: int) -> DatasetLabel:
+        for label in self.labels:
+            if label.id == label_id:
+                return label
+        raise ValueError(f"Object refers to label {label_id}, which is not in the dataset")
+
+    def objects_of(self, media: DatasetMedia) -> list[DatasetObject]:
+        return [obj for obj in self.objects if obj.media_id == media.id]
+
+    def masks_of(self, media: DatasetMedia) -> Iterator[DatasetMask]:
+        """This media item's masks, checked against its frame range."""
+        if callable(self.masks):
+            masks: Iterable[DatasetMask] = self.masks(media)
+        else:
+            if self._by_media is None:
+                media_of_object = {obj.id: obj.media_id for obj in self.objects}
+                grouped: dict[int, list[DatasetMask]] = defaultdict(list)
+                for mask in self.masks:
+                    grouped[media_of_object.get(mask.object_id, -1)].append(mask)
+                self._by_media = grouped
+            masks = self._by_media.get(media.id, [])
+        for mask in masks:
+            if not 0 <= mask.frame_index < media.num_frames:
+                raise FormatError(
+                    f"Mask on frame {mask.frame_index} of '{media.name}', which has {media.num_frames} frames"
+                )
+            yield mask
+
+
+@dataclass
+class ExportOptions:
+    include_frames: bool = False  # put the frame images (JPEG) into the ZIP
+    include_png_masks: bool = False  # COCO/YouTube-VIS: add DAVIS-style palette PNGs beside the JSON
+    # CVAT cannot import masks inside a multi-frame track (it keeps only the first shape), so by
+    # default every mask is written the way CVAT itself writes one: its own <track>, with the
+    # object's identity kept in group_id. True writes one <track> per object instead, for tools
+    # that read mask tracks; CVAT would then import only the first frame of each object.
+    cvat_track_per_object: bool = False
+
+
+# --------------------------------------------------------------------------- import result
+
+
+@dataclass
+class ImportedLabel:
+    name: str
+    color: str | None = None
+
+
+@dataclass
+class ImportedObject:
+    key: str  # unique within one ImportResult; ImportedMask.object_key refers to it
+    label_name: str
+    track_id: int | None = None
+
+
+@dataclass
+class ImportedMask:
+    object_key: str
+    frame_index: int
+    rle: dict  # COCO compressed RLE, counts as str
+    keyframe: bool  # feed to the engine as a key frame
+    bbox: list[float] = field(default_factory=list)  # [x, y, w, h]
+    area: int = 0
+    source: MaskSource = "imported"
+    score: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.bbox:
+            self.bbox = rle_bbox(self.rle)
+        if not self.area:
+            self.area = rle_area(self.rle)
+
+
+@dataclass
+class ImportResult:
+    labels_to_create: list[ImportedLabel]  # labels named in the file that the project lacks
+    objects: list[ImportedObject]
+    masks: list[ImportedMask]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def keyframes(self) -> list[ImportedMask]:
+        return [mask for mask in self.masks if mask.keyframe]
+
+
+def missing_labels(names: Iterable[tuple[str, str | None]], labels: list[DatasetLabel]) -> list[ImportedLabel]:
+    """Labels (name, colour) from a file that the project does not have, matched by name."""
+    known = {label.name for label in labels}
+    result: dict[str, ImportedLabel] = {}
+    for name, color in names:
+        if name not in known and name not in result:
+            result[name] = ImportedLabel(name=name, color=color)
+    return list(result.values())
+
+
+# --------------------------------------------------------------------------- registry
+
+FileContent = bytes | Iterable[bytes]
+"""A ZIP entry: bytes, or an iterable (generator) of byte chunks written as they come."""
+
+ExportFiles = Iterator[tuple[str, FileContent]]
+Exporter = Callable[[ExportDataset, ExportOptions], ExportFiles]
+Importer = Callable[..., ImportResult]
+"""importer(data: bytes, filename: str, media: DatasetMedia, labels: list[DatasetLabel],
+*, frame: int | None = None) -> ImportResult"""
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    name: str
+    title: str
+    exporter: Exporter
+    importer: Importer | None = None
+
+
+FORMATS: dict[str, FormatSpec] = {}
+
+
+def register_format(name: str, *, title: str, exporter: Exporter, importer: Importer | None = None) -> FormatSpec:
+    """Add a format to FORMATS; each format module calls this once at import."""
+    if name in FORMATS:
+        raise ValueError(f"Format '{name}' is registered twice")
+    FORMATS[name] = spec = FormatSpec(name=name, title=title, exporter=exporter, importer=importer)
+    return spec
+
+
+def get_format(name: str) -> FormatSpec:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise FormatError(f"Unknown format '{name}'; expected one of {', '.join(sorted(FORMATS))}") from None
+
+
+# --------------------------------------------------------------------------- masks
+
+
+def encode_mask(mask: np.ndarray) -> dict:
+    """Binary (h, w) mask to COCO compressed RLE with a str `counts`."""
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
+
+
+def _coco_rle(rle: dict) -> dict:
+    counts = rle["counts"]
+    size = [int(rle["size"][0]), int(rle["size"][1])]
+    if isinstance(counts, list):  # uncompressed RLE
+        return mask_utils.frPyObjects({"size": size, "counts": counts}, *size)
+    if isinstance(counts, str):
+        counts = counts.encode("ascii")
+    return {"size": size, "counts": counts}
+
+
+def normalize_rle(rle: dict) -> dict:
+    """Any COCO RLE (compressed str/bytes or uncompressed list) to compressed with str counts."""
+    coco = _coco_rle(rle)
+    return {"size": coco["size"], "counts": coco["counts"].decode("ascii")}
+
+
+def decode_rle(rle: dict) -> np.ndarray:
+    """COCO RLE to a boolean (h, w) mask."""
+    return mask_utils.decode(_coco_rle(rle)).astype(bool)
+
+
+def rle_area(rle: dict) -> int:
+    return int(mask_utils.area(_coco_rle(rle)))
+
+
+def rle_bbox(rle: dict) -> list[float]:
+    """[x, y, w, h] of the mask, as pycocotools computes it (0s for an empty mask)."""
+    return [float(v) for v in mask_utils.toBbox(_coco_rle(rle))]
+
+
+def polygons_to_rle(polygons: list[list[float]], height: int, width: int) -> dict:
+    """COCO polygons ([[x0, y0, x1, y1, ...], ...]) to one compressed RLE."""
+    rles = mask_utils.frPyObjects(polygons, height, width)
+    merged = mask_utils.merge(rles) if isinstance(rles, list) else rles
+    return {"size": [height, width], "counts": merged["counts"].decode("ascii")}
+
+
+def safe_stem(name: str) -> str:
+    """A file-system and ZIP-safe stem of a media name ('My clip.mp4' -> 'My_clip')."""
+    stem = PurePosixPath(name.replace("\\", "/")).stem or "media"
+    return re.sub(r"[^\w.-]+", "_", stem).strip("._") or "media"
+
+
+def frame_from_file_name(file_name: str) -> int | None:
+    """Frame number from a name like 'walk/00012.jpg' or 'frame_000012.png' (last digit run)."""
+    digits = re.findall(r"\d+", PurePosixPath(file_name).stem)
+    return int(digits[-1]) if digits else None

@@ -1,0 +1,157 @@
+"""App factory and lifespan: everything heavy is built once here and reached through deps."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from video_seg_backend import __version__
+from video_seg_backend.api.routes import annotations as annotation_routes
+from video_seg_backend.api.routes import (
+    events,
+    health,
+    jobs,
+    labels,
+    media,
+    objects,
+    projects,
+    prompts,
+)
+from video_seg_backend.core.config import Settings, get_settings
+from video_seg_backend.core.db import build_db_engine, init_db
+from video_seg_backend.core.events import EventBus
+from video_seg_backend.core.state import AppState
+from video_seg_backend.jobs.worker import JobWorker
+from video_seg_backend.models import JobKind
+from video_seg_backend.services.ingest import IngestService
+from video_seg_backend.services.segmentation import SegmentationService
+from video_seg_backend.storage.files import StorageLayout
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: Settings) -> AppState:
+    from video_seg_backend.engine.registry import ModelRegistry
+
+    storage = StorageLayout(settings.data_dir)
+    storage.ensure()
+    db = build_db_engine(settings)
+    init_db(db)
+    events = EventBus(settings.sse_replay_events)
+    worker = JobWorker(db, events, settings.progress_events_per_s)
+    registry = ModelRegistry(settings)
+    segmentation = SegmentationService(db, storage, events, registry)
+    state = AppState(
+        settings=settings,
+        db=db,
+        storage=storage,
+        events=events,
+        worker=worker,
+        ingest=IngestService(settings, db, storage, events),
+        registry=registry,
+        segmentation=segmentation,
+    )
+    worker.register(JobKind.propagate, segmentation.run_propagation)
+    from video_seg_backend.jobs.model_download import run_model_download
+
+    worker.register(JobKind.download_model, lambda ctx, params: run_model_download(registry, ctx, params))
+    return state
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = build_state(settings)
+        state.events.bind_loop(asyncio.get_running_loop())
+        state.worker.start()
+        app.state.studio = state
+        log.info("Video-Seg Studio %s: data in %s, device %s", __version__, settings.data_dir, state.registry.device)
+        try:
+            yield
+        finally:
+            state.worker.stop()
+            state.ingest.shutdown()
+            state.db.dispose()
+
+    app = FastAPI(
+        title="Video-Seg Studio",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # One sentence a person can act on, plus the structured list for programs.
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", []) if p != "body")
+        message = f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "Invalid request")
+        return JSONResponse(status_code=422, content={"detail": message, "errors": jsonable_errors(exc)})
+
+    for router in (
+        health.router,
+        projects.router,
+        labels.router,
+        media.router,
+        objects.router,
+        prompts.router,
+        annotation_routes.router,
+        jobs.router,
+        events.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.api_route(
+        f"{API_PREFIX}/{{path:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    def _api_not_found(path: str) -> None:
+        raise HTTPException(status_code=404, detail=f"No API endpoint /{path}; see {API_PREFIX}/docs")
+
+    mount_frontend(app, settings.frontend_dir)
+    return app
+
+
+def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    return [{"loc": list(e.get("loc", [])), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+
+
+def mount_frontend(app: FastAPI, build_dir: Path) -> None:
+    """Serve the built studio at "/", with index.html for client-side routes."""
+    index = build_dir / "index.html"
+    if not index.exists():
+
+        @app.get("/", include_in_schema=False)
+        def _no_frontend() -> JSONResponse:
+            return JSONResponse(
+                {
+                    "detail": f"The studio is not built ({build_dir}); run the README's first command. "
+                    f"API: {API_PREFIX}/docs"
+                }
+            )
+
+        return
+    if (build_dir / "_app").exists():
+        # Hashed, immutable bundles: served by StaticFiles straight from disk.
+        app.mount("/_app", StaticFiles(directory=build_dir / "_app"), name="studio-assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def _studio(path: str) -> FileResponse:
+        candidate = (build_dir / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(build_dir.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,327 @@
+"""Tables and their API shapes. A model family per table: Base, Create, Update, table, Public."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MediaType(str, enum.Enum):
+    image = "image"
+    video = "video"
+
+
+class MediaStatus(str, enum.Enum):
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class AnnotationSource(str, enum.Enum):
+    prompt = "prompt"
+    propagated = "propagated"
+    imported = "imported"
+    edited = "edited"
+
+
+class JobKind(str, enum.Enum):
+    propagate = "propagate"
+    export = "export"
+    import_ = "import"
+    download_model = "download-model"
+
+
+class JobStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    canceled = "canceled"
+
+
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+# --- projects ------------------------------------------------------------------------------------
+class ProjectBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    media_type: MediaType = MediaType.video
+
+
+class ProjectCreate(ProjectBase):
+    pass
+
+
+class ProjectUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class Project(ProjectBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProjectPublic(ProjectBase):
+    id: int
+    created_at: datetime
+    media_count: int = 0
+    label_count: int = 0
+
+
+# --- labels --------------------------------------------------------------------------------------
+class LabelBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    color: str = Field(default="#ff6b6b", description="Hex colour #rrggbb")
+
+    @field_validator("color")
+    @classmethod
+    def _hex_color(cls, value: str) -> str:
+        if not HEX_COLOR.match(value):
+            raise ValueError("color must be a hex colour like #1f77b4")
+        return value.lower()
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("name must not be blank")
+        return value
+
+
+class LabelCreate(LabelBase):
+    pass
+
+
+class LabelUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    color: str | None = None
+
+    @field_validator("color")
+    @classmethod
+    def _hex_color(cls, value: str | None) -> str | None:
+        if value is not None and not HEX_COLOR.match(value):
+            raise ValueError("color must be a hex colour like #1f77b4")
+        return value.lower() if value else value
+
+
+class Label(LabelBase, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+
+
+class LabelPublic(LabelBase):
+    id: int
+    project_id: int
+
+
+# --- media ---------------------------------------------------------------------------------------
+class Media(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    kind: MediaType
+    name: str  # the uploaded file name, for display only: never used as a path
+    storage_key: str = Field(unique=True)  # folder under data/media/<project>/
+    original_file: str  # file name inside that folder
+    content_type: str
+    size_bytes: int
+    width: int = 0
+    height: int = 0
+    num_frames: int = 0
+    fps: float | None = None
+    status: MediaStatus = MediaStatus.processing
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MediaPublic(SQLModel):
+    id: int
+    project_id: int
+    kind: MediaType
+    name: str
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+    num_frames: int
+    fps: float | None
+    status: MediaStatus
+    error: str | None
+    created_at: datetime
+    annotated_frames: int = 0
+    object_count: int = 0
+
+
+# --- objects -------------------------------------------------------------------------------------
+class ObjectCreate(SQLModel):
+    label_id: int
+    name: str | None = Field(default=None, max_length=100)
+
+
+class ObjectUpdate(SQLModel):
+    label_id: int | None = None
+    name: str | None = Field(default=None, max_length=100)
+
+
+class TrackedObject(SQLModel, table=True):
+    __tablename__ = "object"
+    __table_args__ = (UniqueConstraint("media_id", "track_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    media_id: int = Field(foreign_key="media.id", index=True, ondelete="CASCADE")
+    label_id: int = Field(foreign_key="label.id", index=True)
+    track_id: int  # 1..N within the media item: DAVIS palette index, CVAT track id
+    name: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ObjectPublic(SQLModel):
+    id: int
+    media_id: int
+    label_id: int
+    track_id: int
+    name: str | None
+    key_frames: list[int] = []
+    annotated_frames: int = 0
+
+
+# --- prompts -------------------------------------------------------------------------------------
+class PromptKind(str, enum.Enum):
+    point = "point"
+    box = "box"
+
+
+class PromptCreate(SQLModel):
+    object_id: int
+    frame_index: int = Field(ge=0)
+    kind: PromptKind = PromptKind.point
+    x: float | None = None
+    y: float | None = None
+    positive: bool = True
+    x0: float | None = None
+    y0: float | None = None
+    x1: float | None = None
+    y1: float | None = None
+    model: str | None = None
+
+
+class Prompt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    media_id: int = Field(foreign_key="media.id", index=True, ondelete="CASCADE")
+    object_id: int = Field(foreign_key="object.id", index=True, ondelete="CASCADE")
+    frame_index: int = Field(index=True)
+    kind: PromptKind
+    x: float | None = None
+    y: float | None = None
+    positive: bool = True
+    x0: float | None = None
+    y0: float | None = None
+    x1: float | None = None
+    y1: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PromptPublic(SQLModel):
+    id: int
+    object_id: int
+    frame_index: int
+    kind: PromptKind
+    x: float | None
+    y: float | None
+    positive: bool
+    x0: float | None
+    y0: float | None
+    x1: float | None
+    y1: float | None
+
+
+# --- annotations (masks) -------------------------------------------------------------------------
+class Annotation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("object_id", "frame_index"),)
+    id: int | None = Field(default=None, primary_key=True)
+    media_id: int = Field(foreign_key="media.id", index=True, ondelete="CASCADE")
+    object_id: int = Field(foreign_key="object.id", index=True, ondelete="CASCADE")
+    frame_index: int = Field(index=True)
+    height: int
+    width: int
+    rle_counts: str  # COCO compressed RLE (pycocotools), column-major as COCO defines it
+    bbox_x: float = 0
+    bbox_y: float = 0
+    bbox_w: float = 0
+    bbox_h: float = 0
+    area: int = 0
+    source: AnnotationSource
+    score: float | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RLE(SQLModel):
+    size: list[int]  # [height, width]
+    counts: str
+
+
+class AnnotationPublic(SQLModel):
+    id: int
+    object_id: int
+    frame_index: int
+    rle: RLE
+    bbox: list[float]  # [x, y, w, h]
+    area: int
+    source: AnnotationSource
+    score: float | None
+
+
+class PromptResult(SQLModel):
+    """A prompt added or removed, and the object's recomputed mask on that frame."""
+
+    prompt: PromptPublic | None
+    annotation: AnnotationPublic | None
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True, ondelete="CASCADE")
+    media_id: int | None = Field(default=None, foreign_key="media.id", ondelete="CASCADE")
+    kind: JobKind
+    status: JobStatus = JobStatus.queued
+    progress_done: int = 0
+    progress_total: int = 0
+    error: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobPublic(SQLModel):
+    id: int
+    project_id: int | None
+    media_id: int | None
+    kind: JobKind
+    status: JobStatus
+    progress_done: int
+    progress_total: int
+    error: str | None
+    params: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class PropagateRequest(SQLModel):
+    object_ids: list[int] | None = Field(default=None, description="Objects to track; all when omitted")
+    start_frame: int = Field(default=0, ge=0)
+    direction: Literal["forward", "backward", "both"] = "both"
+    num_frames: int | None = Field(default=None, ge=1, description="Track only this many frames each way")
+    model: str | None = None

@@ -1,0 +1,391 @@
+"""Prompts in, masks out: the glue between the API, the database and the engines.
+
+Clicks run in the request thread (never queued behind a propagation); propagation runs as a job
+that writes each frame's masks as soon as the engine yields them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, delete, select
+
+from video_seg_backend.core.events import EventBus
+from video_seg_backend.engine.base import BoxPrompt, KeyFrame, PointPrompt, SegmentationEngine
+from video_seg_backend.engine.base import Prompt as EnginePrompt
+from video_seg_backend.jobs.worker import JobContext
+from video_seg_backend.models import (
+    RLE,
+    Annotation,
+    AnnotationPublic,
+    AnnotationSource,
+    Media,
+    Prompt,
+    PromptCreate,
+    PromptKind,
+    PromptPublic,
+    PromptResult,
+    utcnow,
+)
+from video_seg_backend.storage.files import StorageLayout
+from video_seg_backend.storage.masks import decode_mask, encode_mask
+from video_seg_backend.storage.video import JpegFrameSource
+
+log = logging.getLogger(__name__)
+HUMAN_SOURCES = (AnnotationSource.prompt, AnnotationSource.imported, AnnotationSource.edited)
+
+
+class PromptError(ValueError):
+    """A prompt that cannot be applied; the message tells the person what to change."""
+
+
+class ModelUnavailable(LookupError):
+    """The requested model cannot run here (unknown, no checkpoint, offline)."""
+
+
+def annotation_public(row: Annotation) -> AnnotationPublic:
+    assert row.id is not None
+    return AnnotationPublic(
+        id=row.id,
+        object_id=row.object_id,
+        frame_index=row.frame_index,
+        rle=RLE(size=[row.height, row.width], counts=row.rle_counts),
+        bbox=[row.bbox_x, row.bbox_y, row.bbox_w, row.bbox_h],
+        area=row.area,
+        source=row.source,
+        score=row.score,
+    )
+
+
+def to_engine_prompt(row: Prompt) -> EnginePrompt:
+    if row.kind == PromptKind.box:
+        assert row.x0 is not None and row.y0 is not None and row.x1 is not None and row.y1 is not None
+        return BoxPrompt(row.x0, row.y0, row.x1, row.y1)
+    assert row.x is not None and row.y is not None
+    return PointPrompt(row.x, row.y, row.positive)
+
+
+def upsert_mask(
+    session: Session,
+    media_id: int,
+    object_id: int,
+    frame_index: int,
+    mask: np.ndarray,
+    source: AnnotationSource,
+    score: float | None,
+) -> Annotation:
+    counts, bbox, area = encode_mask(mask)
+    row = session.exec(
+        select(Annotation).where(Annotation.object_id == object_id, Annotation.frame_index == frame_index)
+    ).first()
+    if row is None:
+        row = Annotation(
+            media_id=media_id,
+            object_id=object_id,
+            frame_index=frame_index,
+            height=mask.shape[0],
+            width=mask.shape[1],
+            rle_counts=counts,
+            source=source,
+        )
+    row.height, row.width, row.rle_counts = mask.shape[0], mask.shape[1], counts
+    row.bbox_x, row.bbox_y, row.bbox_w, row.bbox_h = bbox
+    row.area, row.source, row.score, row.updated_at = area, source, score, utcnow()
+    session.add(row)
+    return row
+
+
+class SegmentationService:
+    def __init__(self, db: Engine, storage: StorageLayout, events: EventBus, registry: Any) -> None:
+        self.db = db
+        self.storage = storage
+        self.events = events
+        self.registry = registry
+
+    # --- sessions ----------------------------------------------------------------------------
+    def frames(self, media: Media) -> JpegFrameSource:
+        return JpegFrameSource(
+            self.storage.frames_dir(media.project_id, media.storage_key),
+            media.num_frames,
+            media.width,
+            media.height,
+        )
+
+    def key_frames(self, media_id: int, object_ids: Iterable[int] | None = None) -> list[KeyFrame]:
+        """Everything a person fixed on this media item, as the engine replays it."""
+        with Session(self.db) as session:
+            prompt_query = select(Prompt).where(Prompt.media_id == media_id).order_by(col(Prompt.id))
+            mask_query = select(Annotation).where(
+                Annotation.media_id == media_id,
+                col(Annotation.source).in_([AnnotationSource.imported, AnnotationSource.edited]),
+            )
+            if object_ids is not None:
+                ids = list(object_ids)
+                prompt_query = prompt_query.where(col(Prompt.object_id).in_(ids))
+                mask_query = mask_query.where(col(Annotation.object_id).in_(ids))
+            grouped: dict[tuple[int, int], list[EnginePrompt]] = defaultdict(list)
+            for row in session.exec(prompt_query):
+                grouped[(row.object_id, row.frame_index)].append(to_engine_prompt(row))
+            keys = [KeyFrame(obj, frame, prompts) for (obj, frame), prompts in grouped.items()]
+            for ann in session.exec(mask_query):
+                if (ann.object_id, ann.frame_index) not in grouped:
+                    keys.append(
+                        KeyFrame(ann.object_id, ann.frame_index, [], decode_mask(ann.rle_counts, ann.height, ann.width))
+                    )
+        return sorted(keys, key=lambda k: (k.frame_index, k.object_id))
+
+    def engine(self, model: str | None) -> SegmentationEngine:
+        try:
+            return self.registry.get(model or self.registry.default_key())  # type: ignore[no-any-return]
+        except ValueError as exc:
+            raise ModelUnavailable(str(exc)) from exc
+
+    def engine_session(self, media: Media, model: str | None) -> tuple[SegmentationEngine, Any]:
+        engine = self.engine(model)
+        assert media.id is not None
+        media_id = media.id
+        session = engine.session(f"media-{media_id}", self.frames(media), lambda: self.key_frames(media_id))
+        return engine, session
+
+    # --- prompts -------------------------------------------------------------------------------
+    def validate_prompt(self, media: Media, body: PromptCreate) -> Prompt:
+        if body.frame_index >= media.num_frames:
+            raise PromptError(
+                f"Frame {body.frame_index} is out of range: this media has frames 0..{media.num_frames - 1}."
+            )
+        w, h = media.width, media.height
+        if body.kind == PromptKind.point:
+            if body.x is None or body.y is None:
+                raise PromptError("A point prompt needs x and y in source pixels.")
+            if not (0 <= body.x < w and 0 <= body.y < h):
+                raise PromptError(f"Point ({body.x}, {body.y}) is outside the {w}x{h} frame.")
+            return Prompt(
+                media_id=media.id or 0,
+                object_id=body.object_id,
+                frame_index=body.frame_index,
+                kind=PromptKind.point,
+                x=body.x,
+                y=body.y,
+                positive=body.positive,
+            )
+        if None in (body.x0, body.y0, body.x1, body.y1):
+            raise PromptError("A box prompt needs x0, y0, x1 and y1 in source pixels.")
+        assert body.x0 is not None and body.y0 is not None and body.x1 is not None and body.y1 is not None
+        x0, x1 = sorted((max(0.0, body.x0), min(float(w), body.x1)))
+        y0, y1 = sorted((max(0.0, body.y0), min(float(h), body.y1)))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            raise PromptError(f"The box must be at least 2x2 pixels inside the {w}x{h} frame.")
+        return Prompt(
+            media_id=media.id or 0,
+            object_id=body.object_id,
+            frame_index=body.frame_index,
+            kind=PromptKind.box,
+            x0=x0,
+            y0=y0,
+            x1=x1,
+            y1=y1,
+            positive=True,
+        )
+
+    def _prompts_on(self, session: Session, object_id: int, frame_index: int) -> list[Prompt]:
+        return list(
+            session.exec(
+                select(Prompt)
+                .where(Prompt.object_id == object_id, Prompt.frame_index == frame_index)
+                .order_by(col(Prompt.id))
+            )
+        )
+
+    def add_prompt(self, media: Media, body: PromptCreate) -> PromptResult:
+        new = self.validate_prompt(media, body)
+        with Session(self.db) as session:
+            existing = self._prompts_on(session, body.object_id, body.frame_index)
+        engine, state = self.engine_session(media, body.model)
+        try:
+            result = engine.segment(
+                state, body.frame_index, body.object_id, [to_engine_prompt(p) for p in [*existing, new]]
+            )
+        except ValueError as exc:
+            raise PromptError(str(exc)) from exc
+        with Session(self.db) as session:
+            session.add(new)
+            ann = upsert_mask(
+                session,
+                media.id or 0,
+                body.object_id,
+                body.frame_index,
+                result.mask,
+                AnnotationSource.prompt,
+                result.score,
+            )
+            session.commit()
+            session.refresh(new)
+            session.refresh(ann)
+            out = PromptResult(prompt=PromptPublic.model_validate(new), annotation=annotation_public(ann))
+        self.publish_updated(media, [body.object_id], [body.frame_index])
+        return out
+
+    def delete_prompt(self, media: Media, prompt: Prompt, model: str | None = None) -> PromptResult:
+        with Session(self.db) as session:
+            remaining = [
+                p for p in self._prompts_on(session, prompt.object_id, prompt.frame_index) if p.id != prompt.id
+            ]
+        engine, state = self.engine_session(media, model)
+        result = engine.segment(state, prompt.frame_index, prompt.object_id, [to_engine_prompt(p) for p in remaining])
+        with Session(self.db) as session:
+            row = session.get(Prompt, prompt.id)
+            if row is not None:
+                session.delete(row)
+            ann_public = None
+            if remaining:
+                ann = upsert_mask(
+                    session,
+                    media.id or 0,
+                    prompt.object_id,
+                    prompt.frame_index,
+                    result.mask,
+                    AnnotationSource.prompt,
+                    result.score,
+                )
+                session.commit()
+                session.refresh(ann)
+                ann_public = annotation_public(ann)
+            else:
+                session.exec(
+                    delete(Annotation).where(
+                        col(Annotation.object_id) == prompt.object_id,
+                        col(Annotation.frame_index) == prompt.frame_index,
+                        col(Annotation.source) == AnnotationSource.prompt,
+                    )
+                )
+                session.commit()
+        self.publish_updated(media, [prompt.object_id], [prompt.frame_index])
+        return PromptResult(prompt=None, annotation=ann_public)
+
+    def forget_media(self, media_id: int) -> None:
+        """Drop cached engine state of a media item (an object or prompts went away in bulk);
+        the next click or propagation rebuilds it from the database."""
+        for key in self.registry.loaded():
+            self.registry.get(key).forget(f"media-{media_id}")
+
+    def publish_updated(self, media: Media, object_ids: Sequence[int], frames: Sequence[int]) -> None:
+        self.events.publish(
+            media.project_id,
+            "annotations.updated",
+            {"media_id": media.id, "object_ids": list(object_ids), "frames": [min(frames), max(frames)]},
+        )
+
+    # --- propagation -------------------------------------------------------------------------
+    def plan_propagation(
+        self, media: Media, object_ids: Sequence[int], start_frame: int | None, direction: str, num_frames: int | None
+    ) -> list[tuple[int, str, int]]:
+        """Runs of (start, direction, frames after start) that the request covers.
+
+        - ``num_frames``: exactly that many frames each requested way (step-through mode).
+        - A start frame between other key frames: only up to the neighbouring key frames (a
+          correction re-tracks just the stretch it affects).
+        - No start frame: the whole video, both ways, key frame to key frame.
+        """
+        assert media.id is not None
+        last = media.num_frames - 1
+        keys = sorted({k.frame_index for k in self.key_frames(media.id, object_ids)})
+        if not keys:
+            raise PromptError("Nothing to track yet: add a prompt (a click or a box) on a frame first.")
+        if start_frame is None:
+            runs = [(keys[0], "backward", keys[0])] if keys[0] > 0 else []
+            for k, nxt in zip(keys, [*keys[1:], None], strict=True):
+                end = (nxt - 1) if nxt is not None else last
+                if end > k:
+                    runs.append((k, "forward", end - k))
+            return runs
+        if start_frame > last:
+            raise PromptError(f"Frame {start_frame} is out of range: this media has frames 0..{last}.")
+        runs = []
+        if direction in ("forward", "both"):
+            nxt = next((k for k in keys if k > start_frame), None)
+            end = last if nxt is None else nxt - 1
+            if num_frames is not None:
+                end = min(last, start_frame + num_frames)
+            if end > start_frame:
+                runs.append((start_frame, "forward", end - start_frame))
+        if direction in ("backward", "both"):
+            prev = next((k for k in reversed(keys) if k < start_frame), None)
+            end = 0 if prev is None else prev + 1
+            if num_frames is not None:
+                end = max(0, start_frame - num_frames)
+            if end < start_frame:
+                runs.append((start_frame, "backward", start_frame - end))
+        return runs
+
+    def run_propagation(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+        with Session(self.db) as session:
+            media = session.get(Media, params["media_id"])
+            if media is None:
+                raise ValueError("The media item was deleted.")
+            session.expunge(media)
+        object_ids: list[int] = params["object_ids"]
+        runs = [tuple(r) for r in params["runs"]]
+        total = sum(int(n) for _s, _d, n in runs)
+        engine, state = self.engine_session(media, params.get("model"))
+        done, written = 0, 0
+        lo = hi = None
+        ctx.progress(0, total, force=True, media_id=media.id)
+        for start, direction, n_after in runs:
+            with Session(self.db) as session:
+                human = {
+                    (a.object_id, a.frame_index)
+                    for a in session.exec(
+                        select(Annotation).where(
+                            Annotation.media_id == media.id, col(Annotation.source).in_(HUMAN_SOURCES)
+                        )
+                    )
+                }
+                start_masks = {
+                    a.object_id: decode_mask(a.rle_counts, a.height, a.width)
+                    for a in session.exec(
+                        select(Annotation).where(
+                            Annotation.media_id == media.id,
+                            Annotation.frame_index == start,
+                            col(Annotation.object_id).in_(object_ids),
+                        )
+                    )
+                }
+            tracked = [o for o in object_ids if o in start_masks] or object_ids
+            frames = engine.propagate(state, tracked, int(start), direction, int(n_after), start_masks)  # type: ignore[arg-type]
+            try:
+                for frame_index, masks in frames:
+                    ctx.check_cancel()
+                    if frame_index == start:
+                        continue  # the start frame is where tracking came from; it is already right
+                    with Session(self.db) as session:
+                        for m in masks:
+                            if (m.object_id, frame_index) in human:
+                                continue  # never overwrite what a person fixed
+                            upsert_mask(
+                                session,
+                                media.id or 0,
+                                m.object_id,
+                                frame_index,
+                                m.mask,
+                                AnnotationSource.propagated,
+                                m.score,
+                            )
+                        session.commit()
+                    written += 1
+                    done += 1
+                    lo = frame_index if lo is None else min(lo, frame_index)
+                    hi = frame_index if hi is None else max(hi, frame_index)
+                    ctx.progress(done, total, media_id=media.id, frame=frame_index, frames=[lo, hi])
+            finally:
+                close = getattr(frames, "close", None)
+                if close is not None:  # a generator: release the engine's per-session state now
+                    close()
+                if lo is not None and hi is not None:
+                    self.publish_updated(media, object_ids, [lo, hi])
+        ctx.progress(done, total, force=True, media_id=media.id)
+        return {"frames_written": written}

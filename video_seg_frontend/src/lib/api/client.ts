@@ -1,0 +1,168 @@
+/**
+ * The studio's calls to the backend: a typed openapi-fetch client over the generated schema, so
+ * a renamed path or field breaks `npm run check`, not the user. Every failure becomes an ApiError
+ * carrying the server's `detail` sentence.
+ */
+import createClient from 'openapi-fetch';
+import { ApiError, detailOf } from './errors';
+import type { paths } from './schema';
+import type { MediaPublic, PromptCreate, PropagateRequest } from './types';
+
+export const API_BASE = '/api/v1';
+
+const client = createClient<paths>({ baseUrl: '' });
+
+interface Answer<T> {
+	data?: T;
+	error?: unknown;
+	response: Response;
+}
+
+/** Unwraps an openapi-fetch answer: the data, or an ApiError with the server's sentence. */
+async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
+	let answer: Answer<T>;
+	try {
+		answer = await call;
+	} catch {
+		throw new ApiError(0, 'The server cannot be reached. Is the backend running?');
+	}
+	const { data, error, response } = answer;
+	if (!response.ok) throw new ApiError(response.status, detailOf(error, `${response.status} ${response.statusText}`));
+	return data as T;
+}
+
+const P = (project_id: number) => ({ path: { project_id } });
+const M = (project_id: number, media_id: number) => ({ path: { project_id, media_id } });
+
+export const api = {
+	health: () => unwrap(client.GET('/api/v1/health')),
+	models: () => unwrap(client.GET('/api/v1/models')),
+
+	listProjects: () => unwrap(client.GET('/api/v1/projects')),
+	getProject: (pid: number) => unwrap(client.GET('/api/v1/projects/{project_id}', { params: P(pid) })),
+	createProject: (name: string, media_type: 'image' | 'video') =>
+		unwrap(client.POST('/api/v1/projects', { body: { name, media_type } })),
+	renameProject: (pid: number, name: string) =>
+		unwrap(client.PATCH('/api/v1/projects/{project_id}', { params: P(pid), body: { name } })),
+	deleteProject: (pid: number) => unwrap(client.DELETE('/api/v1/projects/{project_id}', { params: P(pid) })),
+
+	listLabels: (pid: number) => unwrap(client.GET('/api/v1/projects/{project_id}/labels', { params: P(pid) })),
+	createLabel: (pid: number, name: string, color: string) =>
+		unwrap(client.POST('/api/v1/projects/{project_id}/labels', { params: P(pid), body: { name, color } })),
+	updateLabel: (pid: number, lid: number, patch: { name?: string; color?: string }) =>
+		unwrap(
+			client.PATCH('/api/v1/projects/{project_id}/labels/{label_id}', {
+				params: { path: { project_id: pid, label_id: lid } },
+				body: patch
+			})
+		),
+	deleteLabel: (pid: number, lid: number) =>
+		unwrap(
+			client.DELETE('/api/v1/projects/{project_id}/labels/{label_id}', {
+				params: { path: { project_id: pid, label_id: lid } }
+			})
+		),
+
+	listMedia: (pid: number) => unwrap(client.GET('/api/v1/projects/{project_id}/media', { params: P(pid) })),
+	getMedia: (pid: number, mid: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}', { params: M(pid, mid) })),
+	deleteMedia: (pid: number, mid: number) =>
+		unwrap(client.DELETE('/api/v1/projects/{project_id}/media/{media_id}', { params: M(pid, mid) })),
+
+	listObjects: (pid: number, mid: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/objects', { params: M(pid, mid) })),
+	createObject: (pid: number, mid: number, label_id: number) =>
+		unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/objects', { params: M(pid, mid), body: { label_id } })
+		),
+	updateObject: (pid: number, mid: number, oid: number, label_id: number) =>
+		unwrap(
+			client.PATCH('/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}', {
+				params: { path: { project_id: pid, media_id: mid, object_id: oid } },
+				body: { label_id }
+			})
+		),
+	deleteObject: (pid: number, mid: number, oid: number) =>
+		unwrap(
+			client.DELETE('/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}', {
+				params: { path: { project_id: pid, media_id: mid, object_id: oid } }
+			})
+		),
+
+	listPrompts: (pid: number, mid: number, frame?: number) =>
+		unwrap(
+			client.GET('/api/v1/projects/{project_id}/media/{media_id}/prompts', {
+				params: { ...M(pid, mid), query: { frame } }
+			})
+		),
+	addPrompt: (pid: number, mid: number, prompt: PromptCreate) =>
+		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/prompts', { params: M(pid, mid), body: prompt })),
+	deletePrompt: (pid: number, mid: number, prid: number) =>
+		unwrap(
+			client.DELETE('/api/v1/projects/{project_id}/media/{media_id}/prompts/{prompt_id}', {
+				params: { path: { project_id: pid, media_id: mid, prompt_id: prid } }
+			})
+		),
+
+	listAnnotations: (pid: number, mid: number, range: { frame?: number; start?: number; end?: number }) =>
+		unwrap(
+			client.GET('/api/v1/projects/{project_id}/media/{media_id}/annotations', {
+				params: { ...M(pid, mid), query: range }
+			})
+		),
+
+	propagate: (pid: number, mid: number, body: PropagateRequest) =>
+		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/propagate', { params: M(pid, mid), body })),
+	getJob: (jid: number) => unwrap(client.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: jid } } })),
+	cancelJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: jid } } }))
+};
+
+const mediaPath = (pid: number, mid: number) => `/projects/${pid}/media/${mid}`;
+
+export const urls = {
+	thumbnail: (pid: number, mid: number) => `${API_BASE}${mediaPath(pid, mid)}/thumbnail`,
+	file: (pid: number, mid: number) => `${API_BASE}${mediaPath(pid, mid)}/file`,
+	frame: (pid: number, mid: number, i: number) => `${API_BASE}${mediaPath(pid, mid)}/frames/${i}`,
+	annotatedFrame: (pid: number, mid: number, i: number, version = 0) =>
+		`${API_BASE}${mediaPath(pid, mid)}/frames/${i}/annotated?v=${version}`,
+	events: (pid: number) => `${API_BASE}/projects/${pid}/events`,
+	export: (pid: number, format: ExportFormat) => `${API_BASE}/projects/${pid}/export?format=${format}`,
+	uploadMedia: (pid: number) => `${API_BASE}/projects/${pid}/media`
+};
+
+export type ExportFormat = 'coco' | 'ytvis' | 'davis' | 'cvat_video';
+
+export interface UploadHandle {
+	promise: Promise<MediaPublic[]>;
+	abort: () => void;
+}
+
+/**
+ * Uploads files as multipart field "files" with XMLHttpRequest, which (unlike fetch) reports
+ * upload progress. `onProgress` receives a fraction in [0, 1].
+ */
+export function uploadMedia(pid: number, files: File[], onProgress: (fraction: number) => void): UploadHandle {
+	const xhr = new XMLHttpRequest();
+	const promise = new Promise<MediaPublic[]>((resolve, reject) => {
+		const form = new FormData();
+		for (const file of files) form.append('files', file, file.name);
+		xhr.open('POST', urls.uploadMedia(pid));
+		xhr.responseType = 'json';
+		xhr.upload.onprogress = (e) => {
+			if (e.lengthComputable) onProgress(e.loaded / e.total);
+		};
+		xhr.onload = () => {
+			if (xhr.status >= 200 && xhr.status < 300) {
+				onProgress(1);
+				const body = xhr.response as MediaPublic[] | MediaPublic;
+				resolve(Array.isArray(body) ? body : [body]);
+			} else {
+				reject(new ApiError(xhr.status, detailOf(xhr.response, `Upload failed (${xhr.status})`)));
+			}
+		};
+		xhr.onerror = () => reject(new ApiError(0, 'Upload failed: the server cannot be reached'));
+		xhr.onabort = () => reject(new ApiError(0, 'Upload canceled'));
+		xhr.send(form);
+	});
+	return { promise, abort: () => xhr.abort() };
+}

@@ -1,0 +1,18 @@
+/** Names for the generated schema's shapes (src/lib/api/schema.d.ts is generated: `npm run gen:api`). */
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+export type ProjectPublic = Schemas['ProjectPublic'];
+export type LabelPublic = Schemas['LabelPublic'];
+export type MediaPublic = Schemas['MediaPublic'];
+export type ObjectPublic = Schemas['ObjectPublic'];
+export type PromptCreate = Schemas['PromptCreate'];
+export type PromptPublic = Schemas['PromptPublic'];
+export type PromptResult = Schemas['PromptResult'];
+export type AnnotationPublic = Schemas['AnnotationPublic'];
+export type JobPublic = Schemas['JobPublic'];
+export type PropagateRequest = Schemas['PropagateRequest'];
+export type ModelInfo = Schemas['ModelPublic'];
+export type MediaKind = Schemas['MediaType'];
+export type JobStatus = Schemas['JobStatus'];

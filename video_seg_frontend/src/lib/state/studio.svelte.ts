@@ -1,0 +1,646 @@
+/**
+ * The studio's one state object: the canvas, timeline, media list and toolbars all read it, and
+ * every change that reaches the server goes through its methods (and, if undoable, the stack).
+ */
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { api, urls } from '$lib/api/client';
+import type {
+	AnnotationPublic,
+	JobPublic,
+	MediaPublic,
+	ModelInfo,
+	ObjectPublic,
+	PromptCreate,
+	PromptPublic
+} from '$lib/api/types';
+import type { PromptMarker } from '$lib/canvas/model';
+import { decodeRle, type BinaryMask, type CocoRle } from '$lib/canvas/rle';
+import type { ProjectEventData, ProjectEventType } from './events.svelte';
+import type { ProjectState } from './project.svelte';
+import { clampFrame, nextUnannotated, playbackFrame } from './timeline';
+import { attempt, toasts } from './toasts.svelte';
+import { UndoStack, type Command } from './undo';
+
+export type TrackDirection = 'forward' | 'backward' | 'both';
+
+export interface JobProgress {
+	id: number;
+	mediaId: number | null;
+	status: JobPublic['status'];
+	done: number;
+	total: number;
+}
+
+type PendingPrompt = PromptMarker & { key: number };
+
+/**
+ * Ids the server hands out change when an undone creation is redone (the object or prompt is
+ * created again). Commands keep the id they first saw; this table maps it to the current one.
+ */
+class IdAliases {
+	private map = new Map<number, number>();
+	set(from: number, to: number): void {
+		if (from !== to) this.map.set(from, to);
+	}
+	resolve(id: number): number {
+		let current = id;
+		for (let guard = 0; guard < 1000 && this.map.has(current); guard++) current = this.map.get(current)!;
+		return current;
+	}
+}
+
+export class StudioState {
+	media = $state<MediaPublic[]>([]);
+	models = $state<ModelInfo[]>([]);
+	modelKey = $state<string | null>(null);
+	currentId = $state<number | null>(null);
+	frame = $state(0);
+	objects = $state<ObjectPublic[]>([]);
+	/** All prompts of the current media item (every frame). */
+	prompts = $state<PromptPublic[]>([]);
+	pending = $state<PendingPrompt[]>([]);
+	hidden = new SvelteSet<number>();
+	selectedObjectId = $state<number | null>(null);
+	selectedLabelId = $state<number | null>(null);
+	/** frame -> masks; values are replaced, never mutated, so decoded masks can be cached by identity. */
+	masks = new SvelteMap<number, AnnotationPublic[]>();
+	job = $state<JobProgress | null>(null);
+	playing = $state(false);
+	/** Bumped whenever masks change: cache-busts the server's annotated previews. */
+	maskVersion = $state(0);
+	undoState = $state({ canUndo: false, canRedo: false, undoLabel: '', redoLabel: '' });
+	busy = $state(0);
+
+	readonly undo = new UndoStack(200);
+	private objectIds = new IdAliases();
+	private promptIds = new IdAliases();
+	private decoded = new WeakMap<AnnotationPublic, BinaryMask>();
+	private pendingKey = 1;
+	private unsubscribe: (() => void) | null = null;
+	private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+	private playHandle = 0;
+
+	current = $derived(this.media.find((m) => m.id === this.currentId) ?? null);
+	frameCount = $derived(this.current ? Math.max(1, this.current.num_frames) : 1);
+	isVideo = $derived(this.current?.kind === 'video');
+	framePrompts = $derived(this.prompts.filter((p) => p.frame_index === this.frame));
+	frameMasks = $derived(this.masks.get(this.frame) ?? []);
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a throwaway inside a derived value
+	keyFrames = $derived([...new Set(this.prompts.map((p) => p.frame_index))].sort((a, b) => a - b));
+	annotatedFrames = $derived(
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a derived value, rebuilt whenever masks change
+		new Set([...this.masks.entries()].filter(([, list]) => list.some((a) => a.area > 0)).map(([f]) => f))
+	);
+	todo = $derived(this.media.filter((m) => m.annotated_frames === 0));
+	done = $derived(this.media.filter((m) => m.annotated_frames > 0));
+	selectedObject = $derived(this.objects.find((o) => o.id === this.selectedObjectId) ?? null);
+
+	constructor(readonly project: ProjectState) {
+		this.undo.subscribe(() => {
+			this.undoState = {
+				canUndo: this.undo.canUndo,
+				canRedo: this.undo.canRedo,
+				undoLabel: this.undo.undoLabel ?? '',
+				redoLabel: this.undo.redoLabel ?? ''
+			};
+		});
+		this.unsubscribe = project.events.on((type, data) => this.onEvent(type, data));
+	}
+
+	get pid(): number {
+		return this.project.id;
+	}
+
+	// --- loading -----------------------------------------------------------------------------
+
+	async load(initialMediaId: number | null): Promise<void> {
+		const [media, models] = await Promise.all([api.listMedia(this.pid), api.models().catch(() => [] as ModelInfo[])]);
+		this.media = media;
+		this.models = models;
+		this.modelKey = models.find((m) => m.default && m.available)?.key ?? models.find((m) => m.available)?.key ?? null;
+		this.selectedLabelId = this.project.labels[0]?.id ?? null;
+		const ready = media.filter((m) => m.status === 'ready');
+		const first = ready.find((m) => m.id === initialMediaId) ?? this.todo.find((m) => m.status === 'ready') ?? ready[0];
+		if (first) await this.openMedia(first.id);
+	}
+
+	async openMedia(mediaId: number, frame = 0): Promise<void> {
+		this.stop();
+		this.currentId = mediaId;
+		this.frame = frame;
+		this.objects = [];
+		this.prompts = [];
+		this.pending = [];
+		this.masks.clear();
+		this.hidden.clear();
+		this.selectedObjectId = null;
+		this.undo.clear();
+		const item = this.current;
+		if (!item || item.status !== 'ready') return;
+		this.busy++;
+		try {
+			const [objects, prompts, annotations] = await Promise.all([
+				api.listObjects(this.pid, mediaId),
+				api.listPrompts(this.pid, mediaId),
+				api.listAnnotations(this.pid, mediaId, {})
+			]);
+			if (this.currentId !== mediaId) return;
+			this.objects = objects;
+			this.prompts = prompts;
+			this.setMasks(annotations, null);
+			this.selectedObjectId = objects[0]?.id ?? null;
+		} catch (error) {
+			toasts.error(error);
+		} finally {
+			this.busy--;
+		}
+	}
+
+	/** Replaces the masks of the frames in `frames` (or all frames when null) with `annotations`. */
+	private setMasks(annotations: AnnotationPublic[], frames: Iterable<number> | null): void {
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local grouping, not state
+		const byFrame = new Map<number, AnnotationPublic[]>();
+		for (const a of annotations) {
+			const list = byFrame.get(a.frame_index);
+			if (list) list.push(a);
+			else byFrame.set(a.frame_index, [a]);
+		}
+		if (frames === null) {
+			this.masks.clear();
+			for (const [f, list] of byFrame) this.masks.set(f, list);
+		} else {
+			for (const f of frames) {
+				const list = byFrame.get(f);
+				if (list) this.masks.set(f, list);
+				else this.masks.delete(f);
+			}
+		}
+		this.maskVersion++;
+	}
+
+	/** Puts one object's new mask on one frame (the answer to a prompt). */
+	private putMask(objectId: number, frame: number, annotation: AnnotationPublic | null): void {
+		const others = (this.masks.get(frame) ?? []).filter((a) => a.object_id !== objectId);
+		const list = annotation ? [...others, annotation].sort((a, b) => a.object_id - b.object_id) : others;
+		if (list.length) this.masks.set(frame, list);
+		else this.masks.delete(frame);
+		this.maskVersion++;
+	}
+
+	async reloadMasks(range?: { start: number; end: number }): Promise<void> {
+		const mediaId = this.currentId;
+		if (mediaId === null) return;
+		const annotations = await attempt(() => api.listAnnotations(this.pid, mediaId, range ?? {}));
+		if (!annotations || this.currentId !== mediaId) return;
+		if (range) {
+			const frames: number[] = [];
+			for (let f = range.start; f <= range.end; f++) frames.push(f);
+			this.setMasks(annotations, frames);
+		} else this.setMasks(annotations, null);
+	}
+
+	async reloadMedia(): Promise<void> {
+		const media = await attempt(() => api.listMedia(this.pid));
+		if (media) this.media = media;
+	}
+
+	async reloadObjects(): Promise<void> {
+		const mediaId = this.currentId;
+		if (mediaId === null) return;
+		const objects = await attempt(() => api.listObjects(this.pid, mediaId));
+		if (objects && this.currentId === mediaId) this.objects = objects;
+	}
+
+	/** Refreshes media counts (to do / annotated) a moment after a burst of edits. */
+	private scheduleRefresh(): void {
+		if (this.refreshTimer) clearTimeout(this.refreshTimer);
+		this.refreshTimer = setTimeout(() => {
+			this.refreshTimer = null;
+			void this.reloadMedia();
+			void this.reloadObjects();
+		}, 400);
+	}
+
+	decodedMask(annotation: AnnotationPublic): BinaryMask {
+		let mask = this.decoded.get(annotation);
+		if (!mask) {
+			mask = decodeRle(annotation.rle as CocoRle);
+			this.decoded.set(annotation, mask);
+		}
+		return mask;
+	}
+
+	labelColor(objectId: number): string {
+		const obj = this.objects.find((o) => o.id === objectId);
+		return this.project.label(obj?.label_id)?.color ?? '#ff0000';
+	}
+
+	// --- navigation ----------------------------------------------------------------------------
+
+	setFrame(frame: number): void {
+		this.frame = clampFrame(frame, this.frameCount);
+	}
+
+	step(delta: number): void {
+		if (this.isVideo) this.setFrame(this.frame + delta);
+		else this.stepMedia(Math.sign(delta));
+	}
+
+	stepMedia(delta: number): void {
+		const ready = this.media.filter((m) => m.status === 'ready');
+		const i = ready.findIndex((m) => m.id === this.currentId);
+		const next = ready[i + delta];
+		if (next) void this.openMedia(next.id);
+	}
+
+	/** U: the next frame without masks in this video, else the next media item still to do. */
+	nextUnannotated(): void {
+		if (this.isVideo) {
+			const f = nextUnannotated(this.frame, this.frameCount, this.annotatedFrames);
+			if (f !== null) {
+				this.setFrame(f);
+				return;
+			}
+		}
+		const next = this.todo.find((m) => m.id !== this.currentId && m.status === 'ready');
+		if (next) void this.openMedia(next.id);
+		else toasts.show('Everything is annotated');
+	}
+
+	// --- playback ------------------------------------------------------------------------------
+
+	togglePlay(): void {
+		if (this.playing) this.stop();
+		else this.play();
+	}
+
+	play(): void {
+		if (!this.isVideo || this.frameCount < 2) return;
+		if (this.frame >= this.frameCount - 1) this.frame = 0;
+		this.playing = true;
+		const fps = this.current?.fps || 25;
+		let startFrame = this.frame;
+		let startTime = performance.now();
+		const tick = (now: number) => {
+			if (!this.playing) return;
+			const { frame, ended } = playbackFrame(startFrame, now - startTime, fps, this.frameCount);
+			if (frame !== this.frame) {
+				// The view only shows a frame once its preview is decoded; if the network is slower
+				// than the video, restart the clock from the frame actually shown instead of skipping.
+				if (this.previewReady?.(frame) ?? true) this.frame = frame;
+				else {
+					startFrame = this.frame;
+					startTime = now;
+				}
+			}
+			if (ended) this.stop();
+			else this.playHandle = requestAnimationFrame(tick);
+		};
+		this.playHandle = requestAnimationFrame(tick);
+	}
+
+	/** Set by the view: whether the annotated preview of a frame is loaded (preloads it if not). */
+	previewReady: ((frame: number) => boolean) | null = null;
+
+	stop(): void {
+		this.playing = false;
+		cancelAnimationFrame(this.playHandle);
+	}
+
+	annotatedUrl(frame: number): string | null {
+		if (this.currentId === null) return null;
+		const hidden = [...this.hidden].join(',');
+		return urls.annotatedFrame(this.pid, this.currentId, frame, this.maskVersion) + (hidden ? `&hidden=${hidden}` : '');
+	}
+
+	frameUrl(frame: number): string | null {
+		return this.currentId === null ? null : urls.frame(this.pid, this.currentId, frame);
+	}
+
+	// --- objects -------------------------------------------------------------------------------
+
+	private requireMedia(): number {
+		if (this.currentId === null || this.current?.status !== 'ready') throw new Error('Open a ready media item first');
+		return this.currentId;
+	}
+
+	private requireLabel(): number {
+		const id = this.selectedLabelId ?? this.project.labels[0]?.id;
+		if (id === undefined || id === null) throw new Error('Create a label first (Labels page)');
+		return id;
+	}
+
+	/** N: a new object with the selected label, selected for the next clicks. Undoable. */
+	async newObject(): Promise<number | null> {
+		try {
+			const mediaId = this.requireMedia();
+			const labelId = this.requireLabel();
+			let originalId: number | null = null;
+			const command: Command = {
+				label: 'New object',
+				do: async () => {
+					const obj = await api.createObject(this.pid, mediaId, labelId);
+					if (originalId === null) originalId = obj.id;
+					else this.objectIds.set(originalId, obj.id);
+					this.objects = [...this.objects, obj];
+					this.selectedObjectId = obj.id;
+				},
+				undo: async () => {
+					const id = this.objectIds.resolve(originalId!);
+					await api.deleteObject(this.pid, mediaId, id);
+					this.dropObjectLocally(id);
+				}
+			};
+			await this.undo.execute(command);
+			this.scheduleRefresh();
+			return originalId;
+		} catch (error) {
+			toasts.error(error);
+			return null;
+		}
+	}
+
+	private dropObjectLocally(id: number): void {
+		this.objects = this.objects.filter((o) => o.id !== id);
+		this.prompts = this.prompts.filter((p) => p.object_id !== id);
+		for (const [f, list] of [...this.masks.entries()]) {
+			if (list.some((a) => a.object_id === id)) {
+				const rest = list.filter((a) => a.object_id !== id);
+				if (rest.length) this.masks.set(f, rest);
+				else this.masks.delete(f);
+			}
+		}
+		this.maskVersion++;
+		if (this.selectedObjectId === id) this.selectedObjectId = this.objects.at(-1)?.id ?? null;
+	}
+
+	/** Deletes an object with its masks. Undo recreates it and replays its prompts (key frames). */
+	async deleteObject(objectId: number): Promise<void> {
+		try {
+			const mediaId = this.requireMedia();
+			const obj = this.objects.find((o) => o.id === objectId);
+			if (!obj) return;
+			const labelId = obj.label_id;
+			const saved = this.prompts.filter((p) => p.object_id === objectId).map((p) => ({ ...p }));
+			await this.undo.execute({
+				label: `Delete object ${obj.track_id}`,
+				do: async () => {
+					const id = this.objectIds.resolve(objectId);
+					await api.deleteObject(this.pid, mediaId, id);
+					this.dropObjectLocally(id);
+				},
+				undo: async () => {
+					const created = await api.createObject(this.pid, mediaId, labelId);
+					this.objectIds.set(this.objectIds.resolve(objectId), created.id);
+					this.objects = [...this.objects, created];
+					for (const p of saved) {
+						const result = await api.addPrompt(this.pid, mediaId, { ...toCreate(p), object_id: created.id, model: this.modelKey });
+						if (result.prompt) {
+							this.promptIds.set(this.promptIds.resolve(p.id), result.prompt.id);
+							this.prompts = [...this.prompts, result.prompt];
+						}
+						this.putMask(created.id, p.frame_index, result.annotation);
+					}
+					this.selectedObjectId = created.id;
+				}
+			});
+			this.scheduleRefresh();
+		} catch (error) {
+			toasts.error(error);
+		}
+	}
+
+	async relabelObject(objectId: number, labelId: number): Promise<void> {
+		try {
+			const mediaId = this.requireMedia();
+			const obj = this.objects.find((o) => o.id === objectId);
+			if (!obj || obj.label_id === labelId) return;
+			const before = obj.label_id;
+			const apply = async (label: number) => {
+				const id = this.objectIds.resolve(objectId);
+				const updated = await api.updateObject(this.pid, mediaId, id, label);
+				this.objects = this.objects.map((o) => (o.id === id ? updated : o));
+				this.maskVersion++;
+			};
+			await this.undo.execute({ label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
+		} catch (error) {
+			toasts.error(error);
+		}
+	}
+
+	toggleHidden(objectId: number): void {
+		if (this.hidden.has(objectId)) this.hidden.delete(objectId);
+		else this.hidden.add(objectId);
+	}
+
+	/** Digit keys: the label for new objects, and for the selected object too. */
+	selectLabel(labelId: number): void {
+		this.selectedLabelId = labelId;
+	}
+
+	// --- prompts -------------------------------------------------------------------------------
+
+	/** A click or a box: shows a pending marker at once, then the server's mask replaces it. */
+	async addPrompt(prompt: Omit<PromptCreate, 'object_id' | 'frame_index'>): Promise<void> {
+		let mediaId: number;
+		try {
+			mediaId = this.requireMedia();
+		} catch (error) {
+			toasts.error(error);
+			return;
+		}
+		const frame = this.frame;
+		const key = this.pendingKey++;
+		const marker: PendingPrompt = {
+			key,
+			id: null,
+			objectId: this.selectedObjectId ?? -1,
+			color: this.project.label(this.selectedLabelId)?.color ?? '#ffffff',
+			kind: prompt.kind ?? 'point',
+			positive: prompt.positive ?? true,
+			x: prompt.kind === 'box' ? prompt.x0! : prompt.x!,
+			y: prompt.kind === 'box' ? prompt.y0! : prompt.y!,
+			x1: prompt.x1 ?? undefined,
+			y1: prompt.y1 ?? undefined
+		};
+		this.pending = [...this.pending, marker];
+		try {
+			let objectId = this.selectedObjectId;
+			if (objectId === null || !this.objects.some((o) => o.id === objectId)) {
+				objectId = await this.newObject();
+				if (objectId === null) return;
+			}
+			const originalObjectId = objectId;
+			let originalPromptId: number | null = null;
+			const body = { ...prompt, frame_index: frame };
+			await this.undo.execute({
+				label: prompt.kind === 'box' ? 'Add box' : prompt.positive === false ? 'Add negative point' : 'Add point',
+				do: async () => {
+					const oid = this.objectIds.resolve(originalObjectId);
+					const result = await api.addPrompt(this.pid, mediaId, { ...body, object_id: oid, model: this.modelKey });
+					if (!result.prompt) return;
+					if (originalPromptId === null) originalPromptId = result.prompt.id;
+					else this.promptIds.set(this.promptIds.resolve(originalPromptId), result.prompt.id);
+					this.prompts = [...this.prompts, result.prompt];
+					this.putMask(oid, frame, result.annotation);
+				},
+				undo: async () => {
+					const pid = this.promptIds.resolve(originalPromptId!);
+					const result = await api.deletePrompt(this.pid, mediaId, pid);
+					this.prompts = this.prompts.filter((p) => p.id !== pid);
+					this.putMask(this.objectIds.resolve(originalObjectId), frame, result.annotation);
+				}
+			});
+			this.scheduleRefresh();
+		} catch (error) {
+			toasts.error(error);
+		} finally {
+			this.pending = this.pending.filter((p) => p.key !== key);
+		}
+	}
+
+	/** Right-click on a marker: removes the prompt and shows the recomputed mask. Undoable. */
+	async removePrompt(promptId: number): Promise<void> {
+		const original = this.prompts.find((p) => p.id === promptId);
+		if (!original) return;
+		try {
+			const mediaId = this.requireMedia();
+			const saved = { ...original };
+			await this.undo.execute({
+				label: 'Remove prompt',
+				do: async () => {
+					const id = this.promptIds.resolve(saved.id);
+					const result = await api.deletePrompt(this.pid, mediaId, id);
+					this.prompts = this.prompts.filter((p) => p.id !== id);
+					this.putMask(this.objectIds.resolve(saved.object_id), saved.frame_index, result.annotation);
+				},
+				undo: async () => {
+					const oid = this.objectIds.resolve(saved.object_id);
+					const result = await api.addPrompt(this.pid, mediaId, { ...toCreate(saved), object_id: oid, model: this.modelKey });
+					if (result.prompt) {
+						this.promptIds.set(this.promptIds.resolve(saved.id), result.prompt.id);
+						this.prompts = [...this.prompts, result.prompt];
+					}
+					this.putMask(oid, saved.frame_index, result.annotation);
+				}
+			});
+			this.scheduleRefresh();
+		} catch (error) {
+			toasts.error(error);
+		}
+	}
+
+	async undoLast(): Promise<void> {
+		try {
+			await this.undo.undo();
+			this.scheduleRefresh();
+		} catch (error) {
+			toasts.error(error);
+		}
+	}
+
+	async redoLast(): Promise<void> {
+		try {
+			await this.undo.redo();
+			this.scheduleRefresh();
+		} catch (error) {
+			toasts.error(error);
+		}
+	}
+
+	// --- tracking ------------------------------------------------------------------------------
+
+	async track(direction: TrackDirection, numFrames: number | null): Promise<void> {
+		try {
+			const mediaId = this.requireMedia();
+			if (!this.isVideo) throw new Error('Tracking is for videos; images need no tracking');
+			if (this.job && (this.job.status === 'queued' || this.job.status === 'running')) {
+				throw new Error('A tracking job is already running: wait or cancel it');
+			}
+			const job = await api.propagate(this.pid, mediaId, {
+				start_frame: this.frame,
+				direction,
+				num_frames: numFrames,
+				model: this.modelKey
+			});
+			this.job = { id: job.id, mediaId, status: job.status, done: job.progress_done, total: job.progress_total };
+		} catch (error) {
+			toasts.error(error);
+		}
+	}
+
+	async cancelJob(): Promise<void> {
+		if (!this.job) return;
+		const id = this.job.id;
+		await attempt(() => api.cancelJob(id));
+	}
+
+	private lastProgressReload = 0;
+
+	private onEvent(type: ProjectEventType, data: ProjectEventData): void {
+		const mediaId = typeof data.media_id === 'number' ? data.media_id : null;
+		if (type === 'media.ready') {
+			void this.reloadMedia();
+			return;
+		}
+		if (type === 'job.progress' && this.job && data.job_id === this.job.id) {
+			this.job = { ...this.job, status: 'running', done: Number(data.done ?? 0), total: Number(data.total ?? 0) };
+			// Masks fill in while the job runs; at most one reload a second keeps it light.
+			const now = performance.now();
+			if (now - this.lastProgressReload > 1000 && this.job.mediaId === this.currentId) {
+				this.lastProgressReload = now;
+				void this.reloadMasks();
+			}
+			return;
+		}
+		if (type === 'job.finished' && this.job && data.job_id === this.job.id) {
+			const status = String(data.status) as JobPublic['status'];
+			this.job = { ...this.job, status, done: Number(data.done ?? this.job.done), total: Number(data.total ?? this.job.total) };
+			if (status === 'failed') toasts.show(`Tracking failed: ${String(data.error ?? 'unknown error')}`, 'error', 10000);
+			else if (status === 'canceled') toasts.show('Tracking canceled; the frames already tracked are kept');
+			else toasts.show('Tracking finished', 'success');
+			if (this.job.mediaId === this.currentId) void this.reloadMasks();
+			void this.reloadMedia();
+			void this.reloadObjects();
+			return;
+		}
+		if (type === 'annotations.updated' && mediaId !== null && mediaId === this.currentId) {
+			const frames = Array.isArray(data.frames) ? (data.frames as number[]) : null;
+			if (frames && frames.length) {
+				void this.reloadMasks({ start: Math.min(...frames), end: Math.max(...frames) });
+			} else if (typeof data.start === 'number' && typeof data.end === 'number') {
+				void this.reloadMasks({ start: data.start, end: data.end });
+			} else if (!this.job || this.job.status !== 'running') {
+				void this.reloadMasks();
+			}
+		}
+	}
+
+	/** The canvas's prompt markers for the current frame: server prompts plus pending clicks. */
+	markers(): PromptMarker[] {
+		const out: PromptMarker[] = [];
+		for (const p of this.framePrompts) {
+			if (this.hidden.has(p.object_id)) continue;
+			const color = this.labelColor(p.object_id);
+			if (p.kind === 'box') {
+				out.push({ id: p.id, objectId: p.object_id, color, kind: 'box', positive: true, x: p.x0 ?? 0, y: p.y0 ?? 0, x1: p.x1 ?? 0, y1: p.y1 ?? 0 });
+			} else {
+				out.push({ id: p.id, objectId: p.object_id, color, kind: 'point', positive: p.positive, x: p.x ?? 0, y: p.y ?? 0 });
+			}
+		}
+		for (const p of this.pending) out.push(p);
+		return out;
+	}
+
+	destroy(): void {
+		this.stop();
+		this.unsubscribe?.();
+		if (this.refreshTimer) clearTimeout(this.refreshTimer);
+	}
+}
+
+function toCreate(p: PromptPublic): Omit<PromptCreate, 'object_id'> {
+	return p.kind === 'box'
+		? { frame_index: p.frame_index, kind: 'box', x0: p.x0, y0: p.y0, x1: p.x1, y1: p.y1, positive: true }
+		: { frame_index: p.frame_index, kind: 'point', x: p.x, y: p.y, positive: p.positive };
+}

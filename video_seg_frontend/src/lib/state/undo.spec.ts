@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { UndoStack, type Command } from './undo';
+
+/** A command that appends/removes `value` from a shared log, like adding a prompt would. */
+function push(list: number[], value: number, delayMs = 0): Command {
+	const wait = () => new Promise((r) => setTimeout(r, delayMs));
+	return {
+		label: `push ${value}`,
+		do: async () => {
+			await wait();
+			list.push(value);
+		},
+		undo: async () => {
+			await wait();
+			const i = list.lastIndexOf(value);
+			list.splice(i, 1);
+		}
+	};
+}
+
+describe('UndoStack', () => {
+	it('undoes and redoes in order', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack();
+		await stack.execute(push(list, 1));
+		await stack.execute(push(list, 2));
+		expect(list).toEqual([1, 2]);
+		expect(await stack.undo()).toBe(true);
+		expect(list).toEqual([1]);
+		expect(stack.redoLabel).toBe('push 2');
+		expect(await stack.redo()).toBe(true);
+		expect(list).toEqual([1, 2]);
+		await stack.undo();
+		await stack.undo();
+		expect(list).toEqual([]);
+		expect(await stack.undo()).toBe(false);
+		expect(stack.canUndo).toBe(false);
+		expect(stack.canRedo).toBe(true);
+	});
+
+	it('drops the redo history when a new command is recorded', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack();
+		await stack.execute(push(list, 1));
+		await stack.undo();
+		await stack.execute(push(list, 3));
+		expect(stack.canRedo).toBe(false);
+		expect(await stack.redo()).toBe(false);
+		expect(list).toEqual([3]);
+	});
+
+	it('keeps only the newest `limit` commands', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack(3);
+		for (let i = 0; i < 5; i++) await stack.execute(push(list, i));
+		expect(stack.size).toBe(3);
+		while (await stack.undo());
+		expect(list).toEqual([0, 1]);
+	});
+
+	it('does not record a command whose do failed', async () => {
+		const stack = new UndoStack();
+		await expect(
+			stack.execute({ label: 'bad', do: () => Promise.reject(new Error('409 Conflict')), undo: () => {} })
+		).rejects.toThrow('409');
+		expect(stack.canUndo).toBe(false);
+	});
+
+	it('keeps the command on the undo stack when undo fails, so it can be retried', async () => {
+		const stack = new UndoStack();
+		let fail = true;
+		let undone = 0;
+		await stack.execute({
+			label: 'flaky',
+			do: () => {},
+			undo: () => {
+				if (fail) throw new Error('server down');
+				undone++;
+			}
+		});
+		await expect(stack.undo()).rejects.toThrow('server down');
+		expect(stack.canUndo).toBe(true);
+		fail = false;
+		expect(await stack.undo()).toBe(true);
+		expect(undone).toBe(1);
+	});
+
+	it('serialises rapid presses: slow server calls never interleave', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack();
+		await Promise.all([stack.execute(push(list, 1, 20)), stack.execute(push(list, 2, 1))]);
+		expect(list).toEqual([1, 2]);
+		await Promise.all([stack.undo(), stack.undo(), stack.redo()]);
+		expect(list).toEqual([1]);
+	});
+
+	it('records an already applied command and notifies subscribers', async () => {
+		const stack = new UndoStack();
+		let changes = 0;
+		stack.subscribe(() => changes++);
+		let undone = false;
+		stack.record({ label: 'x', do: () => {}, undo: () => void (undone = true) });
+		await stack.undo();
+		expect(undone).toBe(true);
+		expect(changes).toBe(2);
+	});
+});
