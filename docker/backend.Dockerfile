@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Video-Seg Studio backend: FastAPI + PyTorch + SAM 2.1. Build from the repository root:
 #   docker build -f docker/backend.Dockerfile -t video-seg-studio-backend .
 # GPU: PyPI's Linux torch wheels bundle the CUDA runtime, so the image needs no CUDA base image, only

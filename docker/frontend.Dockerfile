@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Video-Seg Studio front end: the SvelteKit studio built to static files, served by an unprivileged
 # nginx that proxies /api to the backend (docker/nginx.conf). Build from the repository root:
 #   docker build -f docker/frontend.Dockerfile -t video-seg-studio-frontend .

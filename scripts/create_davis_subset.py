@@ -67,9 +67,7 @@ def find_sequences(root: Path) -> list[SourceSequence]:
             if candidates:
                 break
     if not candidates:
-        seq_dirs = (
-            [root] if (root / "JPEGImages").is_dir() else sorted(p for p in root.iterdir() if p.is_dir())
-        )
+        seq_dirs = [root] if (root / "JPEGImages").is_dir() else sorted(p for p in root.iterdir() if p.is_dir())
         for seq_dir in seq_dirs:
             if (seq_dir / "JPEGImages").is_dir():
                 candidates.append((seq_dir.name, seq_dir / "JPEGImages", seq_dir / "Annotations"))
@@ -95,9 +93,7 @@ def overlay(frame: NDArray[np.uint8], labels: NDArray[np.uint8], palette: NDArra
     for value in np.unique(labels):
         if value in (0, VOID_LABEL):
             continue
-        contours, _ = cv2.findContours(
-            (labels == value).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE
-        )
+        contours, _ = cv2.findContours((labels == value).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
         cv2.drawContours(out_u8, contours, -1, tuple(int(c) for c in palette[value]), 2)
     return out_u8
 
@@ -196,9 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crf", type=int, default=18, help="x264 quality, lower is better (default 18)")
     parser.add_argument("--gt-videos", action="store_true", help="also write videos with the GT burned in")
     parser.add_argument("--verify", action="store_true", help="decode each MP4 and check its frame count")
-    parser.add_argument(
-        "--json", dest="json_out", help="write the manifest as JSON to this file ('-': stdout)"
-    )
+    parser.add_argument("--json", dest="json_out", help="write the manifest as JSON to this file ('-': stdout)")
     args = parser.parse_args(argv)
 
     sequences = find_sequences(args.source)
@@ -222,9 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verify:
             row["decoded_frames"] = count_frames(Path(row["video"]))
             if row["decoded_frames"] != row["frames"]:
-                raise SystemExit(
-                    f"{row['video']}: decoded {row['decoded_frames']} frames, wrote {row['frames']}"
-                )
+                raise SystemExit(f"{row['video']}: decoded {row['decoded_frames']} frames, wrote {row['frames']}")
         rows.append(row)
 
     write_json({"sequences": rows}, args.out / "manifest.json")

@@ -36,12 +36,13 @@ if [[ -f video_seg_frontend/package.json ]]; then
   (cd video_seg_frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 fi
 
-if [[ $WITH_TEST == 1 && ! -x /usr/bin/chromium ]]; then
-  echo "==> installing Chromium for the browser tests"
-  if [[ $(id -u) == 0 ]]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+# Chromium drives the studio's browser tests; nginx checks the deployment's proxy configuration.
+if [[ $WITH_TEST == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; }; then
+  echo "==> installing Chromium and nginx (Debian packages) for the tests"
+  SUDO=""
+  [[ $(id -u) == 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium nginx-light >/dev/null \
+    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium nginx >/dev/null
 fi
 echo "==> installed"

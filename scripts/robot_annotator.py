@@ -91,9 +91,7 @@ def click_until(
             break
         x, y, positive = click
         start = time.perf_counter()
-        new_mask = client.add_point(
-            session.project_id, session.media_id, session.objects[gt_id], frame, x, y, positive
-        )
+        new_mask = client.add_point(session.project_id, session.media_id, session.objects[gt_id], frame, x, y, positive)
         session.seconds += time.perf_counter() - start
         session.clicks += 1
         if new_mask is None:
@@ -120,9 +118,7 @@ def current_mask(client: StudioClient, session: Session, gt_id: int, frame: int)
 
 def track(client: StudioClient, session: Session, start_frame: int, progress: tqdm) -> None:
     start = time.perf_counter()
-    job = client.propagate(
-        session.project_id, session.media_id, list(session.objects.values()), start_frame, "both"
-    )
+    job = client.propagate(session.project_id, session.media_id, list(session.objects.values()), start_frame, "both")
 
     def on_progress(done: int, total: int) -> None:
         progress.total = total or progress.total
@@ -160,9 +156,7 @@ def worst_frame(session: Session, tracks: dict, skip: set[tuple[int, int]]) -> t
     return worst
 
 
-def annotate_sequence(
-    client: StudioClient, name: str, video: Path, gt_dir: Path, args: argparse.Namespace
-) -> list:
+def annotate_sequence(client: StudioClient, name: str, video: Path, gt_dir: Path, args: argparse.Namespace) -> list:
     gt = load_davis_sequence(gt_dir, name)
     project = client.create_project(f"robot {name} {time.strftime('%H:%M:%S')}")
     label = client.create_label(project["id"], "object")

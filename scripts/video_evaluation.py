@@ -136,9 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "--require-all", action="store_true", help="score GT sequences with no prediction as empty masks"
     )
     parser.add_argument("--all-frames", action="store_true", help="also score the first and last frames")
-    parser.add_argument(
-        "--ignore-void", action="store_true", help="leave void (255) GT pixels out of J and F"
-    )
+    parser.add_argument("--ignore-void", action="store_true", help="leave void (255) GT pixels out of J and F")
     parser.add_argument("--bound-th", type=float, default=0.008, help="F tolerance (fraction of diagonal)")
     parser.add_argument("--per-frame", action="store_true", help="include per-frame J and F in --json")
     parser.add_argument("--json", dest="json_out", help="write results as JSON to this file ('-': stdout)")

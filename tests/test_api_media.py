@@ -203,3 +203,12 @@ def test_objects_and_deletion_remove_rows_and_files(client, settings, tmp_path):
     assert files_under(settings.data_dir / "media" / str(pid)) == []
     assert files_under(settings.data_dir / "media" / str(other)) == other_files
     assert client.get(f"/api/v1/projects/{other}/media/{keep['id']}").status_code == 200
+
+
+def test_two_frame_video_is_accepted(client, tmp_path):
+    """x264 holds frames back; a clip shorter than its reorder delay must still be accepted."""
+    pid = video_project(client)
+    data = synthetic_video(tmp_path / "two.mp4", frames=2).read_bytes()
+    response = upload(client, pid, ("two.mp4", data, "video/mp4"))
+    assert response.status_code == 201, response.text
+    assert wait_media_ready(client, pid, response.json()[0]["id"])["num_frames"] == 2

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from video_seg_backend import __version__
 from video_seg_backend.api.routes import annotations as annotation_routes
 from video_seg_backend.api.routes import (
+    datasets,
     events,
     health,
     jobs,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         annotation_routes.router,
         jobs.router,
         events.router,
+        datasets.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

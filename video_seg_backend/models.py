@@ -321,7 +321,9 @@ class JobPublic(SQLModel):
 
 class PropagateRequest(SQLModel):
     object_ids: list[int] | None = Field(default=None, description="Objects to track; all when omitted")
-    start_frame: int = Field(default=0, ge=0)
+    start_frame: int | None = Field(
+        default=0, ge=0, description="Frame to track from; null tracks the whole video key frame to key frame"
+    )
     direction: Literal["forward", "backward", "both"] = "both"
     num_frames: int | None = Field(default=None, ge=1, description="Track only this many frames each way")
     model: str | None = None

@@ -71,6 +71,11 @@ class OpenCVConfig:
     flow_max_side: int = 360
     # DIS optical flow preset (ULTRAFAST, FAST, MEDIUM): each step up is ~2-3x the time.
     flow_preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
+    # Forward-backward flow check: a round trip that misses by more than this many flow pixels
+    # (plus 10% of the motion) marks the pixel unreliable. Costs a second flow computation.
+    flow_tolerance: float = 1.0
+    # Warped-mask value allowed on unreliable pixels (0.5 = no opinion, lower leans to background).
+    unreliable_prior: float = 0.35
     # Uncertain band around the warped boundary, as a fraction of sqrt(object area) (plus 2 px):
     # wider recovers larger flow errors and also lets the mask leak into look-alike background.
     band_fraction: float = 0.12
@@ -506,6 +511,7 @@ class _Tracker:
         self.colours: np.ndarray | None = None
         self.gray: np.ndarray | None = None
         self.back_flow: np.ndarray | None = None
+        self.reliable: np.ndarray | None = None
 
     def _load(self, rgb: np.ndarray) -> None:
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
@@ -534,10 +540,22 @@ class _Tracker:
         previous = self.gray
         self._load(rgb)
         # Flow from the new frame back to the previous one: where each new pixel came from.
-        flow = self.flow.calc(self.gray, previous, None)
+        back = self.flow.calc(self.gray, previous, None)
+        # And forward: a pixel whose round trip does not come back (uncovered background behind a
+        # moving object, flow errors) gets no vote from the warped mask, so no trail follows it.
+        forward = self.flow.calc(previous, self.gray, None)
+        fh, fw = self.gray.shape
+        gx, gy = np.meshgrid(np.arange(fw, dtype=np.float32), np.arange(fh, dtype=np.float32))
+        there = cv2.remap(forward, gx + back[..., 0], gy + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        error = np.linalg.norm(back + there, axis=2)
+        speed = np.linalg.norm(back, axis=2)
+        reliable = (error <= self.config.flow_tolerance * (1.0 + 0.1 * speed)).astype(np.float32)
         if self.flow_size != self.size:
-            flow = cv2.resize(flow, self.size, interpolation=cv2.INTER_LINEAR) * (self.size[0] / self.flow_size[0])
-        self.back_flow = flow
+            factor = self.size[0] / self.flow_size[0]
+            back = cv2.resize(back, self.size, interpolation=cv2.INTER_LINEAR) * factor
+            reliable = cv2.resize(reliable, self.size, interpolation=cv2.INTER_LINEAR)
+        self.back_flow = back
+        self.reliable = reliable > 0.5
 
     def track(self, object_id: int) -> tuple[np.ndarray, float]:
         """The object's mask on the current frame (full size) and a confidence score."""
@@ -551,6 +569,9 @@ class _Tracker:
         warped = cv2.remap(
             track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
         )
+        assert self.reliable is not None
+        # Where the flow is unreliable the warped mask only leans towards background.
+        warped = np.where(self.reliable, warped, np.minimum(warped, self.config.unreliable_prior))
         soft, score = self._refine(track, warped)
         track.soft = soft
         full = soft
@@ -576,13 +597,16 @@ class _Tracker:
         hard = warped > 0.5
         area = int(hard.sum())
         if area < 9:
+            hard = warped > self.config.unreliable_prior - 1e-3
+            area = int(hard.sum())
+        if area < 9:
             return hard.astype(np.float32), 0.0
         assert self.colours is not None
         band = 2 + int(config.band_fraction * np.sqrt(area))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
         u8 = hard.astype(np.uint8)
         inner = cv2.erode(u8, kernel).astype(bool)
-        outer = cv2.dilate(u8, kernel).astype(bool)
+        outer = cv2.dilate((warped > 0.01).astype(np.uint8), kernel).astype(bool)
         ys, xs = np.nonzero(outer)
         h, w = hard.shape
         x0, x1 = max(0, xs.min() - 1), min(w, xs.max() + 2)

@@ -199,7 +199,7 @@ def load_ytvis_masks(path: str | Path) -> dict[str, dict[int, dict[int, NDArray[
 
 def davis_palette() -> list[int]:
     """The DAVIS / PASCAL VOC colour palette (256 RGB triplets, flattened) for indexed PNGs."""
-    palette = []
+    palette: list[int] = []
     for index in range(256):
         r = g = b = 0
         value = index

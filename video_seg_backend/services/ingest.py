@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from starlette.datastructures import UploadFile
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.datastructures import UploadFile
 
 from video_seg_backend.core.config import Settings
 from video_seg_backend.core.events import EventBus

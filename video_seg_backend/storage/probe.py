@@ -91,6 +91,11 @@ def _probe_video(path: Path, display_name: str) -> ProbeResult:
                     for frame in packet.decode():
                         first_frame = frame
                         break
+            if first_frame is None and packets:
+                # Encoders that reorder frames (x264) hold the first ones back: flush the decoder.
+                for frame in stream.codec_context.decode(None):
+                    first_frame = frame
+                    break
         except av.error.FFmpegError as exc:
             raise UnsupportedFile(
                 f"'{display_name}' is damaged or truncated ({exc}); upload complete {ACCEPTED_VIDEOS}."

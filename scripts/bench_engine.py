@@ -1,0 +1,234 @@
+"""Engine-level benchmark: click latency, tracking speed next to the bare sam2 predictor, memory.
+
+    python scripts/bench_engine.py                      # SAM 2.1 tiny (random weights) at 1024 + OpenCV
+    python scripts/bench_engine.py --frames 8 --image-size 512
+    python scripts/bench_engine.py --skip-sam2          # OpenCV engine only
+
+Random weights run exactly the same operations as a real checkpoint, so timings and memory hold for
+SAM 2.1 tiny; masks are meaningless. Figures printed:
+
+- click on a new frame (decode + image encoder + decoder) and on a cached frame (decoder only);
+- tracking frames/s through the engine, and through the bare predictor (``init_state`` +
+  ``propagate_in_video`` on the same frames written as JPEGs), and their ratio;
+- RSS after opening a 2,000-frame video (frames generated lazily: nothing is decoded up front;
+  sam2's ``init_state`` would hold 2,000 x 12 MB at 1024), and RSS / state growth per tracked frame
+  once the memory window is full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TQDM_DISABLE", "1")  # sam2's progress bars would interleave with the figures
+
+from video_seg_backend.engine.base import PointPrompt  # noqa: E402
+
+
+class SyntheticVideo:
+    """A bright disc moving over a textured background; frames are generated on demand."""
+
+    def __init__(self, num_frames: int, width: int, height: int) -> None:
+        self.num_frames, self.width, self.height = num_frames, width, height
+        rng = np.random.default_rng(0)
+        self._background = rng.integers(0, 80, size=(height, width, 3), dtype=np.uint8)
+        self._yy, self._xx = np.mgrid[0:height, 0:width]
+
+    def centre(self, index: int) -> tuple[float, float]:
+        return self.width * (0.25 + 0.5 * (index % 100) / 100), self.height * 0.5
+
+    def read_rgb(self, index: int) -> np.ndarray:
+        if not 0 <= index < self.num_frames:
+            raise IndexError(index)
+        frame = np.roll(self._background, index * 3, axis=1).copy()
+        cx, cy = self.centre(index)
+        disc = (self._xx - cx) ** 2 + (self._yy - cy) ** 2 < (self.height * 0.15) ** 2
+        frame[disc] = (230, 190, 60)
+        return frame
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def click_timings(engine, video) -> tuple[float, float]:
+    session = engine.session("bench-click", video, lambda: [])
+    cx, cy = video.centre(0)
+    new, _ = timed(lambda: engine.segment(session, 0, 1, [PointPrompt(cx, cy)]))
+    cached, _ = timed(
+        lambda: engine.segment(session, 0, 1, [PointPrompt(cx, cy), PointPrompt(5, 5, positive=False)])
+    )
+    engine.forget("bench-click")
+    return new, cached
+
+
+def engine_fps(engine, video, frames: int) -> float:
+    session = engine.session("bench-track", video, lambda: [])
+    cx, cy = video.centre(0)
+    first = engine.segment(session, 0, 1, [PointPrompt(cx, cy)])
+    iterator = engine.propagate(session, [1], 0, "forward", max_frames=frames, start_masks={1: first.mask})
+    next(iterator)  # the key frame itself: nothing to compute
+    elapsed, count = timed(lambda: sum(1 for _ in iterator))
+    engine.forget("bench-track")
+    return count / elapsed
+
+
+def bare_fps(predictor, video, frames: int) -> tuple[float, float]:
+    """sam2's own path on the same frames: JPEGs in a folder, init_state, propagate_in_video."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as folder:
+        for i in range(frames + 1):
+            Image.fromarray(video.read_rgb(i)).save(f"{folder}/{i:05d}.jpg", quality=95)
+        init, state = timed(lambda: predictor.init_state(folder))
+        cx, cy = video.centre(0)
+        predictor.add_new_points_or_box(state, 0, 1, points=[[cx, cy]], labels=[1])
+        iterator = predictor.propagate_in_video(state, 0, max_frame_num_to_track=frames)
+        next(iterator)
+        elapsed, count = timed(lambda: sum(1 for _ in iterator))
+    return count / elapsed, init
+
+
+def memory(engine, args) -> None:
+    long_video = SyntheticVideo(args.long_frames, args.width, args.height)
+    gc.collect()
+    before = rss_mb()
+    session = engine.session("bench-long", long_video, lambda: [])
+    print(f"  RSS after opening a {args.long_frames}-frame video: {rss_mb():.0f} MB "
+          f"(+{rss_mb() - before:.1f} MB for the session)")
+    if not hasattr(engine, "memory_window"):
+        first = engine.segment(session, 0, 1, [PointPrompt(*long_video.centre(0))])
+        rows = []
+        for frame, _ in engine.propagate(session, [1], 0, "forward", max_frames=args.growth_frames,
+                                         start_masks={1: first.mask}):
+            rows.append((frame, rss_mb(), 0.0))
+        _print_growth(rows, settle=2)
+        engine.forget("bench-long")
+        return
+    from video_seg_backend.engine.sam2_engine import state_nbytes
+
+    real_window = engine.memory_window
+    if args.growth_window:
+        engine.memory_window = args.growth_window  # same code path, plateau reached sooner
+    engine.config.frame_cache_frames = 2
+    session.images.capacity = 2
+    engine.segment(session, 0, 1, [PointPrompt(*long_video.centre(0))])
+    rows = []
+    for frame, _ in engine.propagate(session, [1], 0, "forward", max_frames=args.growth_frames):
+        rows.append((frame, rss_mb(), state_nbytes(session) / 2**20))
+    window = engine.memory_window
+    engine.memory_window = real_window
+    print(f"  memory window: {window} frames (sam2.1's is {real_window}; frame cache 2 frames)")
+    _print_growth(rows, settle=window + 1)
+    engine.forget("bench-long")
+
+
+def _print_growth(rows, settle: int) -> None:
+    for frame, rss, state in rows:
+        print(f"    frame {frame:4d}: RSS {rss:8.1f} MB   state {state:7.2f} MB")
+    steady = rows[settle:]
+    if len(steady) >= 2:
+        frames = steady[-1][0] - steady[0][0]
+        rss_growth = (steady[-1][1] - steady[0][1]) / frames
+        state_growth = (steady[-1][2] - steady[0][2]) / frames
+        print(f"  growth per tracked frame once the window is full: RSS {rss_growth * 1024:+.0f} KB, "
+              f"state {state_growth * 1024:+.0f} KB")
+    else:
+        print("  (track more frames with --growth-frames to see the steady state)")
+
+
+def bench_sam2(args) -> None:
+    import torch
+
+    from video_seg_backend.core.config import Settings
+    from video_seg_backend.engine.sam2_engine import build_sam2_engine
+
+    settings = Settings(_env_file=None, allow_random_weights=True, sam2_image_size=args.image_size,
+                        device=args.device)
+    build, engine = timed(lambda: build_sam2_engine(
+        "sam2.1_hiera_tiny_random", "configs/sam2.1/sam2.1_hiera_t.yaml", None, settings
+    ))
+    print(f"\n== SAM 2.1 tiny, random weights, image size {args.image_size}, {engine.device} "
+          f"({torch.get_num_threads()} threads); built in {build:.1f} s")
+    video = SyntheticVideo(max(args.frames + 1, 2), args.width, args.height)
+    new, cached = click_timings(engine, video)
+    print(f"  click on a new frame:    {new * 1000:8.0f} ms")
+    print(f"  click on a cached frame: {cached * 1000:8.0f} ms  ({new / cached:.0f}x faster)")
+    ours = engine_fps(engine, video, args.frames)
+    bare, init = bare_fps(engine.predictor, video, args.frames)
+    print(f"  tracking, engine:        {ours:8.3f} frames/s")
+    print(f"  tracking, bare sam2:     {bare:8.3f} frames/s  (+ init_state {init:.1f} s for "
+          f"{args.frames + 1} frames)")
+    print(f"  ratio engine / bare:     {ours / bare:8.2f}")
+    memory(engine, args)
+
+
+def bench_opencv(args) -> None:
+    try:
+        from video_seg_backend.engine.opencv_engine import OpenCVEngine
+    except ImportError:
+        print("\n== OpenCV engine not present; skipped")
+        return
+    engine = OpenCVEngine()
+    print("\n== OpenCV engine")
+    video = SyntheticVideo(max(args.frames + 1, 2), args.width, args.height)
+    new, cached = click_timings(engine, video)
+    print(f"  click on a new frame:    {new * 1000:8.0f} ms")
+    print(f"  click on a cached frame: {cached * 1000:8.0f} ms")
+    print(f"  tracking, engine:        {engine_fps(engine, video, args.frames):8.3f} frames/s")
+    memory(engine, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=3, help="frames tracked for the speed figures")
+    parser.add_argument("--image-size", type=int, default=1024, help="SAM 2 input size (1024 is the real one)")
+    parser.add_argument("--width", type=int, default=854)
+    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--long-frames", type=int, default=2000, help="frames of the video opened for RSS")
+    parser.add_argument("--growth-frames", type=int, default=6, help="frames tracked for memory growth")
+    parser.add_argument("--growth-window", type=int, default=2,
+                        help="memory window during the growth run (0: sam2.1's own, 15 frames)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
+    parser.add_argument("--skip-sam2", action="store_true")
+    parser.add_argument("--skip-opencv", action="store_true")
+    args = parser.parse_args()
+
+    warnings.filterwarnings("ignore", message=".*cannot import name '_C'.*")
+    print(f"video {args.width}x{args.height}; RSS at start {rss_mb():.0f} MB")
+    if not args.skip_sam2:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        bench_sam2(args)
+    if not args.skip_opencv:
+        bench_opencv(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from video_seg_backend.api.deps import ProjectDep, ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.formats import (
+    FORMATS,
+    ExportOptions,
+    FormatError,
+    export_filename,
+    export_zip_stream,
+    import_annotations,
+)
+from video_seg_backend.services.datasets import apply_import, dataset_media, export_dataset, project_labels
+
+router = APIRouter(tags=["datasets"])
+# An annotation file is XML/JSON/PNG: far smaller than a video. Bigger is a mistake, not a dataset.
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+class ImportSummary(BaseModel):
+    format: str
+    labels_created: int
+    objects_created: int
+    masks: int
+    key_frames: int
+    warnings: list[str]
+
+
+def _known_format(name: str) -> None:
+    if name not in FORMATS:
+        raise HTTPException(
+            status_code=422, detail=f"Unknown format '{name}'; use one of: {', '.join(sorted(FORMATS))}"
+        )
+
+
+@router.get(
+    "/projects/{project_id}/export",
+    responses={200: {"content": {"application/zip": {}}, "description": "The dataset as a ZIP"}},
+    response_class=StreamingResponse,
+)
+def export_project(
+    *,
+    state: StateDep,
+    project: ProjectDep,
+    format: Annotated[str, Query(description="coco, ytvis, davis or cvat_video")] = "coco",
+    include_frames: bool = False,
+    include_png_masks: bool = False,
+) -> StreamingResponse:
+    """Download the project's masks as a ZIP in a dataset format (streamed as it is written)."""
+    _known_format(format)
+    dataset = export_dataset(state.db, state.storage, project)
+    chunks = export_zip_stream(
+        dataset, format, ExportOptions(include_frames=include_frames, include_png_masks=include_png_masks)
+    )
+    try:  # the first chunk surfaces a FormatError as a 4xx rather than a cut-off download
+        first = next(chunks)
+    except StopIteration:
+        first = b""
+    except FormatError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+    def body():  # type: ignore[no-untyped-def]
+        yield first
+        yield from chunks
+
+    filename = export_filename(project.name, format)
+    return StreamingResponse(
+        body(), media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.post("/projects/{project_id}/media/{media_id}/import", response_model=ImportSummary, status_code=201)
+async def import_media_annotations(
+    *,
+    session: SessionDep,
+    state: StateDep,
+    media: ReadyMediaDep,
+    file: Annotated[UploadFile, File(description="CVAT for video 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON")],
+    format: Annotated[str, Query(description="cvat_video, davis or coco")] = "cvat_video",
+    frame: Annotated[int | None, Query(description="DAVIS single PNG: the frame it belongs to")] = None,
+) -> ImportSummary:
+    """Import key frames or masks for this media item from an annotation file."""
+    _known_format(format)
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise HTTPException(status_code=413, detail="Annotation files are limited to 512 MB")
+    if not data:
+        raise HTTPException(status_code=422, detail=f"The file is empty; expected a {format} annotation file")
+    try:
+        result = import_annotations(
+            format,
+            data,
+            file.filename or "upload",
+            dataset_media(media, state.storage),
+            project_labels(session, media.project_id),
+            frame=frame,
+        )
+    except FormatError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    counts = apply_import(state.db, media, result)
+    state.segmentation.forget_media(media.id or 0)  # the engine replays the new key frames
+    if result.masks:
+        frames = [m.frame_index for m in result.masks]
+        state.segmentation.publish_updated(media, [], [min(frames), max(frames)])
+    return ImportSummary(format=format, warnings=result.warnings, **counts)

@@ -1,0 +1,168 @@
+"""Database rows <-> the plain dataclasses of ``formats``: exports stream, imports are atomic."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from video_seg_backend.formats import (
+    DatasetLabel,
+    DatasetMask,
+    DatasetMedia,
+    DatasetObject,
+    ExportDataset,
+    ImportResult,
+)
+from video_seg_backend.models import (
+    Annotation,
+    AnnotationSource,
+    Label,
+    Media,
+    MediaStatus,
+    Project,
+    TrackedObject,
+    utcnow,
+)
+from video_seg_backend.storage.files import StorageLayout
+
+
+def dataset_media(media: Media, storage: StorageLayout) -> DatasetMedia:
+    def read_frame(index: int) -> bytes:
+        return storage.frame_path(media.project_id, media.storage_key, index).read_bytes()
+
+    return DatasetMedia(
+        id=media.id or 0,
+        name=media.name,
+        kind=media.kind.value,
+        width=media.width,
+        height=media.height,
+        num_frames=media.num_frames,
+        fps=media.fps,
+        read_frame=read_frame,
+    )
+
+
+def export_dataset(db: Engine, storage: StorageLayout, project: Project) -> ExportDataset:
+    """The project as an ``ExportDataset`` whose masks are read one media item at a time."""
+    with Session(db) as session:
+        labels = [
+            DatasetLabel(id=lb.id or 0, name=lb.name, color=lb.color)
+            for lb in session.exec(select(Label).where(Label.project_id == project.id).order_by(col(Label.id)))
+        ]
+        media_rows = session.exec(
+            select(Media)
+            .where(Media.project_id == project.id, Media.status == MediaStatus.ready)
+            .order_by(col(Media.id))
+        ).all()
+        media = [dataset_media(m, storage) for m in media_rows]
+        objects = [
+            DatasetObject(id=o.id or 0, media_id=o.media_id, label_id=o.label_id, track_id=o.track_id)
+            for o in session.exec(
+                select(TrackedObject)
+                .where(col(TrackedObject.media_id).in_([m.id for m in media]))
+                .order_by(col(TrackedObject.media_id), col(TrackedObject.track_id))
+            )
+        ]
+
+    def masks_of(item: DatasetMedia) -> Iterator[DatasetMask]:
+        # Its own session, read lazily while the ZIP streams: one media item in memory at a time.
+        with Session(db) as session:
+            rows = session.exec(
+                select(Annotation)
+                .where(Annotation.media_id == item.id, Annotation.area > 0)
+                .order_by(col(Annotation.frame_index), col(Annotation.object_id))
+                .execution_options(yield_per=500)
+            )
+            for a in rows:
+                yield DatasetMask(
+                    object_id=a.object_id,
+                    frame_index=a.frame_index,
+                    rle={"size": [a.height, a.width], "counts": a.rle_counts},
+                    source=a.source.value,
+                    score=a.score,
+                )
+
+    return ExportDataset(
+        project_name=project.name,
+        media_type=project.media_type.value,
+        labels=labels,
+        media=media,
+        objects=objects,
+        masks=masks_of,
+    )
+
+
+def project_labels(session: Session, project_id: int) -> list[DatasetLabel]:
+    return [
+        DatasetLabel(id=lb.id or 0, name=lb.name, color=lb.color)
+        for lb in session.exec(select(Label).where(Label.project_id == project_id))
+    ]
+
+
+def random_color(rng: random.Random) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(rng.randint(40, 230) for _ in range(3)))
+
+
+def apply_import(db: Engine, media: Media, result: ImportResult) -> dict[str, int]:
+    """Write an import in one transaction: labels by name (created when missing), new objects,
+    and their masks (key frames as ``imported``, the rest as ``propagated``)."""
+    rng = random.Random(len(result.objects))
+    with Session(db) as session:
+        labels = {lb.name: lb for lb in session.exec(select(Label).where(Label.project_id == media.project_id))}
+        created_labels = 0
+        for wanted in result.labels_to_create:
+            if wanted.name not in labels:
+                label = Label(name=wanted.name, color=wanted.color or random_color(rng), project_id=media.project_id)
+                session.add(label)
+                labels[wanted.name] = label
+                created_labels += 1
+        session.flush()
+        last_track = max(
+            (o.track_id for o in session.exec(select(TrackedObject).where(TrackedObject.media_id == media.id))),
+            default=0,
+        )
+        objects: dict[str, TrackedObject] = {}
+        for imported in result.objects:
+            label = labels.get(imported.label_name)
+            if label is None:
+                label = Label(name=imported.label_name, color=random_color(rng), project_id=media.project_id)
+                session.add(label)
+                session.flush()
+                labels[imported.label_name] = label
+                created_labels += 1
+            last_track += 1
+            obj = TrackedObject(media_id=media.id or 0, label_id=label.id or 0, track_id=last_track)
+            session.add(obj)
+            objects[imported.key] = obj
+        session.flush()
+        for mask in result.masks:
+            height, width = mask.rle["size"]
+            counts = mask.rle["counts"]
+            session.add(
+                Annotation(
+                    media_id=media.id or 0,
+                    object_id=objects[mask.object_key].id or 0,
+                    frame_index=mask.frame_index,
+                    height=height,
+                    width=width,
+                    rle_counts=counts.decode("ascii") if isinstance(counts, bytes) else counts,
+                    bbox_x=mask.bbox[0],
+                    bbox_y=mask.bbox[1],
+                    bbox_w=mask.bbox[2],
+                    bbox_h=mask.bbox[3],
+                    area=mask.area,
+                    source=AnnotationSource.imported if mask.keyframe else AnnotationSource.propagated,
+                    score=mask.score,
+                    updated_at=utcnow(),
+                )
+            )
+        session.commit()
+    return {
+        "labels_created": created_labels,
+        "objects_created": len(objects),
+        "masks": len(result.masks),
+        "key_frames": sum(1 for m in result.masks if m.keyframe),
+    }
