@@ -90,9 +90,7 @@ class ListFrames:
 def load(seq_dir: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
     images = sorted((seq_dir / "JPEGImages").glob("*.jpg"))
     frames = [cv2.imread(str(p))[:, :, ::-1].copy() for p in images]
-    gts = [
-        cv2.imread(str(seq_dir / "Annotations" / (p.stem + ".png")), cv2.IMREAD_GRAYSCALE) > 0 for p in images
-    ]
+    gts = [cv2.imread(str(seq_dir / "Annotations" / (p.stem + ".png")), cv2.IMREAD_GRAYSCALE) > 0 for p in images]
     return frames, gts
 
 
@@ -131,12 +129,8 @@ def evaluate(seq_dir: Path, engine: OpenCVEngine, max_clicks: int) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "sequences", nargs="*", default=["blackswan", "drift-chicane", "motocross-jump", "dog-agility"]
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sequences", nargs="*", default=["blackswan", "drift-chicane", "motocross-jump", "dog-agility"])
     parser.add_argument("--data", type=Path, default=Path("/work/shared/data/vos"))
     parser.add_argument("--clicks", type=int, default=5)
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. track_max_side=400")

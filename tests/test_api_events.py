@@ -65,3 +65,30 @@ def test_events_stream_media_ready_heartbeat_and_replay(live_server, tmp_path):
             assert [int(e["id"]) for e in replayed] == [second_id]
         missing = http.get(f"{api}/projects/9999/events")
         assert missing.status_code == 404 and missing.json()["detail"] == "Project not found"
+
+
+def test_events_without_a_project_reach_every_open_stream():
+    import asyncio
+
+    from video_seg_backend.core.events import EventBus
+
+    async def scenario() -> list[tuple[int, str]]:
+        bus = EventBus()
+        bus.bind_loop(asyncio.get_running_loop())
+        q1, _ = bus.subscribe(1, None)
+        q2, _ = bus.subscribe(2, None)
+        bus.broadcast("job.finished", {"job_id": 7, "kind": "download-model"})
+        got = [await asyncio.wait_for(q.get(), 1) for q in (q1, q2)]
+        return [(e.data["project_id"], e.type) for e in got]
+
+    assert asyncio.run(scenario()) == [(1, "job.finished"), (2, "job.finished")]
+
+
+def test_model_catalogue_offline(client):
+    models = {m["key"]: m for m in client.get("/api/v1/models").json()}
+    assert models["opencv"]["available"] and models["opencv"]["default"]
+    tiny = models["sam2.1_hiera_tiny"]
+    assert not tiny["available"] and "offline" in tiny["reason"].lower() and not tiny["downloadable"]
+    refused = client.post("/api/v1/models/sam2.1_hiera_tiny/download")
+    assert refused.status_code == 409 and "cannot be downloaded" in refused.json()["detail"]
+    assert client.post("/api/v1/models/nope/download").status_code == 404

@@ -130,17 +130,61 @@ def test_nothing_to_track_without_a_prompt(client, video):
 
 
 def test_annotated_preview_draws_the_mask(client, video):
-    click(client, video, 0, 30, 60)
     import cv2
 
+    box = {"object_id": video["obj"], "frame_index": 0, "kind": "box", "x0": 8, "y0": 38, "x1": 52, "y1": 82}
+    inside = decode(client.post(f"{video['base']}/prompts", json=box).json()["annotation"]["rle"])
+    assert inside.sum() > 500
     plain = cv2.imdecode(np.frombuffer(client.get(f"{video['base']}/frames/0").content, np.uint8), cv2.IMREAD_COLOR)
     response = client.get(f"{video['base']}/frames/0/annotated")
     assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
     drawn = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
-    inside = truth(0)
-    # green label colour blended into the disc; the background far away is unchanged
+    # the green label colour is blended into the mask; the background far away is unchanged
     assert drawn[inside][:, 1].mean() > plain[inside][:, 1].mean() + 50
     assert np.abs(drawn[5:20, 120:150].astype(int) - plain[5:20, 120:150].astype(int)).mean() < 3
+    # a crisp outline: pixels on the mask border are pure label colour (G high, R and B low)
+    border = inside & ~cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    assert np.median(drawn[border][:, 1]) > 180
     hidden = client.get(f"{video['base']}/frames/0/annotated", params={"hidden": str(video["obj"])})
     hidden_img = cv2.imdecode(np.frombuffer(hidden.content, np.uint8), cv2.IMREAD_COLOR)
     assert np.abs(hidden_img.astype(int) - plain.astype(int)).mean() < 3
+
+
+def test_summary_and_restoring_masks_after_an_undo(client, video):
+    box = {"object_id": video["obj"], "frame_index": 0, "kind": "box", "x0": 8, "y0": 38, "x1": 52, "y1": 82}
+    client.post(f"{video['base']}/prompts", json=box)
+    wait_job(client, client.post(f"{video['base']}/propagate", json={"start_frame": 0, "num_frames": 5}).json()["id"])
+    (summary,) = client.get(f"{video['base']}/annotations/summary").json()
+    assert summary == {"object_id": video["obj"], "ranges": [[0, 5]], "key_frames": [0]}
+
+    # the studio deletes the object, then undoes: a new object gets the old masks back as they were
+    saved = client.get(f"{video['base']}/annotations").json()
+    label_id = client.get(f"{video['base']}/objects").json()[0]["label_id"]
+    assert client.delete(f"{video['base']}/objects/{video['obj']}").status_code == 204
+    assert client.get(f"{video['base']}/annotations/summary").json() == []
+    new = client.post(f"{video['base']}/objects", json={"label_id": label_id}).json()["id"]
+    body = [
+        {"object_id": new, "frame_index": a["frame_index"], "rle": a["rle"], "source": a["source"], "score": a["score"]}
+        for a in saved
+    ]
+    restored = client.put(f"{video['base']}/annotations", json=body)
+    assert restored.status_code == 200, restored.text
+    assert [(a["frame_index"], a["rle"], a["source"]) for a in restored.json()] == [
+        (a["frame_index"], a["rle"], a["source"]) for a in saved
+    ]
+    assert client.get(f"{video['base']}/annotations/summary").json()[0]["ranges"] == [[0, 5]]
+
+
+def test_put_annotations_refuses_bad_masks_and_writes_nothing(client, video):
+    counts = mask_utils.encode(np.asfortranarray(truth(1).astype(np.uint8)))["counts"].decode()
+    good = {"object_id": video["obj"], "frame_index": 1, "rle": {"size": [H, W], "counts": counts}}
+    cases = [
+        ({**good, "rle": {"size": [10, 10], "counts": counts}}, 422, "[height, width] = [120, 160]"),
+        ({**good, "rle": {"size": [H, W], "counts": "not an rle"}}, 422, "not a COCO compressed RLE"),
+        ({**good, "frame_index": 50}, 422, "out of range 0..11"),
+        ({**good, "object_id": 999}, 404, "object 999 not found"),
+    ]
+    for bad, status, message in cases:
+        response = client.put(f"{video['base']}/annotations", json=[good, bad])
+        assert response.status_code == status and message in response.json()["detail"], response.text
+    assert client.get(f"{video['base']}/annotations").json() == []

@@ -281,6 +281,24 @@ class AnnotationPublic(SQLModel):
     score: float | None
 
 
+class AnnotationIn(SQLModel):
+    """A mask to store as is (restoring after an undo, or a mask edited by hand)."""
+
+    object_id: int
+    frame_index: int = Field(ge=0)
+    rle: RLE
+    source: AnnotationSource = AnnotationSource.edited
+    score: float | None = None
+
+
+class ObjectFrames(SQLModel):
+    """Which frames of an object hold a mask, as inclusive ranges, without the masks themselves."""
+
+    object_id: int
+    ranges: list[list[int]]  # [[start, end], ...] of frames with a non-empty mask
+    key_frames: list[int]
+
+
 class PromptResult(SQLModel):
     """A prompt added or removed, and the object's recomputed mask on that frame."""
 

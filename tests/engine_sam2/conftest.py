@@ -63,9 +63,7 @@ def tiny_engine(sam2_settings):
     from video_seg_backend.engine.sam2_engine import build_sam2_engine
 
     torch.set_num_threads(2)
-    return build_sam2_engine(
-        "sam2.1_hiera_tiny_random", "configs/sam2.1/sam2.1_hiera_t.yaml", None, sam2_settings
-    )
+    return build_sam2_engine("sam2.1_hiera_tiny_random", "configs/sam2.1/sam2.1_hiera_t.yaml", None, sam2_settings)
 
 
 @pytest.fixture

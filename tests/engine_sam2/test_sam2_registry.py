@@ -40,6 +40,14 @@ def test_offline_without_checkpoints_lists_sam2_as_unavailable_with_the_reason(t
         registry.get("sam3")
 
 
+def test_a_corrupt_checkpoint_is_refused_with_a_sentence(tmp_path):
+    settings = _settings(tmp_path, offline=True, sam2_image_size=256, device="cpu")
+    settings.checkpoint_dir.mkdir()
+    (settings.checkpoint_dir / "sam2.1_hiera_tiny.pt").write_bytes(b"not really a checkpoint")
+    with pytest.raises(ValueError, match="could not be loaded .* download it again"):
+        ModelRegistry(settings).get("sam2.1_hiera_tiny")
+
+
 def test_hf_hub_offline_counts_as_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     registry = ModelRegistry(_settings(tmp_path))
@@ -67,7 +75,8 @@ def test_a_checkpoint_in_the_local_folder_makes_the_model_available_and_default(
     spec = checkpoints.SAM2_BY_KEY["sam2.1_hiera_small"]
     assert checkpoints.find_checkpoint(spec, settings) == settings.checkpoint_dir / "sam2.1_hiera_small.pt"
     done: list[tuple[int, int]] = []
-    assert registry.download("sam2.1_hiera_small", lambda d, t: done.append((d, t))) is None
+    path = registry.download("sam2.1_hiera_small", lambda d, t: done.append((d, t)))
+    assert path == settings.checkpoint_dir / "sam2.1_hiera_small.pt"
     assert done == [(23, 23)]  # already here: no download, progress says complete
 
 

@@ -50,6 +50,13 @@ class EventBus:
                 loop.call_soon_threadsafe(_put_nowait, queue, event)
         return event
 
+    def broadcast(self, type_: str, data: dict[str, Any]) -> None:
+        """An event that belongs to no project (a model download): sent to every open stream."""
+        with self._lock:
+            projects = [pid for pid, queues in self._subscribers.items() if queues]
+        for project_id in projects:
+            self.publish(project_id, type_, data)
+
     def subscribe(self, project_id: int, last_event_id: int | None) -> tuple[asyncio.Queue[Event], list[Event]]:
         """A queue of new events, and the missed ones (after ``last_event_id``) to send first."""
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=10_000)

@@ -27,9 +27,7 @@ _IMG_STD = (0.229, 0.224, 0.225)
 class LazyVideoFrames:
     """``frames[i]`` is frame ``i`` as a normalised (3, S, S) float32 tensor on ``device``."""
 
-    def __init__(
-        self, source: FrameSource, image_size: int, device: torch.device, capacity: int = 64
-    ) -> None:
+    def __init__(self, source: FrameSource, image_size: int, device: torch.device, capacity: int = 64) -> None:
         if capacity < 1:
             raise ValueError(f"The frame cache must hold at least one frame, got {capacity}.")
         self.source = source

@@ -1,16 +1,20 @@
-"""A weight-free engine on OpenCV: GrabCut for clicks, dense optical flow + GrabCut for tracking.
+"""A weight-free engine on OpenCV: GrabCut for clicks, optical flow + colour models for tracking.
 
 It needs no checkpoint and no GPU, so a fresh offline machine can annotate a video end to end.
 Quality is well below SAM 2 (it sees colour and motion, not objects), but a person can correct it
 with key frames, which it honours exactly.
 
-- ``segment``: GrabCut on a region of interest around the prompts. A box is the GrabCut rectangle;
-  positive points are sure-foreground strokes, negative points sure-background strokes; with points
-  only, the rectangle is grown around the positive points in proportion to the frame.
+- ``segment``: each prompt is a step that refines the mask of the step before, as a person's clicks
+  do. A box is a classic GrabCut rectangle. A first click with no box seeds a small disk that
+  GrabCut grows by colour. A later click paints the error region it lands in (sure foreground for a
+  positive click, sure background for a negative one, as far as half its distance to the previous
+  boundary) and GrabCut re-runs near the previous mask and the click only.
 - ``propagate``: DIS optical flow from each frame back to the previous one warps the previous mask
-  onto the new frame; a short GrabCut in a band around the warped boundary snaps it back to the
-  object's colours, so errors of the flow do not accumulate. Work is done on a frame scaled down to
-  ``track_max_side`` and the mask is scaled back up.
+  onto the new frame; a forward-backward check takes the vote away from pixels whose flow does not
+  round-trip (uncovered background), and in a band around the warped boundary a colour posterior
+  (object histogram from the key frame and recent frames against nearby background) snaps the
+  boundary back to the object, so flow errors do not pile up. Work is done on a frame scaled down
+  to ``track_max_side``; masks are scaled back up.
 
 Every call is deterministic (OpenCV's RNG is re-seeded before each GrabCut). A session holds a
 lock: a click from a request thread and a propagation step of a job thread take turns per frame.
@@ -65,7 +69,7 @@ class OpenCVConfig:
     stroke_fraction: float = 0.008
     # Tracking works on the frame scaled so its longer side is at most this; masks are scaled back
     # up. Time grows with the pixel count; smaller loses thin parts and boundary accuracy.
-    track_max_side: int = 480
+    track_max_side: int = 360
     # Optical flow runs on the frame scaled so its longer side is at most this (DIS at its finest
     # level): ~30 ms a frame at 360x203 on one core; larger follows small parts better, slower.
     flow_max_side: int = 360
@@ -73,21 +77,24 @@ class OpenCVConfig:
     flow_preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
     # Forward-backward flow check: a round trip that misses by more than this many flow pixels
     # (plus 10% of the motion) marks the pixel unreliable. Costs a second flow computation.
-    flow_tolerance: float = 1.0
+    flow_tolerance: float = 3.0
     # Warped-mask value allowed on unreliable pixels (0.5 = no opinion, lower leans to background).
-    unreliable_prior: float = 0.35
+    unreliable_prior: float = 0.25
     # Uncertain band around the warped boundary, as a fraction of sqrt(object area) (plus 2 px):
     # wider recovers larger flow errors and also lets the mask leak into look-alike background.
     band_fraction: float = 0.12
+    # Spread colour histograms to neighbouring bins (~1 ms a frame): helps sparse histograms of
+    # small objects, but blurs apart close colours (blackswan J 0.89 -> 0.70 with it on).
+    colour_smoothing: bool = False
     # Weight of the warped mask against the colour model in the band (1 = flow only).
-    flow_weight: float = 0.5
+    flow_weight: float = 0.35
     # Weight of the key frame's object colours in the object's colour model (1 = never adapts).
     key_colour_weight: float = 0.5
     # How fast the colour models follow the tracked frames (0 = keep the key frame's).
     colour_update_rate: float = 0.3
     # A refined mask whose area differs from the warped one by more than this ratio is distrusted
     # and the warped mask is kept (the colour model leaked into background or lost the object).
-    max_area_ratio: float = 1.5
+    max_area_ratio: float = 2.0
     # Sessions kept in memory (LRU); an evicted one is rebuilt from ``replay``.
     max_sessions: int = 8
 
@@ -475,6 +482,25 @@ def _clean(
     return out
 
 
+def _clean_track(fg: np.ndarray, gap: int) -> np.ndarray:
+    """Keep the largest part of a tracked mask and the parts within ``gap`` pixels of it.
+
+    An object seldom splits into far-apart pieces; a piece left behind is usually a trail (smoke,
+    uncovered background) that would otherwise be tracked for the rest of the video. Small holes
+    are filled as in ``_clean``.
+    """
+    count, comp, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    if count > 2:
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
+        near = cv2.dilate((comp == largest).astype(np.uint8), kernel).astype(bool)
+        wanted = np.zeros(count, bool)
+        wanted[np.unique(comp[near])] = True
+        wanted[0] = False
+        fg = wanted[comp]
+    return _clean(fg, min_fraction=0.0)
+
+
 # -- tracking -----------------------------------------------------------------------------------
 
 
@@ -546,7 +572,9 @@ class _Tracker:
         forward = self.flow.calc(previous, self.gray, None)
         fh, fw = self.gray.shape
         gx, gy = np.meshgrid(np.arange(fw, dtype=np.float32), np.arange(fh, dtype=np.float32))
-        there = cv2.remap(forward, gx + back[..., 0], gy + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        there = cv2.remap(
+            forward, gx + back[..., 0], gy + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         error = np.linalg.norm(back + there, axis=2)
         speed = np.linalg.norm(back, axis=2)
         reliable = (error <= self.config.flow_tolerance * (1.0 + 0.1 * speed)).astype(np.float32)
@@ -566,9 +594,7 @@ class _Tracker:
             return np.zeros((self.height, self.width), bool), 0.0
         map_x = self.grid[0] + self.back_flow[..., 0]
         map_y = self.grid[1] + self.back_flow[..., 1]
-        warped = cv2.remap(
-            track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-        )
+        warped = cv2.remap(track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         assert self.reliable is not None
         # Where the flow is unreliable the warped mask only leans towards background.
         warped = np.where(self.reliable, warped, np.minimum(warped, self.config.unreliable_prior))
@@ -582,6 +608,13 @@ class _Tracker:
     def _histogram(self, where: np.ndarray) -> np.ndarray:
         assert self.colours is not None
         hist = np.bincount(self.colours[where], minlength=_BINS).astype(np.float32)
+        if self.config.colour_smoothing:
+            # Spread each count to the neighbouring bins: a colour seen once also explains close
+            # shades, so a small object's sparse histogram still gives a usable posterior.
+            cube = hist.reshape(_LEVELS, _LEVELS, _LEVELS)
+            for axis in range(3):
+                cube = 0.5 * cube + 0.25 * (np.roll(cube, 1, axis) + np.roll(cube, -1, axis))
+            hist = cube.reshape(-1)
         return hist / max(1.0, float(hist.sum()))
 
     def _surroundings(self, hard: np.ndarray) -> np.ndarray:
@@ -611,20 +644,9 @@ class _Tracker:
         h, w = hard.shape
         x0, x1 = max(0, xs.min() - 1), min(w, xs.max() + 2)
         y0, y1 = max(0, ys.min() - 1), min(h, ys.max() + 2)
-        colours = self.colours[y0:y1, x0:x1]
-        fg_model = config.key_colour_weight * track.key_fg + (1 - config.key_colour_weight) * track.fg
-        fg_like = fg_model[colours]
-        bg_like = track.bg[colours]
-        # Posterior that a pixel is the object from its colour alone (0.5 where colour is unknown).
-        colour_prob = (fg_like + 1e-6) / (fg_like + bg_like + 2e-6)
-        score_map = config.flow_weight * warped[y0:y1, x0:x1] + (1 - config.flow_weight) * colour_prob
-        # Neighbours agree: smoothing stands in for GrabCut's pairwise term at a fraction of its cost.
-        smooth = max(1, band // 2) * 2 + 1
-        score_map = cv2.GaussianBlur(score_map, (smooth, smooth), 0)
-        sub = score_map > 0.5
-        sub[inner[y0:y1, x0:x1]] = True
-        sub[~outer[y0:y1, x0:x1]] = False
-        sub = _clean(sub, keep=inner[y0:y1, x0:x1])
+        box = (x0, y0, x1, y1)
+        sub = self._colour_band(track, warped[y0:y1, x0:x1], inner[y0:y1, x0:x1], outer[y0:y1, x0:x1], band, box)
+        sub = _clean_track(sub, band)
         new_area = int(sub.sum())
         ratio = (new_area + 1) / (area + 1)
         out = np.zeros_like(hard)
@@ -632,23 +654,61 @@ class _Tracker:
             out[y0:y1, x0:x1] = sub
         else:
             out = hard
-        # Colour models follow slow changes of light and pose; the key frame's model anchors them.
+        # Colour models follow slow changes of light and pose; the key frame's anchors them.
         rate = config.colour_update_rate
         track.fg = (1 - rate) * track.fg + rate * self._histogram(out)
         track.bg = (1 - rate) * track.bg + rate * self._histogram(self._surroundings(out))
         inter = np.logical_and(out, hard).sum()
         union = np.logical_or(out, hard).sum()
-        soft = out.astype(np.float32)
-        return soft, float(inter / max(1, union))
+        return out.astype(np.float32), float(inter / max(1, union))
+
+    def _colour_band(self, track, warped, inner, outer, band, box) -> np.ndarray:
+        x0, y0, x1, y1 = box
+        config = self.config
+        assert self.colours is not None
+        colours = self.colours[y0:y1, x0:x1]
+        fg_model = config.key_colour_weight * track.key_fg + (1 - config.key_colour_weight) * track.fg
+        fg_like = fg_model[colours]
+        bg_like = track.bg[colours]
+        # Posterior that a pixel is the object from its colour alone (0.5 where colour is unknown).
+        colour_prob = (fg_like + 1e-6) / (fg_like + bg_like + 2e-6)
+        score_map = config.flow_weight * warped + (1 - config.flow_weight) * colour_prob
+        # Neighbours agree: smoothing stands in for GrabCut's pairwise term at a fraction of its cost.
+        smooth = max(1, band // 2) * 2 + 1
+        score_map = cv2.GaussianBlur(score_map, (smooth, smooth), 0)
+        sub = score_map > 0.5
+        sub[inner] = True
+        sub[~outer] = False
+        return sub
 
 
-# Colours quantised to 16 levels a channel: 4096 histogram bins, robust with a few hundred pixels.
-_BINS = 16 * 16 * 16
+# Colours quantised to _LEVELS levels a channel for the colour histograms: fewer bins are robust
+# with the few hundred pixels of a small object, more separate close colours.
+_LEVEL_BITS = 5
+_LEVELS = 1 << _LEVEL_BITS
+_BINS = _LEVELS**3
 
 
 def _colour_index(bgr: np.ndarray) -> np.ndarray:
-    q = (bgr >> 4).astype(np.int32)
-    return (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
+    q = (bgr >> (8 - _LEVEL_BITS)).astype(np.int32)
+    return (q[..., 0] << (2 * _LEVEL_BITS)) | (q[..., 1] << _LEVEL_BITS) | q[..., 2]
+
+
+def _step_list(prompts: Sequence[Prompt]) -> list[Prompt]:
+    boxes = [p for p in prompts if isinstance(p, BoxPrompt)]
+    return boxes[-1:] + [p for p in prompts if isinstance(p, PointPrompt)]
+
+
+def _known_steps(before: _KeyFrame | None, prompts: Sequence[Prompt]) -> list[np.ndarray]:
+    """The step masks of ``before`` that still hold for ``prompts`` (their common first steps)."""
+    if before is None or not before.steps:
+        return []
+    common = 0
+    for old, new in zip(_step_list(before.prompts), _step_list(prompts), strict=False):
+        if old != new:
+            break
+        common += 1
+    return before.steps[:common]
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -683,7 +743,5 @@ def _check_prompt(s: OpenCVSession, prompt: Prompt) -> None:
 def _checked_mask(s: OpenCVSession, mask: np.ndarray) -> np.ndarray:
     mask = np.asarray(mask)
     if mask.shape != (s.frames.height, s.frames.width):
-        raise ValueError(
-            f"mask of shape {mask.shape} does not match the {s.frames.width}x{s.frames.height} frame"
-        )
+        raise ValueError(f"mask of shape {mask.shape} does not match the {s.frames.width}x{s.frames.height} frame")
     return mask.astype(bool)

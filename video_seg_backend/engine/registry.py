@@ -11,6 +11,7 @@ import importlib.util
 import logging
 import threading
 from functools import cached_property
+from pathlib import Path
 
 from ..core.config import Settings
 from .base import ModelInfo, SegmentationEngine
@@ -47,7 +48,11 @@ class ModelRegistry:
             return "cpu"
         from .sam2_engine import select_device
 
-        return select_device(self.settings.device).type
+        try:
+            return select_device(self.settings.device).type
+        except ValueError as error:  # the forced device is absent: loading a model will say so too
+            logger.warning("%s", error)
+            return self.settings.device
 
     def catalogue(self) -> list[ModelInfo]:
         models = [ModelInfo(key=OPENCV_KEY, engine="opencv", name="OpenCV (no weights)", available=True)]
@@ -117,12 +122,13 @@ class ModelRegistry:
                 self._engines[key] = engine
             return engine
 
-    def download(self, key: str, progress: ProgressFn | None = None) -> None:
-        """Fetch a SAM 2.1 checkpoint (the ``download-model`` job); a no-op when it is already here."""
+    def download(self, key: str, progress: ProgressFn | None = None) -> Path:
+        """Fetch a SAM 2.1 checkpoint (the ``download-model`` job); a no-op when it is already here.
+        ``progress(done_bytes, total_bytes)`` is called as bytes arrive. RuntimeError when offline."""
         spec = SAM2_BY_KEY.get(key)
         if spec is None:
             raise ValueError(f"Model {key!r} has no checkpoint to download.")
-        download_checkpoint(spec, self.settings, progress)
+        return download_checkpoint(spec, self.settings, progress)
 
     def loaded(self) -> list[str]:
         return list(self._engines)
@@ -142,7 +148,14 @@ class ModelRegistry:
         if checkpoint is None:  # removed since the catalogue was read
             raise ValueError(f"Model {key} is not available: {unavailable_reason(spec, self.settings)}")
         logger.info("Loading %s from %s", key, checkpoint)
-        return build_sam2_engine(key, spec.config, checkpoint, self.settings)
+        try:
+            return build_sam2_engine(key, spec.config, checkpoint, self.settings)
+        except Exception as error:  # a truncated or foreign checkpoint file (pickle, zip, key errors)
+            detail = (str(error).strip().splitlines() or [""])[0][:200]
+            raise ValueError(
+                f"Model {key} could not be loaded from {checkpoint} ({type(error).__name__}: {detail}); "
+                "delete the file and download it again."
+            ) from error
 
 
 def _sam2_installed() -> bool:

@@ -85,7 +85,7 @@ class Sam2EngineConfig:
     # Resized uint8 frames kept per session: 3 MB each at 1024. More saves re-decoding JPEGs when a
     # person scrubs back and forth; tracking reads each frame once, so it gains nothing from more.
     frame_cache_frames: int = 64
-    # Frames whose image features are kept per session for further clicks. Each costs ~45 MB at
+    # Frames whose image features are kept per session for further clicks. Each costs ~16 MB at
     # 1024 with Hiera-T (the high-resolution FPN levels dominate); fewer means re-encoding (the
     # expensive part of a click: ~4 s on a CPU, ~20 ms on a GPU) when a person returns to a frame.
     feature_cache_frames: int = 4
@@ -167,6 +167,8 @@ class Sam2Session:
     # Prompts of each (object, frame) key frame whose decoder output sits in the state: a click that
     # extends the list only decodes the new prompts.
     chains: dict[tuple[int, int], tuple[Prompt, ...]] = field(default_factory=dict)
+    # The FPN position encodings, shared by every cached frame of every session (a model constant).
+    pos_enc: list[torch.Tensor] | None = None
     nbytes: int = 0
     propagations: int = 0  # running propagations: a busy session is never evicted
     evicted: bool = False
@@ -182,12 +184,13 @@ class Sam2Engine(SegmentationEngine):
         self.device: torch.device = predictor.device
         on_gpu = self.device.type != "cpu"
         self._video_device = torch.device("cpu") if on_gpu and self.config.offload_video_to_cpu else self.device
-        self._storage_device = (
-            torch.device("cpu") if on_gpu and self.config.offload_state_to_cpu else self.device
-        )
+        self._storage_device = torch.device("cpu") if on_gpu and self.config.offload_state_to_cpu else self.device
         self._sessions: OrderedDict[str, Sam2Session] = OrderedDict()
         self._sessions_lock = threading.Lock()
         self._build_locks: dict[str, threading.Lock] = {}
+        # FPN position encodings: a model constant (they depend only on the feature sizes), shared by
+        # the feature caches of all sessions and, like the weights, not counted in any session's size.
+        self._pos_enc: list[torch.Tensor] | None = None
         # Outputs sam2 reads behind the current frame while tracking (see the module docstring).
         p = predictor
         window = (p.num_maskmem - 1) * p.memory_temporal_stride_for_eval
@@ -233,9 +236,7 @@ class Sam2Engine(SegmentationEngine):
     def _new_session(self, media_key: str, frames: FrameSource) -> Sam2Session:
         if frames.num_frames < 1:
             raise ValueError(f"Media {media_key} has no frames to segment.")
-        images = LazyVideoFrames(
-            frames, self.predictor.image_size, self._video_device, self.config.frame_cache_frames
-        )
+        images = LazyVideoFrames(frames, self.predictor.image_size, self._video_device, self.config.frame_cache_frames)
         # The keys and layout of sam2's init_state, without loading the frames or encoding frame 0.
         state: dict[str, Any] = {
             "images": images,
@@ -264,14 +265,21 @@ class Sam2Engine(SegmentationEngine):
             for key_frame in key_frames:
                 try:
                     if key_frame.prompts:
-                        self._decode_prompts(session, key_frame.frame_index, key_frame.object_id,
-                                             key_frame.prompts, encode_memory=True)
+                        prompts = _checked_prompts(session, key_frame.frame_index, key_frame.prompts)
+                        self._decode_prompts(
+                            session, key_frame.frame_index, key_frame.object_id, prompts, encode_memory=True
+                        )
                     elif key_frame.mask is not None:
-                        self._decode_mask(session, key_frame.frame_index, key_frame.object_id,
-                                          key_frame.mask, encode_memory=True)
+                        mask = _checked_mask(session, key_frame.frame_index, key_frame.mask)
+                        self._decode_mask(session, key_frame.frame_index, key_frame.object_id, mask, encode_memory=True)
                 except ValueError as error:  # a stored prompt that no longer fits: skip, keep the rest
-                    logger.warning("Skipping key frame %s of object %s of %s: %s", key_frame.frame_index,
-                                   key_frame.object_id, session.media_key, error)
+                    logger.warning(
+                        "Skipping key frame %s of object %s of %s: %s",
+                        key_frame.frame_index,
+                        key_frame.object_id,
+                        session.media_key,
+                        error,
+                    )
 
     # --- clicks --------------------------------------------------------------------------------
 
@@ -279,12 +287,7 @@ class Sam2Engine(SegmentationEngine):
         self, session: EngineSession, frame_index: int, object_id: int, prompts: Sequence[Prompt]
     ) -> ObjectMask:
         s = _own(session)
-        _check_frame(s, frame_index)
-        prompts = tuple(prompts)
-        for prompt in prompts:
-            _check_prompt(s, prompt)
-        if sum(isinstance(p, BoxPrompt) for p in prompts) > 1:
-            raise ValueError("SAM 2 takes at most one box per object and frame; remove the other box.")
+        prompts = _checked_prompts(s, frame_index, prompts)
         with s.lock.interactive(), self._compute():
             if not prompts:
                 self._clear_key_frame(s, frame_index, object_id)
@@ -298,15 +301,9 @@ class Sam2Engine(SegmentationEngine):
 
     def set_mask(self, session: EngineSession, frame_index: int, object_id: int, mask: np.ndarray) -> None:
         s = _own(session)
-        _check_frame(s, frame_index)
-        mask = np.asarray(mask)
-        if mask.shape != (s.frames.height, s.frames.width):
-            raise ValueError(
-                f"The mask is {mask.shape[1] if mask.ndim > 1 else '?'}x{mask.shape[0]} pixels but the "
-                f"frame is {s.frames.width}x{s.frames.height}."
-            )
+        mask = _checked_mask(s, frame_index, mask)
         with s.lock.interactive(), self._compute():
-            self._decode_mask(s, frame_index, object_id, mask.astype(bool), encode_memory=False)
+            self._decode_mask(s, frame_index, object_id, mask, encode_memory=False)
             self._measure(s)
         self._enforce_budget(keep=s)
 
@@ -327,7 +324,9 @@ class Sam2Engine(SegmentationEngine):
         obj_idx = self.predictor._obj_id_to_idx(state, object_id)
         temp = state["temp_output_dict_per_obj"][obj_idx]["cond_frame_outputs"]
         previous = s.chains.get((object_id, frame))
-        out = temp.get(frame) or state["output_dict_per_obj"][obj_idx]["cond_frame_outputs"].get(frame)
+        out = temp.get(frame)
+        if out is None:
+            out = state["output_dict_per_obj"][obj_idx]["cond_frame_outputs"].get(frame)
         done = 0
         if previous and out is not None and prompts[: len(previous)] == previous:
             done = len(previous)  # the person added prompts: decode only the new ones
@@ -526,8 +525,8 @@ class Sam2Engine(SegmentationEngine):
         return self._object_masks(s, tracked, outs)
 
     def _has_memory_near(self, memory: dict[str, Any], frame: int, reverse: bool) -> bool:
-        behind = range(frame + 1, frame + self.memory_window + 1) if reverse else range(
-            frame - self.memory_window, frame
+        behind = (
+            range(frame + 1, frame + self.memory_window + 1) if reverse else range(frame - self.memory_window, frame)
         )
         return any(t in memory["non_cond_frame_outputs"] for t in behind)
 
@@ -573,8 +572,26 @@ class Sam2Engine(SegmentationEngine):
             s.state["cached_features"] = {frame: cached}
 
     def _harvest_features(self, s: Sam2Session) -> None:
-        for frame, features in s.state["cached_features"].items():
-            s.features[frame] = features
+        """Keep the features sam2 just computed in the session's LRU, slimmed: of the ~100 MB sam2
+        holds per frame at 1024, ~85 MB are the FPN position encodings (256 channels up to 256x256)
+        and 12 MB the normalised input image. The encodings depend only on the feature sizes (a sine
+        embedding), so one copy serves every frame; the image is returned by ``_get_image_feature``
+        but never read by the callers, so a zero-strided placeholder of its shape stands in."""
+        slot = s.state["cached_features"]
+        for frame, (image, backbone_out) in list(slot.items()):
+            pos = backbone_out["vision_pos_enc"]
+            shared = self._pos_enc
+            if shared is None or [(p.shape, p.dtype, p.device) for p in shared] != [
+                (p.shape, p.dtype, p.device) for p in pos
+            ]:
+                shared = self._pos_enc = list(pos)
+            s.pos_enc = shared
+            slim = (
+                torch.zeros((1, 1, 1, 1), dtype=image.dtype, device=image.device).expand_as(image),
+                {"backbone_fpn": list(backbone_out["backbone_fpn"]), "vision_pos_enc": s.pos_enc},
+            )
+            slot[frame] = slim
+            s.features[frame] = slim
             s.features.move_to_end(frame)
         while len(s.features) > self.config.feature_cache_frames:
             s.features.popitem(last=False)
@@ -613,9 +630,7 @@ class Sam2Engine(SegmentationEngine):
         if not outs:
             return []
         logits = torch.cat([out["pred_masks"].to(self.device, non_blocking=True) for out in outs]).float()
-        video_res = F.interpolate(
-            logits, size=(s.frames.height, s.frames.width), mode="bilinear", align_corners=False
-        )
+        video_res = F.interpolate(logits, size=(s.frames.height, s.frames.width), mode="bilinear", align_corners=False)
         masks = (video_res[:, 0] > 0).cpu().numpy()
         scores = [float(torch.sigmoid(out["object_score_logits"].float()).reshape(-1)[0]) for out in outs]
         return [ObjectMask(oid, masks[i], scores[i]) for i, oid in enumerate(object_ids)]
@@ -643,14 +658,18 @@ class Sam2Engine(SegmentationEngine):
                 evicted.append(candidate)
         for gone in evicted:
             gone.evicted = True
-            logger.info("Evicted the SAM 2 state of %s (%.1f MB) to stay within the state budget",
-                        gone.media_key, gone.nbytes / 2**20)
+            logger.info(
+                "Evicted the SAM 2 state of %s (%.1f MB) to stay within the state budget",
+                gone.media_key,
+                gone.nbytes / 2**20,
+            )
 
 
 def state_nbytes(s: Sam2Session) -> int:
     """Bytes a session holds: every tensor reachable from sam2's state and the feature cache (each
-    storage counted once, so views and expanded tensors are not double-counted), plus the frame cache."""
-    seen: set[tuple[str, int]] = set()
+    storage counted once, so views and expanded tensors are not double-counted), plus the frame cache.
+    The shared position encodings are a model constant and not counted."""
+    seen = {(str(t.device), t.untyped_storage().data_ptr()) for t in s.pos_enc or []}
     total = 0
     stack: list[Any] = [v for k, v in s.state.items() if k != "images"]
     stack.append(list(s.features.values()))
@@ -710,19 +729,36 @@ def _check_frame(s: Sam2Session, frame_index: int) -> None:
         raise ValueError(f"Frame {frame_index} is out of range: the media has frames 0 to {n - 1}.")
 
 
+def _checked_prompts(s: Sam2Session, frame_index: int, prompts: Sequence[Prompt]) -> tuple[Prompt, ...]:
+    _check_frame(s, frame_index)
+    for prompt in prompts:
+        _check_prompt(s, prompt)
+    if sum(isinstance(p, BoxPrompt) for p in prompts) > 1:
+        raise ValueError("SAM 2 takes at most one box per object and frame; remove the other box.")
+    return tuple(prompts)
+
+
+def _checked_mask(s: Sam2Session, frame_index: int, mask: np.ndarray) -> np.ndarray:
+    _check_frame(s, frame_index)
+    mask = np.asarray(mask)
+    if mask.shape != (s.frames.height, s.frames.width):
+        shape = "x".join(str(n) for n in mask.shape[::-1])
+        raise ValueError(f"The mask is {shape} pixels but the frame is {s.frames.width}x{s.frames.height}.")
+    return mask.astype(bool)
+
+
 def _check_prompt(s: Sam2Session, prompt: Prompt) -> None:
     w, h = s.frames.width, s.frames.height
     if isinstance(prompt, PointPrompt):
-        values = (prompt.x, prompt.y)
-        if not all(math.isfinite(v) for v in values) or not (0 <= prompt.x <= w and 0 <= prompt.y <= h):
+        if not all(math.isfinite(v) for v in (prompt.x, prompt.y)) or not (0 <= prompt.x <= w and 0 <= prompt.y <= h):
             raise ValueError(f"The point ({prompt.x}, {prompt.y}) is outside the {w}x{h} frame.")
     elif isinstance(prompt, BoxPrompt):
-        values = (prompt.x0, prompt.y0, prompt.x1, prompt.y1)
-        if not all(math.isfinite(v) for v in values) or not (
+        box = (prompt.x0, prompt.y0, prompt.x1, prompt.y1)
+        if not all(math.isfinite(v) for v in box) or not (
             0 <= prompt.x0 <= w and 0 <= prompt.x1 <= w and 0 <= prompt.y0 <= h and 0 <= prompt.y1 <= h
         ):
-            raise ValueError(f"The box {values} is not inside the {w}x{h} frame.")
+            raise ValueError(f"The box {box} is not inside the {w}x{h} frame.")
         if prompt.x1 <= prompt.x0 or prompt.y1 <= prompt.y0:
-            raise ValueError(f"The box {values} is empty: (x0, y0) must be above and left of (x1, y1).")
+            raise ValueError(f"The box {box} is empty: (x0, y0) must be above and left of (x1, y1).")
     else:
         raise ValueError(f"Unknown prompt type {type(prompt).__name__}: use a PointPrompt or a BoxPrompt.")

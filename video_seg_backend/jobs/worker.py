@@ -58,12 +58,9 @@ class JobContext:
                 job.progress_done, job.progress_total = done, total
                 session.add(job)
                 session.commit()
-        if self.project_id is not None:
-            self._worker.events.publish(
-                self.project_id,
-                "job.progress",
-                {"job_id": self.job_id, "done": done, "total": total, **extra},
-            )
+        self._worker.publish(
+            self.project_id, "job.progress", {"job_id": self.job_id, "done": done, "total": total, **extra}
+        )
 
 
 JobFn = Callable[[JobContext, dict[str, Any]], dict[str, Any] | None]
@@ -80,6 +77,12 @@ class JobWorker:
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
+
+    def publish(self, project_id: int | None, type_: str, data: dict[str, Any]) -> None:
+        if project_id is None:
+            self.events.broadcast(type_, data)
+        else:
+            self.events.publish(project_id, type_, data)
 
     def register(self, kind: JobKind, fn: JobFn) -> None:
         self._handlers[kind] = fn
@@ -186,17 +189,16 @@ class JobWorker:
         job.finished_at = utcnow()
         session.add(job)
         session.commit()
-        if job.project_id is not None:
-            self.events.publish(
-                job.project_id,
-                "job.finished",
-                {
-                    "job_id": job.id,
-                    "kind": job.kind.value,
-                    "media_id": job.media_id,
-                    "status": status.value,
-                    "error": error,
-                    "done": job.progress_done,
-                    "total": job.progress_total,
-                },
-            )
+        self.publish(
+            job.project_id,
+            "job.finished",
+            {
+                "job_id": job.id,
+                "kind": job.kind.value,
+                "media_id": job.media_id,
+                "status": status.value,
+                "error": error,
+                "done": job.progress_done,
+                "total": job.progress_total,
+            },
+        )

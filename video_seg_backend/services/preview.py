@@ -11,6 +11,8 @@ from video_seg_backend.storage.masks import decode_mask
 from video_seg_backend.storage.video import encode_jpeg
 
 FILL_ALPHA = 0.45
+# 80 looks the same as 90 at preview sizes and encodes ~30% faster: previews are for scrubbing.
+PREVIEW_JPEG_QUALITY = 80
 
 
 def hex_to_bgr(color: str) -> tuple[int, int, int]:
@@ -19,17 +21,29 @@ def hex_to_bgr(color: str) -> tuple[int, int, int]:
     return b, g, r
 
 
-def render_annotated(frame_bgr: np.ndarray, masks: Sequence[tuple[str, int, int, str]], quality: int = 85) -> bytes:
+def draw_mask(out: np.ndarray, mask: np.ndarray, color: str) -> None:
+    """Blend ``mask`` into ``out`` (BGR, in place) and outline it, touching only its bounding box."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return
+    cols = np.flatnonzero(mask.any(axis=0))
+    # One pixel of margin so the outline of a mask touching its box edge is not clipped.
+    y0, y1 = max(0, rows[0] - 1), min(mask.shape[0], rows[-1] + 2)
+    x0, x1 = max(0, cols[0] - 1), min(mask.shape[1], cols[-1] + 2)
+    crop, region = out[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    bgr = hex_to_bgr(color)
+    tinted = cv2.addWeighted(crop, 1 - FILL_ALPHA, np.full_like(crop, bgr), FILL_ALPHA, 0)
+    np.copyto(crop, tinted, where=region[..., None])
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(crop, contours, -1, bgr, thickness=2, lineType=cv2.LINE_AA)
+
+
+def render_annotated(
+    frame_bgr: np.ndarray, masks: Sequence[tuple[str, int, int, str]], quality: int = PREVIEW_JPEG_QUALITY
+) -> bytes:
     """``masks``: (rle counts, height, width, hex colour) per object, drawn in order."""
-    out = frame_bgr
     for counts, height, width, color in masks:
-        mask = decode_mask(counts, height, width)
-        if mask.shape != out.shape[:2] or not mask.any():
+        if (height, width) != frame_bgr.shape[:2]:
             continue
-        bgr = np.array(hex_to_bgr(color), dtype=np.float32)
-        ys, xs = np.nonzero(mask)
-        # Blend only the masked pixels: ~3x faster than blending the whole frame.
-        out[ys, xs] = (out[ys, xs] * (1 - FILL_ALPHA) + bgr * FILL_ALPHA).astype(np.uint8)
-        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, tuple(int(c) for c in bgr), thickness=2, lineType=cv2.LINE_AA)
-    return encode_jpeg(out, quality)
+        draw_mask(frame_bgr, decode_mask(counts, height, width), color)
+    return encode_jpeg(frame_bgr, quality)

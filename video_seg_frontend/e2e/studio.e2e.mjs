@@ -28,8 +28,8 @@ async function step(name, fn) {
 	const t0 = Date.now();
 	try {
 		await fn();
-		results.push(`ok   ${name} (${Date.now() - t0} ms)`);
-		console.log(`ok   ${name}`);
+		results.push(`ok   ${name}`);
+		console.log(`ok   ${name} (${Date.now() - t0} ms)`);
 	} catch (error) {
 		failed++;
 		results.push(`FAIL ${name}: ${error?.message ?? error}`);
@@ -167,7 +167,6 @@ async function main() {
 			const name = page.getByLabel('Name of vehicle');
 			await name.fill('car');
 			await name.press('Enter');
-			await name.blur();
 			await waitFor(async () => {
 				const labels = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/labels`)).json();
 				return labels.length === 1 && labels[0].name === 'car' && labels[0].color === LABEL_COLOR;
@@ -228,28 +227,62 @@ async function main() {
 			await page.getByTestId('studio-canvas').waitFor();
 			await waitFor(frameReady, 'the first frame to load');
 			const size = await page.evaluate(() => ({ w: window.__vss.studio.current.width, h: window.__vss.studio.current.height }));
-			// A car on the road, lower middle of the frame.
-			target = { x: Math.floor(size.w * 0.5), y: Math.floor(size.h * 0.68) };
+			// The dark car in the middle lane of 08_driving.mp4's first frame.
+			target = { x: Math.floor(size.w * 0.435), y: Math.floor(size.h * 0.74) };
 			click = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
-			await page.waitForTimeout(200);
-			const before = await canvasPixel(click.x, click.y);
+			// Record, frame by frame, whether the pending marker was on screen before the answer.
+			await page.evaluate(() => {
+				window.__sawPending = false;
+				const watch = () => {
+					if (window.__vss.canvas.model.prompts.some((p) => p.id === null)) window.__sawPending = true;
+					if (!window.__vss.studio.prompts.length) requestAnimationFrame(watch);
+				};
+				requestAnimationFrame(watch);
+			});
 			await page.mouse.click(click.x, click.y);
 			const masks = await waitFor(
 				() => page.evaluate(() => window.__vss.studio.frameMasks.filter((a) => a.area > 0).length),
 				'the mask from the server'
 			);
 			assert(masks === 1, `expected one mask, got ${masks}`);
+			assert(await page.evaluate(() => window.__sawPending), 'no pending marker was shown while waiting');
 			const objectId = await page.evaluate(() => window.__vss.studio.objects[0]?.id);
 			const under = await page.evaluate(({ x, y }) => window.__vss.canvas.maskAtClient(x, y), click);
 			assert(under === objectId, `the mask does not cover the clicked pixel (mask at click: ${under}, object ${objectId})`);
 			const prompt = await page.evaluate(() => window.__vss.studio.prompts[0]);
 			assert(Math.floor(prompt.x) === target.x && Math.floor(prompt.y) === target.y,
 				`click landed on ${prompt.x},${prompt.y}, expected pixel ${target.x},${target.y}`);
-			// The drawn canvas pixel under the click moved toward the label colour (pure green).
+			// The drawn canvas moved toward the label colour (pure green) inside the mask. The
+			// marker covers the click itself, so sample an interior mask pixel a little away from it
+			// and compare it with the same canvas drawn without overlays.
+			const probe = await page.evaluate((c) => {
+				const { canvas } = window.__vss;
+				const { mask } = canvas.model.masks[0];
+				const at = (x, y) => mask.data[y * mask.width + x];
+				for (let y = 1; y < mask.height - 1; y++) {
+					for (let x = 1; x < mask.width - 1; x++) {
+						if (!(at(x, y) && at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1))) continue;
+						const p = canvas.clientOfSource({ x: x + 0.5, y: y + 0.5 });
+						const d = Math.hypot(p.x - c.x, p.y - c.y);
+						if (d > 14 && d < 60) return p;
+					}
+				}
+				return null;
+			}, click);
+			assert(probe, 'no interior mask pixel near the click');
 			await page.waitForTimeout(250);
-			const after = await canvasPixel(click.x, click.y);
-			const greenShift = after[1] - after[0] - (before[1] - before[0]);
-			assert(greenShift > 20, `canvas pixel under the click not tinted by the label: before ${before}, after ${after}`);
+			const tinted = await canvasPixel(probe.x, probe.y);
+			await page.evaluate(() => {
+				window.__vss.canvas.model.showOverlays = false;
+				window.__vss.canvas.view.draw();
+			});
+			const plain = await canvasPixel(probe.x, probe.y);
+			await page.evaluate(() => {
+				window.__vss.canvas.model.showOverlays = true;
+				window.__vss.canvas.view.draw();
+			});
+			const greenShift = tinted[1] - tinted[0] - (plain[1] - plain[0]);
+			assert(greenShift > 20, `mask not drawn in the label colour: plain ${plain}, with mask ${tinted}`);
 			await page.getByTestId('prompt-list').locator('li').first().waitFor();
 		});
 
@@ -267,7 +300,7 @@ async function main() {
 			const scale = await page.evaluate(() => window.__vss.canvas.view.view.scale);
 			const fitted = await page.evaluate(() => window.__vss.canvas.view.cssWidth / window.__vss.studio.current.width);
 			assert(scale > fitted * 1.5, `wheel did not zoom (scale ${scale}, fit ${fitted})`);
-			const pixel = { x: target.x + 7, y: target.y - 3 };
+			const pixel = { x: target.x + 9, y: target.y - 4 };
 			const p = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), pixel);
 			const count = await page.evaluate(() => window.__vss.studio.prompts.length);
 			await page.mouse.click(p.x, p.y);
@@ -276,21 +309,73 @@ async function main() {
 			assert(Math.floor(added.x) === pixel.x && Math.floor(added.y) === pixel.y,
 				`zoomed click landed on ${added.x},${added.y}, expected pixel ${pixel.x},${pixel.y}`);
 			await page.evaluate(() => window.__vss.canvas.fit());
+		});
+
+		await step('studio: N makes a second object, a dragged box segments it', async () => {
+			await page.keyboard.press('n');
+			await waitFor(() => page.evaluate(() => window.__vss.studio.objects.length === 2), 'the new object');
+			// Digit 2: the second label, applied to the selected (new) object.
+			await page.keyboard.press('2');
+			await waitFor(
+				() => page.evaluate(() => window.__vss.studio.objects[1].label_id === window.__vss.studio.selectedLabelId && window.__vss.studio.objects[1].label_id !== window.__vss.studio.objects[0].label_id),
+				'the relabel by digit key'
+			);
+			const size = await page.evaluate(() => ({ w: window.__vss.studio.current.width, h: window.__vss.studio.current.height }));
+			// The white SUV in the right lane.
+			const box = { x0: Math.round(size.w * 0.548), y0: Math.round(size.h * 0.683), x1: Math.round(size.w * 0.609), y1: Math.round(size.h * 0.776) };
+			const a = await page.evaluate((b) => window.__vss.canvas.clientOfSource({ x: b.x0, y: b.y0 }), box);
+			const b = await page.evaluate((b) => window.__vss.canvas.clientOfSource({ x: b.x1, y: b.y1 }), box);
+			await page.mouse.move(a.x, a.y);
+			await page.mouse.down();
+			await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 3 });
+			await page.mouse.move(b.x, b.y, { steps: 3 });
+			await page.mouse.up();
+			const second = await page.evaluate(() => window.__vss.studio.objects[1].id);
+			await waitFor(
+				() => page.evaluate((id) => window.__vss.studio.frameMasks.some((m) => m.object_id === id && m.area > 0), second),
+				'the box mask'
+			);
+			const prompt = await page.evaluate(() => window.__vss.studio.prompts.find((p) => p.kind === 'box'));
+			for (const k of ['x0', 'y0', 'x1', 'y1']) {
+				assert(Math.abs(prompt[k] - box[k]) < 1, `box ${k} ${prompt[k]} != ${box[k]}`);
+			}
+			const centre = await page.evaluate((b) => window.__vss.canvas.clientOfSource({ x: (b.x0 + b.x1) / 2, y: (b.y0 + b.y1) / 2 }), box);
+			const under = await page.evaluate(({ x, y }) => window.__vss.canvas.maskAtClient(x, y), centre);
+			assert(under === second, 'the box mask does not cover the middle of the box');
 			await page.waitForTimeout(200);
 			await shot('studio.png');
 		});
 
-		await step('studio: undo and redo a prompt (Ctrl+Z, Ctrl+Y)', async () => {
+		await step('studio: undo and redo a prompt (Ctrl+Z, Ctrl+Y / Ctrl+Shift+Z)', async () => {
 			const count = () => page.evaluate(() => window.__vss.studio.prompts.length);
+			const masks = () => page.evaluate(() => window.__vss.studio.frameMasks.filter((a) => a.area > 0).length);
 			const n = await count();
 			await page.keyboard.press('Control+z');
-			await waitFor(async () => (await count()) === n - 1, 'undo to remove the prompt');
+			await waitFor(async () => (await count()) === n - 1 && (await masks()) === 1, 'undo to remove the box and its mask');
 			await page.keyboard.press('Control+y');
-			await waitFor(async () => (await count()) === n, 'redo to add it back');
+			await waitFor(async () => (await count()) === n && (await masks()) === 2, 'redo to add them back');
 			await page.keyboard.press('Control+z');
 			await waitFor(async () => (await count()) === n - 1, 'undo again');
-			const masks = await page.evaluate(() => window.__vss.studio.frameMasks.filter((a) => a.area > 0).length);
-			assert(masks === 1, 'the first click still has its mask after undoing the second');
+			await page.keyboard.press('Control+Shift+z');
+			await waitFor(async () => (await count()) === n && (await masks()) === 2, 'Ctrl+Shift+Z redo');
+		});
+
+		await step('studio: delete an object and relabel one, both undoable', async () => {
+			const objects = () => page.evaluate(() => window.__vss.studio.objects.map((o) => ({ id: o.id, label: o.label_id, track: o.track_id })));
+			const before = await objects();
+			await page.getByRole('button', { name: `Delete object ${before[1].track}` }).click();
+			await waitFor(async () => (await objects()).length === 1, 'the object deletion');
+			await page.keyboard.press('Control+z');
+			await waitFor(
+				() => page.evaluate(() => window.__vss.studio.objects.length === 2 && window.__vss.studio.frameMasks.filter((a) => a.area > 0).length === 2),
+				'undo to recreate the object with its mask'
+			);
+			const labels = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/labels`)).json();
+			const person = labels.find((l) => l.name === 'person');
+			await page.getByLabel(`Label of object ${before[0].track}`).selectOption(String(person.id));
+			await waitFor(async () => (await objects())[0].label === person.id, 'the relabel');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await objects())[0].label === before[0].label, 'undo of the relabel');
 		});
 
 		await step('studio: right-click on a prompt removes it, undo restores it', async () => {
@@ -326,6 +411,27 @@ async function main() {
 			await shot('studio-tracked.png');
 		});
 
+		await step('studio: Cancel stops a running tracking job and keeps what it tracked', async () => {
+			await page.getByText('only next').click(); // off: the whole rest of the video
+			await page.getByLabel('Direction').selectOption('both');
+			// T is ignored while the direction select has focus (typing there is not a shortcut).
+			await page.getByTestId('studio-canvas').hover();
+			await page.locator('body').evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+			await page.keyboard.press('t');
+			const progress = page.getByTestId('job-progress');
+			await waitFor(async () => (await progress.getAttribute('data-status')) === 'running', 'the job to run', 30_000, 50);
+			await page.getByTestId('cancel-job').click();
+			await waitFor(
+				async () => ['canceled', 'completed'].includes(await progress.getAttribute('data-status')),
+				'the job to stop',
+				60_000
+			);
+			const status = await progress.getAttribute('data-status');
+			assert(status === 'canceled', `the job was not canceled (status ${status})`);
+			const tracked = await page.evaluate(() => window.__vss.studio.annotatedFrames.size);
+			assert(tracked >= 20, `frames tracked before were lost (${tracked})`);
+		});
+
 		await step('studio: scrub the timeline, step frames, play and pause', async () => {
 			const bar = await page.getByTestId('timeline').boundingBox();
 			const frames = await page.evaluate(() => window.__vss.studio.frameCount);
@@ -335,7 +441,7 @@ async function main() {
 			await waitFor(frameReady, 'the scrubbed frame to load');
 			const f = await page.evaluate(() => window.__vss.studio.frame);
 			const masks = await page.evaluate(() => window.__vss.studio.frameMasks.filter((a) => a.area > 0).length);
-			assert(masks === 1, `tracked frame ${f} has no mask`);
+			assert(masks === 2, `tracked frame ${f} has ${masks} masks, expected both objects`);
 			await page.keyboard.press('ArrowRight');
 			await waitFor(() => page.evaluate((g) => window.__vss.studio.frame === g + 1, f), 'ArrowRight');
 			await page.keyboard.press('Shift+ArrowLeft');
@@ -395,7 +501,7 @@ async function main() {
 	} catch {
 		if (consoleErrors.length) console.log(`console errors so far:\n${consoleErrors.join('\n')}`);
 		await page.screenshot({ path: join(root, 'e2e-failure.png') }).catch(() => {});
-		console.log('--- backend log (tail) ---\n' + backend.log.join('').split('\n').slice(-40).join('\n'));
+		console.log('--- backend log (tail) ---\n' + backend.log.join('').split('\n').slice(-15).join('\n'));
 	} finally {
 		await browser.close();
 		backend.stop();

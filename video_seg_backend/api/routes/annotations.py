@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
+from pycocotools import mask as mask_utils
 from sqlmodel import col, select
 
-from video_seg_backend.api.deps import MediaDep, SessionDep
-from video_seg_backend.models import Annotation, AnnotationPublic
-from video_seg_backend.services.segmentation import annotation_public
+from video_seg_backend.api.deps import MediaDep, ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.models import (
+    Annotation,
+    AnnotationIn,
+    AnnotationPublic,
+    AnnotationSource,
+    ObjectFrames,
+    TrackedObject,
+)
+from video_seg_backend.services.segmentation import HUMAN_SOURCES, annotation_public, upsert_mask
+from video_seg_backend.storage.masks import decode_mask
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/annotations", tags=["annotations"])
 
@@ -34,3 +43,66 @@ def list_annotations(
         query = query.where(Annotation.object_id == object_id)
     rows = session.exec(query.order_by(col(Annotation.frame_index), col(Annotation.object_id))).all()
     return [annotation_public(a) for a in rows]
+
+
+@router.get("/summary", response_model=list[ObjectFrames])
+def annotation_summary(*, session: SessionDep, media: MediaDep) -> list[ObjectFrames]:
+    """Per object: the frame ranges that hold a mask and the key frames (no mask data: for timelines)."""
+    rows = session.exec(
+        select(Annotation.object_id, Annotation.frame_index, Annotation.source, Annotation.area)
+        .where(Annotation.media_id == media.id)
+        .order_by(col(Annotation.object_id), col(Annotation.frame_index))
+    ).all()
+    out: dict[int, ObjectFrames] = {}
+    for object_id, frame, source, area in rows:
+        entry = out.setdefault(object_id, ObjectFrames(object_id=object_id, ranges=[], key_frames=[]))
+        if source in HUMAN_SOURCES:
+            entry.key_frames.append(frame)
+        if area <= 0:
+            continue
+        if entry.ranges and entry.ranges[-1][1] == frame - 1:
+            entry.ranges[-1][1] = frame
+        else:
+            entry.ranges.append([frame, frame])
+    return list(out.values())
+
+
+@router.put("", response_model=list[AnnotationPublic])
+def put_annotations(
+    *, session: SessionDep, state: StateDep, media: ReadyMediaDep, body: list[AnnotationIn]
+) -> list[AnnotationPublic]:
+    """Store masks as given (undo of a deletion, hand edits); all or none are written."""
+    objects = set(session.exec(select(TrackedObject.id).where(TrackedObject.media_id == media.id)))
+    masks = []
+    for i, item in enumerate(body):
+        if item.object_id not in objects:
+            raise HTTPException(status_code=404, detail=f"Item {i}: object {item.object_id} not found in this media")
+        if item.frame_index >= media.num_frames:
+            raise HTTPException(
+                status_code=422,
+                detail=f"Item {i}: frame {item.frame_index} is out of range 0..{media.num_frames - 1}",
+            )
+        if item.rle.size != [media.height, media.width]:
+            raise HTTPException(
+                status_code=422,
+                detail=f"Item {i}: mask size {item.rle.size} must be [height, width] = [{media.height}, {media.width}]",
+            )
+        try:
+            mask_utils.area({"size": item.rle.size, "counts": item.rle.counts.encode("ascii")})
+            masks.append(decode_mask(item.rle.counts, media.height, media.width))
+        except Exception as exc:
+            raise HTTPException(
+                status_code=422, detail=f"Item {i}: rle.counts is not a COCO compressed RLE string"
+            ) from exc
+    rows = [
+        upsert_mask(session, media.id or 0, item.object_id, item.frame_index, mask, item.source, item.score)
+        for item, mask in zip(body, masks, strict=True)
+    ]
+    session.commit()
+    out = [annotation_public(session.merge(r)) for r in rows]
+    if body:
+        if any(item.source in (AnnotationSource.imported, AnnotationSource.edited) for item in body):
+            state.segmentation.forget_media(media.id or 0)  # new key frames: the engine replays them
+        frames = [item.frame_index for item in body]
+        state.segmentation.publish_updated(media, sorted({i.object_id for i in body}), [min(frames), max(frames)])
+    return out

@@ -37,6 +37,7 @@ const M = (project_id: number, media_id: number) => ({ path: { project_id, media
 export const api = {
 	health: () => unwrap(client.GET('/api/v1/health')),
 	models: () => unwrap(client.GET('/api/v1/models')),
+	downloadModel: (key: string) => unwrap(client.POST('/api/v1/models/{key}/download', { params: { path: { key } } })),
 
 	listProjects: () => unwrap(client.GET('/api/v1/projects')),
 	getProject: (pid: number) => unwrap(client.GET('/api/v1/projects/{project_id}', { params: P(pid) })),
@@ -113,6 +114,8 @@ export const api = {
 
 	propagate: (pid: number, mid: number, body: PropagateRequest) =>
 		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/propagate', { params: M(pid, mid), body })),
+	activeJobs: (pid: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/jobs', { params: { ...P(pid), query: { active: true } } })),
 	getJob: (jid: number) => unwrap(client.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: jid } } })),
 	cancelJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: jid } } }))
 };

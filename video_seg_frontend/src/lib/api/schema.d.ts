@@ -504,6 +504,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Project
+         * @description Download the project's masks as a ZIP in a dataset format (streamed as it is written).
+         */
+        get: operations["export_project_api_v1_projects__project_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Media Annotations
+         * @description Import key frames or masks for this media item from an annotation file.
+         */
+        post: operations["import_media_annotations_api_v1_projects__project_id__media__media_id__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -530,6 +570,14 @@ export interface components {
          * @enum {string}
          */
         AnnotationSource: "prompt" | "propagated" | "imported" | "edited";
+        /** Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post */
+        Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
+            /**
+             * File
+             * @description CVAT for video 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON
+             */
+            file: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -545,6 +593,21 @@ export interface components {
             device: string;
             /** Default Model */
             default_model: string;
+        };
+        /** ImportSummary */
+        ImportSummary: {
+            /** Format */
+            format: string;
+            /** Labels Created */
+            labels_created: number;
+            /** Objects Created */
+            objects_created: number;
+            /** Masks */
+            masks: number;
+            /** Key Frames */
+            key_frames: number;
+            /** Warnings */
+            warnings: string[];
         };
         /**
          * JobKind
@@ -833,9 +896,10 @@ export interface components {
             object_ids?: number[] | null;
             /**
              * Start Frame
+             * @description Frame to track from; null tracks the whole video key frame to key frame
              * @default 0
              */
-            start_frame: number;
+            start_frame: number | null;
             /**
              * Direction
              * @default both
@@ -1924,6 +1988,83 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_project_api_v1_projects__project_id__export_get: {
+        parameters: {
+            query?: {
+                /** @description coco, ytvis, davis or cvat_video */
+                format?: string;
+                include_frames?: boolean;
+                include_png_masks?: boolean;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dataset as a ZIP */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
+        parameters: {
+            query?: {
+                /** @description cvat_video, davis or coco */
+                format?: string;
+                /** @description DAVIS single PNG: the frame it belongs to */
+                frame?: number | null;
+            };
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportSummary"];
+                };
             };
             /** @description Validation Error */
             422: {

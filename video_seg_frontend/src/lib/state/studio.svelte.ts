@@ -53,6 +53,7 @@ export class StudioState {
 	media = $state<MediaPublic[]>([]);
 	models = $state<ModelInfo[]>([]);
 	modelKey = $state<string | null>(null);
+	downloading = $state<string | null>(null);
 	currentId = $state<number | null>(null);
 	frame = $state(0);
 	objects = $state<ObjectPublic[]>([]);
@@ -114,7 +115,16 @@ export class StudioState {
 	// --- loading -----------------------------------------------------------------------------
 
 	async load(initialMediaId: number | null): Promise<void> {
-		const [media, models] = await Promise.all([api.listMedia(this.pid), api.models().catch(() => [] as ModelInfo[])]);
+		const [media, models, jobs] = await Promise.all([
+			api.listMedia(this.pid),
+			api.models().catch(() => [] as ModelInfo[]),
+			api.activeJobs(this.pid).catch(() => [] as JobPublic[])
+		]);
+		// A tracking job started before this page opened (or in another tab) keeps its progress bar.
+		const running = jobs.find((j) => j.kind === 'propagate');
+		if (running) {
+			this.job = { id: running.id, mediaId: running.media_id, status: running.status, done: running.progress_done, total: running.progress_total };
+		}
 		this.media = media;
 		this.models = models;
 		this.modelKey = models.find((m) => m.default && m.available)?.key ?? models.find((m) => m.available)?.key ?? null;
@@ -233,6 +243,26 @@ export class StudioState {
 	labelColor(objectId: number): string {
 		const obj = this.objects.find((o) => o.id === objectId);
 		return this.project.label(obj?.label_id)?.color ?? '#ff0000';
+	}
+
+	/** Starts a checkpoint download job and polls it (model jobs belong to no project stream). */
+	async downloadModel(key: string): Promise<void> {
+		try {
+			let job = await api.downloadModel(key);
+			this.downloading = key;
+			toasts.show(`Downloading ${key}…`);
+			while (job.status === 'queued' || job.status === 'running') {
+				await new Promise((r) => setTimeout(r, 2000));
+				job = await api.getJob(job.id);
+			}
+			if (job.status === 'completed') toasts.show(`${key} is ready`, 'success');
+			else toasts.show(`Download of ${key} ${job.status}: ${job.error ?? ''}`, 'error', 10000);
+			this.models = await api.models();
+		} catch (error) {
+			toasts.error(error);
+		} finally {
+			this.downloading = null;
+		}
 	}
 
 	// --- navigation ----------------------------------------------------------------------------
@@ -564,6 +594,7 @@ export class StudioState {
 				model: this.modelKey
 			});
 			this.job = { id: job.id, mediaId, status: job.status, done: job.progress_done, total: job.progress_total };
+			this.lastProgressFrame = null;
 		} catch (error) {
 			toasts.error(error);
 		}
@@ -576,6 +607,7 @@ export class StudioState {
 	}
 
 	private lastProgressReload = 0;
+	private lastProgressFrame: number | null = null;
 
 	private onEvent(type: ProjectEventType, data: ProjectEventData): void {
 		const mediaId = typeof data.media_id === 'number' ? data.media_id : null;
@@ -585,11 +617,19 @@ export class StudioState {
 		}
 		if (type === 'job.progress' && this.job && data.job_id === this.job.id) {
 			this.job = { ...this.job, status: 'running', done: Number(data.done ?? 0), total: Number(data.total ?? 0) };
-			// Masks fill in while the job runs; at most one reload a second keeps it light.
-			const now = performance.now();
-			if (now - this.lastProgressReload > 1000 && this.job.mediaId === this.currentId) {
-				this.lastProgressReload = now;
-				void this.reloadMasks();
+			if (this.job.mediaId !== this.currentId) return;
+			// Masks fill in while the job runs: fetch only the frames written since the last
+			// progress event (the server throttles these events), else a full reload once a second.
+			if (typeof data.frame === 'number') {
+				const from = this.lastProgressFrame ?? data.frame;
+				this.lastProgressFrame = data.frame;
+				void this.reloadMasks({ start: Math.min(from, data.frame), end: Math.max(from, data.frame) });
+			} else {
+				const now = performance.now();
+				if (now - this.lastProgressReload > 1000) {
+					this.lastProgressReload = now;
+					void this.reloadMasks();
+				}
 			}
 			return;
 		}
