@@ -115,3 +115,26 @@ def test_cache_eviction_rebuilds_state_from_the_database(sam_settings, tmp_path)
         assert len(prompts) == 2
         removed = client.delete(f"{bases[0]}/prompts/{again.json()['prompt']['id']}").json()
         assert removed["annotation"]["rle"] == first.json()["annotation"]["rle"]
+
+
+def test_correcting_a_tracked_frame_refines_the_tracked_mask(sam_video):
+    client, base, obj = sam_video
+    client.post(f"{base}/prompts", json={"object_id": obj, "frame_index": 0, "x": 30, "y": 60})
+    wait_job(client, client.post(f"{base}/propagate", json={"start_frame": 0, "num_frames": 4}).json()["id"])
+    (tracked,) = client.get(f"{base}/annotations", params={"frame": 3}).json()
+    assert tracked["source"] == "propagated"
+
+    fix = client.post(
+        f"{base}/prompts", json={"object_id": obj, "frame_index": 3, "x": 5, "y": 5, "positive": False}
+    ).json()
+    assert fix["annotation"]["source"] == "prompt"
+    # the engine state is lost (eviction, restart): replay rebuilds the same corrected mask,
+    # which needs the tracked mask it was corrected from, not just the click
+    client.app.state.studio.segmentation.forget_media(int(base.rsplit("/", 1)[1]))
+    extra = client.post(f"{base}/prompts", json={"object_id": obj, "frame_index": 3, "x": 6, "y": 5, "positive": False})
+    undone = client.delete(f"{base}/prompts/{extra.json()['prompt']['id']}").json()
+    assert undone["annotation"]["rle"] == fix["annotation"]["rle"]
+    # removing the correction gives the tracked mask back, as tracked
+    restored = client.delete(f"{base}/prompts/{fix['prompt']['id']}").json()["annotation"]
+    assert (restored["rle"], restored["source"]) == (tracked["rle"], "propagated")
+    assert client.get(f"{base}/objects").json()[0]["key_frames"] == [0]

@@ -262,6 +262,10 @@ class Annotation(SQLModel, table=True):
     area: int = 0
     source: AnnotationSource
     score: float | None = None
+    # On a key frame corrected from a tracked (or imported) mask: that mask, which the prompts
+    # refine. Replay needs it to rebuild the same mask; removing the last prompt restores it.
+    base_rle_counts: str | None = None
+    base_source: AnnotationSource | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -57,6 +57,7 @@ class KeyFrame:
     """What a person fixed on one frame for one object: the prompts, or an imported/edited mask.
 
     When ``prompts`` is empty, ``mask`` is the key frame (imported from CVAT/DAVIS or painted).
+    With both, ``mask`` is the base the prompts refine: the tracked mask a person corrected.
     """
 
     object_id: int
@@ -117,10 +118,17 @@ class SegmentationEngine(abc.ABC):
 
     @abc.abstractmethod
     def segment(
-        self, session: EngineSession, frame_index: int, object_id: int, prompts: Sequence[Prompt]
+        self,
+        session: EngineSession,
+        frame_index: int,
+        object_id: int,
+        prompts: Sequence[Prompt],
+        base_mask: np.ndarray | None = None,
     ) -> ObjectMask:
         """Set ``prompts`` as the full prompt list of the object on that frame; return its mask.
 
+        ``base_mask`` is the mask the prompts refine (the tracked mask on a frame a person corrects):
+        a negative click then removes a part of it instead of starting from nothing.
         An empty list clears the object's prompts on that frame and returns an empty mask.
         Raises ``ValueError`` for a frame out of range or a prompt outside the frame.
         """

@@ -91,7 +91,7 @@ class OpenCVConfig:
     # Weight of the key frame's object colours in the object's colour model (1 = never adapts).
     key_colour_weight: float = 0.5
     # How fast the colour models follow the tracked frames (0 = keep the key frame's).
-    colour_update_rate: float = 0.3
+    colour_update_rate: float = 0.1
     # A refined mask whose area differs from the warped one by more than this ratio is distrusted
     # and the warped mask is kept (the colour model leaked into background or lost the object).
     max_area_ratio: float = 2.0
@@ -106,6 +106,8 @@ class _KeyFrame:
     mask: np.ndarray | None = None
     # Masks after each prompt step (see segment_prompts), so the next click costs one GrabCut.
     steps: list[np.ndarray] = field(default_factory=list)
+    # The mask the prompts refine (a tracked mask a person corrected), if any.
+    base: np.ndarray | None = None
 
 
 @dataclass
@@ -149,7 +151,8 @@ class OpenCVEngine(SegmentationEngine):
             if key_frame.prompts:
                 for prompt in key_frame.prompts:
                     _check_prompt(built, prompt)
-                per_object[key_frame.frame_index] = _KeyFrame(prompts=tuple(key_frame.prompts))
+                base = None if key_frame.mask is None else _checked_mask(built, key_frame.mask)
+                per_object[key_frame.frame_index] = _KeyFrame(prompts=tuple(key_frame.prompts), base=base)
             elif key_frame.mask is not None:
                 per_object[key_frame.frame_index] = _KeyFrame(mask=_checked_mask(built, key_frame.mask))
         with self._sessions_lock:
@@ -167,24 +170,30 @@ class OpenCVEngine(SegmentationEngine):
     # -- key frames ---------------------------------------------------------------------------
 
     def segment(
-        self, session: EngineSession, frame_index: int, object_id: int, prompts: Sequence[Prompt]
+        self,
+        session: EngineSession,
+        frame_index: int,
+        object_id: int,
+        prompts: Sequence[Prompt],
+        base_mask: np.ndarray | None = None,
     ) -> ObjectMask:
         s = _own(session)
         _check_frame(s, frame_index)
         for prompt in prompts:
             _check_prompt(s, prompt)
+        base = None if base_mask is None else _checked_mask(s, base_mask)
         if not prompts:
             with s.lock:
                 s.key_frames.get(object_id, {}).pop(frame_index, None)
             return ObjectMask(object_id, np.zeros((s.frames.height, s.frames.width), bool), 0.0)
         with s.lock:
             before = s.key_frames.get(object_id, {}).get(frame_index)
-        known = _known_steps(before, prompts)
+        known = _known_steps(before, prompts, base)
         # GrabCut runs outside the lock: it only reads the frame, so propagation is not held up.
-        steps = segment_prompts(s.frames.read_rgb(frame_index), prompts, self.config, known)
+        steps = segment_prompts(s.frames.read_rgb(frame_index), prompts, self.config, known, base)
         mask = steps[-1]
         with s.lock:
-            s.key_frames.setdefault(object_id, {})[frame_index] = _KeyFrame(tuple(prompts), mask, steps)
+            s.key_frames.setdefault(object_id, {})[frame_index] = _KeyFrame(tuple(prompts), mask, steps, base)
         # GrabCut gives no calibrated confidence: the score only says whether anything was found.
         return ObjectMask(object_id, mask.copy(), float(mask.any()))
 
@@ -207,7 +216,7 @@ class OpenCVEngine(SegmentationEngine):
         if key_frame is None:
             return None
         if key_frame.mask is None:
-            steps = segment_prompts(s.frames.read_rgb(frame_index), key_frame.prompts, self.config)
+            steps = segment_prompts(s.frames.read_rgb(frame_index), key_frame.prompts, self.config, base=key_frame.base)
             mask = steps[-1]
             with s.lock:
                 # Only store it if the prompts were not changed meanwhile.
@@ -295,17 +304,19 @@ def segment_prompts(
     prompts: Sequence[Prompt],
     config: OpenCVConfig,
     known: Sequence[np.ndarray] = (),
+    base: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """The masks (H, W bool) after each step of ``prompts`` on ``rgb``: the last one is the answer.
 
     A box (the last one given) is the first step, then the points in order, each refining the mask
     of the step before, as a person's clicks do. ``known`` are masks of the first steps computed
     before (same frame, same prompts): they are reused, so a new click costs one GrabCut. The
-    result does not depend on ``known``: every step is deterministic.
+    result does not depend on ``known``: every step is deterministic. ``base`` is the mask the first
+    step refines (a tracked mask a person corrects); without it the first step starts from nothing.
     """
     steps = _step_list(prompts)
     masks = list(known[: len(steps)])
-    previous = masks[-1] if masks else None
+    previous = masks[-1] if masks else base
     for k in range(len(masks), len(steps)):
         previous = _segment_step(rgb, previous, steps[: k + 1], config)
         masks.append(previous)
@@ -524,7 +535,7 @@ class _Tracker:
         self.size = (max(1, round(width * self.scale)), max(1, round(height * self.scale)))
         flow_scale = min(1.0, config.flow_max_side / max(self.size))
         self.flow_size = (max(1, round(self.size[0] * flow_scale)), max(1, round(self.size[1] * flow_scale)))
-        self.flow = cv2.DISOpticalFlow_create(config.flow_preset)
+        self.flow = cv2.DISOpticalFlow_create(config.flow_preset)  # type: ignore[attr-defined]
         # Finest pyramid level at full flow size: the presets stop one level above, which loses
         # thin, fast parts (legs, wheels) and costs little at this size.
         self.flow.setFinestScale(0)
@@ -565,6 +576,7 @@ class _Tracker:
     def advance(self, rgb: np.ndarray) -> None:
         previous = self.gray
         self._load(rgb)
+        assert previous is not None and self.gray is not None, "start() comes before advance()"
         # Flow from the new frame back to the previous one: where each new pixel came from.
         back = self.flow.calc(self.gray, previous, None)
         # And forward: a pixel whose round trip does not come back (uncovered background behind a
@@ -699,9 +711,14 @@ def _step_list(prompts: Sequence[Prompt]) -> list[Prompt]:
     return boxes[-1:] + [p for p in prompts if isinstance(p, PointPrompt)]
 
 
-def _known_steps(before: _KeyFrame | None, prompts: Sequence[Prompt]) -> list[np.ndarray]:
-    """The step masks of ``before`` that still hold for ``prompts`` (their common first steps)."""
+def _known_steps(before: _KeyFrame | None, prompts: Sequence[Prompt], base: np.ndarray | None) -> list[np.ndarray]:
+    """The step masks of ``before`` that still hold for ``prompts`` and ``base`` (common first steps)."""
     if before is None or not before.steps:
+        return []
+    same_base = (before.base is None and base is None) or (
+        before.base is not None and base is not None and np.array_equal(before.base, base)
+    )
+    if not same_base:
         return []
     common = 0
     for old, new in zip(_step_list(before.prompts), _step_list(prompts), strict=False):

@@ -266,8 +266,11 @@ class Sam2Engine(SegmentationEngine):
                 try:
                     if key_frame.prompts:
                         prompts = _checked_prompts(session, key_frame.frame_index, key_frame.prompts)
+                        base = None
+                        if key_frame.mask is not None:
+                            base = _checked_mask(session, key_frame.frame_index, key_frame.mask)
                         self._decode_prompts(
-                            session, key_frame.frame_index, key_frame.object_id, prompts, encode_memory=True
+                            session, key_frame.frame_index, key_frame.object_id, prompts, encode_memory=True, base=base
                         )
                     elif key_frame.mask is not None:
                         mask = _checked_mask(session, key_frame.frame_index, key_frame.mask)
@@ -284,16 +287,23 @@ class Sam2Engine(SegmentationEngine):
     # --- clicks --------------------------------------------------------------------------------
 
     def segment(
-        self, session: EngineSession, frame_index: int, object_id: int, prompts: Sequence[Prompt]
+        self,
+        session: EngineSession,
+        frame_index: int,
+        object_id: int,
+        prompts: Sequence[Prompt],
+        base_mask: np.ndarray | None = None,
     ) -> ObjectMask:
         s = _own(session)
         prompts = _checked_prompts(s, frame_index, prompts)
+        if base_mask is not None:
+            base_mask = _checked_mask(s, frame_index, base_mask)
         with s.lock.interactive(), self._compute():
             if not prompts:
                 self._clear_key_frame(s, frame_index, object_id)
                 result = ObjectMask(object_id, np.zeros((s.frames.height, s.frames.width), bool), None)
             else:
-                out = self._decode_prompts(s, frame_index, object_id, prompts, encode_memory=False)
+                out = self._decode_prompts(s, frame_index, object_id, prompts, encode_memory=False, base=base_mask)
                 result = self._object_masks(s, [object_id], [out])[0]
             self._measure(s)
         self._enforce_budget(keep=s)
@@ -317,9 +327,18 @@ class Sam2Engine(SegmentationEngine):
             self._measure(s)
 
     def _decode_prompts(
-        self, s: Sam2Session, frame: int, object_id: int, prompts: tuple[Prompt, ...], encode_memory: bool
+        self,
+        s: Sam2Session,
+        frame: int,
+        object_id: int,
+        prompts: tuple[Prompt, ...],
+        encode_memory: bool,
+        base: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """Decode ``prompts`` on ``frame`` as an initial conditioning frame; store it as a key frame."""
+        """Decode ``prompts`` on ``frame`` as an initial conditioning frame; store it as a key frame.
+
+        ``base``: the mask the first prompt refines, given to the decoder as the previous mask, as
+        sam2 does for a click on a frame it has tracked."""
         state = s.state
         obj_idx = self.predictor._obj_id_to_idx(state, object_id)
         temp = state["temp_output_dict_per_obj"][obj_idx]["cond_frame_outputs"]
@@ -335,6 +354,8 @@ class Sam2Engine(SegmentationEngine):
         self._prime_features(s, frame)
         for k in range(done, len(prompts)):
             prev_logits = None
+            if out is None and base is not None:
+                prev_logits = self._mask_logits(base)
             if out is not None:
                 # As sam2 does for a further click: the previous mask guides the decoder (clamped
                 # against rare numerical issues).
@@ -362,6 +383,14 @@ class Sam2Engine(SegmentationEngine):
         temp[frame] = out
         s.chains[(object_id, frame)] = prompts
         return out
+
+    def _mask_logits(self, mask: np.ndarray) -> torch.Tensor:
+        """A binary mask as the decoder's low-resolution mask logits (1, 1, S/4, S/4)."""
+        size = self.predictor.image_size // 4
+        full = torch.from_numpy(mask.astype(np.float32))[None, None]
+        small = F.interpolate(full, size=(size, size), mode="area") > 0.5
+        # +-10 is a confident mask after the sigmoid, well inside sam2's own +-32 clamp.
+        return torch.where(small, 10.0, -10.0).to(self.device)
 
     def _decode_mask(
         self, s: Sam2Session, frame: int, object_id: int, mask: np.ndarray, encode_memory: bool

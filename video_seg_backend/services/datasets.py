@@ -126,13 +126,13 @@ def apply_import(db: Engine, media: Media, result: ImportResult) -> dict[str, in
         )
         objects: dict[str, TrackedObject] = {}
         for imported in result.objects:
-            label = labels.get(imported.label_name)
-            if label is None:
-                label = Label(name=imported.label_name, color=random_color(rng), project_id=media.project_id)
-                session.add(label)
+            if imported.label_name not in labels:
+                new_label = Label(name=imported.label_name, color=random_color(rng), project_id=media.project_id)
+                session.add(new_label)
                 session.flush()
-                labels[imported.label_name] = label
+                labels[imported.label_name] = new_label
                 created_labels += 1
+            label = labels[imported.label_name]
             last_track += 1
             obj = TrackedObject(media_id=media.id or 0, label_id=label.id or 0, track_id=last_track)
             session.add(obj)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from video_seg_backend.core.events import EventBus
 from video_seg_backend.engine.base import BoxPrompt, KeyFrame, PointPrompt, SegmentationEngine
@@ -131,7 +131,16 @@ class SegmentationService:
             grouped: dict[tuple[int, int], list[EnginePrompt]] = defaultdict(list)
             for row in session.exec(prompt_query):
                 grouped[(row.object_id, row.frame_index)].append(to_engine_prompt(row))
-            keys = [KeyFrame(obj, frame, prompts) for (obj, frame), prompts in grouped.items()]
+            bases = {
+                (a.object_id, a.frame_index): decode_mask(a.base_rle_counts, a.height, a.width)
+                for a in session.exec(
+                    select(Annotation).where(
+                        Annotation.media_id == media_id, col(Annotation.base_rle_counts).is_not(None)
+                    )
+                )
+                if a.base_rle_counts
+            }
+            keys = [KeyFrame(obj, frame, prompts, bases.get((obj, frame))) for (obj, frame), prompts in grouped.items()]
             for ann in session.exec(mask_query):
                 if (ann.object_id, ann.frame_index) not in grouped:
                     keys.append(
@@ -201,14 +210,29 @@ class SegmentationService:
             )
         )
 
+    def _current(self, session: Session, object_id: int, frame_index: int) -> Annotation | None:
+        return session.exec(
+            select(Annotation).where(Annotation.object_id == object_id, Annotation.frame_index == frame_index)
+        ).first()
+
     def add_prompt(self, media: Media, body: PromptCreate) -> PromptResult:
         new = self.validate_prompt(media, body)
         with Session(self.db) as session:
             existing = self._prompts_on(session, body.object_id, body.frame_index)
+            current = self._current(session, body.object_id, body.frame_index)
+        # The first click on a frame that already holds a mask (tracked or imported) corrects that
+        # mask: it becomes the base the prompts refine, as a person expects when fixing drift.
+        base_counts, base_source = None, None
+        if current is not None:
+            if current.base_rle_counts:
+                base_counts, base_source = current.base_rle_counts, current.base_source
+            elif not existing and current.source != AnnotationSource.prompt and current.area > 0:
+                base_counts, base_source = current.rle_counts, current.source
+        base = decode_mask(base_counts, media.height, media.width) if base_counts else None
         engine, state = self.engine_session(media, body.model)
         try:
             result = engine.segment(
-                state, body.frame_index, body.object_id, [to_engine_prompt(p) for p in [*existing, new]]
+                state, body.frame_index, body.object_id, [to_engine_prompt(p) for p in [*existing, new]], base
             )
         except ValueError as exc:
             raise PromptError(str(exc)) from exc
@@ -223,6 +247,7 @@ class SegmentationService:
                 AnnotationSource.prompt,
                 result.score,
             )
+            ann.base_rle_counts, ann.base_source = base_counts, base_source
             session.commit()
             session.refresh(new)
             session.refresh(ann)
@@ -231,18 +256,27 @@ class SegmentationService:
         return out
 
     def delete_prompt(self, media: Media, prompt: Prompt, model: str | None = None) -> PromptResult:
+        """Remove a prompt and recompute the mask; without prompts left, the frame goes back to the
+        mask it was corrected from (if any) or to no mask."""
         with Session(self.db) as session:
             remaining = [
                 p for p in self._prompts_on(session, prompt.object_id, prompt.frame_index) if p.id != prompt.id
             ]
+            current = self._current(session, prompt.object_id, prompt.frame_index)
+        base_counts = current.base_rle_counts if current is not None else None
+        base_source = current.base_source if current is not None else None
+        base = decode_mask(base_counts, media.height, media.width) if base_counts else None
         engine, state = self.engine_session(media, model)
-        result = engine.segment(state, prompt.frame_index, prompt.object_id, [to_engine_prompt(p) for p in remaining])
+        prompts = [to_engine_prompt(p) for p in remaining]
+        result = engine.segment(state, prompt.frame_index, prompt.object_id, prompts, base if prompts else None)
+        if not prompts and base is not None and base_source in (AnnotationSource.imported, AnnotationSource.edited):
+            engine.set_mask(state, prompt.frame_index, prompt.object_id, base)  # it was a key frame itself
         with Session(self.db) as session:
             row = session.get(Prompt, prompt.id)
             if row is not None:
                 session.delete(row)
-            ann_public = None
-            if remaining:
+            ann: Annotation | None = None
+            if prompts:
                 ann = upsert_mask(
                     session,
                     media.id or 0,
@@ -252,18 +286,16 @@ class SegmentationService:
                     AnnotationSource.prompt,
                     result.score,
                 )
-                session.commit()
+            elif base is not None and base_source is not None:
+                ann = upsert_mask(session, media.id or 0, prompt.object_id, prompt.frame_index, base, base_source, None)
+                ann.base_rle_counts, ann.base_source = None, None
+            elif current is not None:
+                session.delete(session.merge(current))
+            session.commit()
+            ann_public = None
+            if ann is not None:
                 session.refresh(ann)
                 ann_public = annotation_public(ann)
-            else:
-                session.exec(
-                    delete(Annotation).where(
-                        col(Annotation.object_id) == prompt.object_id,
-                        col(Annotation.frame_index) == prompt.frame_index,
-                        col(Annotation.source) == AnnotationSource.prompt,
-                    )
-                )
-                session.commit()
         self.publish_updated(media, [prompt.object_id], [prompt.frame_index])
         return PromptResult(prompt=None, annotation=ann_public)
 

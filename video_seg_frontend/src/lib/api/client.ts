@@ -6,7 +6,7 @@
 import createClient from 'openapi-fetch';
 import { ApiError, detailOf } from './errors';
 import type { paths } from './schema';
-import type { MediaPublic, PromptCreate, PropagateRequest } from './types';
+import type { AnnotationIn, MediaPublic, PromptCreate, PropagateRequest } from './types';
 
 export const API_BASE = '/api/v1';
 
@@ -105,12 +105,30 @@ export const api = {
 			})
 		),
 
-	listAnnotations: (pid: number, mid: number, range: { frame?: number; start?: number; end?: number }) =>
+	listAnnotations: (pid: number, mid: number, query: { frame?: number; start?: number; end?: number; object_id?: number }) =>
 		unwrap(
 			client.GET('/api/v1/projects/{project_id}/media/{media_id}/annotations', {
-				params: { ...M(pid, mid), query: range }
+				params: { ...M(pid, mid), query }
 			})
 		),
+	/** Stores masks as given (all or none); answers the stored masks. */
+	putAnnotations: (pid: number, mid: number, masks: AnnotationIn[]) =>
+		unwrap(client.PUT('/api/v1/projects/{project_id}/media/{media_id}/annotations', { params: M(pid, mid), body: masks })),
+	/** Per object: frame ranges with a mask and key frames, without mask data (for the timeline). */
+	annotationSummary: (pid: number, mid: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/annotations/summary', { params: M(pid, mid) })),
+	/** Imports an annotation file (CVAT for video XML, DAVIS PNG/ZIP, COCO JSON) into one media item. */
+	importAnnotations: (pid: number, mid: number, format: ImportFormat, file: File, frame?: number) => {
+		const form = new FormData();
+		form.append('file', file, file.name);
+		return unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/import', {
+				params: { ...M(pid, mid), query: { format, frame } },
+				body: { file: file.name },
+				bodySerializer: () => form
+			})
+		);
+	},
 
 	propagate: (pid: number, mid: number, body: PropagateRequest) =>
 		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/propagate', { params: M(pid, mid), body })),
@@ -134,6 +152,7 @@ export const urls = {
 };
 
 export type ExportFormat = 'coco' | 'ytvis' | 'davis' | 'cvat_video';
+export type ImportFormat = 'cvat_video' | 'davis' | 'coco';
 
 export interface UploadHandle {
 	promise: Promise<MediaPublic[]>;

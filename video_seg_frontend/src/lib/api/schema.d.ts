@@ -396,6 +396,30 @@ export interface paths {
          * @description Masks as COCO RLE: one frame (``frame``), a range (``start``..``end`` inclusive) or all.
          */
         get: operations["list_annotations_api_v1_projects__project_id__media__media_id__annotations_get"];
+        /**
+         * Put Annotations
+         * @description Store masks as given (undo of a deletion, hand edits); all or none are written.
+         */
+        put: operations["put_annotations_api_v1_projects__project_id__media__media_id__annotations_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/annotations/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Annotation Summary
+         * @description Per object: the frame ranges that hold a mask and the key frames (no mask data: for timelines).
+         */
+        get: operations["annotation_summary_api_v1_projects__project_id__media__media_id__annotations_summary_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -548,6 +572,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AnnotationIn
+         * @description A mask to store as is (restoring after an undo, or a mask edited by hand).
+         */
+        AnnotationIn: {
+            /** Object Id */
+            object_id: number;
+            /** Frame Index */
+            frame_index: number;
+            rle: components["schemas"]["RLE"];
+            /** @default edited */
+            source: components["schemas"]["AnnotationSource"];
+            /** Score */
+            score?: number | null;
+        };
         /** AnnotationPublic */
         AnnotationPublic: {
             /** Id */
@@ -755,6 +794,18 @@ export interface components {
             label_id: number;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * ObjectFrames
+         * @description Which frames of an object hold a mask, as inclusive ranges, without the masks themselves.
+         */
+        ObjectFrames: {
+            /** Object Id */
+            object_id: number;
+            /** Ranges */
+            ranges: number[][];
+            /** Key Frames */
+            key_frames: number[];
         };
         /** ObjectPublic */
         ObjectPublic: {
@@ -1825,6 +1876,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnnotationPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_annotations_api_v1_projects__project_id__media__media_id__annotations_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnotationIn"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnotationPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    annotation_summary_api_v1_projects__project_id__media__media_id__annotations_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectFrames"][];
                 };
             };
             /** @description Validation Error */

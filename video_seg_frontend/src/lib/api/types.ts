@@ -16,3 +16,6 @@ export type PropagateRequest = Schemas['PropagateRequest'];
 export type ModelInfo = Schemas['ModelPublic'];
 export type MediaKind = Schemas['MediaType'];
 export type JobStatus = Schemas['JobStatus'];
+export type AnnotationIn = Schemas['AnnotationIn'];
+export type ObjectFrames = Schemas['ObjectFrames'];
+export type ImportSummary = Schemas['ImportSummary'];

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { clampFrame, frameRanges, nextUnannotated, playbackFrame } from './timeline';
+import {
+	applyMasks,
+	clampFrame,
+	clearObjectFrame,
+	frameRanges,
+	nextUnannotated,
+	playbackFrame,
+	summaryFrames,
+	summaryKeyFrames,
+	withoutObject,
+	type ObjectFrames
+} from './timeline';
 
 describe('frameRanges', () => {
 	it('merges consecutive frames', () => {
@@ -31,5 +42,44 @@ describe('playbackFrame', () => {
 	it('advances with the clock at the video frame rate and stops at the end', () => {
 		expect(playbackFrame(10, 1000, 25, 100)).toEqual({ frame: 35, ended: false });
 		expect(playbackFrame(90, 1000, 25, 100)).toEqual({ frame: 99, ended: true });
+	});
+});
+
+describe('annotation summary', () => {
+	const summary: ObjectFrames[] = [
+		{ object_id: 1, ranges: [[0, 4], [8, 9]], key_frames: [0] },
+		{ object_id: 2, ranges: [[3, 6]], key_frames: [3] }
+	];
+
+	it('lists the frames with any mask and all key frames', () => {
+		expect([...summaryFrames(summary)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9]);
+		expect(summaryKeyFrames(summary)).toEqual([0, 3]);
+		expect(frameRanges(summaryFrames(withoutObject(summary, 2)))).toEqual([[0, 4], [8, 9]]);
+	});
+
+	it('takes frames read again as the whole truth for those frames', () => {
+		// Frames 4..5 re-read: object 1 lost frame 4, object 2 is empty on 5 but keeps its key frame 3.
+		const next = applyMasks(summary, [{ object_id: 2, frame_index: 4, area: 10, source: 'propagated' }], [4, 5]);
+		expect(next.find((e) => e.object_id === 1)?.ranges).toEqual([[0, 3], [8, 9]]);
+		expect(next.find((e) => e.object_id === 2)?.ranges).toEqual([[3, 4], [6, 6]]);
+		expect(next.find((e) => e.object_id === 2)?.key_frames).toEqual([3]);
+	});
+
+	it('adds single masks and new objects, with person-made masks as key frames', () => {
+		const next = applyMasks(summary, [
+			{ object_id: 1, frame_index: 5, area: 3, source: 'prompt' },
+			{ object_id: 3, frame_index: 0, area: 7, source: 'imported' },
+			{ object_id: 2, frame_index: 6, area: 0, source: 'propagated' }
+		]);
+		expect(next.find((e) => e.object_id === 1)).toEqual({ object_id: 1, ranges: [[0, 5], [8, 9]], key_frames: [0, 5] });
+		expect(next.find((e) => e.object_id === 2)?.ranges).toEqual([[3, 5]]);
+		expect(next.find((e) => e.object_id === 3)).toEqual({ object_id: 3, ranges: [[0, 0]], key_frames: [0] });
+		expect(summary[0].ranges).toEqual([[0, 4], [8, 9]]); // inputs are not mutated
+	});
+
+	it('clears one object on one frame', () => {
+		const next = clearObjectFrame(summary, 1, 0);
+		expect(next[0]).toEqual({ object_id: 1, ranges: [[1, 4], [8, 9]], key_frames: [] });
+		expect(next[1]).toBe(summary[1]);
 	});
 });

@@ -29,3 +29,99 @@ export function playbackFrame(startFrame: number, elapsedMs: number, fps: number
 	const frame = startFrame + Math.floor((elapsedMs / 1000) * fps);
 	return frame >= count - 1 ? { frame: count - 1, ended: true } : { frame, ended: false };
 }
+
+/**
+ * Which frames of each object hold a mask (inclusive ranges) and which are key frames, as the
+ * server's annotations summary answers it: the timeline without any mask data.
+ */
+export interface ObjectFrames {
+	object_id: number;
+	ranges: number[][];
+	key_frames: number[];
+}
+
+/** What a stored mask says about its frame: whether it covers anything, and whether a person made it. */
+export interface MaskFact {
+	object_id: number;
+	frame_index: number;
+	area: number;
+	source: string;
+}
+
+function framesOf(ranges: number[][]): Set<number> {
+	const frames = new Set<number>();
+	for (const [a, b] of ranges) for (let f = a; f <= b; f++) frames.add(f);
+	return frames;
+}
+
+/** Frames holding a mask of any object. */
+export function summaryFrames(summary: readonly ObjectFrames[]): Set<number> {
+	const frames = new Set<number>();
+	for (const entry of summary) for (const f of framesOf(entry.ranges)) frames.add(f);
+	return frames;
+}
+
+/** Key frames of all objects, sorted. */
+export function summaryKeyFrames(summary: readonly ObjectFrames[]): number[] {
+	return [...new Set(summary.flatMap((e) => e.key_frames))].sort((a, b) => a - b);
+}
+
+/** The summary without one object (it was deleted). */
+export function withoutObject(summary: readonly ObjectFrames[], objectId: number): ObjectFrames[] {
+	return summary.filter((e) => e.object_id !== objectId);
+}
+
+/**
+ * The summary after the masks of `frames` were read again: those frames now hold exactly
+ * `masks` (every object), the other frames are unchanged. Pass `frames` empty to only add or
+ * replace the given (object, frame) masks, e.g. one prompt's answer or restored masks.
+ */
+export function applyMasks(summary: readonly ObjectFrames[], masks: readonly MaskFact[], frames: Iterable<number> = []): ObjectFrames[] {
+	const cleared = new Set(frames);
+	const touched = new Map<number, { frames: Set<number>; keys: Set<number> }>();
+	const get = (objectId: number) => {
+		let entry = touched.get(objectId);
+		if (!entry) {
+			const old = summary.find((e) => e.object_id === objectId);
+			entry = { frames: old ? framesOf(old.ranges) : new Set(), keys: new Set(old?.key_frames ?? []) };
+			touched.set(objectId, entry);
+		}
+		return entry;
+	};
+	if (cleared.size) {
+		for (const e of summary) {
+			const entry = get(e.object_id);
+			for (const f of cleared) {
+				entry.frames.delete(f);
+				entry.keys.delete(f);
+			}
+		}
+	}
+	for (const m of masks) {
+		const entry = get(m.object_id);
+		if (m.area > 0) entry.frames.add(m.frame_index);
+		else entry.frames.delete(m.frame_index);
+		if (m.source !== 'propagated') entry.keys.add(m.frame_index);
+		else entry.keys.delete(m.frame_index);
+	}
+	const out = summary.map((e) => {
+		const entry = touched.get(e.object_id);
+		return entry ? { object_id: e.object_id, ranges: frameRanges(entry.frames), key_frames: [...entry.keys].sort((a, b) => a - b) } : e;
+	});
+	for (const [objectId, entry] of touched) {
+		if (!summary.some((e) => e.object_id === objectId)) {
+			out.push({ object_id: objectId, ranges: frameRanges(entry.frames), key_frames: [...entry.keys].sort((a, b) => a - b) });
+		}
+	}
+	return out;
+}
+
+/** Removes one object's mask from one frame (its last prompt there was removed). */
+export function clearObjectFrame(summary: readonly ObjectFrames[], objectId: number, frame: number): ObjectFrames[] {
+	return summary.map((e) => {
+		if (e.object_id !== objectId) return e;
+		const frames = framesOf(e.ranges);
+		frames.delete(frame);
+		return { object_id: objectId, ranges: frameRanges(frames), key_frames: e.key_frames.filter((f) => f !== frame) };
+	});
+}

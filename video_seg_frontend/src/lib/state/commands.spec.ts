@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import type { AnnotationIn, AnnotationPublic, ObjectPublic, PromptCreate, PromptPublic, PromptResult } from '$lib/api/types';
+import { deleteObjectCommand, IdAliases, type ObjectServer, type Restored } from './commands';
+import { UndoStack } from './undo';
+
+/** An in-memory media item: objects, prompts and masks keyed by object, as the server keeps them. */
+class FakeServer implements ObjectServer {
+	objects = new Map<number, ObjectPublic>();
+	prompts: PromptPublic[] = [];
+	masks: AnnotationPublic[] = [];
+	failPut = false;
+	private nextId = 100;
+
+	object(id: number, labelId: number): ObjectPublic {
+		const obj: ObjectPublic = { id, media_id: 1, label_id: labelId, track_id: id, name: null, key_frames: [], annotated_frames: 0 };
+		this.objects.set(id, obj);
+		return obj;
+	}
+	mask(objectId: number, frame: number, source: AnnotationPublic['source'], counts = `c${frame}`): AnnotationPublic {
+		const m: AnnotationPublic = { id: this.nextId++, object_id: objectId, frame_index: frame, rle: { size: [4, 4], counts }, bbox: [0, 0, 1, 1], area: 1, source, score: source === 'propagated' ? 0.9 : null };
+		this.masks.push(m);
+		return m;
+	}
+	masksOf = async (objectId: number) => this.masks.filter((m) => m.object_id === objectId);
+	deleteObject = async (objectId: number) => {
+		if (!this.objects.delete(objectId)) throw new Error(`object ${objectId} not found`);
+		this.masks = this.masks.filter((m) => m.object_id !== objectId);
+		this.prompts = this.prompts.filter((p) => p.object_id !== objectId);
+	};
+	createObject = async (labelId: number) => this.object(this.nextId++, labelId);
+	addPrompt = async (prompt: PromptCreate): Promise<PromptResult> => {
+		const p: PromptPublic = { id: this.nextId++, object_id: prompt.object_id, frame_index: prompt.frame_index, kind: prompt.kind ?? 'point', x: prompt.x ?? null, y: prompt.y ?? null, positive: prompt.positive ?? true, x0: null, y0: null, x1: null, y1: null };
+		this.prompts.push(p);
+		return { prompt: p, annotation: this.mask(prompt.object_id, prompt.frame_index, 'prompt') };
+	};
+	putMasks = async (masks: AnnotationIn[]) => {
+		if (this.failPut) throw new Error('Item 0: mask size is wrong');
+		return masks.map((m) => this.mask(m.object_id, m.frame_index, m.source ?? 'edited', m.rle.counts));
+	};
+}
+
+function setUp() {
+	const server = new FakeServer();
+	server.object(1, 7);
+	const prompt = (id: number, frame: number): PromptPublic => ({ id, object_id: 1, frame_index: frame, kind: 'point', x: 10, y: 20, positive: true, x0: null, y0: null, x1: null, y1: null });
+	server.prompts = [prompt(11, 0), prompt(12, 5)];
+	server.mask(1, 0, 'prompt');
+	server.mask(1, 5, 'prompt');
+	for (let f = 1; f <= 4; f++) server.mask(1, f, 'propagated');
+	server.mask(1, 9, 'imported');
+	const local = { deleted: [] as number[], restored: [] as Restored[] };
+	const ids = { objectIds: new IdAliases(), promptIds: new IdAliases() };
+	const command = deleteObjectCommand({
+		objectId: 1,
+		labelId: 7,
+		trackId: 1,
+		prompts: [...server.prompts],
+		server,
+		...ids,
+		onDeleted: (id) => local.deleted.push(id),
+		onRestored: (r) => local.restored.push(r)
+	});
+	return { server, local, command, ...ids };
+}
+
+const framesOf = (masks: AnnotationPublic[]) => masks.map((m) => `${m.frame_index}:${m.source}:${m.rle.counts}`).sort();
+
+describe('deleteObjectCommand', () => {
+	it('undo brings back the object, its prompts and every tracked mask', async () => {
+		const { server, local, command, objectIds, promptIds } = setUp();
+		const before = framesOf(server.masks);
+		const stack = new UndoStack();
+		await stack.execute(command);
+		expect(server.objects.size).toBe(0);
+		expect(server.masks).toEqual([]);
+		expect(local.deleted).toEqual([1]);
+
+		await stack.undo();
+		const [restored] = local.restored;
+		const newId = restored.object.id;
+		expect(newId).not.toBe(1);
+		expect(restored.object.label_id).toBe(7);
+		expect(objectIds.resolve(1)).toBe(newId);
+		expect(server.masks.every((m) => m.object_id === newId)).toBe(true);
+		expect(framesOf(server.masks)).toEqual(before);
+		// Prompt frames come from the replayed prompts, not from the stored copy.
+		expect(restored.masks.map((m) => m.frame_index)).toEqual([1, 2, 3, 4, 9]);
+		expect(server.prompts.map((p) => [p.object_id, p.frame_index])).toEqual([[newId, 0], [newId, 5]]);
+		expect(promptIds.resolve(11)).toBe(server.prompts[0].id);
+	});
+
+	it('redo deletes the recreated object, and a second undo restores it again', async () => {
+		const { server, local, command, objectIds } = setUp();
+		const before = framesOf(server.masks);
+		const stack = new UndoStack();
+		await stack.execute(command);
+		await stack.undo();
+		await stack.redo();
+		expect(server.objects.size).toBe(0);
+		expect(local.deleted).toEqual([1, local.restored[0].object.id]);
+		await stack.undo();
+		expect(objectIds.resolve(1)).toBe(local.restored[1].object.id);
+		expect(framesOf(server.masks)).toEqual(before);
+	});
+
+	it('a refused restore removes the half-made object and can be retried', async () => {
+		const { server, command } = setUp();
+		const stack = new UndoStack();
+		await stack.execute(command);
+		server.failPut = true;
+		await expect(stack.undo()).rejects.toThrow('mask size');
+		expect(server.objects.size).toBe(0);
+		expect(server.masks).toEqual([]);
+		expect(stack.canUndo).toBe(true);
+		server.failPut = false;
+		await stack.undo();
+		expect(server.objects.size).toBe(1);
+		expect(server.masks).toHaveLength(7);
+	});
+});
