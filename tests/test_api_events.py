@@ -92,3 +92,32 @@ def test_model_catalogue_offline(client):
     refused = client.post("/api/v1/models/sam2.1_hiera_tiny/download")
     assert refused.status_code == 409 and "cannot be downloaded" in refused.json()["detail"]
     assert client.post("/api/v1/models/nope/download").status_code == 404
+
+
+def test_progress_events_are_throttled_and_masks_announced(live_server, tmp_path):
+    api = f"{live_server}/api/v1"
+    frames = 80
+    with httpx.Client(timeout=60) as http:
+        pid = http.post(f"{api}/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+        label = http.post(f"{api}/projects/{pid}/labels", json={"name": "disc"}).json()["id"]
+        video = synthetic_video(tmp_path / "v.mp4", frames=frames, size=(320, 240)).read_bytes()
+        with http.stream("GET", f"{api}/projects/{pid}/events", timeout=120) as stream:
+            lines = stream.iter_lines()
+            (media,) = http.post(f"{api}/projects/{pid}/media", files=[("files", ("v.mp4", video, "video/mp4"))]).json()
+            read_events(lines, "media.ready")
+            base = f"{api}/projects/{pid}/media/{media['id']}"
+            obj = http.post(f"{base}/objects", json={"label_id": label}).json()["id"]
+            http.post(f"{base}/prompts", json={"object_id": obj, "frame_index": 0, "x": 60, "y": 120})
+            started = time.monotonic()
+            job = http.post(f"{base}/propagate", json={"start_frame": 0, "direction": "forward"}).json()
+            events, _ = read_events(lines, "job.finished", timeout=120)
+            elapsed = time.monotonic() - started
+    progress = [json.loads(e["data"]) for e in events if e.get("event") == "job.progress"]
+    finished = json.loads(events[-1]["data"])
+    assert finished["job_id"] == job["id"] and finished["status"] == "completed"
+    assert finished["done"] == finished["total"] == frames - 1
+    # at most 4 a second (the setting) plus the forced first and last ones, far fewer than frames
+    assert 2 <= len(progress) <= 4 * elapsed + 3, (len(progress), elapsed)
+    assert progress[-1]["done"] == frames - 1
+    updated = [json.loads(e["data"]) for e in events if e.get("event") == "annotations.updated"]
+    assert updated and updated[-1]["frames"] == [1, frames - 1]

@@ -249,3 +249,27 @@ def test_a_negative_click_on_a_base_mask_removes_that_part(disc):
     fresh_session = fresh.session("disc", session.frames, lambda: replayed)
     first = next(iter(fresh.propagate(fresh_session, [1], 0, "forward")))
     assert np.array_equal(first[1][0].mask, fixed)
+
+
+def test_one_click_on_an_object_larger_than_the_default_region_after_h264(tmp_path):
+    """Video compression blurs colours: one click on a uniform disc filling more than the default
+    region around the click must still give the disc (it gave 13 pixels of 1258 before)."""
+    import av
+
+    from tests.conftest import synthetic_frame, synthetic_video
+
+    path = synthetic_video(tmp_path / "disc.mp4", frames=2)
+    decoded = [f.to_ndarray(format="rgb24") for f in av.open(str(path)).decode(video=0)]
+
+    class Decoded:
+        num_frames, width, height = 2, 160, 120
+
+        def read_rgb(self, index: int) -> np.ndarray:
+            return decoded[index]
+
+    engine = OpenCVEngine()
+    session = engine.session("h264", Decoded(), lambda: [])
+    mask = engine.segment(session, 0, 1, [PointPrompt(30, 60, True)]).mask
+    frame = synthetic_frame(0, 160, 120)
+    truth = (frame[..., 0] == 230) & (frame[..., 1] == 40)
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.85

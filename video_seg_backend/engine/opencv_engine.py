@@ -61,6 +61,13 @@ class OpenCVConfig:
     # First click with no box: radius of the disk around it taken as probably the object, as a
     # fraction of the frame's longer side; GrabCut then grows or shrinks it by colour.
     seed_region_fraction: float = 0.04
+    # First click: flood fill of like colour (Lab distance per channel) to size the object. Larger
+    # tolerance grows the seed over shading but risks the background; the shares bound what is
+    # believed (a speck, or a fill spilling over the frame, falls back to the click disc).
+    colour_region_tolerance: int = 10
+    colour_region_min_share: float = 0.0005
+    colour_region_max_share: float = 0.35
+    colour_region_max_side: int = 320
     # A correction click may change the mask only this far (fraction of the frame's longer side)
     # from the mask before it, or twice as far from the click: larger fixes bigger misses in one
     # click but lets GrabCut leak into look-alike background.
@@ -338,10 +345,23 @@ def _segment_step(
             # Only negative clicks so far: nothing is asked for.
             return np.zeros((height, width), bool)
 
+    # A first click alone says nothing of the object's size: the region of like colour around it
+    # does. Without it, an object larger than the default region fills the region, and GrabCut
+    # learns the object's own colour as background (one click on a uniform disc gave 13 pixels).
+    seed = None
+    if previous is None and box is None:
+        first = next(p for p in points if p.positive)
+        seed = _colour_region(rgb, first.x, first.y, config)
+
     # Region of interest: what is known of the object plus a margin of background for the colour
     # model of the background.
     xs = [p.x for p in points if p.positive]
     ys = [p.y for p in points if p.positive]
+    if seed is not None:
+        rows = np.flatnonzero(seed.any(axis=1))
+        cols = np.flatnonzero(seed.any(axis=0))
+        xs += [float(cols[0]), float(cols[-1] + 1)]
+        ys += [float(rows[0]), float(rows[-1] + 1)]
     if box is not None:
         xs += [box.x0, box.x1]
         ys += [box.y0, box.y1]
@@ -386,6 +406,11 @@ def _segment_step(
         # A first click: a disk around it is probably the object; GrabCut grows or shrinks it.
         first = next(p for p in points if p.positive)
         radius = max(3, round(config.seed_region_fraction * long_side * scale))
+        if seed is not None:
+            region = seed[ry0:ry1, rx0:rx1].astype(np.uint8)
+            if scale < 1.0:
+                region = cv2.resize(region, (rw, rh), interpolation=cv2.INTER_NEAREST)
+            labels[region > 0] = _PR_FG
         cv2.circle(labels, to_roi(first.x, first.y), radius, int(_PR_FG), -1)
     labels[[0, -1], :] = _BG
     labels[:, [0, -1]] = _BG
@@ -438,6 +463,29 @@ def _segment_step(
     mask = np.zeros((height, width), bool)
     mask[ry0:ry1, rx0:rx1] = soft > 0.5
     return mask
+
+
+def _colour_region(rgb: np.ndarray, x: float, y: float, config: OpenCVConfig) -> np.ndarray | None:
+    """The connected region of about the click's colour (full-size bool mask), or None when it is a
+    speck or spills over much of the frame (then the click alone seeds GrabCut, as before)."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, config.colour_region_max_side / max(height, width))
+    small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(cv2.GaussianBlur(small, (5, 5), 0), cv2.COLOR_RGB2LAB)
+    sh, sw = lab.shape[:2]
+    cx, cy = int(np.clip(x * scale, 0, sw - 1)), int(np.clip(y * scale, 0, sh - 1))
+    fill = np.zeros((sh + 2, sw + 2), np.uint8)
+    tol = (config.colour_region_tolerance,) * 3
+    # Fixed range: compared with the clicked colour, so a slow gradient cannot carry the fill away.
+    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    cv2.floodFill(lab, fill, (cx, cy), (0, 0, 0), tol, tol, flags)
+    region = fill[1:-1, 1:-1] > 0
+    share = region.mean()
+    if not config.colour_region_min_share <= share <= config.colour_region_max_share:
+        return None
+    if scale < 1.0:
+        region = cv2.resize(region.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
+    return region
 
 
 def _grabcut(bgr: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray:

@@ -6,6 +6,7 @@ import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { api, urls } from '$lib/api/client';
 import type {
 	AnnotationPublic,
+	ImportSummary,
 	JobPublic,
 	MediaPublic,
 	ModelInfo,
@@ -13,11 +14,23 @@ import type {
 	PromptCreate,
 	PromptPublic
 } from '$lib/api/types';
+import type { ImportFormat } from '$lib/api/client';
 import type { PromptMarker } from '$lib/canvas/model';
 import { decodeRle, type BinaryMask, type CocoRle } from '$lib/canvas/rle';
+import { deleteObjectCommand, IdAliases, promptToCreate, type Restored } from './commands';
 import type { ProjectEventData, ProjectEventType } from './events.svelte';
 import type { ProjectState } from './project.svelte';
-import { clampFrame, nextUnannotated, playbackFrame } from './timeline';
+import {
+	applyMasks,
+	clampFrame,
+	clearObjectFrame,
+	nextUnannotated,
+	playbackFrame,
+	summaryFrames,
+	summaryKeyFrames,
+	withoutObject,
+	type ObjectFrames
+} from './timeline';
 import { attempt, toasts } from './toasts.svelte';
 import { UndoStack, type Command } from './undo';
 
@@ -33,27 +46,27 @@ export interface JobProgress {
 
 type PendingPrompt = PromptMarker & { key: number };
 
-/**
- * Ids the server hands out change when an undone creation is redone (the object or prompt is
- * created again). Commands keep the id they first saw; this table maps it to the current one.
- */
-class IdAliases {
-	private map = new Map<number, number>();
-	set(from: number, to: number): void {
-		if (from !== to) this.map.set(from, to);
-	}
-	resolve(id: number): number {
-		let current = id;
-		for (let guard = 0; guard < 1000 && this.map.has(current); guard++) current = this.map.get(current)!;
-		return current;
-	}
+/** Masks are fetched for the frames around the one shown: this many before it and after it. */
+const MASKS_BEHIND = 2;
+const MASKS_AHEAD = 8;
+/** An annotations.updated range up to this long is re-read at once; a longer one only goes stale. */
+const RELOAD_AT_ONCE = 16;
+
+const FINISHED: JobPublic['status'][] = ['completed', 'failed', 'canceled'];
+
+export interface ModelDownload {
+	jobId: number;
+	key: string;
+	done: number;
+	total: number;
 }
 
 export class StudioState {
 	media = $state<MediaPublic[]>([]);
 	models = $state<ModelInfo[]>([]);
 	modelKey = $state<string | null>(null);
-	downloading = $state<string | null>(null);
+	download = $state<ModelDownload | null>(null);
+	downloading = $derived(this.download?.key ?? null);
 	currentId = $state<number | null>(null);
 	frame = $state(0);
 	objects = $state<ObjectPublic[]>([]);
@@ -63,8 +76,13 @@ export class StudioState {
 	hidden = new SvelteSet<number>();
 	selectedObjectId = $state<number | null>(null);
 	selectedLabelId = $state<number | null>(null);
-	/** frame -> masks; values are replaced, never mutated, so decoded masks can be cached by identity. */
+	/**
+	 * frame -> masks, for the frames fetched so far (around the frames shown, and the frames a
+	 * tracking job finished); values are replaced, never mutated, so decoded masks are cached by identity.
+	 */
 	masks = new SvelteMap<number, AnnotationPublic[]>();
+	/** Per object: the frames with a mask and the key frames of the whole video, without mask data. */
+	summary = $state<ObjectFrames[]>([]);
 	job = $state<JobProgress | null>(null);
 	playing = $state(false);
 	/** Bumped whenever masks change: cache-busts the server's annotated previews. */
@@ -77,6 +95,14 @@ export class StudioState {
 	private promptIds = new IdAliases();
 	private decoded = new WeakMap<AnnotationPublic, BinaryMask>();
 	private pendingKey = 1;
+	/** Frames whose cached masks are known to be current (the others are fetched when shown). */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping that nothing renders
+	private fresh = new Set<number>();
+	private summaryTimer: ReturnType<typeof setTimeout> | null = null;
+	private downloadTimer: ReturnType<typeof setTimeout> | null = null;
+	/** download-model jobs that finished, by id: the end can arrive before the POST's answer. */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping that nothing renders
+	private finishedDownloads = new Map<number, ProjectEventData>();
 	private unsubscribe: (() => void) | null = null;
 	private refreshTimer: ReturnType<typeof setTimeout> | null = null;
 	private playHandle = 0;
@@ -86,12 +112,11 @@ export class StudioState {
 	isVideo = $derived(this.current?.kind === 'video');
 	framePrompts = $derived(this.prompts.filter((p) => p.frame_index === this.frame));
 	frameMasks = $derived(this.masks.get(this.frame) ?? []);
-	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a throwaway inside a derived value
-	keyFrames = $derived([...new Set(this.prompts.map((p) => p.frame_index))].sort((a, b) => a - b));
-	annotatedFrames = $derived(
-		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a derived value, rebuilt whenever masks change
-		new Set([...this.masks.entries()].filter(([, list]) => list.some((a) => a.area > 0)).map(([f]) => f))
+	keyFrames = $derived(
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a throwaway inside a derived value
+		[...new Set([...this.prompts.map((p) => p.frame_index), ...summaryKeyFrames(this.summary)])].sort((a, b) => a - b)
 	);
+	annotatedFrames = $derived(summaryFrames(this.summary));
 	todo = $derived(this.media.filter((m) => m.annotated_frames === 0));
 	done = $derived(this.media.filter((m) => m.annotated_frames > 0));
 	selectedObject = $derived(this.objects.find((o) => o.id === this.selectedObjectId) ?? null);
@@ -142,6 +167,8 @@ export class StudioState {
 		this.prompts = [];
 		this.pending = [];
 		this.masks.clear();
+		this.fresh.clear();
+		this.summary = [];
 		this.hidden.clear();
 		this.selectedObjectId = null;
 		this.undo.clear();
@@ -149,15 +176,16 @@ export class StudioState {
 		if (!item || item.status !== 'ready') return;
 		this.busy++;
 		try {
-			const [objects, prompts, annotations] = await Promise.all([
+			const [objects, prompts, summary] = await Promise.all([
 				api.listObjects(this.pid, mediaId),
 				api.listPrompts(this.pid, mediaId),
-				api.listAnnotations(this.pid, mediaId, {})
+				api.annotationSummary(this.pid, mediaId),
+				this.ensureMasks(frame)
 			]);
 			if (this.currentId !== mediaId) return;
 			this.objects = objects;
 			this.prompts = prompts;
-			this.setMasks(annotations, null);
+			this.summary = summary;
 			this.selectedObjectId = objects[0]?.id ?? null;
 		} catch (error) {
 			toasts.error(error);
@@ -166,8 +194,8 @@ export class StudioState {
 		}
 	}
 
-	/** Replaces the masks of the frames in `frames` (or all frames when null) with `annotations`. */
-	private setMasks(annotations: AnnotationPublic[], frames: Iterable<number> | null): void {
+	/** The masks of `frames` are now exactly `annotations`: cache them and update the timeline. */
+	private setMasks(annotations: AnnotationPublic[], frames: number[]): void {
 		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local grouping, not state
 		const byFrame = new Map<number, AnnotationPublic[]>();
 		for (const a of annotations) {
@@ -175,38 +203,81 @@ export class StudioState {
 			if (list) list.push(a);
 			else byFrame.set(a.frame_index, [a]);
 		}
-		if (frames === null) {
-			this.masks.clear();
-			for (const [f, list] of byFrame) this.masks.set(f, list);
-		} else {
-			for (const f of frames) {
-				const list = byFrame.get(f);
-				if (list) this.masks.set(f, list);
-				else this.masks.delete(f);
-			}
+		for (const f of frames) {
+			const list = byFrame.get(f);
+			if (list) this.masks.set(f, list);
+			else this.masks.delete(f);
 		}
+		this.summary = applyMasks(this.summary, annotations, frames);
 		this.maskVersion++;
 	}
 
-	/** Puts one object's new mask on one frame (the answer to a prompt). */
+	/** Puts one object's new mask on one frame (the answer to a prompt, a restored mask). */
 	private putMask(objectId: number, frame: number, annotation: AnnotationPublic | null): void {
 		const others = (this.masks.get(frame) ?? []).filter((a) => a.object_id !== objectId);
 		const list = annotation ? [...others, annotation].sort((a, b) => a.object_id - b.object_id) : others;
 		if (list.length) this.masks.set(frame, list);
 		else this.masks.delete(frame);
+		this.summary = annotation ? applyMasks(this.summary, [annotation]) : clearObjectFrame(this.summary, objectId, frame);
 		this.maskVersion++;
 	}
 
-	async reloadMasks(range?: { start: number; end: number }): Promise<void> {
+	/** Fetches the masks of frames `start`..`end` (inclusive) of the open media item; false if that failed. */
+	async reloadMasks(range: { start: number; end: number }): Promise<boolean> {
 		const mediaId = this.currentId;
-		if (mediaId === null) return;
-		const annotations = await attempt(() => api.listAnnotations(this.pid, mediaId, range ?? {}));
-		if (!annotations || this.currentId !== mediaId) return;
-		if (range) {
-			const frames: number[] = [];
-			for (let f = range.start; f <= range.end; f++) frames.push(f);
-			this.setMasks(annotations, frames);
-		} else this.setMasks(annotations, null);
+		if (mediaId === null) return false;
+		const annotations = await attempt(() => api.listAnnotations(this.pid, mediaId, range));
+		if (!annotations || this.currentId !== mediaId) return false;
+		const frames: number[] = [];
+		for (let f = range.start; f <= range.end; f++) {
+			frames.push(f);
+			this.fresh.add(f);
+		}
+		this.setMasks(annotations, frames);
+		return true;
+	}
+
+	/** Makes sure the masks of `frame` (and a few frames around it) are fetched. */
+	async ensureMasks(frame: number): Promise<void> {
+		if (this.current?.status !== 'ready' || this.fresh.has(frame)) return;
+		const start = Math.max(0, frame - MASKS_BEHIND);
+		const end = Math.min(this.frameCount - 1, frame + MASKS_AHEAD);
+		// Marked before the answer, so stepping through the window does not ask again meanwhile.
+		const asked: number[] = [];
+		for (let f = start; f <= end; f++) {
+			if (!this.fresh.has(f)) asked.push(f);
+			this.fresh.add(f);
+		}
+		const mediaId = this.currentId;
+		const ok = await this.reloadMasks({ start, end });
+		if (!ok && this.currentId === mediaId) for (const f of asked) this.fresh.delete(f);
+	}
+
+	/**
+	 * Masks of `range` (or of every frame) changed on the server: the cached ones go stale (they
+	 * stay on screen until re-read), the shown frame is re-read now and the timeline summary soon.
+	 */
+	private invalidateMasks(range: { start: number; end: number } | null): void {
+		for (const f of [...this.fresh]) {
+			if (!range || (f >= range.start && f <= range.end)) this.fresh.delete(f);
+		}
+		this.scheduleSummary();
+		if (!this.playing) void this.ensureMasks(this.frame);
+	}
+
+	async reloadSummary(): Promise<void> {
+		const mediaId = this.currentId;
+		if (mediaId === null || this.current?.status !== 'ready') return;
+		const summary = await attempt(() => api.annotationSummary(this.pid, mediaId));
+		if (summary && this.currentId === mediaId) this.summary = summary;
+	}
+
+	private scheduleSummary(): void {
+		if (this.summaryTimer) clearTimeout(this.summaryTimer);
+		this.summaryTimer = setTimeout(() => {
+			this.summaryTimer = null;
+			void this.reloadSummary();
+		}, 250);
 	}
 
 	async reloadMedia(): Promise<void> {
@@ -245,30 +316,60 @@ export class StudioState {
 		return this.project.label(obj?.label_id)?.color ?? '#ff0000';
 	}
 
-	/** Starts a checkpoint download job and polls it (model jobs belong to no project stream). */
+	/**
+	 * Starts a checkpoint download job. Its progress and end arrive as job events on every open
+	 * project stream; only while the stream is down does a slow check of the job stand in.
+	 */
 	async downloadModel(key: string): Promise<void> {
+		if (this.download) return;
 		try {
-			let job = await api.downloadModel(key);
-			this.downloading = key;
+			const job = await api.downloadModel(key);
+			this.download = { jobId: job.id, key, done: job.progress_done, total: job.progress_total };
 			toasts.show(`Downloading ${key}…`);
-			while (job.status === 'queued' || job.status === 'running') {
-				await new Promise((r) => setTimeout(r, 2000));
-				job = await api.getJob(job.id);
-			}
-			if (job.status === 'completed') toasts.show(`${key} is ready`, 'success');
-			else toasts.show(`Download of ${key} ${job.status}: ${job.error ?? ''}`, 'error', 10000);
-			this.models = await api.models();
+			const early = this.finishedDownloads.get(job.id);
+			if (early) this.finishDownload(String(early.status) as JobPublic['status'], early.error);
+			else if (FINISHED.includes(job.status)) this.finishDownload(job.status, job.error);
+			else this.watchDownload(job.id);
 		} catch (error) {
+			this.download = null;
 			toasts.error(error);
-		} finally {
-			this.downloading = null;
 		}
+	}
+
+	private watchDownload(jobId: number): void {
+		const check = async () => {
+			if (this.download?.jobId !== jobId) return;
+			if (!this.project.events.connected) {
+				const job = await api.getJob(jobId).catch(() => null);
+				if (job && FINISHED.includes(job.status)) {
+					this.finishDownload(job.status, job.error);
+					return;
+				}
+			}
+			this.downloadTimer = setTimeout(check, 15_000);
+		};
+		this.downloadTimer = setTimeout(check, 15_000);
+	}
+
+	private finishDownload(status: JobPublic['status'], error: unknown): void {
+		const key = this.download?.key ?? 'the model';
+		if (this.downloadTimer) clearTimeout(this.downloadTimer);
+		this.download = null;
+		if (status === 'completed') toasts.show(`${key} is ready`, 'success');
+		else toasts.show(`Download of ${key} ${status}: ${typeof error === 'string' ? error : ''}`, 'error', 10000);
+		void this.reloadModels();
+	}
+
+	async reloadModels(): Promise<void> {
+		const models = await attempt(() => api.models());
+		if (models) this.models = models;
 	}
 
 	// --- navigation ----------------------------------------------------------------------------
 
 	setFrame(frame: number): void {
 		this.frame = clampFrame(frame, this.frameCount);
+		void this.ensureMasks(this.frame);
 	}
 
 	step(delta: number): void {
@@ -333,8 +434,10 @@ export class StudioState {
 	previewReady: ((frame: number) => boolean) | null = null;
 
 	stop(): void {
-		this.playing = false;
 		cancelAnimationFrame(this.playHandle);
+		if (!this.playing) return;
+		this.playing = false;
+		void this.ensureMasks(this.frame);
 	}
 
 	annotatedUrl(frame: number): string | null {
@@ -400,44 +503,56 @@ export class StudioState {
 				else this.masks.delete(f);
 			}
 		}
+		this.summary = withoutObject(this.summary, id);
 		this.maskVersion++;
 		if (this.selectedObjectId === id) this.selectedObjectId = this.objects.at(-1)?.id ?? null;
 	}
 
-	/** Deletes an object with its masks. Undo recreates it and replays its prompts (key frames). */
+	/** Deletes an object with its masks. Undo recreates it, replays its prompts and restores its masks. */
 	async deleteObject(objectId: number): Promise<void> {
 		try {
 			const mediaId = this.requireMedia();
 			const obj = this.objects.find((o) => o.id === objectId);
 			if (!obj) return;
-			const labelId = obj.label_id;
-			const saved = this.prompts.filter((p) => p.object_id === objectId).map((p) => ({ ...p }));
-			await this.undo.execute({
-				label: `Delete object ${obj.track_id}`,
-				do: async () => {
-					const id = this.objectIds.resolve(objectId);
-					await api.deleteObject(this.pid, mediaId, id);
-					this.dropObjectLocally(id);
-				},
-				undo: async () => {
-					const created = await api.createObject(this.pid, mediaId, labelId);
-					this.objectIds.set(this.objectIds.resolve(objectId), created.id);
-					this.objects = [...this.objects, created];
-					for (const p of saved) {
-						const result = await api.addPrompt(this.pid, mediaId, { ...toCreate(p), object_id: created.id, model: this.modelKey });
-						if (result.prompt) {
-							this.promptIds.set(this.promptIds.resolve(p.id), result.prompt.id);
-							this.prompts = [...this.prompts, result.prompt];
-						}
-						this.putMask(created.id, p.frame_index, result.annotation);
-					}
-					this.selectedObjectId = created.id;
-				}
-			});
+			const pid = this.pid;
+			await this.undo.execute(
+				deleteObjectCommand({
+					objectId,
+					labelId: obj.label_id,
+					trackId: obj.track_id,
+					prompts: this.prompts.filter((p) => p.object_id === objectId).map((p) => ({ ...p })),
+					server: {
+						masksOf: (id) => api.listAnnotations(pid, mediaId, { object_id: id }),
+						deleteObject: (id) => api.deleteObject(pid, mediaId, id).then(() => undefined),
+						createObject: (labelId) => api.createObject(pid, mediaId, labelId),
+						addPrompt: (prompt) => api.addPrompt(pid, mediaId, { ...prompt, model: this.modelKey }),
+						putMasks: (masks) => api.putAnnotations(pid, mediaId, masks)
+					},
+					objectIds: this.objectIds,
+					promptIds: this.promptIds,
+					onDeleted: (id) => this.dropObjectLocally(id),
+					onRestored: (restored) => this.restoreObjectLocally(restored)
+				})
+			);
 			this.scheduleRefresh();
 		} catch (error) {
 			toasts.error(error);
 		}
+	}
+
+	private restoreObjectLocally({ object, prompts, masks }: Restored): void {
+		if (this.currentId !== object.media_id) return;
+		this.objects = [...this.objects, object];
+		for (const { prompt, annotation } of prompts) {
+			if (prompt) {
+				this.prompts = [...this.prompts, prompt];
+				this.putMask(object.id, prompt.frame_index, annotation);
+			}
+		}
+		// Cached frames get their mask back now; the others are read when shown.
+		for (const m of masks) if (this.masks.has(m.frame_index) || this.fresh.has(m.frame_index)) this.putMask(object.id, m.frame_index, m);
+		this.summary = applyMasks(this.summary, masks);
+		this.selectedObjectId = object.id;
 	}
 
 	async relabelObject(objectId: number, labelId: number): Promise<void> {
@@ -546,7 +661,7 @@ export class StudioState {
 				},
 				undo: async () => {
 					const oid = this.objectIds.resolve(saved.object_id);
-					const result = await api.addPrompt(this.pid, mediaId, { ...toCreate(saved), object_id: oid, model: this.modelKey });
+					const result = await api.addPrompt(this.pid, mediaId, { ...promptToCreate(saved), object_id: oid, model: this.modelKey });
 					if (result.prompt) {
 						this.promptIds.set(this.promptIds.resolve(saved.id), result.prompt.id);
 						this.prompts = [...this.prompts, result.prompt];
@@ -615,11 +730,12 @@ export class StudioState {
 			void this.reloadMedia();
 			return;
 		}
+		if (this.onDownloadEvent(type, data)) return;
 		if (type === 'job.progress' && this.job && data.job_id === this.job.id) {
 			this.job = { ...this.job, status: 'running', done: Number(data.done ?? 0), total: Number(data.total ?? 0) };
 			if (this.job.mediaId !== this.currentId) return;
 			// Masks fill in while the job runs: fetch only the frames written since the last
-			// progress event (the server throttles these events), else a full reload once a second.
+			// progress event (the server throttles these events), else the summary once a second.
 			if (typeof data.frame === 'number') {
 				const from = this.lastProgressFrame ?? data.frame;
 				this.lastProgressFrame = data.frame;
@@ -628,7 +744,7 @@ export class StudioState {
 				const now = performance.now();
 				if (now - this.lastProgressReload > 1000) {
 					this.lastProgressReload = now;
-					void this.reloadMasks();
+					this.invalidateMasks(null);
 				}
 			}
 			return;
@@ -639,20 +755,58 @@ export class StudioState {
 			if (status === 'failed') toasts.show(`Tracking failed: ${String(data.error ?? 'unknown error')}`, 'error', 10000);
 			else if (status === 'canceled') toasts.show('Tracking canceled; the frames already tracked are kept');
 			else toasts.show('Tracking finished', 'success');
-			if (this.job.mediaId === this.currentId) void this.reloadMasks();
+			if (this.job.mediaId === this.currentId) void this.reloadSummary();
 			void this.reloadMedia();
 			void this.reloadObjects();
 			return;
 		}
 		if (type === 'annotations.updated' && mediaId !== null && mediaId === this.currentId) {
 			const frames = Array.isArray(data.frames) ? (data.frames as number[]) : null;
-			if (frames && frames.length) {
-				void this.reloadMasks({ start: Math.min(...frames), end: Math.max(...frames) });
-			} else if (typeof data.start === 'number' && typeof data.end === 'number') {
-				void this.reloadMasks({ start: data.start, end: data.end });
-			} else if (!this.job || this.job.status !== 'running') {
-				void this.reloadMasks();
+			const range = frames && frames.length ? { start: Math.min(...frames), end: Math.max(...frames) } : null;
+			if (range && range.end - range.start < RELOAD_AT_ONCE) void this.reloadMasks(range);
+			else if (range || !this.job || this.job.status !== 'running') this.invalidateMasks(range);
+		}
+	}
+
+	/** Model downloads belong to no project; their events reach every open project stream. */
+	private onDownloadEvent(type: ProjectEventType, data: ProjectEventData): boolean {
+		const jobId = typeof data.job_id === 'number' ? data.job_id : null;
+		if (jobId === null) return false;
+		if (type === 'job.progress' && this.download?.jobId === jobId) {
+			this.download = { ...this.download, done: Number(data.done ?? 0), total: Number(data.total ?? 0) };
+			return true;
+		}
+		if (type === 'job.finished' && data.kind === 'download-model') {
+			this.finishedDownloads.set(jobId, data);
+			if (this.download?.jobId === jobId) this.finishDownload(String(data.status) as JobPublic['status'], data.error);
+			else void this.reloadModels(); // another tab's download: the model list changed
+			return true;
+		}
+		return false;
+	}
+
+	/**
+	 * Imports an annotation file into the open media item, then re-reads what it can change:
+	 * labels, objects, the timeline and the masks. Resolves to the server's summary, or null.
+	 */
+	async importAnnotations(format: ImportFormat, file: File, frame?: number): Promise<ImportSummary | null> {
+		try {
+			const mediaId = this.requireMedia();
+			this.busy++;
+			try {
+				const result = await api.importAnnotations(this.pid, mediaId, format, file, frame);
+				if (this.currentId === mediaId) {
+					await Promise.all([this.project.reloadLabels(), this.reloadObjects(), this.reloadSummary()]);
+					this.invalidateMasks(null);
+					this.scheduleRefresh();
+				}
+				return result;
+			} finally {
+				this.busy--;
 			}
+		} catch (error) {
+			toasts.error(error);
+			return null;
 		}
 	}
 
@@ -675,12 +829,6 @@ export class StudioState {
 	destroy(): void {
 		this.stop();
 		this.unsubscribe?.();
-		if (this.refreshTimer) clearTimeout(this.refreshTimer);
+		for (const timer of [this.refreshTimer, this.summaryTimer, this.downloadTimer]) if (timer) clearTimeout(timer);
 	}
-}
-
-function toCreate(p: PromptPublic): Omit<PromptCreate, 'object_id'> {
-	return p.kind === 'box'
-		? { frame_index: p.frame_index, kind: 'box', x0: p.x0, y0: p.y0, x1: p.x1, y1: p.y1, positive: true }
-		: { frame_index: p.frame_index, kind: 'point', x: p.x, y: p.y, positive: p.positive };
 }
