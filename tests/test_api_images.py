@@ -1,0 +1,61 @@
+"""Images work like one-frame videos: click, mask, export COCO, import it elsewhere."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+from tests.conftest import synthetic_frame, upload
+
+W, H = 200, 150
+
+
+def png(i: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(synthetic_frame(i, W, H)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def truth(i: int) -> np.ndarray:
+    frame = synthetic_frame(i, W, H)
+    return (frame[..., 0] == 230) & (frame[..., 1] == 40)
+
+
+def image_project(client, name: str) -> int:
+    return client.post("/api/v1/projects", json={"name": name, "media_type": "image"}).json()["id"]
+
+
+def test_images_click_export_and_import_back(client):
+    pid = image_project(client, "shelf")
+    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc", "color": "#3366ff"}).json()
+    media = upload(client, pid, ("a.png", png(0), "image/png"), ("b.png", png(5), "image/png")).json()
+    assert [m["status"] for m in media] == ["ready", "ready"]
+    for m, i in zip(media, (0, 5), strict=True):
+        base = f"/api/v1/projects/{pid}/media/{m['id']}"
+        obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()["id"]
+        r = client.post(f"{base}/prompts", json={"object_id": obj, "frame_index": 0, "x": 30 + 6 * i, "y": H // 2})
+        got = mask_utils.decode({"size": [H, W], "counts": r.json()["annotation"]["rle"]["counts"].encode()})
+        assert (got.astype(bool) & truth(i)).sum() / (got.astype(bool) | truth(i)).sum() > 0.85
+        # an image has one frame: no tracking, and frame 1 does not exist
+        assert client.get(f"{base}/frames/1").status_code == 404
+    listed = client.get(f"/api/v1/projects/{pid}/media").json()
+    assert [m["annotated_frames"] for m in listed] == [1, 1]
+
+    export = client.get(f"/api/v1/projects/{pid}/export", params={"format": "coco"})
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    coco_json = archive.read(next(n for n in archive.namelist() if n.endswith(".json")))
+
+    other = image_project(client, "copy")
+    (target,) = upload(client, other, ("a.png", png(0), "image/png")).json()
+    base = f"/api/v1/projects/{other}/media/{target['id']}"
+    imported = client.post(f"{base}/import", params={"format": "coco"}, files={"file": ("instances.json", coco_json)})
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["objects_created"] == 1 and imported.json()["labels_created"] == 1
+    original = client.get(f"/api/v1/projects/{pid}/media/{media[0]['id']}/annotations").json()[0]
+    copied = client.get(f"{base}/annotations").json()[0]
+    assert copied["rle"] == original["rle"] and copied["source"] == "imported"
+    assert [lb["name"] for lb in client.get(f"/api/v1/projects/{other}/labels").json()] == ["disc"]
