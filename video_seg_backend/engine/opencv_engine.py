@@ -87,6 +87,9 @@ class OpenCVConfig:
     flow_tolerance: float = 3.0
     # Warped-mask value allowed on unreliable pixels (0.5 = no opinion, lower leans to background).
     unreliable_prior: float = 0.25
+    # Fewest round-trip-checked flow vectors inside the object (sampled every other pixel) to fit
+    # its motion (a similarity) for the parts where per-pixel flow fails; fewer keep the last one.
+    motion_min_points: int = 20
     # Uncertain band around the warped boundary, as a fraction of sqrt(object area) (plus 2 px):
     # wider recovers larger flow errors and also lets the mask leak into look-alike background.
     band_fraction: float = 0.12
@@ -541,8 +544,10 @@ def _clean(
     return out
 
 
-def _clean_track(fg: np.ndarray, gap: int) -> np.ndarray:
-    """Keep the largest part of a tracked mask and the parts within ``gap`` pixels of it.
+def _clean_track(fg: np.ndarray, gap: int, predicted: np.ndarray | None = None) -> np.ndarray:
+    """Keep the largest part of a tracked mask, the parts within ``gap`` pixels of it, and the
+    parts of which a quarter or more lies where the object's motion ``predicted`` it: an object cut
+    in two by an occluder (a pole, a bar) keeps both halves.
 
     An object seldom splits into far-apart pieces; a piece left behind is usually a trail (smoke,
     uncovered background) that would otherwise be tracked for the rest of the video. Small holes
@@ -555,6 +560,9 @@ def _clean_track(fg: np.ndarray, gap: int) -> np.ndarray:
         near = cv2.dilate((comp == largest).astype(np.uint8), kernel).astype(bool)
         wanted = np.zeros(count, bool)
         wanted[np.unique(comp[near])] = True
+        if predicted is not None:
+            inside = np.bincount(comp[predicted], minlength=count)
+            wanted |= inside >= 0.25 * stats[:, cv2.CC_STAT_AREA]
         wanted[0] = False
         fg = wanted[comp]
     return _clean(fg, min_fraction=0.0)
@@ -571,6 +579,8 @@ class _ObjectTrack:
         self.key_fg = key_fg  # colour histogram of the object on its key frame (never drifts)
         self.fg = fg  # colour histogram of the object on recent frames
         self.bg = bg  # colour histogram of the background near the object on recent frames
+        # The object's last motion (2x3 similarity, previous frame -> current), None until known.
+        self.motion: np.ndarray | None = None
 
 
 class _Tracker:
@@ -656,14 +666,55 @@ class _Tracker:
         map_y = self.grid[1] + self.back_flow[..., 1]
         warped = cv2.remap(track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         assert self.reliable is not None
-        # Where the flow is unreliable the warped mask only leans towards background.
-        warped = np.where(self.reliable, warped, np.minimum(warped, self.config.unreliable_prior))
-        soft, score = self._refine(track, warped)
+        motion = self._object_motion(track, warped, map_x, map_y)
+        predicted = None
+        if motion is None:
+            # Where the flow is unreliable the warped mask only leans towards background.
+            moved = np.minimum(warped, self.config.unreliable_prior)
+        else:
+            # Where it is unreliable (fast, blurred or textureless parts, which a forward-backward
+            # check fails on a third to two thirds of a running dog), the object's own motion
+            # carries the mask: it neither drops those parts nor leaves a trail on uncovered
+            # background as per-pixel flow would.
+            track.motion = motion
+            moved = cv2.warpAffine(
+                track.soft, motion, self.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+            )
+            predicted = moved > 0.5
+            # Where the flow passed its check but disagrees with the object's motion, neither is
+            # trusted (0.5) and colour decides: flow smoothed over a thin occluder the object
+            # emerges from passes the check and yet calls the emerging part background.
+            warped = np.where(self.reliable, 0.5 * (warped + moved), moved)
+        warped = np.where(self.reliable, warped, moved)
+        soft, score = self._refine(track, warped, predicted)
         track.soft = soft
         full = soft
         if self.scale < 1.0:
             full = cv2.resize(soft, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         return full > 0.5, score
+
+    def _object_motion(
+        self, track: _ObjectTrack, warped: np.ndarray, map_x: np.ndarray, map_y: np.ndarray
+    ) -> np.ndarray | None:
+        """The object's motion from the last frame to this one as a 2x3 similarity (shift, turn,
+        scale), fitted robustly to the flow of its pixels that passed the round-trip check; the
+        last motion (constant velocity) when too few did, None when there is none yet."""
+        assert self.reliable is not None
+        inside = (warped > 0.5) & self.reliable
+        ys, xs = np.nonzero(inside[::2, ::2])
+        if len(xs) >= self.config.motion_min_points:
+            ys, xs = 2 * ys, 2 * xs
+            dst = np.stack([xs, ys], axis=1).astype(np.float32)
+            src = np.stack([map_x[ys, xs], map_y[ys, xs]], axis=1).astype(np.float32)
+            cv2.setRNGSeed(12345)
+            motion, _ = cv2.estimateAffinePartial2D(
+                src, dst, method=cv2.RANSAC, ransacReprojThreshold=2.0, maxIters=200, refineIters=5
+            )
+            if motion is not None:
+                scale = float(np.hypot(motion[0, 0], motion[1, 0]))
+                if 0.67 <= scale <= 1.5:
+                    return motion.astype(np.float32)
+        return track.motion
 
     def _histogram(self, where: np.ndarray) -> np.ndarray:
         assert self.colours is not None
@@ -684,7 +735,9 @@ class _Tracker:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1))
         return cv2.dilate(hard.astype(np.uint8), kernel).astype(bool) & ~hard
 
-    def _refine(self, track: _ObjectTrack, warped: np.ndarray) -> tuple[np.ndarray, float]:
+    def _refine(
+        self, track: _ObjectTrack, warped: np.ndarray, predicted: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float]:
         """Snap a warped mask to the object's colours in a band around its boundary."""
         config = self.config
         hard = warped > 0.5
@@ -706,7 +759,7 @@ class _Tracker:
         y0, y1 = max(0, ys.min() - 1), min(h, ys.max() + 2)
         box = (x0, y0, x1, y1)
         sub = self._colour_band(track, warped[y0:y1, x0:x1], inner[y0:y1, x0:x1], outer[y0:y1, x0:x1], band, box)
-        sub = _clean_track(sub, band)
+        sub = _clean_track(sub, band, None if predicted is None else predicted[y0:y1, x0:x1])
         new_area = int(sub.sum())
         ratio = (new_area + 1) / (area + 1)
         out = np.zeros_like(hard)

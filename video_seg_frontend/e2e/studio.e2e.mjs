@@ -4,8 +4,8 @@
 // on any console error. Screenshots of each page go to ../resources/ for the README.
 //
 // Run: npm run build && npm run e2e        (VSS_PYTHON, CHROMIUM_PATH, E2E_HEADED override defaults)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -135,22 +135,35 @@ async function main() {
 		deviceScaleFactor: 1.5,
 		acceptDownloads: true
 	});
+	// The studio exposes its state as window.__vss only to pages that ask for it like this.
+	await context.addInitScript(() => {
+		window.__VSS_TEST__ = true;
+	});
 	const page = await context.newPage();
 	const consoleErrors = [];
 	page.on('console', (msg) => {
 		if (msg.type() === 'error') consoleErrors.push(`${msg.text()} @ ${msg.location()?.url ?? ''}`);
 	});
 	page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
-	const shot = (name) => page.screenshot({ path: join(screenshots, name) });
+	// One screenshot pixel per CSS pixel (1440x900) whatever the device pixel ratio: README-sized.
+	const shot = (name) => page.screenshot({ path: join(screenshots, name), scale: 'css' });
 
 	let projectId = 0;
 	let mediaId = 0;
 	try {
-		await step('projects page: create a project', async () => {
+		await step('projects page: create and rename a project', async () => {
 			await page.goto('/');
-			await page.getByPlaceholder('New project name').fill('Driving demo');
+			await page.getByPlaceholder('New project name').fill('Driving');
 			await page.getByRole('button', { name: 'Create project' }).click();
+			const card = page.getByTestId('project-card').filter({ hasText: 'Driving' });
+			await card.waitFor();
+			await card.getByRole('button', { name: 'Rename' }).click();
+			const field = page.getByLabel('New name of Driving');
+			await field.fill('Driving demo');
+			await field.press('Enter');
 			await page.getByTestId('project-card').filter({ hasText: 'Driving demo' }).waitFor();
+			const projects = await (await fetch(`${backend.base}/api/v1/projects`)).json();
+			assert(projects.some((p) => p.name === 'Driving demo'), 'the rename did not reach the server');
 			await shot('projects.png');
 			await page.getByTestId('project-card').filter({ hasText: 'Driving demo' }).getByRole('link', { name: 'Open' }).click();
 			await page.waitForURL(/\/projects\/\d+$/);
@@ -428,8 +441,44 @@ async function main() {
 			);
 			const status = await progress.getAttribute('data-status');
 			assert(status === 'canceled', `the job was not canceled (status ${status})`);
-			const tracked = await page.evaluate(() => window.__vss.studio.annotatedFrames.size);
-			assert(tracked >= 20, `frames tracked before were lost (${tracked})`);
+			await waitFor(
+				() => page.evaluate(() => window.__vss.studio.annotatedFrames.size >= 20),
+				'the frames tracked before to stay on the timeline',
+				10_000
+			);
+		});
+
+		await step('studio: delete an object with tracked frames, undo brings back its masks', async () => {
+			const timelineRanges = () => page.getByTestId('timeline-range').evaluateAll((els) => els.map((e) => e.title));
+			const summary = async () =>
+				(await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mediaId}/annotations/summary`)).json();
+			const before = await summary();
+			const objects = await page.evaluate(() => window.__vss.studio.objects.map((o) => ({ id: o.id, track: o.track_id })));
+			const victim = before.find((e) => e.object_id === objects[1].id);
+			const trackedFrames = (e) => e.ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+			assert(victim && trackedFrames(victim) > victim.key_frames.length + 10, `object ${objects[1].id} has too few tracked frames`);
+			const rangesBefore = await timelineRanges();
+			await page.getByRole('button', { name: `Delete object ${objects[1].track}` }).click();
+			await waitFor(
+				() => page.evaluate((id) => !window.__vss.studio.summary.some((e) => e.object_id === id), objects[1].id),
+				'the object to leave the timeline'
+			);
+			assert((await summary()).length === before.length - 1, 'the object is still on the server');
+			await page.keyboard.press('Control+z');
+			await waitFor(() => page.evaluate(() => window.__vss.studio.objects.length === 2), 'undo to recreate the object');
+			const restoredId = await page.evaluate(() => window.__vss.studio.objects[1].id);
+			const after = (await summary()).find((e) => e.object_id === restoredId);
+			assert(JSON.stringify(after?.ranges) === JSON.stringify(victim.ranges),
+				`tracked ranges not restored: ${JSON.stringify(after?.ranges)} != ${JSON.stringify(victim.ranges)}`);
+			assert(JSON.stringify(after.key_frames) === JSON.stringify(victim.key_frames), 'key frames not restored');
+			await waitFor(
+				() => page.evaluate(
+					({ id, ranges }) => JSON.stringify(window.__vss.studio.summary.find((e) => e.object_id === id)?.ranges) === JSON.stringify(ranges),
+					{ id: restoredId, ranges: victim.ranges }
+				),
+				'the studio timeline to show the restored ranges'
+			);
+			assert(JSON.stringify(await timelineRanges()) === JSON.stringify(rangesBefore), 'the timeline ranges differ after undo');
 		});
 
 		await step('studio: scrub the timeline, step frames, play and pause', async () => {
@@ -440,8 +489,12 @@ async function main() {
 			await waitFor(() => page.evaluate((g) => Math.abs(window.__vss.studio.frame - g) <= 1, goal), 'the scrub');
 			await waitFor(frameReady, 'the scrubbed frame to load');
 			const f = await page.evaluate(() => window.__vss.studio.frame);
-			const masks = await page.evaluate(() => window.__vss.studio.frameMasks.filter((a) => a.area > 0).length);
-			assert(masks === 2, `tracked frame ${f} has ${masks} masks, expected both objects`);
+			// Masks are fetched for the frames around the one shown, so they may arrive just after it.
+			await waitFor(
+				() => page.evaluate(() => window.__vss.studio.frameMasks.filter((a) => a.area > 0).length === 2),
+				`both objects' masks on tracked frame ${f}`,
+				10_000
+			);
 			await page.keyboard.press('ArrowRight');
 			await waitFor(() => page.evaluate((g) => window.__vss.studio.frame === g + 1, f), 'ArrowRight');
 			await page.keyboard.press('Shift+ArrowLeft');
@@ -452,6 +505,66 @@ async function main() {
 			await page.keyboard.press('Space');
 			const end = await page.evaluate(() => ({ frame: window.__vss.studio.frame, playing: window.__vss.studio.playing }));
 			assert(!end.playing && end.frame > start + 3, `playback did not advance (from ${start} to ${end.frame})`);
+		});
+
+		await step('studio: import a CVAT for video track, refusals show as toasts', async () => {
+			const { width, height } = await page.evaluate(() => window.__vss.studio.current);
+			const square = [[100, 100], [300, 100], [300, 250], [100, 250]].map(([x, y]) => `${x},${y}`).join(';');
+			const xml = `<?xml version="1.0" encoding="utf-8"?>
+<annotations>
+  <version>1.1</version>
+  <meta><task><id>1</id><name>driving</name><size>124</size><mode>interpolation</mode>
+    <labels><label><name>sign</name><color>#ffaa00</color><type>any</type><attributes/></label></labels>
+    <original_size><width>${width}</width><height>${height}</height></original_size></task></meta>
+  <track id="0" label="sign" source="manual">
+    <polygon frame="0" keyframe="1" outside="0" occluded="0" points="${square}" z_order="0"/>
+    <polygon frame="1" keyframe="1" outside="1" occluded="0" points="${square}" z_order="0"/>
+  </track>
+</annotations>
+`;
+			const objectsBefore = await page.evaluate(() => window.__vss.studio.objects.map((o) => o.id));
+			await page.getByTestId('import-panel').locator('summary').click();
+			await page.getByLabel('Import format').selectOption('cvat_video');
+			// A broken file: the server's 422 sentence is shown.
+			await page.getByTestId('import-file').setInputFiles({ name: 'broken.xml', mimeType: 'application/xml', buffer: Buffer.from('<annotations') });
+			await page.getByTestId('import-button').click();
+			const toast = page.getByTestId('toast-error').first();
+			await toast.waitFor();
+			const text = (await toast.textContent()) ?? '';
+			assert(text.trim().length > 10 && !/^\s*422/.test(text), `unexpected refusal toast: ${text}`);
+			const i = consoleErrors.findIndex((e) => /422/.test(e));
+			if (i >= 0) consoleErrors.splice(i, 1);
+			await toast.getByRole('button', { name: 'Dismiss' }).click();
+			await page.getByTestId('import-file').setInputFiles({ name: 'annotations.xml', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+			await page.getByTestId('import-button').click();
+			await page.getByTestId('import-result').waitFor();
+			const created = await waitFor(
+				() => page.evaluate((ids) => window.__vss.studio.objects.find((o) => !ids.includes(o.id)) ?? null, objectsBefore),
+				'the imported object in the object list'
+			);
+			const labels = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/labels`)).json();
+			const sign = labels.find((l) => l.name === 'sign');
+			assert(sign && created.label_id === sign.id, 'the imported object does not carry the new label "sign"');
+			await page.getByLabel(`Label of object ${created.track_id}`).locator('option', { hasText: 'sign' }).waitFor({ state: 'attached' });
+			await page.getByTestId('label-selector').getByText('sign').waitFor();
+			await waitFor(
+				() => page.evaluate((id) => {
+					const entry = window.__vss.studio.summary.find((e) => e.object_id === id);
+					return entry && JSON.stringify(entry.key_frames) === '[0]' && JSON.stringify(entry.ranges) === '[[0,0]]';
+				}, created.id),
+				'the imported key frame on the timeline'
+			);
+			await page.evaluate(() => window.__vss.studio.setFrame(0));
+			await waitFor(
+				() => page.evaluate((id) => window.__vss.studio.frameMasks.some((m) => m.object_id === id && m.area > 0), created.id),
+				'the imported mask on frame 0'
+			);
+			await page.getByTestId('timeline-key').first().waitFor();
+			// Toasts cover the panel's lower part: clear them for the screenshot.
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
+			await page.getByTestId('import-result').scrollIntoViewIfNeeded();
+			await page.waitForTimeout(300);
+			await shot('import.png');
 		});
 
 		await step('studio: shortcut list', async () => {
@@ -497,6 +610,24 @@ async function main() {
 
 		await step('no console errors', async () => {
 			assert(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
+		});
+
+		await step('screenshots: under 400 KB each', async () => {
+			// Video frames make big true-colour PNGs; a 256-colour palette keeps them README-sized.
+			const shrink = [
+				'import os, sys',
+				'from PIL import Image',
+				'for path in sys.argv[1:]:',
+				'    if os.path.getsize(path) > 300_000:',
+				'        Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)',
+				'    print(os.path.basename(path), os.path.getsize(path))'
+			].join('\n');
+			const files = readdirSync(screenshots).filter((f) => f.endsWith('.png')).map((f) => join(screenshots, f));
+			const sizes = execFileSync(python, ['-c', shrink, ...files], { encoding: 'utf8' });
+			for (const line of sizes.trim().split('\n')) {
+				const [name, bytes] = line.split(' ');
+				assert(Number(bytes) < 400_000, `${name} is ${bytes} bytes`);
+			}
 		});
 	} catch {
 		if (consoleErrors.length) console.log(`console errors so far:\n${consoleErrors.join('\n')}`);

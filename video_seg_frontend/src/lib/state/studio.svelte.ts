@@ -475,7 +475,7 @@ export class StudioState {
 					const obj = await api.createObject(this.pid, mediaId, labelId);
 					if (originalId === null) originalId = obj.id;
 					else this.objectIds.set(originalId, obj.id);
-					this.objects = [...this.objects, obj];
+					this.objects = [...this.objects.filter((o) => o.id !== obj.id), obj];
 					this.selectedObjectId = obj.id;
 				},
 				undo: async () => {
@@ -542,10 +542,11 @@ export class StudioState {
 
 	private restoreObjectLocally({ object, prompts, masks }: Restored): void {
 		if (this.currentId !== object.media_id) return;
-		this.objects = [...this.objects, object];
+		// A refresh may have listed the new object (or prompt) already while the undo ran.
+		this.objects = [...this.objects.filter((o) => o.id !== object.id), object];
 		for (const { prompt, annotation } of prompts) {
 			if (prompt) {
-				this.prompts = [...this.prompts, prompt];
+				this.prompts = [...this.prompts.filter((p) => p.id !== prompt.id), prompt];
 				this.putMask(object.id, prompt.frame_index, annotation);
 			}
 		}
