@@ -7,11 +7,13 @@ ARG NODE_IMAGE=node:22.14.0-bookworm-slim
 # Runs as uid 101 and listens on 8080: no root at any point.
 ARG NGINX_IMAGE=nginxinc/nginx-unprivileged:1.28.0-alpine
 
-# ---- build: npm ci from the lock file, then vite build -------------------------------------------------
+# ---- build: npm install from the lock file, then vite build -------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY video_seg_frontend/package.json video_seg_frontend/package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm install` honours the lock; the lock lacks rollup's optional builds for other platforms
+# (the registry mirror it was written against serves Linux only), which `npm ci` would refuse.
+RUN npm install --no-audit --no-fund
 COPY video_seg_frontend/ ./
 RUN npm run build
 

@@ -33,7 +33,9 @@ fi
 
 if [[ -f video_seg_frontend/package.json ]]; then
   echo "==> building the studio (video_seg_frontend)"
-  (cd video_seg_frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+  # `npm install` honours package-lock.json; unlike `npm ci` it accepts a lock that lacks the
+  # optional per-platform packages (rollup's) of platforms the registry mirror does not serve.
+  (cd video_seg_frontend && npm install --no-audit --no-fund --loglevel=error && npm run build)
 fi
 
 # Chromium drives the studio's browser tests; nginx checks the deployment's proxy configuration.
