@@ -11,7 +11,9 @@ with key frames, which it honours exactly.
   boundary) and GrabCut re-runs near the previous mask and the click only.
 - ``propagate``: DIS optical flow from each frame back to the previous one warps the previous mask
   onto the new frame; a forward-backward check takes the vote away from pixels whose flow does not
-  round-trip (uncovered background), and in a band around the warped boundary a colour posterior
+  round-trip (uncovered background); those pixels take the mask moved by the object's own motion (a
+  similarity fitted with RANSAC to the flow that did round-trip), so fast, blurred parts are not
+  dropped and the mask follows the object's scale; and in a band around the warped boundary a colour posterior
   (object histogram from the key frame and recent frames against nearby background) snaps the
   boundary back to the object, so flow errors do not pile up. Work is done on a frame scaled down
   to ``track_max_side``; masks are scaled back up.
@@ -544,10 +546,8 @@ def _clean(
     return out
 
 
-def _clean_track(fg: np.ndarray, gap: int, predicted: np.ndarray | None = None) -> np.ndarray:
-    """Keep the largest part of a tracked mask, the parts within ``gap`` pixels of it, and the
-    parts of which a quarter or more lies where the object's motion ``predicted`` it: an object cut
-    in two by an occluder (a pole, a bar) keeps both halves.
+def _clean_track(fg: np.ndarray, gap: int) -> np.ndarray:
+    """Keep the largest part of a tracked mask and the parts within ``gap`` pixels of it.
 
     An object seldom splits into far-apart pieces; a piece left behind is usually a trail (smoke,
     uncovered background) that would otherwise be tracked for the rest of the video. Small holes
@@ -560,9 +560,6 @@ def _clean_track(fg: np.ndarray, gap: int, predicted: np.ndarray | None = None) 
         near = cv2.dilate((comp == largest).astype(np.uint8), kernel).astype(bool)
         wanted = np.zeros(count, bool)
         wanted[np.unique(comp[near])] = True
-        if predicted is not None:
-            inside = np.bincount(comp[predicted], minlength=count)
-            wanted |= inside >= 0.25 * stats[:, cv2.CC_STAT_AREA]
         wanted[0] = False
         fg = wanted[comp]
     return _clean(fg, min_fraction=0.0)
@@ -667,7 +664,6 @@ class _Tracker:
         warped = cv2.remap(track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         assert self.reliable is not None
         motion = self._object_motion(track, warped, map_x, map_y)
-        predicted = None
         if motion is None:
             # Where the flow is unreliable the warped mask only leans towards background.
             moved = np.minimum(warped, self.config.unreliable_prior)
@@ -680,13 +676,8 @@ class _Tracker:
             moved = cv2.warpAffine(
                 track.soft, motion, self.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
             )
-            predicted = moved > 0.5
-            # Where the flow passed its check but disagrees with the object's motion, neither is
-            # trusted (0.5) and colour decides: flow smoothed over a thin occluder the object
-            # emerges from passes the check and yet calls the emerging part background.
-            warped = np.where(self.reliable, 0.5 * (warped + moved), moved)
         warped = np.where(self.reliable, warped, moved)
-        soft, score = self._refine(track, warped, predicted)
+        soft, score = self._refine(track, warped)
         track.soft = soft
         full = soft
         if self.scale < 1.0:
@@ -735,9 +726,7 @@ class _Tracker:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1))
         return cv2.dilate(hard.astype(np.uint8), kernel).astype(bool) & ~hard
 
-    def _refine(
-        self, track: _ObjectTrack, warped: np.ndarray, predicted: np.ndarray | None = None
-    ) -> tuple[np.ndarray, float]:
+    def _refine(self, track: _ObjectTrack, warped: np.ndarray) -> tuple[np.ndarray, float]:
         """Snap a warped mask to the object's colours in a band around its boundary."""
         config = self.config
         hard = warped > 0.5
@@ -759,7 +748,7 @@ class _Tracker:
         y0, y1 = max(0, ys.min() - 1), min(h, ys.max() + 2)
         box = (x0, y0, x1, y1)
         sub = self._colour_band(track, warped[y0:y1, x0:x1], inner[y0:y1, x0:x1], outer[y0:y1, x0:x1], band, box)
-        sub = _clean_track(sub, band, None if predicted is None else predicted[y0:y1, x0:x1])
+        sub = _clean_track(sub, band)
         new_area = int(sub.sum())
         ratio = (new_area + 1) / (area + 1)
         out = np.zeros_like(hard)
