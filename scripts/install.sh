@@ -12,23 +12,26 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
 VPY=.venv/bin/python
-$VPY -m pip install -q --upgrade pip
+# Exact versions of everything the app runs on, shared with the Docker image, so the studio,
+# the tests and the image run the same code. Regenerate with: python docker/make_constraints.py
+PIN=(-c docker/constraints.txt)
+$VPY -m pip install -q "${PIN[@]}" --upgrade pip
 
 # PyTorch first: sam2 compiles against it and imports it while building.
 if ! $VPY -c "import torch, torchvision" 2>/dev/null; then
   echo "==> installing PyTorch (CUDA build; runs on CPU when no GPU is present)"
-  $VPY -m pip install -q "torch>=2.5.1" "torchvision>=0.20"
+  $VPY -m pip install -q "${PIN[@]}" torch torchvision
 fi
 if ! $VPY -c "import sam2" 2>/dev/null; then
   echo "==> installing sam2 (SAM 2.1 model code)"
   # No CUDA extension: it is optional in sam2 (only hole filling in masks) and needs nvcc.
-  SAM2_BUILD_CUDA=0 $VPY -m pip install -q --no-build-isolation "sam2==1.1.0"
+  SAM2_BUILD_CUDA=0 $VPY -m pip install -q "${PIN[@]}" --no-build-isolation sam2
 fi
 echo "==> installing video-seg-studio"
 if [[ $WITH_TEST == 1 ]]; then
-  $VPY -m pip install -q -e ".[test]"
+  $VPY -m pip install -q "${PIN[@]}" -e ".[test]"
 else
-  $VPY -m pip install -q -e .
+  $VPY -m pip install -q "${PIN[@]}" -e .
 fi
 
 if [[ -f video_seg_frontend/package.json ]]; then
