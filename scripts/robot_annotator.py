@@ -9,7 +9,8 @@ For each sequence made by create_davis_subset.py (videos/<seq>.mp4 + gt/<seq>/*.
    area, negative inside a false one) until the mask's IoU reaches --target-iou or --max-clicks;
 3. tracks all objects through the video (propagate, direction both) and scores J&F;
 4. then --rounds times: finds the worst frame (lowest J of any object), corrects it with up to
-   --correction-clicks clicks, re-tracks from it, and scores again.
+   --correction-clicks clicks (a click that makes the mask worse is undone, and clicking on that
+   frame stops, as a person would), re-tracks from it if the frame improved, and scores again.
 
 It reports J&F against the number of clicks and the time spent, per round, per sequence.
 Clicks come from the ground truth (video_seg_backend.evaluation.clicker), so the curve measures
@@ -78,13 +79,19 @@ def click_until(
     start_mask: np.ndarray,
     max_clicks: int,
     target_iou: float,
-) -> np.ndarray:
-    """Click on one frame for one object until its IoU reaches the target; returns the last mask."""
+    undo_worse: bool = False,
+) -> bool:
+    """Click on one frame for one object until its IoU reaches the target; True if it improved.
+
+    ``undo_worse``: correcting a tracked frame, a person who sees a click make the mask worse
+    undoes it (the prompt is deleted) and stops there rather than re-track from a worse mask."""
     gt_mask = session.gt.labels[frame] == gt_id
     void = session.gt.labels[frame] == 255
     mask = start_mask
+    first_iou = jaccard(mask, gt_mask, void)
     for _ in range(max_clicks):
-        if jaccard(mask, gt_mask, void) >= target_iou:
+        iou = jaccard(mask, gt_mask, void)
+        if iou >= target_iou:
             break
         click = next_click(mask, gt_mask, void)
         if click is None:
@@ -96,18 +103,20 @@ def click_until(
         session.clicks += 1
         if new_mask is None:
             new_mask = current_mask(client, session, gt_id, frame)
-        mask = new_mask
+        new_iou = jaccard(new_mask, gt_mask, void)
+        undone = undo_worse and new_iou < iou and client.last_prompt_id is not None
+        if undone:
+            start = time.perf_counter()
+            client.delete_prompt(session.project_id, session.media_id, client.last_prompt_id)
+            session.seconds += time.perf_counter() - start
+        else:
+            mask = new_mask
         session.click_log.append(
-            {
-                "object": gt_id,
-                "frame": frame,
-                "x": x,
-                "y": y,
-                "positive": positive,
-                "iou": jaccard(mask, gt_mask, void),
-            }
+            {"object": gt_id, "frame": frame, "x": x, "y": y, "positive": positive, "iou": new_iou, "undone": undone}
         )
-    return mask
+        if undone:
+            break
+    return jaccard(mask, gt_mask, void) > first_iou
 
 
 def current_mask(client: StudioClient, session: Session, gt_id: int, frame: int) -> np.ndarray:
@@ -193,8 +202,10 @@ def annotate_sequence(client: StudioClient, name: str, video: Path, gt_dir: Path
             start_mask = tracks.get(objects[gt_id], {}).get(frame)
             if start_mask is None:
                 start_mask = np.zeros(gt.shape, bool)
-            click_until(client, session, gt_id, frame, start_mask, args.correction_clicks, args.target_iou)
-            track(client, session, frame, progress)
+            if click_until(
+                client, session, gt_id, frame, start_mask, args.correction_clicks, args.target_iou, undo_worse=True
+            ):
+                track(client, session, frame, progress)
             summary, tracks = score(client, session)
             worst = worst_frame(session, tracks, corrected)
             steps.append(

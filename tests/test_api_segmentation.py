@@ -106,19 +106,29 @@ def test_propagate_fills_every_frame_and_follows_the_disc(client, video):
     assert media["annotated_frames"] == N
 
 
-def test_correction_retracks_only_to_the_next_key_frame(client, video):
+def test_every_frame_is_tracked_from_the_nearer_key_frame(client, video):
     click(client, video, 0, 30, 60)
     click(client, video, 8, 30 + 8 * 6, 60)
     whole = client.post(f"{video['base']}/propagate", json={"start_frame": None}).json()
-    assert whole["params"]["runs"] == [[0, "forward", 7], [8, "forward", 3]]
+    # 1..4 from frame 0, 5..7 from frame 8 (backward), 9..11 from frame 8
+    assert whole["params"]["runs"] == [[0, "forward", 4], [8, "backward", 3], [8, "forward", 3]]
     assert wait_job(client, whole["id"])["status"] == "completed"
     click(client, video, 4, 30 + 4 * 6, 60)
+    # a correction on frame 4 re-tracks only the stretches to its neighbours 0 and 8
     correction = client.post(f"{video['base']}/propagate", json={"start_frame": 4, "direction": "both"}).json()
-    assert correction["params"]["runs"] == [[4, "forward", 3], [4, "backward", 3]]
+    assert correction["params"]["runs"] == [
+        [4, "forward", 2],
+        [8, "backward", 1],
+        [0, "forward", 2],
+        [4, "backward", 1],
+    ]
     assert wait_job(client, correction["id"])["status"] == "completed"
     step = client.post(f"{video['base']}/propagate", json={"start_frame": 8, "direction": "forward", "num_frames": 2})
     assert step.json()["params"]["runs"] == [[8, "forward", 2]]
     wait_job(client, step.json()["id"])
+    from_plain_frame = client.post(f"{video['base']}/propagate", json={"start_frame": 2, "direction": "both"}).json()
+    assert from_plain_frame["params"]["runs"] == [[2, "forward", 1], [2, "backward", 1]]
+    wait_job(client, from_plain_frame["id"])
     sources = {m["frame_index"]: m["source"] for m in client.get(f"{video['base']}/annotations").json()}
     assert sources[0] == sources[4] == sources[8] == "prompt"
     assert all(sources[i] == "propagated" for i in range(N) if i not in (0, 4, 8))

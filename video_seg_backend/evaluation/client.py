@@ -41,6 +41,7 @@ class StudioClient:
     """Calls to one studio. ``base_url`` is the server root, e.g. ``http://127.0.0.1:8765``."""
 
     def __init__(self, base_url: str, timeout: float = 120.0) -> None:
+        self.last_prompt_id: int | None = None
         root = base_url.rstrip("/")
         self.api = root if root.endswith("/api/v1") else f"{root}/api/v1"
         self.http = httpx.Client(timeout=timeout)
@@ -125,8 +126,15 @@ class StudioClient:
             "positive": positive,
         }
         result = self.request("POST", f"/projects/{project_id}/media/{media_id}/prompts", json=body)
+        self.last_prompt_id = int(result["prompt"]["id"]) if isinstance(result, dict) and result.get("prompt") else None
         annotation = result.get("annotation") if isinstance(result, dict) and "annotation" in result else result
         rle = (annotation or {}).get("rle") if isinstance(annotation, dict) else None
+        return None if rle is None else decode_rle(rle)
+
+    def delete_prompt(self, project_id: int, media_id: int, prompt_id: int) -> NDArray[np.bool_] | None:
+        """Remove a prompt (the studio's undo of a click); returns the recomputed mask, if any."""
+        result = self.request("DELETE", f"/projects/{project_id}/media/{media_id}/prompts/{prompt_id}")
+        rle = ((result or {}).get("annotation") or {}).get("rle")
         return None if rle is None else decode_rle(rle)
 
     def annotations(

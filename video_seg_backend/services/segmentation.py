@@ -318,41 +318,63 @@ class SegmentationService:
     ) -> list[tuple[int, str, int]]:
         """Runs of (start, direction, frames after start) that the request covers.
 
+        Every frame between two key frames is tracked from the nearer one (up to the midpoint from
+        each side): a mask drifts with distance, so a correction never overwrites frames that an
+        earlier key frame tracked better.
+
         - ``num_frames``: exactly that many frames each requested way (step-through mode).
-        - A start frame between other key frames: only up to the neighbouring key frames (a
-          correction re-tracks just the stretch it affects).
-        - No start frame: the whole video, both ways, key frame to key frame.
+        - A key frame as the start: re-track the stretches between it and its neighbouring key
+          frames (each way asked for), and beyond the first or last key frame to the end.
+        - Any other start frame: from there up to the next key frame (or the end) each way.
+        - No start frame: the whole video, both ways.
         """
         assert media.id is not None
         last = media.num_frames - 1
         keys = sorted({k.frame_index for k in self.key_frames(media.id, object_ids)})
         if not keys:
             raise PromptError("Nothing to track yet: add a prompt (a click or a box) on a frame first.")
-        if start_frame is None:
-            runs = [(keys[0], "backward", keys[0])] if keys[0] > 0 else []
-            for k, nxt in zip(keys, [*keys[1:], None], strict=True):
-                end = (nxt - 1) if nxt is not None else last
-                if end > k:
-                    runs.append((k, "forward", end - k))
-            return runs
-        if start_frame > last:
+        if start_frame is not None and start_frame > last:
             raise PromptError(f"Frame {start_frame} is out of range: this media has frames 0..{last}.")
+
+        def between(a: int, b: int) -> list[tuple[int, str, int]]:
+            """The frames strictly between key frames a < b, each from the nearer key frame."""
+            mid = (a + b) // 2
+            runs = [(a, "forward", mid - a)] if mid > a else []
+            return runs + ([(b, "backward", b - mid - 1)] if b - mid - 1 > 0 else [])
+
+        def outward(k: int, way: str) -> list[tuple[int, str, int]]:
+            n = k if way == "backward" else last - k
+            return [(k, way, n)] if n > 0 else []
+
+        if start_frame is None:
+            runs = outward(keys[0], "backward")
+            for a, b in zip(keys, keys[1:], strict=False):
+                runs += between(a, b)
+            return runs + outward(keys[-1], "forward")
+
+        s = start_frame
+        forward = direction in ("forward", "both")
+        backward = direction in ("backward", "both")
+        nxt = next((k for k in keys if k > s), None)
+        prev = next((k for k in reversed(keys) if k < s), None)
         runs = []
-        if direction in ("forward", "both"):
-            nxt = next((k for k in keys if k > start_frame), None)
-            end = last if nxt is None else nxt - 1
-            if num_frames is not None:
-                end = min(last, start_frame + num_frames)
-            if end > start_frame:
-                runs.append((start_frame, "forward", end - start_frame))
-        if direction in ("backward", "both"):
-            prev = next((k for k in reversed(keys) if k < start_frame), None)
-            end = 0 if prev is None else prev + 1
-            if num_frames is not None:
-                end = max(0, start_frame - num_frames)
-            if end < start_frame:
-                runs.append((start_frame, "backward", start_frame - end))
-        return runs
+        if num_frames is not None:
+            if forward and s < last:
+                runs.append((s, "forward", min(last, s + num_frames) - s))
+            if backward and s > 0:
+                runs.append((s, "backward", s - max(0, s - num_frames)))
+            return runs
+        if s in keys:
+            if forward:
+                runs += between(s, nxt) if nxt is not None else outward(s, "forward")
+            if backward:
+                runs += between(prev, s) if prev is not None else outward(s, "backward")
+            return runs
+        if forward:
+            runs += [(s, "forward", (nxt - 1 if nxt is not None else last) - s)]
+        if backward:
+            runs += [(s, "backward", s - (prev + 1 if prev is not None else 0))]
+        return [r for r in runs if r[2] > 0]
 
     def run_propagation(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         with Session(self.db) as session:
