@@ -40,6 +40,8 @@ class ModelRegistry:
         self._engines: dict[str, SegmentationEngine] = {}
         self._lock = threading.Lock()
         self._load_locks: dict[str, threading.Lock] = {}
+        # Why the last download of a model failed, shown in the catalogue until one succeeds.
+        self._download_errors: dict[str, str] = {}
 
     @cached_property
     def device(self) -> str:
@@ -60,6 +62,8 @@ class ModelRegistry:
         offline = is_offline(self.settings)
         for spec in SAM2_SPECS:
             reason = sam2_missing or unavailable_reason(spec, self.settings)
+            if reason is not None and spec.key in self._download_errors:
+                reason = f"The last download failed ({self._download_errors[spec.key]}). {reason}"
             models.append(
                 ModelInfo(
                     key=spec.key,
@@ -128,7 +132,13 @@ class ModelRegistry:
         spec = SAM2_BY_KEY.get(key)
         if spec is None:
             raise ValueError(f"Model {key!r} has no checkpoint to download.")
-        return download_checkpoint(spec, self.settings, progress)
+        try:
+            path = download_checkpoint(spec, self.settings, progress)
+        except Exception as exc:
+            self._download_errors[key] = str(exc) or exc.__class__.__name__
+            raise
+        self._download_errors.pop(key, None)
+        return path
 
     def loaded(self) -> list[str]:
         return list(self._engines)
