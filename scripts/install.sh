@@ -42,12 +42,13 @@ if [[ -f video_seg_frontend/package.json ]]; then
 fi
 
 # Chromium drives the studio's browser tests; nginx checks the deployment's proxy configuration.
-if [[ $WITH_TEST == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; }; then
+have_nginx() { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }
+if [[ $WITH_TEST == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! have_nginx; }; then
   echo "==> installing Chromium and nginx (Debian packages) for the tests"
   SUDO=""
   [[ $(id -u) == 0 ]] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium nginx-light >/dev/null \
-    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium nginx >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null \
+    || $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx >/dev/null
 fi
 echo "==> installed"
