@@ -121,3 +121,22 @@ def test_bad_imports_and_formats_are_refused(client, tmp_path):
     assert client.get(f"{base}/objects").json() == [] and client.get(f"{base}/annotations").json() == []
     unknown = client.get(f"/api/v1/projects/{pid}/export", params={"format": "voc"})
     assert unknown.status_code == 422 and "cvat_video" in unknown.json()["detail"]
+
+
+def test_davis_export_scores_one_against_itself_with_the_evaluation_script(client, tmp_path):
+    """The DAVIS export is what scripts/video_evaluation.py reads: scored against itself, J = F = 1."""
+    from tests.evaluation.test_eval_scripts import run_video_evaluation
+
+    pid, base = make_video(client, tmp_path)
+    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
+    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()
+    client.post(f"{base}/prompts", json={"object_id": obj["id"], "frame_index": 0, "x": 30, "y": 60})
+    wait_job(client, client.post(f"{base}/propagate", json={"start_frame": 0}).json()["id"])
+    exported = client.get(f"/api/v1/projects/{pid}/export", params={"format": "davis"})
+    zipfile.ZipFile(io.BytesIO(exported.content)).extractall(tmp_path / "davis")
+    annotations = tmp_path / "davis" / "Annotations"
+    assert sorted(p.name for p in (annotations / "disc").iterdir()) == [f"{i:05d}.png" for i in range(N)]
+
+    result = run_video_evaluation(tmp_path, "--gt", str(annotations), "--pred", str(annotations))
+    assert result["overall"]["objects"] == 1
+    assert result["overall"]["j_mean"] == result["overall"]["f_mean"] == 1.0
