@@ -21,70 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from video_seg_backend.engine.base import PointPrompt  # noqa: E402
+from video_seg_backend.engine.base import ListFrames, PointPrompt  # noqa: E402
 from video_seg_backend.engine.opencv_engine import OpenCVConfig, OpenCVEngine  # noqa: E402
-
-try:  # the project's DAVIS metrics and clicker, when present
-    from video_seg_backend.evaluation.clicker import next_click
-    from video_seg_backend.evaluation.metrics import f_measure, jaccard
-
-    SOURCE = "video_seg_backend.evaluation"
-except ImportError:  # pragma: no cover - fallback until they exist
-    SOURCE = "fallback in this script"
-
-    def jaccard(pred: np.ndarray, gt: np.ndarray) -> float:
-        union = np.logical_or(pred, gt).sum()
-        return 1.0 if union == 0 else float(np.logical_and(pred, gt).sum() / union)
-
-    def _boundary(mask: np.ndarray) -> np.ndarray:
-        m = mask.astype(np.uint8)
-        return (m - cv2.erode(m, np.ones((3, 3), np.uint8))).astype(bool)
-
-    def f_measure(pred: np.ndarray, gt: np.ndarray, bound_th: float = 0.008) -> float:
-        radius = int(np.ceil(bound_th * np.hypot(*gt.shape)))
-        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        bp, bg = _boundary(pred), _boundary(gt)
-        if not bp.any() and not bg.any():
-            return 1.0
-        if not bp.any() or not bg.any():
-            return 0.0
-        gt_d = cv2.dilate(bg.astype(np.uint8), disk).astype(bool)
-        pr_d = cv2.dilate(bp.astype(np.uint8), disk).astype(bool)
-        precision = (bp & gt_d).sum() / bp.sum()
-        recall = (bg & pr_d).sum() / bg.sum()
-        return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))
-
-    def next_click(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, bool] | None:
-        missed = np.logical_and(gt, ~pred)
-        false = np.logical_and(pred, ~gt)
-        best = None
-        for region, positive in ((missed, True), (false, False)):
-            padded = np.pad(region.astype(np.uint8), 1)
-            dist = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
-            if dist.max() > 0 and (best is None or dist.max() > best[0]):
-                y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-                best = (float(dist.max()), float(x), float(y), positive)
-        return None if best is None else best[1:]
-
-
-class ListFrames:
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        self.frames = frames
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.frames)
-
-    @property
-    def width(self) -> int:
-        return self.frames[0].shape[1]
-
-    @property
-    def height(self) -> int:
-        return self.frames[0].shape[0]
-
-    def read_rgb(self, index: int) -> np.ndarray:
-        return self.frames[index]
+from video_seg_backend.evaluation.clicker import next_click  # noqa: E402
+from video_seg_backend.evaluation.metrics import f_measure, jaccard  # noqa: E402
 
 
 def load(seq_dir: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -140,7 +80,6 @@ def main() -> None:
         name, value = item.split("=", 1)
         setattr(config, name, type(getattr(config, name))(value))
     engine = OpenCVEngine(config)
-    print(f"metrics and clicker: {SOURCE}")
     print(f"{'sequence':16} clicks first-IoU      J      F   J&F    fps  (IoU after each click)")
     rows = []
     for name in args.sequences:

@@ -44,6 +44,19 @@ def make_video(client, tmp_path):
     return pid, f"/api/v1/projects/{pid}/media/{media['id']}"
 
 
+def clicked_and_tracked(client, tmp_path):
+    """The disc video with one click on frame 0, tracked to the end."""
+    pid, base = make_video(client, tmp_path)
+    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
+    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()
+    client.post(f"{base}/prompts", json={"object_id": obj["id"], "frame_index": 0, "x": 30, "y": 60})
+    assert (
+        wait_job(client, client.post(f"{base}/propagate", json={"start_frame": 0}).json()["id"])["status"]
+        == "completed"
+    )
+    return pid, base
+
+
 def truth(i: int) -> np.ndarray:
     frame = synthetic_frame(i, W, H)
     return (frame[..., 0] == 230) & (frame[..., 1] == 40)
@@ -81,11 +94,7 @@ def test_cvat_keyframes_import_track_export_back(client, tmp_path):
 
 
 def test_coco_export_loads_in_pycocotools(client, tmp_path):
-    pid, base = make_video(client, tmp_path)
-    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
-    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()
-    client.post(f"{base}/prompts", json={"object_id": obj["id"], "frame_index": 0, "x": 30, "y": 60})
-    wait_job(client, client.post(f"{base}/propagate", json={"start_frame": 0}).json()["id"])
+    pid, base = clicked_and_tracked(client, tmp_path)
     stored = {a["frame_index"]: a for a in client.get(f"{base}/annotations").json()}
     response = client.get(f"/api/v1/projects/{pid}/export", params={"format": "coco", "include_frames": True})
     archive = zipfile.ZipFile(io.BytesIO(response.content))
@@ -127,11 +136,7 @@ def test_davis_export_scores_one_against_itself_with_the_evaluation_script(clien
     """The DAVIS export is what scripts/video_evaluation.py reads: scored against itself, J = F = 1."""
     from tests.evaluation.test_eval_scripts import run_video_evaluation
 
-    pid, base = make_video(client, tmp_path)
-    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
-    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()
-    client.post(f"{base}/prompts", json={"object_id": obj["id"], "frame_index": 0, "x": 30, "y": 60})
-    wait_job(client, client.post(f"{base}/propagate", json={"start_frame": 0}).json()["id"])
+    pid, base = clicked_and_tracked(client, tmp_path)
     exported = client.get(f"/api/v1/projects/{pid}/export", params={"format": "davis"})
     zipfile.ZipFile(io.BytesIO(exported.content)).extractall(tmp_path / "davis")
     annotations = tmp_path / "davis" / "Annotations"

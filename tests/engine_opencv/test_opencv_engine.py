@@ -9,36 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from video_seg_backend.engine.base import BoxPrompt, KeyFrame, PointPrompt
+from video_seg_backend.engine.base import BoxPrompt, KeyFrame, ListFrames, PointPrompt
 from video_seg_backend.engine.opencv_engine import OpenCVEngine
 from video_seg_backend.evaluation.clicker import next_click
 from video_seg_backend.evaluation.metrics import jaccard
 
 VOS = Path("/work/shared/data/vos")
-
-
-class ListFrames:
-    """A FrameSource over in-memory RGB frames."""
-
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        self.frames = frames
-        self.reads = 0
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.frames)
-
-    @property
-    def width(self) -> int:
-        return self.frames[0].shape[1]
-
-    @property
-    def height(self) -> int:
-        return self.frames[0].shape[0]
-
-    def read_rgb(self, index: int) -> np.ndarray:
-        self.reads += 1
-        return self.frames[index]
 
 
 def moving_disc_video(num_frames: int = 16, size: tuple[int, int] = (240, 180)):

@@ -11,28 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from video_seg_backend.engine.base import ListFrames
 from video_seg_backend.engine.opencv_engine import OpenCVEngine
 from video_seg_backend.evaluation.metrics import jaccard
-
-
-class ListFrames:
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        self.frames = frames
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.frames)
-
-    @property
-    def width(self) -> int:
-        return self.frames[0].shape[1]
-
-    @property
-    def height(self) -> int:
-        return self.frames[0].shape[0]
-
-    def read_rgb(self, index: int) -> np.ndarray:
-        return self.frames[index]
 
 
 def _texture(rng: np.random.Generator, size: tuple[int, int], cell: int) -> np.ndarray:

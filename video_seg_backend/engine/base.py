@@ -83,6 +83,30 @@ class FrameSource(Protocol):
         ...
 
 
+class ListFrames:
+    """A FrameSource over frames already in memory (scripts, tests, one-frame images)."""
+
+    def __init__(self, frames: Sequence[np.ndarray]) -> None:
+        if not frames:
+            raise ValueError("ListFrames needs at least one frame")
+        self.frames = frames
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.frames)
+
+    @property
+    def width(self) -> int:
+        return int(self.frames[0].shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.frames[0].shape[0])
+
+    def read_rgb(self, index: int) -> np.ndarray:
+        return self.frames[index]
+
+
 Direction = Literal["forward", "backward"]
 ReplayFn = Callable[[], Sequence[KeyFrame]]
 
