@@ -15,7 +15,7 @@ from video_seg_backend.formats import (
     DatasetObject,
     ExportDataset,
 )
-from video_seg_backend.formats.base import decode_rle, encode_mask
+from video_seg_backend.formats.base import decode_rle, encode_rle
 
 H, W = 40, 48
 
@@ -79,7 +79,7 @@ def make_dataset(masks_as_function: bool = False) -> ExportDataset:
         DatasetMask(
             object_id=obj,
             frame_index=frame,
-            rle=encode_mask(bitmap),
+            rle=encode_rle(bitmap),
             source=SOURCES.get(frame, "propagated"),  # type: ignore[arg-type]
             score=0.9,
         )

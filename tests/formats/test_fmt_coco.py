@@ -129,7 +129,7 @@ def test_an_image_project_exports_and_imports_by_file_name():
     from formats_testdata import ring
 
     from video_seg_backend.formats import DatasetLabel, DatasetMask, DatasetMedia, DatasetObject, ExportDataset
-    from video_seg_backend.formats.base import encode_mask
+    from video_seg_backend.formats.base import encode_rle
 
     media = [DatasetMedia(1, "cat.png", "image", W, H), DatasetMedia(2, "dog.png", "image", W, H)]
     dataset = ExportDataset(
@@ -138,7 +138,7 @@ def test_an_image_project_exports_and_imports_by_file_name():
         [DatasetLabel(1, "pet")],
         media,
         [DatasetObject(1, 1, 1), DatasetObject(2, 2, 1)],
-        [DatasetMask(1, 0, encode_mask(ring(0)), "prompt"), DatasetMask(2, 0, encode_mask(ring(3)), "edited")],
+        [DatasetMask(1, 0, encode_rle(ring(0)), "prompt"), DatasetMask(2, 0, encode_rle(ring(3)), "edited")],
     )
     content = json.loads(zip_of(dataset, "coco").read("annotations/instances_default.json"))
     assert [image["file_name"] for image in content["images"]] == ["cat.jpg", "dog.jpg"]

@@ -17,7 +17,7 @@ from video_seg_backend.formats import (
     FormatError,
     import_annotations,
 )
-from video_seg_backend.formats.base import decode_rle, encode_mask
+from video_seg_backend.formats.base import decode_rle, encode_rle
 from video_seg_backend.formats.cvat_video import CvatMask, cvat_rle_decode, cvat_rle_encode
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cvat_video_keyframes.xml"
@@ -204,7 +204,7 @@ def test_cvat_export_zip_with_images_is_accepted():
 
 
 def test_empty_masks_are_not_written():
-    empty = encode_mask(np.zeros((H, W), bool))
+    empty = encode_rle(np.zeros((H, W), bool))
     dataset = ExportDataset(
         "p", "video", LABELS, [STREET], [DatasetObject(1, STREET.id, 1)], [DatasetMask(1, 0, empty)]
     )

@@ -23,6 +23,8 @@ from numpy.typing import NDArray
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from video_seg_backend.storage.masks import decode_rle, encode_rle
+
 __all__ = [
     "VOID_LABEL",
     "davis_palette",
@@ -142,23 +144,6 @@ def object_masks(
 ) -> tuple[dict[int, NDArray[np.bool_]], NDArray[np.bool_]]:
     """Split a label volume (or map) into one boolean volume per object id, plus the void pixels."""
     return {int(i): labels == i for i in object_ids}, labels == VOID_LABEL
-
-
-def decode_rle(rle: Mapping[str, Any]) -> NDArray[np.bool_]:
-    """A COCO RLE (compressed string or uncompressed list counts) as a boolean mask."""
-    height, width = (int(v) for v in rle["size"])
-    counts = rle["counts"]
-    if isinstance(counts, list):
-        encoded = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
-    else:
-        encoded = {"size": [height, width], "counts": counts.encode() if isinstance(counts, str) else counts}
-    return mask_utils.decode(encoded).astype(bool)
-
-
-def encode_rle(mask: NDArray[np.bool_]) -> dict[str, Any]:
-    """A boolean mask as a compressed COCO RLE with a string ``counts`` (JSON-ready)."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
 def _ytvis_video_name(video: Mapping[str, Any]) -> str:

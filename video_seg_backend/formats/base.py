@@ -13,8 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
-import numpy as np
 from pycocotools import mask as mask_utils
+
+from video_seg_backend.storage.masks import (  # noqa: F401 - the formats' RLE helpers
+    decode_rle,
+    encode_rle,
+    normalize_rle,
+    rle_area,
+    rle_bbox,
+)
 
 MediaKind = Literal["image", "video"]
 MaskSource = Literal["prompt", "propagated", "imported", "edited"]
@@ -251,42 +258,6 @@ def get_format(name: str) -> FormatSpec:
 
 
 # --------------------------------------------------------------------------- masks
-
-
-def encode_mask(mask: np.ndarray) -> dict:
-    """Binary (h, w) mask to COCO compressed RLE with a str `counts`."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
-
-
-def _coco_rle(rle: dict) -> dict:
-    counts = rle["counts"]
-    size = [int(rle["size"][0]), int(rle["size"][1])]
-    if isinstance(counts, list):  # uncompressed RLE
-        return mask_utils.frPyObjects({"size": size, "counts": counts}, *size)
-    if isinstance(counts, str):
-        counts = counts.encode("ascii")
-    return {"size": size, "counts": counts}
-
-
-def normalize_rle(rle: dict) -> dict:
-    """Any COCO RLE (compressed str/bytes or uncompressed list) to compressed with str counts."""
-    coco = _coco_rle(rle)
-    return {"size": coco["size"], "counts": coco["counts"].decode("ascii")}
-
-
-def decode_rle(rle: dict) -> np.ndarray:
-    """COCO RLE to a boolean (h, w) mask."""
-    return mask_utils.decode(_coco_rle(rle)).astype(bool)
-
-
-def rle_area(rle: dict) -> int:
-    return int(mask_utils.area(_coco_rle(rle)))
-
-
-def rle_bbox(rle: dict) -> list[float]:
-    """[x, y, w, h] of the mask, as pycocotools computes it (0s for an empty mask)."""
-    return [float(v) for v in mask_utils.toBbox(_coco_rle(rle))]
 
 
 def polygons_to_rle(polygons: list[list[float]], height: int, width: int) -> dict:

@@ -30,7 +30,7 @@ from .base import (
     ImportedObject,
     ImportResult,
     decode_rle,
-    encode_mask,
+    encode_rle,
     frame_from_file_name,
     missing_labels,
     normalize_rle,
@@ -242,7 +242,7 @@ def import_coco(
         keyframe = source in ("prompt", "edited") if source else True
         previous = masks.get((key, index))
         if previous is not None:  # two pieces of one object on one frame: one mask
-            rle = encode_mask(decode_rle(previous.rle) | decode_rle(rle))
+            rle = encode_rle(decode_rle(previous.rle) | decode_rle(rle))
             keyframe = keyframe or previous.keyframe
         masks[(key, index)] = ImportedMask(
             object_key=key, frame_index=index, rle=rle, keyframe=keyframe, score=ann.get("score")

@@ -42,7 +42,7 @@ from .base import (
     ImportedObject,
     ImportResult,
     decode_rle,
-    encode_mask,
+    encode_rle,
     missing_labels,
     register_format,
 )
@@ -455,7 +455,7 @@ def import_cvat_video(
             if not bitmap.any():
                 continue
             masks[(key, index)] = ImportedMask(
-                object_key=key, frame_index=index, rle=encode_mask(bitmap), keyframe=keyframe
+                object_key=key, frame_index=index, rle=encode_rle(bitmap), keyframe=keyframe
             )
     used = sorted({obj.label_name for obj in objects.values()})
     return ImportResult(

@@ -33,7 +33,7 @@ from .base import (
     ImportedObject,
     ImportResult,
     decode_rle,
-    encode_mask,
+    encode_rle,
     frame_from_file_name,
     missing_labels,
     register_format,
@@ -227,7 +227,7 @@ def import_davis(
                 ImportedMask(
                     object_key=f"davis-{value}",
                     frame_index=index,
-                    rle=encode_mask(indices == value),
+                    rle=encode_rle(indices == value),
                     keyframe=keyframe,
                 )
             )

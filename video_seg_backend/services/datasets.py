@@ -24,9 +24,10 @@ from video_seg_backend.models import (
     MediaStatus,
     Project,
     TrackedObject,
-    utcnow,
 )
+from video_seg_backend.services.segmentation import upsert_rle
 from video_seg_backend.storage.files import StorageLayout
+from video_seg_backend.storage.masks import normalize_rle
 
 
 def dataset_media(media: Media, storage: StorageLayout) -> DatasetMedia:
@@ -48,10 +49,7 @@ def dataset_media(media: Media, storage: StorageLayout) -> DatasetMedia:
 def export_dataset(db: Engine, storage: StorageLayout, project: Project) -> ExportDataset:
     """The project as an ``ExportDataset`` whose masks are read one media item at a time."""
     with Session(db) as session:
-        labels = [
-            DatasetLabel(id=lb.id or 0, name=lb.name, color=lb.color)
-            for lb in session.exec(select(Label).where(Label.project_id == project.id).order_by(col(Label.id)))
-        ]
+        labels = project_labels(session, project.id or 0)
         media_rows = session.exec(
             select(Media)
             .where(Media.project_id == project.id, Media.status == MediaStatus.ready)
@@ -98,7 +96,7 @@ def export_dataset(db: Engine, storage: StorageLayout, project: Project) -> Expo
 def project_labels(session: Session, project_id: int) -> list[DatasetLabel]:
     return [
         DatasetLabel(id=lb.id or 0, name=lb.name, color=lb.color)
-        for lb in session.exec(select(Label).where(Label.project_id == project_id))
+        for lb in session.exec(select(Label).where(Label.project_id == project_id).order_by(col(Label.id)))
     ]
 
 
@@ -139,25 +137,10 @@ def apply_import(db: Engine, media: Media, result: ImportResult) -> dict[str, in
             objects[imported.key] = obj
         session.flush()
         for mask in result.masks:
-            height, width = mask.rle["size"]
-            counts = mask.rle["counts"]
-            session.add(
-                Annotation(
-                    media_id=media.id or 0,
-                    object_id=objects[mask.object_key].id or 0,
-                    frame_index=mask.frame_index,
-                    height=height,
-                    width=width,
-                    rle_counts=counts.decode("ascii") if isinstance(counts, bytes) else counts,
-                    bbox_x=mask.bbox[0],
-                    bbox_y=mask.bbox[1],
-                    bbox_w=mask.bbox[2],
-                    bbox_h=mask.bbox[3],
-                    area=mask.area,
-                    source=AnnotationSource.imported if mask.keyframe else AnnotationSource.propagated,
-                    score=mask.score,
-                    updated_at=utcnow(),
-                )
+            source = AnnotationSource.imported if mask.keyframe else AnnotationSource.propagated
+            rle = normalize_rle(mask.rle)
+            upsert_rle(
+                session, media.id or 0, objects[mask.object_key].id or 0, mask.frame_index, rle, source, mask.score
             )
         session.commit()
     return {

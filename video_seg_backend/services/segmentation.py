@@ -33,7 +33,7 @@ from video_seg_backend.models import (
     utcnow,
 )
 from video_seg_backend.storage.files import StorageLayout
-from video_seg_backend.storage.masks import decode_mask, encode_mask
+from video_seg_backend.storage.masks import decode_mask, encode_rle, rle_area, rle_bbox
 from video_seg_backend.storage.video import JpegFrameSource
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,37 @@ def to_engine_prompt(row: Prompt) -> EnginePrompt:
     return PointPrompt(row.x, row.y, row.positive)
 
 
+def annotation_on(session: Session, object_id: int, frame_index: int) -> Annotation | None:
+    """The object's mask row on that frame, if any (one per object and frame)."""
+    return session.exec(
+        select(Annotation).where(Annotation.object_id == object_id, Annotation.frame_index == frame_index)
+    ).first()
+
+
+def upsert_rle(
+    session: Session,
+    media_id: int,
+    object_id: int,
+    frame_index: int,
+    rle: dict,
+    source: AnnotationSource,
+    score: float | None,
+) -> Annotation:
+    """Store the object's mask on a frame (compressed RLE), bbox and area derived from it."""
+    height, width = (int(v) for v in rle["size"])
+    row = annotation_on(session, object_id, frame_index)
+    if row is None:
+        row = Annotation(
+            media_id=media_id, object_id=object_id, frame_index=frame_index, height=height, width=width,
+            rle_counts=rle["counts"], source=source,
+        )  # fmt: skip
+    row.height, row.width, row.rle_counts = height, width, rle["counts"]
+    row.bbox_x, row.bbox_y, row.bbox_w, row.bbox_h = rle_bbox(rle)
+    row.area, row.source, row.score, row.updated_at = rle_area(rle), source, score, utcnow()
+    session.add(row)
+    return row
+
+
 def upsert_mask(
     session: Session,
     media_id: int,
@@ -79,25 +110,7 @@ def upsert_mask(
     source: AnnotationSource,
     score: float | None,
 ) -> Annotation:
-    counts, bbox, area = encode_mask(mask)
-    row = session.exec(
-        select(Annotation).where(Annotation.object_id == object_id, Annotation.frame_index == frame_index)
-    ).first()
-    if row is None:
-        row = Annotation(
-            media_id=media_id,
-            object_id=object_id,
-            frame_index=frame_index,
-            height=mask.shape[0],
-            width=mask.shape[1],
-            rle_counts=counts,
-            source=source,
-        )
-    row.height, row.width, row.rle_counts = mask.shape[0], mask.shape[1], counts
-    row.bbox_x, row.bbox_y, row.bbox_w, row.bbox_h = bbox
-    row.area, row.source, row.score, row.updated_at = area, source, score, utcnow()
-    session.add(row)
-    return row
+    return upsert_rle(session, media_id, object_id, frame_index, encode_rle(mask), source, score)
 
 
 class SegmentationService:
@@ -210,16 +223,11 @@ class SegmentationService:
             )
         )
 
-    def _current(self, session: Session, object_id: int, frame_index: int) -> Annotation | None:
-        return session.exec(
-            select(Annotation).where(Annotation.object_id == object_id, Annotation.frame_index == frame_index)
-        ).first()
-
     def add_prompt(self, media: Media, body: PromptCreate) -> PromptResult:
         new = self.validate_prompt(media, body)
         with Session(self.db) as session:
             existing = self._prompts_on(session, body.object_id, body.frame_index)
-            current = self._current(session, body.object_id, body.frame_index)
+            current = annotation_on(session, body.object_id, body.frame_index)
         # The first click on a frame that already holds a mask (tracked or imported) corrects that
         # mask: it becomes the base the prompts refine, as a person expects when fixing drift.
         base_counts, base_source = None, None
@@ -262,7 +270,7 @@ class SegmentationService:
             remaining = [
                 p for p in self._prompts_on(session, prompt.object_id, prompt.frame_index) if p.id != prompt.id
             ]
-            current = self._current(session, prompt.object_id, prompt.frame_index)
+            current = annotation_on(session, prompt.object_id, prompt.frame_index)
         base_counts = current.base_rle_counts if current is not None else None
         base_source = current.base_source if current is not None else None
         base = decode_mask(base_counts, media.height, media.width) if base_counts else None

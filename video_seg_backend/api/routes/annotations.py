@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
-from pycocotools import mask as mask_utils
 from sqlmodel import col, select
 
 from video_seg_backend.api.deps import MediaDep, ReadyMediaDep, SessionDep, StateDep
@@ -13,7 +12,7 @@ from video_seg_backend.models import (
     ObjectFrames,
     TrackedObject,
 )
-from video_seg_backend.services.segmentation import HUMAN_SOURCES, annotation_public, upsert_mask
+from video_seg_backend.services.segmentation import HUMAN_SOURCES, annotation_public, upsert_rle
 from video_seg_backend.storage.masks import decode_mask
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/annotations", tags=["annotations"])
@@ -73,7 +72,6 @@ def put_annotations(
 ) -> list[AnnotationPublic]:
     """Store masks as given (undo of a deletion, hand edits); all or none are written."""
     objects = set(session.exec(select(TrackedObject.id).where(TrackedObject.media_id == media.id)))
-    masks = []
     for i, item in enumerate(body):
         if item.object_id not in objects:
             raise HTTPException(status_code=404, detail=f"Item {i}: object {item.object_id} not found in this media")
@@ -88,16 +86,17 @@ def put_annotations(
                 detail=f"Item {i}: mask size {item.rle.size} must be [height, width] = [{media.height}, {media.width}]",
             )
         try:
-            mask_utils.area({"size": item.rle.size, "counts": item.rle.counts.encode("ascii")})
-            masks.append(decode_mask(item.rle.counts, media.height, media.width))
+            # pycocotools' area/bbox accept garbage; only decoding checks that counts is an RLE.
+            decode_mask(item.rle.counts, media.height, media.width)
         except Exception as exc:
             raise HTTPException(
                 status_code=422, detail=f"Item {i}: rle.counts is not a COCO compressed RLE string"
             ) from exc
     rows = [
-        upsert_mask(session, media.id or 0, item.object_id, item.frame_index, mask, item.source, item.score)
-        for item, mask in zip(body, masks, strict=True)
-    ]
+        upsert_rle(session, media.id or 0, item.object_id, item.frame_index, item.rle.model_dump(), item.source,
+                   item.score)
+        for item in body
+    ]  # fmt: skip
     session.commit()
     out = [annotation_public(session.merge(r)) for r in rows]
     if body:
