@@ -59,3 +59,34 @@ def test_images_click_export_and_import_back(client):
     copied = client.get(f"{base}/annotations").json()[0]
     assert copied["rle"] == original["rle"] and copied["source"] == "imported"
     assert [lb["name"] for lb in client.get(f"/api/v1/projects/{other}/labels").json()] == ["disc"]
+
+
+def test_images_export_as_cvat_for_images_and_import_back_by_name(client):
+    pid = image_project(client, "cvat photos")
+    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
+    media = upload(client, pid, ("a.png", png(0), "image/png"), ("b.png", png(5), "image/png")).json()
+    base = f"/api/v1/projects/{pid}/media/{media[1]['id']}"
+    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()["id"]
+    client.post(f"{base}/prompts", json={"object_id": obj, "frame_index": 0, "x": 60, "y": H // 2})
+
+    export = client.get(f"/api/v1/projects/{pid}/export", params={"format": "cvat_images", "include_frames": True})
+    assert export.status_code == 200, export.text
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    assert sorted(archive.namelist()) == ["annotations.xml", "images/a.jpg", "images/b.jpg"]
+    assert Image.open(io.BytesIO(archive.read("images/b.jpg"))).size == (W, H)
+
+    # the whole export ZIP, uploaded onto b.png of another project, finds b's masks by name
+    other = image_project(client, "cvat copy")
+    (target,) = upload(client, other, ("b.png", png(5), "image/png")).json()
+    into = f"/api/v1/projects/{other}/media/{target['id']}"
+    files = {"file": ("photos.zip", export.content, "application/zip")}
+    imported = client.post(f"{into}/import", params={"format": "cvat_images"}, files=files)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["objects_created"] == 1 and imported.json()["key_frames"] == 1
+    original = client.get(f"{base}/annotations").json()[0]
+    assert client.get(f"{into}/annotations").json()[0]["rle"] == original["rle"]
+    # a COCO file offered as CVAT is refused with what was expected, and nothing is written
+    coco = client.get(f"/api/v1/projects/{pid}/export", params={"format": "coco"}).content
+    refused = client.post(f"{into}/import", params={"format": "cvat_images"}, files={"file": ("c.zip", coco)})
+    assert refused.status_code == 422 and "Expected CVAT for images 1.1" in refused.json()["detail"]
+    assert len(client.get(f"{into}/annotations").json()) == 1

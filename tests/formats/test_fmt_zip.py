@@ -16,11 +16,11 @@ from video_seg_backend.formats import (
 
 
 def test_every_format_is_registered_with_export_and_import():
-    assert sorted(FORMATS) == ["coco", "cvat_video", "davis", "ytvis"]
+    assert sorted(FORMATS) == ["coco", "cvat_images", "cvat_video", "davis", "ytvis"]
     assert all(spec.importer is not None for spec in FORMATS.values())
 
 
-@pytest.mark.parametrize("name", ["coco", "ytvis", "davis", "cvat_video"])
+@pytest.mark.parametrize("name", ["coco", "ytvis", "davis", "cvat_video", "cvat_images"])
 def test_streamed_zip_is_a_valid_archive_in_several_chunks(name):
     dataset = make_dataset(masks_as_function=True)
     chunks = list(stream_zip(FORMATS[name].exporter(dataset, ExportOptions(include_frames=True)), chunk_size=2048))
@@ -44,7 +44,7 @@ def test_generator_content_is_consumed_lazily():
 
 
 def test_unknown_formats_name_the_known_ones():
-    with pytest.raises(FormatError, match="Unknown format 'voc'; expected one of coco, cvat_video, davis, ytvis"):
+    with pytest.raises(FormatError, match="Unknown format 'voc'; expected one of coco, cvat_images, cvat_video, davis, ytvis"):
         list(export_zip_stream(make_dataset(), "voc"))
     with pytest.raises(FormatError, match="Unknown format"):
         import_annotations("voc", b"", "x", make_dataset().media[0], [])

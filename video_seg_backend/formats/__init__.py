@@ -1,4 +1,4 @@
-"""Datasets in and out: COCO, YouTube-VIS, DAVIS and CVAT for video, one module each.
+"""Datasets in and out: COCO, YouTube-VIS, DAVIS, CVAT for video and CVAT for images, one module each.
 
 The API adapts database rows to the dataclasses in `base` and calls `export_zip_stream` /
 `import_annotations`; nothing here touches the database.
@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import IO
 
-from . import coco, cvat_video, davis, ytvis  # noqa: F401  (each registers its format)
+from . import coco, cvat_images, cvat_video, davis, ytvis  # noqa: F401  (each registers its format)
 from .base import (
     FORMATS,
     DatasetLabel,

@@ -1,8 +1,6 @@
 """CVAT for video 1.1 (annotations.xml), written and read the way CVAT does.
 
-Masks: CVAT stores a mask as run lengths over its bounding box, row-major, starting with a
-(possibly empty) background run, with ``left``/``top``/``width``/``height`` of the box
-(cvat/apps/dataset_manager/formats/cvat.py, cvat_sdk.masks.encode_mask).
+Masks are CVAT's run lengths over the mask's box (see ``cvat``).
 
 CVAT has no mask *tracks*: when it loads a ``<track>`` of masks it keeps only the first shape
 (load_anno: "convert mask tracks to shapes because mask track are not supported"). So, like
@@ -17,18 +15,9 @@ One ZIP holds one XML per media item: ``annotations.xml`` for a single video (re
 from __future__ import annotations
 
 import io
-import math
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import PurePosixPath
 from xml.etree import ElementTree
-from xml.sax.saxutils import XMLGenerator
-from xml.sax.xmlreader import AttributesImpl
-
-import numpy as np
-from pycocotools import mask as mask_utils
 
 from .base import (
     DatasetLabel,
@@ -46,143 +35,26 @@ from .base import (
     missing_labels,
     register_format,
 )
+from .cvat import (
+    CVAT_NON_KEY_SOURCES,
+    MASK_SHAPES,
+    SOURCE_TO_CVAT,
+    CvatMask,
+    MetaReader,
+    XmlWriter,
+    cvat_rle_encode,
+    shape_mask,
+    sniff,
+    write_meta,
+    xml_bytes,
+)
 from .frames import frame_files
 
 EXPECTED = "Expected CVAT for video 1.1 XML with <track> elements"
-
-# Our mask sources as CVAT annotation sources, and back (for masks written as one-shape tracks).
-SOURCE_TO_CVAT = {"prompt": "semi-auto", "edited": "manual", "propagated": "auto", "imported": "file"}
-CVAT_NON_KEY_SOURCES = {"auto"}
-
-
-# --------------------------------------------------------------------------- CVAT RLE
-
-
-@dataclass(frozen=True)
-class CvatMask:
-    """A mask as CVAT writes it: run lengths over the box [left, top, width, height]."""
-
-    rle: list[int]
-    left: int
-    top: int
-    width: int
-    height: int
-
-
-def cvat_rle_encode(mask: np.ndarray) -> CvatMask | None:
-    """Binary (h, w) mask to CVAT RLE over its tight bounding box; None for an empty mask."""
-    ys, xs = np.nonzero(mask)
-    if xs.size == 0:
-        return None
-    left, top = int(xs.min()), int(ys.min())
-    right, bottom = int(xs.max()), int(ys.max())
-    flat = mask[top : bottom + 1, left : right + 1].astype(bool).ravel()
-    # Positions where the value changes, plus both ends, give the run lengths.
-    changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    bounds = np.concatenate(([0], changes, [flat.size]))
-    runs = np.diff(bounds).tolist()
-    if flat[0]:
-        runs.insert(0, 0)  # runs always start with background
-    return CvatMask(rle=runs, left=left, top=top, width=right - left + 1, height=bottom - top + 1)
-
-
-def cvat_rle_decode(cvat: CvatMask, image_height: int, image_width: int) -> np.ndarray:
-    """CVAT RLE back to a boolean (image_height, image_width) mask."""
-    if cvat.width <= 0 or cvat.height <= 0:
-        raise FormatError(f"CVAT mask box {cvat.width}x{cvat.height} is empty")
-    if cvat.left < 0 or cvat.top < 0 or cvat.left + cvat.width > image_width or cvat.top + cvat.height > image_height:
-        raise FormatError(
-            f"CVAT mask box (left {cvat.left}, top {cvat.top}, {cvat.width}x{cvat.height}) "
-            f"lies outside the {image_width}x{image_height} frame"
-        )
-    values = (np.arange(len(cvat.rle)) % 2).astype(bool)
-    flat = np.repeat(values, cvat.rle)
-    if flat.size != cvat.width * cvat.height:
-        raise FormatError(f"CVAT mask run lengths cover {flat.size} pixels, but its box is {cvat.width}x{cvat.height}")
-    full = np.zeros((image_height, image_width), dtype=bool)
-    full[cvat.top : cvat.top + cvat.height, cvat.left : cvat.left + cvat.width] = flat.reshape(cvat.height, cvat.width)
-    return full
+IMAGES_FILE = EXPECTED + "; this file is CVAT for images 1.1 ({why}): import it with format cvat_images"
 
 
 # --------------------------------------------------------------------------- export
-
-
-class _XmlWriter:
-    """CVAT's XmlAnnotationWriter layout (two-space indents, attribute order kept)."""
-
-    def __init__(self) -> None:
-        self.buffer = io.BytesIO()
-        self.xml = XMLGenerator(self.buffer, "utf-8")
-        self.level = 0
-
-    def take(self) -> bytes:
-        data = self.buffer.getvalue()
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        return data
-
-    def _indent(self) -> None:
-        self.xml.ignorableWhitespace("\n" + "  " * self.level)
-
-    def open(self, tag: str, attrs: dict[str, str] | None = None) -> None:
-        self._indent()
-        self.xml.startElement(tag, AttributesImpl(attrs or {}))
-        self.level += 1
-
-    def close(self, tag: str, inline: bool = False) -> None:
-        self.level -= 1
-        if not inline:
-            self._indent()
-        self.xml.endElement(tag)
-
-    def text(self, tag: str, value: str) -> None:
-        self._indent()
-        self.xml.startElement(tag, AttributesImpl({}))
-        self.xml.characters(value)
-        self.xml.endElement(tag)
-
-
-def _meta(writer: _XmlWriter, dataset: ExportDataset, media: DatasetMedia) -> None:
-    stop = str(media.num_frames - 1)
-    writer.open("meta")
-    writer.open("task")
-    for tag, value in (
-        ("id", str(media.id)),
-        ("name", media.name),
-        ("size", str(media.num_frames)),
-        ("mode", "interpolation"),
-        ("overlap", "0"),
-        ("bugtracker", ""),
-        ("subset", "default"),
-        ("start_frame", "0"),
-        ("stop_frame", stop),
-        ("frame_filter", ""),
-    ):
-        writer.text(tag, value)
-    writer.open("segments")
-    writer.open("segment")
-    for tag, value in (("id", "0"), ("start", "0"), ("stop", stop), ("url", "")):
-        writer.text(tag, value)
-    writer.close("segment")
-    writer.close("segments")
-    writer.open("labels")
-    for label in dataset.labels:
-        writer.open("label")
-        writer.text("name", label.name)
-        writer.text("color", label.color)
-        writer.text("type", "any")
-        writer.open("attributes")
-        writer.close("attributes")
-        writer.close("label")
-    writer.close("labels")
-    writer.open("original_size")
-    writer.text("width", str(media.width))
-    writer.text("height", str(media.height))
-    writer.close("original_size")
-    writer.close("task")
-    writer.text("dumped", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00"))
-    writer.text("source", media.name)
-    writer.close("meta")
 
 
 def _mask_attrs(frame: int, cvat: CvatMask, *, keyframe: bool, outside: bool) -> dict[str, str]:
@@ -192,27 +64,23 @@ def _mask_attrs(frame: int, cvat: CvatMask, *, keyframe: bool, outside: bool) ->
         "keyframe": str(int(keyframe)),
         "outside": str(int(outside)),
         "occluded": "0",
-        "rle": ", ".join(str(run) for run in cvat.rle),
-        "left": str(cvat.left),
-        "top": str(cvat.top),
-        "width": str(cvat.width),
-        "height": str(cvat.height),
+        **cvat.attrs(),
         "z_order": "0",
     }
 
 
-def _write_mask(writer: _XmlWriter, attrs: dict[str, str]) -> None:
-    writer.open("mask", attrs)
-    writer.close("mask")
-
-
 def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptions) -> Iterator[bytes]:
-    writer = _XmlWriter()
-    writer.xml.startDocument()
-    writer.xml.startElement("annotations", AttributesImpl({}))
-    writer.level = 1
-    writer.text("version", "1.1")
-    _meta(writer, dataset, media)
+    writer = XmlWriter()
+    writer.start_document()
+    write_meta(
+        writer,
+        dataset,
+        task_id=media.id,
+        name=media.name,
+        size=media.num_frames,
+        mode="interpolation",
+        original_size=(media.width, media.height),
+    )
     yield writer.take()
 
     objects = dataset.objects_of(media)
@@ -235,10 +103,10 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
             source = "semi-auto" if any(mask.is_keyframe for mask, _ in encoded) else "auto"
             writer.open("track", {"id": str(track_id), "label": label, "source": source})
             for position, (mask, cvat) in enumerate(encoded):
-                _write_mask(writer, _mask_attrs(mask.frame_index, cvat, keyframe=mask.is_keyframe, outside=False))
+                writer.empty("mask", _mask_attrs(mask.frame_index, cvat, keyframe=mask.is_keyframe, outside=False))
                 following = encoded[position + 1][0].frame_index if position + 1 < len(encoded) else None
                 if following != mask.frame_index + 1 and mask.frame_index + 1 < stop_frame + 1:
-                    _write_mask(writer, _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True))
+                    writer.empty("mask", _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True))
             writer.close("track")
             track_id += 1
             yield writer.take()
@@ -251,16 +119,13 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
                 "group_id": str(group),
             }
             writer.open("track", attrs)
-            _write_mask(writer, _mask_attrs(mask.frame_index, cvat, keyframe=True, outside=False))
+            writer.empty("mask", _mask_attrs(mask.frame_index, cvat, keyframe=True, outside=False))
             if mask.frame_index + 1 < stop_frame:
-                _write_mask(writer, _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True))
+                writer.empty("mask", _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True))
             writer.close("track")
             track_id += 1
         yield writer.take()
-    writer.level = 0
-    writer.xml.ignorableWhitespace("\n")
-    writer.xml.endElement("annotations")
-    writer.xml.endDocument()
+    writer.end_document()
     yield writer.take()
 
 
@@ -285,71 +150,12 @@ class _Track:
     shapes: list[dict] = field(default_factory=list)
 
 
-def _xml_bytes(data: bytes, filename: str, media: DatasetMedia) -> bytes:
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        return data
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = [n for n in archive.namelist() if n.lower().endswith(".xml") and not n.startswith("__MACOSX")]
-        if not names:
-            raise FormatError(f"{EXPECTED}; the ZIP '{filename}' has no XML file")
-        if len(names) > 1:
-            wanted = {media.stem, PurePosixPath(media.name).stem}
-            names = [n for n in names if PurePosixPath(n).parent.name in wanted] or names
-            if len(names) > 1:
-                raise FormatError(f"{EXPECTED}; the ZIP has {len(names)} XML files and none is in '{media.stem}/'")
-        return archive.read(names[0])
-
-
-def _sniff(data: bytes) -> None:
-    head = data.lstrip()[:1]
-    if head in (b"{", b"["):
-        raise FormatError(f"{EXPECTED}; this file is JSON (COCO or YouTube-VIS?), not XML")
-    if data.startswith(b"\x89PNG"):
-        raise FormatError(f"{EXPECTED}; this file is a PNG image")
-    if head != b"<":
-        raise FormatError(f"{EXPECTED}; this file is not XML")
-
-
-def _box_polygon(shape: dict) -> list[float]:
-    xtl, ytl, xbr, ybr = (float(shape[k]) for k in ("xtl", "ytl", "xbr", "ybr"))
-    corners = [(xtl, ytl), (xbr, ytl), (xbr, ybr), (xtl, ybr)]
-    angle = math.radians(float(shape.get("rotation", 0) or 0))
-    if angle:  # CVAT rotates clockwise (y points down) around the box centre
-        cx, cy = (xtl + xbr) / 2, (ytl + ybr) / 2
-        cos, sin = math.cos(angle), math.sin(angle)
-        corners = [(cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos) for x, y in corners]
-    return [v for point in corners for v in point]
-
-
-def _shape_mask(shape: dict, media: DatasetMedia) -> np.ndarray:
-    kind = shape["type"]
-    h, w = media.height, media.width
-    if kind == "mask":
-        try:
-            runs = [int(float(v)) for v in shape["rle"].split(",")]
-            cvat = CvatMask(runs, int(shape["left"]), int(shape["top"]), int(shape["width"]), int(shape["height"]))
-        except (KeyError, ValueError) as error:
-            raise FormatError(f"{EXPECTED}; a <mask> on frame {shape['frame']} is malformed ({error})") from None
-        return cvat_rle_decode(cvat, h, w)
-    if kind == "polygon":
-        points = [float(v) for pair in shape["points"].split(";") for v in pair.split(",")]
-    else:  # box
-        points = _box_polygon(shape)
-    rle = mask_utils.frPyObjects([points], h, w)
-    return mask_utils.decode(mask_utils.merge(rle)).astype(bool)
-
-
 def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str | None], list[str]]:
     tracks: list[_Track] = []
-    label_colors: dict[str, str | None] = {}
+    meta = MetaReader()
     skipped: dict[str, int] = {}
     track: _Track | None = None
     path: list[str] = []
-    mode = None
-    size: dict[str, int] = {}
-    version = None
-    label_name: str | None = None
-    label_color: str | None = None
     try:
         for event, el in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
             if event == "start":
@@ -357,7 +163,7 @@ def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str
                     raise FormatError(f"{EXPECTED}; the root element is <{el.tag}>, not <annotations>")
                 path.append(el.tag)
                 if el.tag == "image" and len(path) == 2:
-                    raise FormatError(f"{EXPECTED}; this file is CVAT for images 1.1 (it has <image> elements)")
+                    raise FormatError(IMAGES_FILE.format(why="it has <image> elements"))
                 if el.tag == "track":
                     track = _Track(
                         id=el.attrib.get("id", str(len(tracks))),
@@ -369,23 +175,11 @@ def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str
             path.pop()
             tag = el.tag
             parent = path[-1] if path else None
-            if tag == "version" and parent == "annotations":
-                version = (el.text or "").strip()
-            elif tag == "mode" and parent in ("task", "job"):
-                mode = (el.text or "").strip()
-                if mode == "annotation":
-                    raise FormatError(f"{EXPECTED}; this file is CVAT for images 1.1 (meta mode is annotation)")
-            elif tag in ("width", "height") and parent == "original_size":
-                size[tag] = int(el.text or 0)
-            elif tag == "name" and parent == "label":
-                label_name = (el.text or "").strip()
-            elif tag == "color" and parent == "label":
-                label_color = (el.text or "").strip() or None
-            elif tag == "label" and parent == "labels" and label_name:
-                label_colors[label_name] = label_color
-                label_name = label_color = None
+            if meta.end(tag, parent, el.text):
+                if meta.mode == "annotation":
+                    raise FormatError(IMAGES_FILE.format(why="meta mode is annotation"))
             elif track is not None and parent == "track":
-                if tag in ("mask", "polygon", "box"):
+                if tag in MASK_SHAPES:
                     track.shapes.append({"type": tag, **el.attrib})
                 else:
                     skipped[tag] = skipped.get(tag, 0) + 1
@@ -396,8 +190,8 @@ def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str
                 el.clear()
     except ElementTree.ParseError as error:
         raise FormatError(f"{EXPECTED}; the file is not well-formed XML ({error})") from None
-    if version not in (None, "1.1"):
-        raise FormatError(f"{EXPECTED}; this file is version {version}")
+    meta.check_version(EXPECTED)
+    size = meta.size
     if size and (size.get("width"), size.get("height")) != (media.width, media.height):
         raise FormatError(
             f"The CVAT task is {size.get('width')}x{size.get('height')}, but '{media.name}' is "
@@ -407,9 +201,9 @@ def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str
         f"{count} <{tag}> shapes were skipped (only mask, polygon and box become masks)"
         for tag, count in sorted(skipped.items())
     ]
-    if not tracks and mode != "interpolation":
+    if not tracks and meta.mode != "interpolation":
         raise FormatError(f"{EXPECTED}; this file has none")
-    return tracks, label_colors, warnings
+    return tracks, meta.label_colors, warnings
 
 
 def import_cvat_video(
@@ -422,8 +216,8 @@ def import_cvat_video(
     Tracks sharing a group_id (and label) are one object. A mask written as a one-shape track
     (CVAT's way of exporting masks) is a key frame unless CVAT says an algorithm made it.
     """
-    xml = _xml_bytes(data, filename, media)
-    _sniff(xml)
+    xml = xml_bytes(data, filename, media, EXPECTED)
+    sniff(xml, EXPECTED)
     tracks, label_colors, warnings = _parse(xml, media)
     objects: dict[str, ImportedObject] = {}
     masks: dict[tuple[str, int], ImportedMask] = {}
@@ -447,7 +241,7 @@ def import_cvat_video(
                 keyframe = track.source not in CVAT_NON_KEY_SOURCES
             else:
                 keyframe = shape.get("keyframe", "0") == "1"
-            bitmap = _shape_mask(shape, media)
+            bitmap = shape_mask(shape, media.height, media.width, EXPECTED, f"frame {index}")
             previous = masks.get((key, index))
             if previous is not None:  # grouped pieces of one object on one frame
                 bitmap |= decode_rle(previous.rle)

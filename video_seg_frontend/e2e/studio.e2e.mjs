@@ -578,7 +578,7 @@ async function main() {
 			await page.getByRole('link', { name: 'Overview', exact: true }).click();
 			await page.getByTestId('export').waitFor();
 			await shot('dashboard.png');
-			for (const label of ['COCO', 'YouTube-VIS', 'DAVIS', 'CVAT for video 1.1']) {
+			for (const label of ['COCO', 'YouTube-VIS', 'DAVIS', 'CVAT for video 1.1', 'CVAT for images 1.1']) {
 				await page.getByText(label, { exact: true }).click();
 				const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-button').click()]);
 				const path = await download.path();

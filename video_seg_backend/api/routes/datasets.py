@@ -47,7 +47,7 @@ def export_project(
     *,
     state: StateDep,
     project: ProjectDep,
-    format: Annotated[str, Query(description="coco, ytvis, davis or cvat_video")] = "coco",
+    format: Annotated[str, Query(description="coco, ytvis, davis, cvat_video or cvat_images")] = "coco",
     include_frames: bool = False,
     include_png_masks: bool = False,
 ) -> StreamingResponse:
@@ -80,8 +80,8 @@ async def import_media_annotations(
     session: SessionDep,
     state: StateDep,
     media: ReadyMediaDep,
-    file: Annotated[UploadFile, File(description="CVAT for video 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON")],
-    format: Annotated[str, Query(description="cvat_video, davis or coco")] = "cvat_video",
+    file: Annotated[UploadFile, File(description="CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON")],
+    format: Annotated[str, Query(description="cvat_video, cvat_images, davis or coco")] = "cvat_video",
     frame: Annotated[int | None, Query(description="DAVIS single PNG: the frame it belongs to")] = None,
 ) -> ImportSummary:
     """Import key frames or masks for this media item from an annotation file."""

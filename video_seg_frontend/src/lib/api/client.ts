@@ -117,7 +117,7 @@ export const api = {
 	/** Per object: frame ranges with a mask and key frames, without mask data (for the timeline). */
 	annotationSummary: (pid: number, mid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/annotations/summary', { params: M(pid, mid) })),
-	/** Imports an annotation file (CVAT for video XML, DAVIS PNG/ZIP, COCO JSON) into one media item. */
+	/** Imports an annotation file (CVAT for video or images XML, DAVIS PNG/ZIP, COCO JSON) into one media item. */
 	importAnnotations: (pid: number, mid: number, format: ImportFormat, file: File, frame?: number) => {
 		const form = new FormData();
 		form.append('file', file, file.name);
@@ -151,8 +151,8 @@ export const urls = {
 	uploadMedia: (pid: number) => `${API_BASE}/projects/${pid}/media`
 };
 
-export type ExportFormat = 'coco' | 'ytvis' | 'davis' | 'cvat_video';
-export type ImportFormat = 'cvat_video' | 'davis' | 'coco';
+export type ExportFormat = 'coco' | 'ytvis' | 'davis' | 'cvat_video' | 'cvat_images';
+export type ImportFormat = 'cvat_video' | 'cvat_images' | 'davis' | 'coco';
 
 export interface UploadHandle {
 	promise: Promise<MediaPublic[]>;

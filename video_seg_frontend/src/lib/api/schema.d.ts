@@ -613,7 +613,7 @@ export interface components {
         Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
             /**
              * File
-             * @description CVAT for video 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON
+             * @description CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON
              */
             file: string;
         };
@@ -2122,7 +2122,7 @@ export interface operations {
     export_project_api_v1_projects__project_id__export_get: {
         parameters: {
             query?: {
-                /** @description coco, ytvis, davis or cvat_video */
+                /** @description coco, ytvis, davis, cvat_video or cvat_images */
                 format?: string;
                 include_frames?: boolean;
                 include_png_masks?: boolean;
@@ -2158,7 +2158,7 @@ export interface operations {
     import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
         parameters: {
             query?: {
-                /** @description cvat_video, davis or coco */
+                /** @description cvat_video, cvat_images, davis or coco */
                 format?: string;
                 /** @description DAVIS single PNG: the frame it belongs to */
                 frame?: number | null;
