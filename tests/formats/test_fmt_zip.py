@@ -44,7 +44,9 @@ def test_generator_content_is_consumed_lazily():
 
 
 def test_unknown_formats_name_the_known_ones():
-    with pytest.raises(FormatError, match="Unknown format 'voc'; expected one of coco, cvat_images, cvat_video, davis, ytvis"):
+    with pytest.raises(
+        FormatError, match="Unknown format 'voc'; expected one of coco, cvat_images, cvat_video, davis, ytvis"
+    ):
         list(export_zip_stream(make_dataset(), "voc"))
     with pytest.raises(FormatError, match="Unknown format"):
         import_annotations("voc", b"", "x", make_dataset().media[0], [])

@@ -148,18 +148,19 @@ class ModelRegistry:
             from .opencv_engine import OpenCVEngine
 
             return OpenCVEngine()
-        from .sam2_engine import build_sam2_engine
+        from .sam2_engine import build_sam2_engine, select_device
 
+        device = select_device(self.settings.device)  # a forced device that is absent: its own sentence
         if key == RANDOM_TINY_KEY:
             logger.warning("Loading %s: SAM 2.1 tiny with RANDOM weights (tests only)", key)
-            return build_sam2_engine(key, _RANDOM_TINY_CONFIG, None, self.settings)
+            return build_sam2_engine(key, _RANDOM_TINY_CONFIG, None, self.settings, device=device)
         spec = SAM2_BY_KEY[key]
         checkpoint = find_checkpoint(spec, self.settings)
         if checkpoint is None:  # removed since the catalogue was read
             raise ValueError(f"Model {key} is not available: {unavailable_reason(spec, self.settings)}")
-        logger.info("Loading %s from %s", key, checkpoint)
+        logger.info("Loading %s on %s from %s", key, device, checkpoint)
         try:
-            return build_sam2_engine(key, spec.config, checkpoint, self.settings)
+            return build_sam2_engine(key, spec.config, checkpoint, self.settings, device=device)
         except Exception as error:  # a truncated or foreign checkpoint file (pickle, zip, key errors)
             detail = (str(error).strip().splitlines() or [""])[0][:200]
             raise ValueError(

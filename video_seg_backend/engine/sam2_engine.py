@@ -182,6 +182,9 @@ class Sam2Engine(SegmentationEngine):
         self.predictor = predictor
         self.config = config or Sam2EngineConfig()
         self.device: torch.device = predictor.device
+        # Mixed precision for the model's compute: bf16 on CUDA, as sam2's notebooks run it. A
+        # (device type, dtype) pair; tests set ("cpu", torch.bfloat16) to run the same casts on a CPU.
+        self.autocast: tuple[str, torch.dtype] | None = ("cuda", torch.bfloat16) if self.device.type == "cuda" else None
         on_gpu = self.device.type != "cpu"
         self._video_device = torch.device("cpu") if on_gpu and self.config.offload_video_to_cpu else self.device
         self._storage_device = torch.device("cpu") if on_gpu and self.config.offload_state_to_cpu else self.device
@@ -568,12 +571,13 @@ class Sam2Engine(SegmentationEngine):
     # --- sam2 plumbing -------------------------------------------------------------------------
 
     def _compute(self) -> contextlib.ExitStack:
-        """inference_mode, plus bf16 autocast on CUDA (as sam2's notebooks run it). Both are
-        thread-local, so each frame step enters them afresh, never across a yield."""
+        """inference_mode, plus ``self.autocast`` (bf16 on CUDA). Both are thread-local, so each
+        frame step enters them afresh, never across a yield."""
         stack = contextlib.ExitStack()
         stack.enter_context(torch.inference_mode())
-        if self.device.type == "cuda":
-            stack.enter_context(torch.autocast("cuda", dtype=torch.bfloat16))
+        if self.autocast is not None:
+            device_type, dtype = self.autocast
+            stack.enter_context(torch.autocast(device_type, dtype=dtype))
         return stack
 
     def _encode_memory(self, s: Sam2Session, frame: int, out: dict[str, Any]) -> None:
