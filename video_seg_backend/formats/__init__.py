@@ -6,9 +6,15 @@ The API adapts database rows to the dataclasses in `base` and calls `export_zip_
 
 from __future__ import annotations
 
+import math
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import IO
+
+from video_seg_backend.core.validation import LABEL_NAME_MAX, clean_name, is_hex_color
+from video_seg_backend.storage.masks import InvalidRLE, check_rle
 
 from . import coco, cvat_images, cvat_video, davis, ytvis  # noqa: F401  (each registers its format)
 from .base import (
@@ -86,4 +92,54 @@ def import_annotations(
     spec = get_format(format_name)
     if spec.importer is None:
         raise FormatError(f"Format '{format_name}' can be exported but not imported")
-    return spec.importer(data, filename, media, labels, frame=frame)
+    try:
+        result = spec.importer(data, filename, media, labels, frame=frame)
+    except FormatError:
+        raise
+    except (*MALFORMED, zipfile.BadZipFile, zlib.error, EOFError, RecursionError) as error:
+        # The importers read what they expect; a file of another shape (a string where an object
+        # belongs, a missing key, a number that is not one) is the file's fault, not the server's.
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise FormatError(f"Expected {spec.title}; '{filename}' is malformed ({reason[:300]})") from None
+    return checked_import(result, media)
+
+
+# What reading an unexpected shape of data raises in the importers.
+MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+def checked_import(result: ImportResult, media: DatasetMedia) -> ImportResult:
+    """Hold an import to the rules the API holds its own input to, before anything is written:
+    frames in range, masks that are valid RLEs of the media's size, label names as the API takes
+    them (trimmed, 1-100 characters); a label colour that is not #rrggbb is replaced (a warning)."""
+    for mask in result.masks:
+        if not 0 <= mask.frame_index < media.num_frames:
+            raise FormatError(
+                f"A mask is on frame {mask.frame_index}, outside '{media.name}' (frames 0 to {media.num_frames - 1})"
+            )
+        try:
+            mask.rle = check_rle(mask.rle, media.height, media.width)
+        except InvalidRLE as error:
+            raise FormatError(f"The mask of frame {mask.frame_index} is not a valid RLE: {error}") from None
+        if mask.score is not None and (type(mask.score) not in (int, float) or not math.isfinite(mask.score)):
+            raise FormatError(f"The mask of frame {mask.frame_index} has score {mask.score!r}; expected a number")
+    names: dict[str, str] = {}
+    for raw in [*(obj.label_name for obj in result.objects), *(label.name for label in result.labels_to_create)]:
+        if raw not in names:
+            try:
+                names[raw] = clean_name(str(raw), LABEL_NAME_MAX, "a label name")
+            except ValueError as error:
+                raise FormatError(f"Label {str(raw)[:40]!r} in the file cannot be used: {error}") from None
+    for obj in result.objects:
+        obj.label_name = names[obj.label_name]
+    merged: dict[str, ImportedLabel] = {}
+    for label in result.labels_to_create:
+        label.name = names[label.name]
+        if label.color is not None and not is_hex_color(label.color):
+            result.warnings.append(
+                f"Label '{label.name}': colour {label.color[:20]!r} is not #rrggbb; a new one was picked"
+            )
+            label.color = None
+        merged.setdefault(label.name, label)
+    result.labels_to_create = list(merged.values())
+    return result

@@ -6,6 +6,7 @@ calls an exporter or importer, and writes what comes back.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -260,8 +261,30 @@ def get_format(name: str) -> FormatSpec:
 # --------------------------------------------------------------------------- masks
 
 
-def polygons_to_rle(polygons: list[list[float]], height: int, width: int) -> dict:
+def checked_polygon(points: object, height: int, width: int, where: str) -> list[float]:
+    """A polygon [x0, y0, x1, y1, ...] of at least 3 finite points near the frame, or FormatError.
+
+    pycocotools rasterises a polygon by stepping along each edge pixel by pixel, in C and without
+    checks: one NaN, infinite or far-away vertex makes it allocate until the process is killed,
+    and 4 numbers are taken for a box. So every polygon from a file passes here first; vertices
+    may lie outside the frame (the mask is clipped), but within one frame size of it."""
+    if not isinstance(points, list) or not all(type(v) in (int, float) for v in points):
+        raise FormatError(f"A polygon on {where} must be a list of numbers [x0, y0, x1, y1, ...]")
+    if len(points) < 6 or len(points) % 2:
+        raise FormatError(f"A polygon on {where} needs at least 3 points as x, y pairs; it has {len(points)} numbers")
+    xs, ys = points[0::2], points[1::2]
+    if not all(math.isfinite(v) for v in points):
+        raise FormatError(f"A polygon on {where} has a coordinate that is not a finite number")
+    if min(xs) < -width or max(xs) > 2 * width or min(ys) < -height or max(ys) > 2 * height:
+        raise FormatError(f"A polygon on {where} lies far outside the {width}x{height} frame")
+    return [float(v) for v in points]
+
+
+def polygons_to_rle(polygons: list[list[float]], height: int, width: int, where: str = "a frame") -> dict:
     """COCO polygons ([[x0, y0, x1, y1, ...], ...]) to one compressed RLE."""
+    if not isinstance(polygons, list) or not polygons:
+        raise FormatError(f"A polygon segmentation on {where} must be a list of polygons [[x0, y0, ...], ...]")
+    polygons = [checked_polygon(p, height, width, where) for p in polygons]
     rles = mask_utils.frPyObjects(polygons, height, width)
     merged = mask_utils.merge(rles) if isinstance(rles, list) else rles
     return {"size": [height, width], "counts": merged["counts"].decode("ascii")}

@@ -225,7 +225,7 @@ def import_coco(
         if isinstance(segmentation, dict):
             rle = normalize_rle(segmentation)
         elif isinstance(segmentation, list) and segmentation:
-            rle = polygons_to_rle(segmentation, media.height, media.width)
+            rle = polygons_to_rle(segmentation, media.height, media.width, f"annotation {ann.get('id')}")
         else:
             skipped_boxes += 1
             continue

@@ -20,7 +20,7 @@ from xml.sax.xmlreader import AttributesImpl
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from .base import DatasetMedia, ExportDataset, FormatError
+from .base import DatasetMedia, ExportDataset, FormatError, checked_polygon
 
 # Our mask sources as CVAT annotation sources, and back.
 SOURCE_TO_CVAT = {"prompt": "semi-auto", "edited": "manual", "propagated": "auto", "imported": "file"}
@@ -80,10 +80,11 @@ def cvat_rle_decode(cvat: CvatMask, image_height: int, image_width: int) -> np.n
             f"CVAT mask box (left {cvat.left}, top {cvat.top}, {cvat.width}x{cvat.height}) "
             f"lies outside the {image_width}x{image_height} frame"
         )
+    covered = sum(cvat.rle)  # checked before np.repeat, which would try to allocate that many
+    if min(cvat.rle, default=0) < 0 or covered != cvat.width * cvat.height:
+        raise FormatError(f"CVAT mask run lengths cover {covered} pixels, but its box is {cvat.width}x{cvat.height}")
     values = (np.arange(len(cvat.rle)) % 2).astype(bool)
     flat = np.repeat(values, cvat.rle)
-    if flat.size != cvat.width * cvat.height:
-        raise FormatError(f"CVAT mask run lengths cover {flat.size} pixels, but its box is {cvat.width}x{cvat.height}")
     full = np.zeros((image_height, image_width), dtype=bool)
     full[cvat.top : cvat.top + cvat.height, cvat.left : cvat.left + cvat.width] = flat.reshape(cvat.height, cvat.width)
     return full
@@ -253,10 +254,11 @@ def shape_mask(shape: dict, height: int, width: int, expected: str, where: str) 
             points = [float(v) for pair in shape["points"].split(";") for v in pair.split(",")]
         else:  # box
             points = _box_polygon(shape)
-    except (KeyError, ValueError) as error:
+    except (KeyError, ValueError, OverflowError) as error:
         if isinstance(error, FormatError):
             raise
         raise FormatError(f"{expected}; a <{kind}> on {where} is malformed ({error})") from None
+    points = checked_polygon(points, height, width, where)
     rle = mask_utils.frPyObjects([points], height, width)
     return mask_utils.decode(mask_utils.merge(rle)).astype(bool)
 
