@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # One sentence a person can act on, plus the structured list for programs.
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", []) if p != "body")
+        loc = [str(p) for p in first.get("loc", [])]
+        where = ".".join(p for p in loc if p != "body") or ("request body" if loc == ["body"] else "")
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "Invalid request")
         return JSONResponse(status_code=422, content={"detail": message, "errors": jsonable_errors(exc)})
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import enum
-import re
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import field_validator
+import annotated_types
+from pydantic import AfterValidator, ConfigDict
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from video_seg_backend.core.validation import (
+    HEX_COLOR,
+    INT_MAX,
+    LABEL_NAME_MAX,
+    PROJECT_NAME_MAX,
+    clean_name,
+)
 
 
 def utcnow() -> datetime:
@@ -49,7 +57,32 @@ class JobStatus(str, enum.Enum):
     canceled = "canceled"
 
 
-HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# --- what requests may carry ----------------------------------------------------------------
+# Every integer a request carries (path, query, body) is an Int or an Index: bounded, so that an id
+# like 2**64 is a 422 that says so, not an overflow in the database driver (a 500).
+Int = Annotated[int, annotated_types.Interval(ge=-INT_MAX, le=INT_MAX)]
+Index = Annotated[int, annotated_types.Interval(ge=0, le=INT_MAX)]
+
+
+def _hex_color(value: str) -> str:
+    if not HEX_COLOR.match(value):
+        raise ValueError("color must be a hex colour like #1f77b4")
+    return value.lower()
+
+
+ProjectName = Annotated[
+    str, Field(min_length=1, max_length=PROJECT_NAME_MAX), AfterValidator(lambda v: clean_name(v, PROJECT_NAME_MAX))
+]
+LabelName = Annotated[
+    str, Field(min_length=1, max_length=LABEL_NAME_MAX), AfterValidator(lambda v: clean_name(v, LABEL_NAME_MAX))
+]
+Color = Annotated[str, Field(description="Hex colour #rrggbb"), AfterValidator(_hex_color)]
+
+
+class RequestModel(SQLModel):
+    """A request body: NaN and infinity (which Python's JSON reader accepts) are refused."""
+
+    model_config = ConfigDict(allow_inf_nan=False)  # type: ignore[assignment]
 
 
 # --- projects ------------------------------------------------------------------------------------
@@ -58,12 +91,14 @@ class ProjectBase(SQLModel):
     media_type: MediaType = MediaType.video
 
 
-class ProjectCreate(ProjectBase):
-    pass
+class ProjectCreate(RequestModel):
+    name: ProjectName
+    media_type: MediaType = MediaType.video
 
 
-class ProjectUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+class ProjectUpdate(RequestModel):
+    # Optional, not nullable: leave it out to keep the name; null is refused (the column is NOT NULL).
+    name: ProjectName = Field(default=None)
 
 
 class Project(ProjectBase, table=True):
@@ -80,39 +115,19 @@ class ProjectPublic(ProjectBase):
 
 # --- labels --------------------------------------------------------------------------------------
 class LabelBase(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=LABEL_NAME_MAX)
     color: str = Field(default="#ff6b6b", description="Hex colour #rrggbb")
 
-    @field_validator("color")
-    @classmethod
-    def _hex_color(cls, value: str) -> str:
-        if not HEX_COLOR.match(value):
-            raise ValueError("color must be a hex colour like #1f77b4")
-        return value.lower()
 
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("name must not be blank")
-        return value
+class LabelCreate(RequestModel):
+    name: LabelName
+    color: Color = "#ff6b6b"
 
 
-class LabelCreate(LabelBase):
-    pass
-
-
-class LabelUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    color: str | None = None
-
-    @field_validator("color")
-    @classmethod
-    def _hex_color(cls, value: str | None) -> str | None:
-        if value is not None and not HEX_COLOR.match(value):
-            raise ValueError("color must be a hex colour like #1f77b4")
-        return value.lower() if value else value
+class LabelUpdate(RequestModel):
+    # Optional, not nullable: leave a field out to keep it.
+    name: LabelName = Field(default=None)
+    color: Color = Field(default=None)
 
 
 class Label(LabelBase, table=True):
@@ -164,14 +179,14 @@ class MediaPublic(SQLModel):
 
 
 # --- objects -------------------------------------------------------------------------------------
-class ObjectCreate(SQLModel):
-    label_id: int
-    name: str | None = Field(default=None, max_length=100)
+class ObjectCreate(RequestModel):
+    label_id: Int
+    name: LabelName | None = None
 
 
-class ObjectUpdate(SQLModel):
-    label_id: int | None = None
-    name: str | None = Field(default=None, max_length=100)
+class ObjectUpdate(RequestModel):
+    label_id: Int = Field(default=None)  # optional, not nullable: every object has a label
+    name: LabelName | None = None  # null clears the name
 
 
 class TrackedObject(SQLModel, table=True):
@@ -201,9 +216,9 @@ class PromptKind(str, enum.Enum):
     box = "box"
 
 
-class PromptCreate(SQLModel):
-    object_id: int
-    frame_index: int = Field(ge=0)
+class PromptCreate(RequestModel):
+    object_id: Int
+    frame_index: Index
     kind: PromptKind = PromptKind.point
     x: float | None = None
     y: float | None = None
@@ -270,7 +285,7 @@ class Annotation(SQLModel, table=True):
 
 
 class RLE(SQLModel):
-    size: list[int]  # [height, width]
+    size: list[Int] = Field(min_length=2, max_length=2, description="[height, width]")
     counts: str
 
 
@@ -285,11 +300,11 @@ class AnnotationPublic(SQLModel):
     score: float | None
 
 
-class AnnotationIn(SQLModel):
+class AnnotationIn(RequestModel):
     """A mask to store as is (restoring after an undo, or a mask edited by hand)."""
 
-    object_id: int
-    frame_index: int = Field(ge=0)
+    object_id: Int
+    frame_index: Index
     rle: RLE
     source: AnnotationSource = AnnotationSource.edited
     score: float | None = None
@@ -341,11 +356,15 @@ class JobPublic(SQLModel):
     finished_at: datetime | None
 
 
-class PropagateRequest(SQLModel):
-    object_ids: list[int] | None = Field(default=None, description="Objects to track; all when omitted")
-    start_frame: int | None = Field(
-        default=0, ge=0, description="Frame to track from; null tracks the whole video key frame to key frame"
+class PropagateRequest(RequestModel):
+    object_ids: list[Int] | None = Field(
+        default=None, min_length=1, description="Objects to track; all when omitted (an empty list is refused)"
+    )
+    start_frame: Index | None = Field(
+        default=0, description="Frame to track from; null tracks the whole video key frame to key frame"
     )
     direction: Literal["forward", "backward", "both"] = "both"
-    num_frames: int | None = Field(default=None, ge=1, description="Track only this many frames each way")
+    num_frames: Annotated[int, annotated_types.Interval(ge=1, le=INT_MAX)] | None = Field(
+        default=None, description="Track only this many frames each way"
+    )
     model: str | None = None

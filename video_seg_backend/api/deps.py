@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from video_seg_backend.core.config import Settings
 from video_seg_backend.core.state import AppState
-from video_seg_backend.models import Media, Project, TrackedObject
+from video_seg_backend.models import Int, Media, Project, TrackedObject
 
 
 def get_state(request: Request) -> AppState:
@@ -38,7 +38,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 RegistryDep = Annotated[Any, Depends(get_registry)]
 
 
-def get_project(project_id: int, session: SessionDep) -> Project:
+def get_project(project_id: Int, session: SessionDep) -> Project:
     project = session.get(Project, project_id)
     if project is None:
         raise HTTPException(status_code=404, detail="Project not found")
@@ -48,7 +48,7 @@ def get_project(project_id: int, session: SessionDep) -> Project:
 ProjectDep = Annotated[Project, Depends(get_project)]
 
 
-def get_media(media_id: int, project: ProjectDep, session: SessionDep) -> Media:
+def get_media(media_id: Int, project: ProjectDep, session: SessionDep) -> Media:
     media = session.get(Media, media_id)
     if media is None or media.project_id != project.id:
         raise HTTPException(status_code=404, detail="Media not found")
@@ -71,7 +71,7 @@ def get_ready_media(media: MediaDep) -> Media:
 ReadyMediaDep = Annotated[Media, Depends(get_ready_media)]
 
 
-def get_object(object_id: int, media: MediaDep, session: SessionDep) -> TrackedObject:
+def get_object(object_id: Int, media: MediaDep, session: SessionDep) -> TrackedObject:
     obj = session.get(TrackedObject, object_id)
     if obj is None or obj.media_id != media.id:
         raise HTTPException(status_code=404, detail="Object not found")

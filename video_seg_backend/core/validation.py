@@ -7,8 +7,9 @@ import re
 import unicodedata
 
 # SQLite (and Postgres BIGINT) integers are signed 64-bit: a larger id or frame number in a request
-# is refused as invalid input instead of overflowing in the database driver.
-INT64_MAX = 2**63 - 1
+# would overflow in the database driver. Requests are held to 2**53 - 1, the largest integer a
+# JavaScript client represents exactly (and a bound a JSON Schema float states without rounding).
+INT_MAX = 2**53 - 1
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LABEL_NAME_MAX = 100
 PROJECT_NAME_MAX = 200

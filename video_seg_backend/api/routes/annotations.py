@@ -9,11 +9,12 @@ from video_seg_backend.models import (
     AnnotationIn,
     AnnotationPublic,
     AnnotationSource,
+    Int,
     ObjectFrames,
     TrackedObject,
 )
 from video_seg_backend.services.segmentation import HUMAN_SOURCES, annotation_public, upsert_rle
-from video_seg_backend.storage.masks import decode_mask
+from video_seg_backend.storage.masks import InvalidRLE, check_rle
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/annotations", tags=["annotations"])
 
@@ -23,10 +24,10 @@ def list_annotations(
     *,
     session: SessionDep,
     media: MediaDep,
-    frame: int | None = None,
-    start: int | None = None,
-    end: int | None = None,
-    object_id: int | None = None,
+    frame: Int | None = None,
+    start: Int | None = None,
+    end: Int | None = None,
+    object_id: Int | None = None,
 ) -> list[AnnotationPublic]:
     """Masks as COCO RLE: one frame (``frame``), a range (``start``..``end`` inclusive) or all."""
     if frame is not None and (start is not None or end is not None):
@@ -80,17 +81,12 @@ def put_annotations(
                 status_code=422,
                 detail=f"Item {i}: frame {item.frame_index} is out of range 0..{media.num_frames - 1}",
             )
-        if item.rle.size != [media.height, media.width]:
-            raise HTTPException(
-                status_code=422,
-                detail=f"Item {i}: mask size {item.rle.size} must be [height, width] = [{media.height}, {media.width}]",
-            )
         try:
-            # pycocotools' area/bbox accept garbage; only decoding checks that counts is an RLE.
-            decode_mask(item.rle.counts, media.height, media.width)
-        except Exception as exc:
+            # pycocotools checks nothing: short counts would decode into uninitialised memory.
+            check_rle(item.rle.model_dump(), media.height, media.width)
+        except InvalidRLE as exc:
             raise HTTPException(
-                status_code=422, detail=f"Item {i}: rle.counts is not a COCO compressed RLE string"
+                status_code=422, detail=f"Item {i}: rle is not a COCO compressed RLE of this media: {exc}"
             ) from exc
     rows = [
         upsert_rle(session, media.id or 0, item.object_id, item.frame_index, item.rle.model_dump(), item.source,

@@ -15,6 +15,7 @@ from video_seg_backend.formats import (
     export_zip_stream,
     import_annotations,
 )
+from video_seg_backend.models import Int
 from video_seg_backend.services.datasets import apply_import, dataset_media, export_dataset, project_labels
 
 router = APIRouter(tags=["datasets"])
@@ -82,7 +83,7 @@ async def import_media_annotations(
     media: ReadyMediaDep,
     file: Annotated[UploadFile, File(description="CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON")],
     format: Annotated[str, Query(description="cvat_video, cvat_images, davis or coco")] = "cvat_video",
-    frame: Annotated[int | None, Query(description="DAVIS single PNG: the frame it belongs to")] = None,
+    frame: Annotated[Int | None, Query(description="DAVIS single PNG: the frame it belongs to")] = None,
 ) -> ImportSummary:
     """Import key frames or masks for this media item from an annotation file."""
     _known_format(format)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from video_seg_backend.api.deps import ProjectDep, ReadyMediaDep, SessionDep, StateDep
-from video_seg_backend.models import Job, JobKind, JobPublic, JobStatus, PropagateRequest, TrackedObject
+from video_seg_backend.models import Int, Job, JobKind, JobPublic, JobStatus, PropagateRequest, TrackedObject
 from video_seg_backend.services.segmentation import PromptError
 
 router = APIRouter(tags=["jobs"])
@@ -61,7 +61,7 @@ def list_jobs(*, session: SessionDep, project: ProjectDep, active: bool = False)
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
-def get_job(*, session: SessionDep, job_id: int) -> Job:
+def get_job(*, session: SessionDep, job_id: Int) -> Job:
     """State and progress of a job."""
     job = session.get(Job, job_id)
     if job is None:
@@ -70,7 +70,7 @@ def get_job(*, session: SessionDep, job_id: int) -> Job:
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic)
-def cancel_job(*, session: SessionDep, state: StateDep, job_id: int) -> Job:
+def cancel_job(*, session: SessionDep, state: StateDep, job_id: Int) -> Job:
     """Ask a job to stop; a propagation stops within one frame and keeps the frames it wrote."""
     job = session.get(Job, job_id)
     if job is None:

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from video_seg_backend.api.deps import ProjectDep, SessionDep, StateDep
-from video_seg_backend.models import Label, LabelCreate, LabelPublic, LabelUpdate, TrackedObject
+from video_seg_backend.models import Int, Label, LabelCreate, LabelPublic, LabelUpdate, TrackedObject
 
 router = APIRouter(prefix="/projects/{project_id}/labels", tags=["labels"])
 
@@ -43,16 +43,16 @@ def create_label(*, session: SessionDep, project: ProjectDep, body: LabelCreate)
 
 
 @router.patch("/{label_id}", response_model=LabelPublic)
-def update_label(*, session: SessionDep, project: ProjectDep, label_id: int, body: LabelUpdate) -> Label:
+def update_label(*, session: SessionDep, project: ProjectDep, label_id: Int, body: LabelUpdate) -> Label:
     """Rename or recolour a label."""
     label = _get_label(session, project, label_id)
-    label.sqlmodel_update(body.model_dump(exclude_unset=True, exclude_none=True))
+    label.sqlmodel_update(body.model_dump(exclude_unset=True))
     return _commit_unique(session, label)
 
 
 @router.delete("/{label_id}", status_code=204)
 def delete_label(
-    *, session: SessionDep, state: StateDep, project: ProjectDep, label_id: int, force: bool = False
+    *, session: SessionDep, state: StateDep, project: ProjectDep, label_id: Int, force: bool = False
 ) -> None:
     """Delete a label; one in use is refused (409) unless ``force``, which deletes its objects too."""
     label = _get_label(session, project, label_id)

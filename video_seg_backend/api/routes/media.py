@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from video_seg_backend.api.deps import MediaDep, ProjectDep, SessionDep, StateDep
-from video_seg_backend.models import Annotation, Label, Media, MediaPublic, TrackedObject
+from video_seg_backend.models import Annotation, Int, Label, Media, MediaPublic, TrackedObject
 from video_seg_backend.services.ingest import StagedUpload, UploadTooLarge, stage_upload
 from video_seg_backend.services.preview import render_annotated
 from video_seg_backend.storage.files import remove_tree
@@ -160,7 +160,7 @@ def _frame_path(state: StateDep, media: Media, index: int) -> Path:
 
 
 @router.get("/{media_id}/frames/{index}", responses={200: {"content": {"image/jpeg": {}}}})
-def get_frame(*, state: StateDep, media: MediaDep, index: int) -> FileResponse:
+def get_frame(*, state: StateDep, media: MediaDep, index: Int) -> FileResponse:
     """Frame ``index`` (from 0) as JPEG."""
     return FileResponse(
         _frame_path(state, media, index), media_type="image/jpeg", headers={"Cache-Control": FRAME_CACHE}
@@ -169,7 +169,7 @@ def get_frame(*, state: StateDep, media: MediaDep, index: int) -> FileResponse:
 
 @router.get("/{media_id}/frames/{index}/annotated", responses={200: {"content": {"image/jpeg": {}}}})
 def get_annotated_frame(
-    *, session: SessionDep, state: StateDep, media: MediaDep, index: int, hidden: str | None = None
+    *, session: SessionDep, state: StateDep, media: MediaDep, index: Int, hidden: str | None = None
 ) -> Response:
     """Frame ``index`` with every object's mask drawn in its label colour (``hidden``: object ids)."""
     path = _frame_path(state, media, index)

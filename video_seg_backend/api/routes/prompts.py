@@ -4,14 +4,14 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from video_seg_backend.api.deps import ReadyMediaDep, SessionDep, StateDep
-from video_seg_backend.models import Prompt, PromptCreate, PromptPublic, PromptResult, TrackedObject
+from video_seg_backend.models import Int, Prompt, PromptCreate, PromptPublic, PromptResult, TrackedObject
 from video_seg_backend.services.segmentation import PromptError
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/prompts", tags=["prompts"])
 
 
 @router.get("", response_model=list[PromptPublic])
-def list_prompts(*, session: SessionDep, media: ReadyMediaDep, frame: int | None = None) -> list[Prompt]:
+def list_prompts(*, session: SessionDep, media: ReadyMediaDep, frame: Int | None = None) -> list[Prompt]:
     """List prompts of the media item (``frame``: only that frame)."""
     query = select(Prompt).where(Prompt.media_id == media.id)
     if frame is not None:
@@ -35,7 +35,7 @@ def add_prompt(*, session: SessionDep, state: StateDep, media: ReadyMediaDep, bo
 
 @router.delete("/{prompt_id}", response_model=PromptResult)
 def delete_prompt(
-    *, session: SessionDep, state: StateDep, media: ReadyMediaDep, prompt_id: int, model: str | None = None
+    *, session: SessionDep, state: StateDep, media: ReadyMediaDep, prompt_id: Int, model: str | None = None
 ) -> PromptResult:
     """Remove a prompt; returns the object's recomputed mask on that frame (none if no prompt is left)."""
     prompt = session.get(Prompt, prompt_id)

@@ -717,9 +717,9 @@ export interface components {
         /** LabelUpdate */
         LabelUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Color */
-            color?: string | null;
+            color?: string;
         };
         /** MediaPublic */
         MediaPublic: {
@@ -833,7 +833,7 @@ export interface components {
         /** ObjectUpdate */
         ObjectUpdate: {
             /** Label Id */
-            label_id?: number | null;
+            label_id?: number;
             /** Name */
             name?: string | null;
         };
@@ -871,7 +871,7 @@ export interface components {
         /** ProjectUpdate */
         ProjectUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
         };
         /** PromptCreate */
         PromptCreate: {
@@ -942,7 +942,7 @@ export interface components {
         PropagateRequest: {
             /**
              * Object Ids
-             * @description Objects to track; all when omitted
+             * @description Objects to track; all when omitted (an empty list is refused)
              */
             object_ids?: number[] | null;
             /**
@@ -967,7 +967,10 @@ export interface components {
         };
         /** RLE */
         RLE: {
-            /** Size */
+            /**
+             * Size
+             * @description [height, width]
+             */
             size: number[];
             /** Counts */
             counts: string;
