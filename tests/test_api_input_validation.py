@@ -194,3 +194,22 @@ def test_a_missing_body_says_so(client, image):
     response = client.post("/api/v1/projects")
     assert response.status_code == 422
     assert "body" in response.json()["detail"].lower()
+
+
+def test_export_of_a_project_with_a_non_latin_name(client):
+    """HTTP headers are Latin-1: the file name goes in an ASCII fallback plus RFC 5987 filename*."""
+    pid = client.post("/api/v1/projects", json={"name": "日本 проект ü", "media_type": "image"}).json()["id"]
+    response = client.get(f"/api/v1/projects/{pid}/export", params={"format": "coco"})
+    assert response.status_code == 200, response.text
+    disposition = response.headers["content-disposition"]
+    assert disposition.isascii() and 'filename="' in disposition
+    assert "filename*=UTF-8''%E6%97%A5%E6%9C%AC_%D0%BF%D1%80%D0%BE%D0%B5%D0%BA%D1%82_%C3%BC_coco.zip" in disposition
+
+
+def test_force_delete_of_a_label_in_use_deletes_its_objects(client, image):
+    base = f"/api/v1/projects/{image['pid']}/labels/{image['lid']}"
+    assert client.delete(base).status_code == 409
+    response = client.delete(base, params={"force": True})
+    assert response.status_code == 204, response.text
+    assert client.get(f"{image['base']}/objects").json() == []
+    assert client.get(f"/api/v1/projects/{image['pid']}/labels").json() == []

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import StreamingResponse
@@ -69,10 +71,18 @@ def export_project(
         yield first
         yield from chunks
 
-    filename = export_filename(project.name, format)
     return StreamingResponse(
-        body(), media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        body(),
+        media_type="application/zip",
+        headers={"Content-Disposition": attachment(export_filename(project.name, format))},
     )
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for any file name: header values are Latin-1, so an ASCII fallback
+    plus the UTF-8 name as RFC 5987 ``filename*`` (which browsers prefer)."""
+    fallback = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9._-]+", "_", filename)).strip("_.") or "export.zip"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.post("/projects/{project_id}/media/{media_id}/import", response_model=ImportSummary, status_code=201)

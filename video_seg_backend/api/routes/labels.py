@@ -66,6 +66,7 @@ def delete_label(
     media_ids = {o.media_id for o in objects}
     for obj in objects:
         session.delete(obj)
+    session.flush()  # the objects first: nothing tells the ORM that they reference the label
     session.delete(label)
     session.commit()
     for media_id in media_ids:
