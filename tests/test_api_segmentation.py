@@ -198,3 +198,25 @@ def test_put_annotations_refuses_bad_masks_and_writes_nothing(client, video):
         response = client.put(f"{video['base']}/annotations", json=[good, bad])
         assert response.status_code == status and message in response.json()["detail"], response.text
     assert client.get(f"{video['base']}/annotations").json() == []
+
+
+def test_an_object_deleted_while_tracking_ends_the_job_with_a_clear_error(client, video, monkeypatch):
+    """A DELETE that lands while the job runs: the job says what happened, not the SQL it failed on."""
+    from sqlmodel import Session
+
+    from video_seg_backend.models import TrackedObject
+
+    assert click(client, video, 0, 30, 60).status_code == 201
+    state = client.app.state.studio  # type: ignore[attr-defined]
+    real = state.segmentation.engine_session
+
+    def delete_then_run(media, model):  # type: ignore[no-untyped-def]
+        with Session(state.db) as session:  # the concurrent DELETE, just before the first frame
+            session.delete(session.get(TrackedObject, video["obj"]))
+            session.commit()
+        return real(media, model)
+
+    monkeypatch.setattr(state.segmentation, "engine_session", delete_then_run)
+    job = wait_job(client, client.post(f"{video['base']}/propagate", json={"start_frame": 0}).json()["id"])
+    assert job["status"] == "failed"
+    assert job["error"] == f"Object(s) [{video['obj']}] were deleted while tracking; the frames written before stay."

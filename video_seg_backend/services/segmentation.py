@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from video_seg_backend.core.events import EventBus
@@ -30,6 +31,7 @@ from video_seg_backend.models import (
     PromptKind,
     PromptPublic,
     PromptResult,
+    TrackedObject,
     utcnow,
 )
 from video_seg_backend.storage.files import StorageLayout
@@ -384,6 +386,17 @@ class SegmentationService:
             runs += [(s, "backward", s - (prev + 1 if prev is not None else 0))]
         return [r for r in runs if r[2] > 0]
 
+    @staticmethod
+    def _raise_if_deleted(session: Session, media_id: int, object_ids: Sequence[int]) -> None:
+        """After a failed write: if the media item or objects were deleted meanwhile (a DELETE
+        while the job ran), say so instead of the foreign-key error the database gave."""
+        if session.get(Media, media_id) is None:
+            raise ValueError("The media item was deleted while tracking.")
+        left = set(session.exec(select(TrackedObject.id).where(col(TrackedObject.id).in_(object_ids))))
+        gone = sorted(set(object_ids) - left)
+        if gone:
+            raise ValueError(f"Object(s) {gone} were deleted while tracking; the frames written before stay.")
+
     def run_propagation(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         with Session(self.db) as session:
             media = session.get(Media, params["media_id"])
@@ -437,7 +450,12 @@ class SegmentationService:
                                 AnnotationSource.propagated,
                                 m.score,
                             )
-                        session.commit()
+                        try:
+                            session.commit()
+                        except IntegrityError:
+                            session.rollback()
+                            self._raise_if_deleted(session, media.id or 0, object_ids)
+                            raise
                     written += 1
                     done += 1
                     lo = frame_index if lo is None else min(lo, frame_index)
