@@ -213,3 +213,28 @@ def test_force_delete_of_a_label_in_use_deletes_its_objects(client, image):
     assert response.status_code == 204, response.text
     assert client.get(f"{image['base']}/objects").json() == []
     assert client.get(f"/api/v1/projects/{image['pid']}/labels").json() == []
+
+
+def test_errors_are_documented_as_they_are_sent(client):
+    """Every operation documents its 4xx answers as {"detail": str} (422 adds "errors"), the shape
+    the handlers send, rather than FastAPI's default list-shaped 422 alone."""
+    spec = client.get("/api/v1/openapi.json").json()
+    error = spec["components"]["schemas"]["ErrorResponse"]
+    assert error["properties"]["detail"]["type"] == "string" and error["required"] == ["detail"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            assert op["responses"]["4XX"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorResponse"
+            }, f"{method} {path}"
+    media = spec["paths"]["/api/v1/projects/{project_id}/media/{media_id}/file"]["get"]["responses"]["200"]
+    assert "application/json" not in media["content"]
+
+
+def test_a_method_a_path_does_not_have_is_a_405(client):
+    pid = client.post("/api/v1/projects", json={"name": "p"}).json()["id"]
+    response = client.put(f"/api/v1/projects/{pid}")
+    assert response.status_code == 405, response.text
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
+    assert "PUT" in response.json()["detail"]
+    assert client.put("/api/v1/nothing-here").status_code == 404

@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.routing import Match
 
 from video_seg_backend import __version__
 from video_seg_backend.api.routes import annotations as annotation_routes
@@ -38,6 +40,25 @@ from video_seg_backend.services.segmentation import SegmentationService
 from video_seg_backend.storage.files import StorageLayout
 
 API_PREFIX = "/api/v1"
+
+
+class ValidationErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx answer: one sentence a person can act on; a 422 for a malformed request adds the
+    structured list of what failed validation, for programs."""
+
+    detail: str
+    errors: list[ValidationErrorItem] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    "4XX": {"model": ErrorResponse, "description": "The request cannot be served as sent; `detail` says why"}
+}
 log = logging.getLogger(__name__)
 
 
@@ -117,12 +138,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events.router,
         datasets.router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.api_route(
         f"{API_PREFIX}/{{path:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
     )
-    def _api_not_found(path: str) -> None:
+    def _api_not_found(request: Request, path: str) -> None:
+        # A path that exists with other methods is a 405 with Allow, not an unknown endpoint.
+        def serves(method: str) -> bool:
+            scope = {**request.scope, "method": method}
+            return any(
+                r.matches(scope)[0] == Match.FULL
+                for r in app.routes
+                if getattr(r, "include_in_schema", True)  # not this catch-all, the docs or the studio
+            )
+
+        allowed = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if serves(m)]
+        if allowed:
+            raise HTTPException(
+                status_code=405,
+                detail=f"{request.method} is not allowed on /{path}; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
         raise HTTPException(status_code=404, detail=f"No API endpoint /{path}; see {API_PREFIX}/docs")
 
     mount_frontend(app, settings.frontend_dir)

@@ -132,14 +132,18 @@ def delete_media(*, session: SessionDep, state: StateDep, media: MediaDep) -> No
     remove_tree(folder)
 
 
-@router.get("/{media_id}/file")
+@router.get(
+    "/{media_id}/file",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/*": {}, "video/*": {}}, "description": "The file as uploaded"}},
+)
 def get_original(*, state: StateDep, media: MediaDep) -> FileResponse:
     """The original uploaded file."""
     path = state.storage.media_dir(media.project_id, media.storage_key) / media.original_file
     return FileResponse(path, media_type=media.content_type, filename=media.name)
 
 
-@router.get("/{media_id}/thumbnail")
+@router.get("/{media_id}/thumbnail", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
 def get_thumbnail(*, state: StateDep, media: MediaDep) -> FileResponse:
     """A small JPEG for the gallery."""
     path = state.storage.thumbnail_path(media.project_id, media.storage_key)
@@ -159,7 +163,7 @@ def _frame_path(state: StateDep, media: Media, index: int) -> Path:
     return state.storage.frame_path(media.project_id, media.storage_key, index)
 
 
-@router.get("/{media_id}/frames/{index}", responses={200: {"content": {"image/jpeg": {}}}})
+@router.get("/{media_id}/frames/{index}", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
 def get_frame(*, state: StateDep, media: MediaDep, index: Int) -> FileResponse:
     """Frame ``index`` (from 0) as JPEG."""
     return FileResponse(
@@ -167,7 +171,9 @@ def get_frame(*, state: StateDep, media: MediaDep, index: Int) -> FileResponse:
     )
 
 
-@router.get("/{media_id}/frames/{index}/annotated", responses={200: {"content": {"image/jpeg": {}}}})
+@router.get(
+    "/{media_id}/frames/{index}/annotated", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
+)
 def get_annotated_frame(
     *, session: SessionDep, state: StateDep, media: MediaDep, index: Int, hidden: str | None = None
 ) -> Response:

@@ -617,10 +617,16 @@ export interface components {
              */
             file: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
+        /**
+         * ErrorResponse
+         * @description Every 4xx answer: one sentence a person can act on; a 422 for a malformed request adds the
+         *     structured list of what failed validation, for programs.
+         */
+        ErrorResponse: {
             /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            detail: string;
+            /** Errors */
+            errors?: components["schemas"]["ValidationErrorItem"][] | null;
         };
         /** Health */
         Health: {
@@ -975,18 +981,14 @@ export interface components {
             /** Counts */
             counts: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
+        /** ValidationErrorItem */
+        ValidationErrorItem: {
+            /** Loc */
             loc: (string | number)[];
-            /** Message */
+            /** Msg */
             msg: string;
-            /** Error Type */
+            /** Type */
             type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
     };
     responses: never;
@@ -1015,6 +1017,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     list_models_api_v1_models_get: {
@@ -1033,6 +1044,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1057,13 +1077,13 @@ export interface operations {
                     "application/json": components["schemas"]["JobPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1084,6 +1104,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1110,13 +1139,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1141,13 +1170,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1170,13 +1199,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1205,13 +1234,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1236,13 +1265,13 @@ export interface operations {
                     "application/json": components["schemas"]["LabelPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1271,13 +1300,13 @@ export interface operations {
                     "application/json": components["schemas"]["LabelPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1303,13 +1332,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1339,13 +1368,13 @@ export interface operations {
                     "application/json": components["schemas"]["LabelPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1370,13 +1399,13 @@ export interface operations {
                     "application/json": components["schemas"]["MediaPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1407,13 +1436,13 @@ export interface operations {
                     "application/json": components["schemas"]["MediaPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1439,13 +1468,13 @@ export interface operations {
                     "application/json": components["schemas"]["MediaPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1469,13 +1498,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1492,22 +1521,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The file as uploaded */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "image/*": unknown;
+                    "video/*": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1530,16 +1560,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "image/jpeg": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1563,17 +1593,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "image/jpeg": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1599,17 +1628,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "image/jpeg": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1635,13 +1663,13 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1671,13 +1699,13 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1702,13 +1730,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1739,13 +1767,13 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1773,13 +1801,13 @@ export interface operations {
                     "application/json": components["schemas"]["PromptPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1809,13 +1837,13 @@ export interface operations {
                     "application/json": components["schemas"]["PromptResult"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1844,13 +1872,13 @@ export interface operations {
                     "application/json": components["schemas"]["PromptResult"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1881,13 +1909,13 @@ export interface operations {
                     "application/json": components["schemas"]["AnnotationPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1917,13 +1945,13 @@ export interface operations {
                     "application/json": components["schemas"]["AnnotationPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1949,13 +1977,13 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectFrames"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1985,13 +2013,13 @@ export interface operations {
                     "application/json": components["schemas"]["JobPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2018,13 +2046,13 @@ export interface operations {
                     "application/json": components["schemas"]["JobPublic"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2049,13 +2077,13 @@ export interface operations {
                     "application/json": components["schemas"]["JobPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2080,13 +2108,13 @@ export interface operations {
                     "application/json": components["schemas"]["JobPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2111,13 +2139,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2147,13 +2175,13 @@ export interface operations {
                     "application/zip": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -2188,13 +2216,13 @@ export interface operations {
                     "application/json": components["schemas"]["ImportSummary"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
