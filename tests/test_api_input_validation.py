@@ -237,4 +237,6 @@ def test_a_method_a_path_does_not_have_is_a_405(client):
     assert response.status_code == 405, response.text
     assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
     assert "PUT" in response.json()["detail"]
+    options = client.options(f"/api/v1/projects/{pid}")  # not a CORS preflight: the same answer
+    assert options.status_code == 405 and set(options.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
     assert client.put("/api/v1/nothing-here").status_code == 404
