@@ -220,3 +220,42 @@ def test_an_object_deleted_while_tracking_ends_the_job_with_a_clear_error(client
     job = wait_job(client, client.post(f"{video['base']}/propagate", json={"start_frame": 0}).json()["id"])
     assert job["status"] == "failed"
     assert job["error"] == f"Object(s) [{video['obj']}] were deleted while tracking; the frames written before stay."
+
+
+def test_deleting_the_media_while_tracking_stops_the_job_and_says_so(client, video, monkeypatch):
+    """The job row goes with its media; the worker stops before the next frame and whoever follows
+    the job over events still hears that it ended, and why."""
+    import threading
+
+    assert click(client, video, 0, 30, 60).status_code == 201
+    state = client.app.state.studio  # type: ignore[attr-defined]
+    real = state.segmentation.engine_session
+    deleted = threading.Event()
+    frames_after_delete = []
+
+    def tracked_while_deleted(media, model):  # type: ignore[no-untyped-def]
+        engine, session = real(media, model)
+        propagate = engine.propagate
+
+        def slow_propagate(*args, **kwargs):  # type: ignore[no-untyped-def]
+            for i, item in enumerate(propagate(*args, **kwargs)):
+                if i == 2:  # the DELETE lands mid-job (the request thread runs it)
+                    assert client.delete(video["base"]).status_code == 204
+                    deleted.set()
+                elif deleted.is_set():
+                    frames_after_delete.append(item[0])
+                yield item
+
+        monkeypatch.setattr(engine, "propagate", slow_propagate)
+        return engine, session
+
+    monkeypatch.setattr(state.segmentation, "engine_session", tracked_while_deleted)
+    job_id = client.post(f"{video['base']}/propagate", json={"start_frame": 0}).json()["id"]
+    assert state.worker.wait_idle(60)
+    assert client.get(f"/api/v1/jobs/{job_id}").status_code == 404  # gone with its media
+    assert len(frames_after_delete) <= 1  # stopped within a frame
+    queue, history = state.events.subscribe(video["pid"], last_event_id=0)
+    state.events.unsubscribe(video["pid"], queue)
+    finished = [e.data for e in history if e.type == "job.finished" and e.data["job_id"] == job_id]
+    assert finished and finished[-1]["status"] == "canceled"
+    assert finished[-1]["error"] == "The media item or project was deleted while the job ran."

@@ -122,6 +122,19 @@ class JobWorker:
             if job is not None and job.status == JobStatus.queued:
                 self._finish(session, job, JobStatus.canceled, None)
 
+    def cancel_media_jobs(self, media_id: int) -> None:
+        """Stop the queued and running jobs of a media item that is being deleted: a running one
+        stops before its next frame instead of tracking into rows that are gone."""
+        with Session(self.db) as session:
+            ids = session.exec(
+                select(Job.id).where(
+                    Job.media_id == media_id, col(Job.status).in_([JobStatus.queued, JobStatus.running])
+                )
+            ).all()
+        for job_id in ids:
+            if job_id is not None:
+                self.cancel(job_id)
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         return self._idle.wait(timeout)
 
@@ -151,7 +164,7 @@ class JobWorker:
             job.started_at = utcnow()
             session.add(job)
             session.commit()
-            kind, params, project_id = job.kind, dict(job.params), job.project_id
+            kind, params, project_id, media_id = job.kind, dict(job.params), job.project_id, job.media_id
         ctx = JobContext(self, job_id, project_id)
         status, error, result = JobStatus.completed, None, None
         started = time.monotonic()
@@ -173,6 +186,9 @@ class JobWorker:
                     if result:
                         job.params = {**job.params, "result": result}
                     self._finish(session, job, status, error)
+                else:  # deleted with its media or project while it ran: say so to whoever follows it
+                    status, error = JobStatus.canceled, "The media item or project was deleted while the job ran."
+                    self._publish_finished(project_id, job_id, kind, media_id, status, error, ctx.done, ctx.total)
             log.info(
                 "job %s (%s) %s after %.1f s, %d/%d",
                 job_id,
@@ -189,16 +205,32 @@ class JobWorker:
         job.finished_at = utcnow()
         session.add(job)
         session.commit()
+        assert job.id is not None
+        self._publish_finished(
+            job.project_id, job.id, job.kind, job.media_id, status, error, job.progress_done, job.progress_total
+        )
+
+    def _publish_finished(
+        self,
+        project_id: int | None,
+        job_id: int,
+        kind: JobKind,
+        media_id: int | None,
+        status: JobStatus,
+        error: str | None,
+        done: int,
+        total: int,
+    ) -> None:
         self.publish(
-            job.project_id,
+            project_id,
             "job.finished",
             {
-                "job_id": job.id,
-                "kind": job.kind.value,
-                "media_id": job.media_id,
+                "job_id": job_id,
+                "kind": kind.value,
+                "media_id": media_id,
                 "status": status.value,
                 "error": error,
-                "done": job.progress_done,
-                "total": job.progress_total,
+                "done": done,
+                "total": total,
             },
         )

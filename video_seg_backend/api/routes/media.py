@@ -126,6 +126,7 @@ def delete_media(*, session: SessionDep, state: StateDep, media: MediaDep) -> No
     assert media.id is not None
     folder = state.storage.media_dir(media.project_id, media.storage_key)
     media_id = media.id
+    state.worker.cancel_media_jobs(media_id)
     session.delete(media)
     session.commit()
     state.segmentation.forget_media(media_id)

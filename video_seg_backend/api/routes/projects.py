@@ -55,6 +55,8 @@ def delete_project(*, session: SessionDep, state: StateDep, project: ProjectDep)
     assert project.id is not None
     project_id = project.id
     media_ids = [m for m in session.exec(select(Media.id).where(Media.project_id == project_id)) if m is not None]
+    for media_id in media_ids:
+        state.worker.cancel_media_jobs(media_id)
     session.delete(project)
     session.commit()
     for media_id in media_ids:
