@@ -574,6 +574,31 @@ async function main() {
 			await page.keyboard.press('Escape');
 		});
 
+		await step('studio: start over after an undone deletion, the next click still segments', async () => {
+			// SQLite hands a freed id out again: after every object is gone, the next new object
+			// gets the id of one whose deletion was undone earlier, and its clicks must go to it.
+			const objects = () => page.evaluate(() => window.__vss.studio.objects.map((o) => ({ id: o.id, track: o.track_id })));
+			const first = (await objects()).reduce((a, b) => (b.id < a.id ? b : a));
+			const n = (await objects()).length;
+			await page.getByRole('button', { name: `Delete object ${first.track}` }).click();
+			await waitFor(async () => (await objects()).length === n - 1, 'the deletion');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await objects()).length === n, 'undo of the deletion');
+			for (const o of await objects()) {
+				await page.getByRole('button', { name: `Delete object ${o.track}` }).click();
+				await waitFor(async () => !(await objects()).some((x) => x.id === o.id), `the deletion of object ${o.track}`);
+			}
+			await page.evaluate(() => window.__vss.studio.setFrame(0));
+			await waitFor(frameReady, 'frame 0 to load');
+			await page.mouse.click(click.x, click.y);
+			await waitFor(
+				() => page.evaluate(() => window.__vss.studio.prompts.length === 1 && window.__vss.studio.frameMasks.some((m) => m.object_id === window.__vss.studio.objects[0]?.id)),
+				'the click on the new object to segment'
+			);
+			assert((await objects()).length === 1, `expected one new object, got ${JSON.stringify(await objects())}`);
+			assert((await page.getByTestId('toast-error').count()) === 0, 'an error toast after the click');
+		});
+
 		await step('dashboard: export every format as a ZIP', async () => {
 			await page.getByRole('link', { name: 'Overview', exact: true }).click();
 			await page.getByTestId('export').waitFor();

@@ -17,7 +17,7 @@ import type {
 import type { ImportFormat } from '$lib/api/client';
 import type { PromptMarker } from '$lib/canvas/model';
 import { decodeRle, type BinaryMask, type CocoRle } from '$lib/canvas/rle';
-import { deleteObjectCommand, IdAliases, promptToCreate, type Restored } from './commands';
+import { deleteObjectCommand, IdAliases, promptToCreate, type IdRef, type Restored } from './commands';
 import type { ProjectEventData, ProjectEventType } from './events.svelte';
 import type { ProjectState } from './project.svelte';
 import {
@@ -468,25 +468,26 @@ export class StudioState {
 		try {
 			const mediaId = this.requireMedia();
 			const labelId = this.requireLabel();
-			let originalId: number | null = null;
+			let ref: IdRef | null = null;
 			const command: Command = {
 				label: 'New object',
 				do: async () => {
 					const obj = await api.createObject(this.pid, mediaId, labelId);
-					if (originalId === null) originalId = obj.id;
-					else this.objectIds.set(originalId, obj.id);
+					if (ref === null) ref = this.objectIds.fresh(obj.id);
+					else this.objectIds.moved(ref, obj.id);
 					this.objects = [...this.objects.filter((o) => o.id !== obj.id), obj];
 					this.selectedObjectId = obj.id;
 				},
 				undo: async () => {
-					const id = this.objectIds.resolve(originalId!);
+					const id = ref!.id;
 					await api.deleteObject(this.pid, mediaId, id);
+					this.objectIds.dropped(ref!);
 					this.dropObjectLocally(id);
 				}
 			};
 			await this.undo.execute(command);
 			this.scheduleRefresh();
-			return originalId;
+			return (ref as IdRef | null)?.id ?? null;
 		} catch (error) {
 			toasts.error(error);
 			return null;
@@ -562,8 +563,9 @@ export class StudioState {
 			const obj = this.objects.find((o) => o.id === objectId);
 			if (!obj || obj.label_id === labelId) return;
 			const before = obj.label_id;
+			const ref = this.objectIds.ref(objectId);
 			const apply = async (label: number) => {
-				const id = this.objectIds.resolve(objectId);
+				const id = ref.id;
 				const updated = await api.updateObject(this.pid, mediaId, id, label);
 				this.objects = this.objects.map((o) => (o.id === id ? updated : o));
 				this.maskVersion++;
@@ -616,25 +618,26 @@ export class StudioState {
 				objectId = await this.newObject();
 				if (objectId === null) return;
 			}
-			const originalObjectId = objectId;
-			let originalPromptId: number | null = null;
+			const objectRef = this.objectIds.ref(objectId);
+			let promptRef: IdRef | null = null;
 			const body = { ...prompt, frame_index: frame };
 			await this.undo.execute({
 				label: prompt.kind === 'box' ? 'Add box' : prompt.positive === false ? 'Add negative point' : 'Add point',
 				do: async () => {
-					const oid = this.objectIds.resolve(originalObjectId);
+					const oid = objectRef.id;
 					const result = await api.addPrompt(this.pid, mediaId, { ...body, object_id: oid, model: this.modelKey });
 					if (!result.prompt) return;
-					if (originalPromptId === null) originalPromptId = result.prompt.id;
-					else this.promptIds.set(this.promptIds.resolve(originalPromptId), result.prompt.id);
+					if (promptRef === null) promptRef = this.promptIds.fresh(result.prompt.id);
+					else this.promptIds.moved(promptRef, result.prompt.id);
 					this.prompts = [...this.prompts, result.prompt];
 					this.putMask(oid, frame, result.annotation);
 				},
 				undo: async () => {
-					const pid = this.promptIds.resolve(originalPromptId!);
+					const pid = promptRef!.id;
 					const result = await api.deletePrompt(this.pid, mediaId, pid);
+					this.promptIds.dropped(promptRef!);
 					this.prompts = this.prompts.filter((p) => p.id !== pid);
-					this.putMask(this.objectIds.resolve(originalObjectId), frame, result.annotation);
+					this.putMask(objectRef.id, frame, result.annotation);
 				}
 			});
 			this.scheduleRefresh();
@@ -652,19 +655,22 @@ export class StudioState {
 		try {
 			const mediaId = this.requireMedia();
 			const saved = { ...original };
+			const promptRef = this.promptIds.ref(saved.id);
+			const objectRef = this.objectIds.ref(saved.object_id);
 			await this.undo.execute({
 				label: 'Remove prompt',
 				do: async () => {
-					const id = this.promptIds.resolve(saved.id);
+					const id = promptRef.id;
 					const result = await api.deletePrompt(this.pid, mediaId, id);
+					this.promptIds.dropped(promptRef);
 					this.prompts = this.prompts.filter((p) => p.id !== id);
-					this.putMask(this.objectIds.resolve(saved.object_id), saved.frame_index, result.annotation);
+					this.putMask(objectRef.id, saved.frame_index, result.annotation);
 				},
 				undo: async () => {
-					const oid = this.objectIds.resolve(saved.object_id);
+					const oid = objectRef.id;
 					const result = await api.addPrompt(this.pid, mediaId, { ...promptToCreate(saved), object_id: oid, model: this.modelKey });
 					if (result.prompt) {
-						this.promptIds.set(this.promptIds.resolve(saved.id), result.prompt.id);
+						this.promptIds.moved(promptRef, result.prompt.id);
 						this.prompts = [...this.prompts, result.prompt];
 					}
 					this.putMask(oid, saved.frame_index, result.annotation);
