@@ -475,6 +475,7 @@ export class StudioState {
 					const obj = await api.createObject(this.pid, mediaId, labelId);
 					if (ref === null) ref = this.objectIds.fresh(obj.id);
 					else this.objectIds.moved(ref, obj.id);
+					if (this.currentId !== mediaId) return; // another media item was opened meanwhile
 					this.objects = [...this.objects.filter((o) => o.id !== obj.id), obj];
 					this.selectedObjectId = obj.id;
 				},
@@ -482,7 +483,7 @@ export class StudioState {
 					const id = ref!.id;
 					await api.deleteObject(this.pid, mediaId, id);
 					this.objectIds.dropped(ref!);
-					this.dropObjectLocally(id);
+					if (this.currentId === mediaId) this.dropObjectLocally(id);
 				}
 			};
 			await this.undo.execute(command);
@@ -531,7 +532,9 @@ export class StudioState {
 					},
 					objectIds: this.objectIds,
 					promptIds: this.promptIds,
-					onDeleted: (id) => this.dropObjectLocally(id),
+					onDeleted: (id) => {
+						if (this.currentId === mediaId) this.dropObjectLocally(id);
+					},
 					onRestored: (restored) => this.restoreObjectLocally(restored)
 				})
 			);
@@ -567,6 +570,7 @@ export class StudioState {
 			const apply = async (label: number) => {
 				const id = ref.id;
 				const updated = await api.updateObject(this.pid, mediaId, id, label);
+				if (this.currentId !== mediaId) return;
 				this.objects = this.objects.map((o) => (o.id === id ? updated : o));
 				this.maskVersion++;
 			};
@@ -629,6 +633,7 @@ export class StudioState {
 					if (!result.prompt) return;
 					if (promptRef === null) promptRef = this.promptIds.fresh(result.prompt.id);
 					else this.promptIds.moved(promptRef, result.prompt.id);
+					if (this.currentId !== mediaId) return; // the answer came after another media item was opened
 					this.prompts = [...this.prompts, result.prompt];
 					this.putMask(oid, frame, result.annotation);
 				},
@@ -636,6 +641,7 @@ export class StudioState {
 					const pid = promptRef!.id;
 					const result = await api.deletePrompt(this.pid, mediaId, pid);
 					this.promptIds.dropped(promptRef!);
+					if (this.currentId !== mediaId) return;
 					this.prompts = this.prompts.filter((p) => p.id !== pid);
 					this.putMask(objectRef.id, frame, result.annotation);
 				}
@@ -663,16 +669,16 @@ export class StudioState {
 					const id = promptRef.id;
 					const result = await api.deletePrompt(this.pid, mediaId, id);
 					this.promptIds.dropped(promptRef);
+					if (this.currentId !== mediaId) return;
 					this.prompts = this.prompts.filter((p) => p.id !== id);
 					this.putMask(objectRef.id, saved.frame_index, result.annotation);
 				},
 				undo: async () => {
 					const oid = objectRef.id;
 					const result = await api.addPrompt(this.pid, mediaId, { ...promptToCreate(saved), object_id: oid, model: this.modelKey });
-					if (result.prompt) {
-						this.promptIds.moved(promptRef, result.prompt.id);
-						this.prompts = [...this.prompts, result.prompt];
-					}
+					if (result.prompt) this.promptIds.moved(promptRef, result.prompt.id);
+					if (this.currentId !== mediaId) return;
+					if (result.prompt) this.prompts = [...this.prompts, result.prompt];
 					this.putMask(oid, saved.frame_index, result.annotation);
 				}
 			});
