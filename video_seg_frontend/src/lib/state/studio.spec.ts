@@ -100,6 +100,26 @@ const settle = () => new Promise((r) => setTimeout(r, 0));
 beforeEach(() => server.reset());
 
 describe('StudioState', () => {
+	it('two quick clicks on a frame without objects make one object with both points', async () => {
+		const studio = await openStudio();
+		const first = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const second = studio.addPrompt({ kind: 'point', x: 2, y: 2, positive: true });
+		await Promise.all([first, second]);
+		expect(server.objects).toHaveLength(1);
+		expect(server.prompts.map((p) => p.object_id)).toEqual([server.objects[0].id, server.objects[0].id]);
+		expect(studio.objects).toHaveLength(1);
+	});
+
+	it('a click right after N goes to the new object, not to the one selected before', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const created = studio.newObject();
+		await studio.addPrompt({ kind: 'point', x: 5, y: 5, positive: true });
+		const id = await created;
+		expect(server.objects).toHaveLength(2);
+		expect(server.prompts.at(-1)?.object_id).toBe(id);
+	});
+
 	it('a click answered after switching to another video stays with its own video', async () => {
 		const studio = await openStudio();
 		await studio.newObject();

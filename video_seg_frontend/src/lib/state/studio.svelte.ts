@@ -463,8 +463,24 @@ export class StudioState {
 		return id;
 	}
 
-	/** N: a new object with the selected label, selected for the next clicks. Undoable. */
-	async newObject(): Promise<number | null> {
+	/**
+	 * N: a new object with the selected label, selected for the next clicks. Undoable. Clicks
+	 * made while it is being created go to it (see addPrompt), not to the object selected before.
+	 */
+	newObject(): Promise<number | null> {
+		const mediaId = this.currentId;
+		const promise = this.createObject();
+		this.creating = { mediaId, promise };
+		void promise.finally(() => {
+			if (this.creating?.promise === promise) this.creating = null;
+		});
+		return promise;
+	}
+
+	/** The object being created for `creating.mediaId` (by N or a first click), if any. */
+	private creating: { mediaId: number | null; promise: Promise<number | null> } | null = null;
+
+	private async createObject(): Promise<number | null> {
 		try {
 			const mediaId = this.requireMedia();
 			const labelId = this.requireLabel();
@@ -617,7 +633,9 @@ export class StudioState {
 		};
 		this.pending = [...this.pending, marker];
 		try {
-			let objectId = this.selectedObjectId;
+			// A click made while an object is being created (N, or the first click of a quick pair
+			// on a frame without objects) goes to that object once it exists.
+			let objectId = this.creating?.mediaId === mediaId ? await this.creating.promise : this.selectedObjectId;
 			if (objectId === null || !this.objects.some((o) => o.id === objectId)) {
 				objectId = await this.newObject();
 				if (objectId === null) return;
