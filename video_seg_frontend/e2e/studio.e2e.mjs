@@ -164,6 +164,14 @@ async function main() {
 			await page.getByTestId('project-card').filter({ hasText: 'Driving demo' }).waitFor();
 			const projects = await (await fetch(`${backend.base}/api/v1/projects`)).json();
 			assert(projects.some((p) => p.name === 'Driving demo'), 'the rename did not reach the server');
+			// Every button of the card lies inside it (a Delete sticking out is hidden by the next card).
+			const renamed = page.getByTestId('project-card').filter({ hasText: 'Driving demo' });
+			const cardBox = await renamed.boundingBox();
+			for (const button of await renamed.locator('.actions > *').all()) {
+				const b = await button.boundingBox();
+				assert(b.x >= cardBox.x && b.x + b.width <= cardBox.x + cardBox.width + 0.5,
+					`"${await button.textContent()}" sticks out of its project card`);
+			}
 			await shot('projects.png');
 			await page.getByTestId('project-card').filter({ hasText: 'Driving demo' }).getByRole('link', { name: 'Open' }).click();
 			await page.waitForURL(/\/projects\/\d+$/);
