@@ -167,6 +167,8 @@ class MediaPublic(SQLModel):
 class ObjectCreate(SQLModel):
     label_id: int
     name: str | None = Field(default=None, max_length=100)
+    # None: the next free one. Given: that one (an undone deletion brings its object back as it was).
+    track_id: int | None = Field(default=None, ge=1)
 
 
 class ObjectUpdate(SQLModel):
@@ -283,6 +285,10 @@ class AnnotationPublic(SQLModel):
     area: int
     source: AnnotationSource
     score: float | None
+    # On a key frame whose first click corrected a tracked or imported mask: that mask, which the
+    # prompts refine and which comes back when the frame's last prompt is removed.
+    base_rle: RLE | None = None
+    base_source: AnnotationSource | None = None
 
 
 class AnnotationIn(SQLModel):
@@ -293,6 +299,10 @@ class AnnotationIn(SQLModel):
     rle: RLE
     source: AnnotationSource = AnnotationSource.edited
     score: float | None = None
+    # Given (even as null): the mask the frame's prompts refine, as AnnotationPublic answers it;
+    # left out: the stored one is kept.
+    base_rle: RLE | None = None
+    base_source: AnnotationSource | None = None
 
 
 class ObjectFrames(SQLModel):

@@ -466,6 +466,10 @@ async function main() {
 			const trackedFrames = (e) => e.ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
 			assert(victim && trackedFrames(victim) > victim.key_frames.length + 10, `object ${objects[1].id} has too few tracked frames`);
 			const rangesBefore = await timelineRanges();
+			const masksOf = async (id) =>
+				(await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mediaId}/annotations?object_id=${id}`)).json())
+					.map((a) => `${a.frame_index}:${a.source}:${a.rle.counts}:${a.base_rle?.counts ?? ''}`);
+			const masksBefore = await masksOf(objects[1].id);
 			await page.getByRole('button', { name: `Delete object ${objects[1].track}` }).click();
 			await waitFor(
 				() => page.evaluate((id) => !window.__vss.studio.summary.some((e) => e.object_id === id), objects[1].id),
@@ -474,7 +478,10 @@ async function main() {
 			assert((await summary()).length === before.length - 1, 'the object is still on the server');
 			await page.keyboard.press('Control+z');
 			await waitFor(() => page.evaluate(() => window.__vss.studio.objects.length === 2), 'undo to recreate the object');
-			const restoredId = await page.evaluate(() => window.__vss.studio.objects[1].id);
+			const restored = await page.evaluate(() => ({ id: window.__vss.studio.objects[1].id, track: window.__vss.studio.objects[1].track_id }));
+			const restoredId = restored.id;
+			assert(restored.track === objects[1].track, `undo brought the object back as #${restored.track}, not #${objects[1].track}`);
+			assert(JSON.stringify(await masksOf(restoredId)) === JSON.stringify(masksBefore), 'the masks differ after undo');
 			const after = (await summary()).find((e) => e.object_id === restoredId);
 			assert(JSON.stringify(after?.ranges) === JSON.stringify(victim.ranges),
 				`tracked ranges not restored: ${JSON.stringify(after?.ranges)} != ${JSON.stringify(victim.ranges)}`);

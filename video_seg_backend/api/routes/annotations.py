@@ -85,18 +85,31 @@ def put_annotations(
                 status_code=422,
                 detail=f"Item {i}: mask size {item.rle.size} must be [height, width] = [{media.height}, {media.width}]",
             )
-        try:
-            # pycocotools' area/bbox accept garbage; only decoding checks that counts is an RLE.
-            decode_mask(item.rle.counts, media.height, media.width)
-        except Exception as exc:
+        for field, rle in (("rle", item.rle), ("base_rle", item.base_rle)):
+            if rle is None:
+                continue
+            if rle.size != [media.height, media.width]:
+                size = f"[height, width] = [{media.height}, {media.width}]"
+                raise HTTPException(status_code=422, detail=f"Item {i}: {field} size {rle.size} must be {size}")
+            try:
+                # pycocotools' area/bbox accept garbage; only decoding checks that counts is an RLE.
+                decode_mask(rle.counts, media.height, media.width)
+            except Exception as exc:
+                raise HTTPException(
+                    status_code=422, detail=f"Item {i}: {field}.counts is not a COCO compressed RLE string"
+                ) from exc
+        if item.base_rle is not None and item.base_source is None:
             raise HTTPException(
-                status_code=422, detail=f"Item {i}: rle.counts is not a COCO compressed RLE string"
-            ) from exc
-    rows = [
-        upsert_rle(session, media.id or 0, item.object_id, item.frame_index, item.rle.model_dump(), item.source,
-                   item.score)
-        for item in body
-    ]  # fmt: skip
+                status_code=422, detail=f"Item {i}: base_rle needs base_source (the mask's origin: propagated, ...)"
+            )
+    rows = []
+    for item in body:
+        row = upsert_rle(session, media.id or 0, item.object_id, item.frame_index, item.rle.model_dump(), item.source,
+                         item.score)  # fmt: skip
+        if "base_rle" in item.model_fields_set:
+            row.base_rle_counts = item.base_rle.counts if item.base_rle else None
+            row.base_source = item.base_source if item.base_rle else None
+        rows.append(row)
     session.commit()
     out = [annotation_public(session.merge(r)) for r in rows]
     if body:

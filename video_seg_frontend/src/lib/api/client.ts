@@ -72,9 +72,13 @@ export const api = {
 
 	listObjects: (pid: number, mid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/objects', { params: M(pid, mid) })),
-	createObject: (pid: number, mid: number, label_id: number) =>
+	/** A new object; `track_id` asks for that track id (409 if another object of the media has it). */
+	createObject: (pid: number, mid: number, label_id: number, track_id?: number) =>
 		unwrap(
-			client.POST('/api/v1/projects/{project_id}/media/{media_id}/objects', { params: M(pid, mid), body: { label_id } })
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/objects', {
+				params: M(pid, mid),
+				body: track_id === undefined ? { label_id } : { label_id, track_id }
+			})
 		),
 	updateObject: (pid: number, mid: number, oid: number, label_id: number) =>
 		unwrap(

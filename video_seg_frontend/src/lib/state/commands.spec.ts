@@ -9,14 +9,17 @@ class FakeServer implements ObjectServer {
 	prompts: PromptPublic[] = [];
 	masks: AnnotationPublic[] = [];
 	failPut = false;
+	/** The calls that change something, in order. */
+	calls: string[] = [];
 	private nextId = 100;
 
-	object(id: number, labelId: number): ObjectPublic {
-		const obj: ObjectPublic = { id, media_id: 1, label_id: labelId, track_id: id, name: null, key_frames: [], annotated_frames: 0 };
+	object(id: number, labelId: number, trackId = id): ObjectPublic {
+		const obj: ObjectPublic = { id, media_id: 1, label_id: labelId, track_id: trackId, name: null, key_frames: [], annotated_frames: 0 };
 		this.objects.set(id, obj);
 		return obj;
 	}
 	mask(objectId: number, frame: number, source: AnnotationPublic['source'], counts = `c${frame}`): AnnotationPublic {
+		this.masks = this.masks.filter((x) => !(x.object_id === objectId && x.frame_index === frame));
 		const m: AnnotationPublic = { id: this.nextId++, object_id: objectId, frame_index: frame, rle: { size: [4, 4], counts }, bbox: [0, 0, 1, 1], area: 1, source, score: source === 'propagated' ? 0.9 : null };
 		this.masks.push(m);
 		return m;
@@ -27,15 +30,20 @@ class FakeServer implements ObjectServer {
 		this.masks = this.masks.filter((m) => m.object_id !== objectId);
 		this.prompts = this.prompts.filter((p) => p.object_id !== objectId);
 	};
-	createObject = async (labelId: number) => this.object(this.nextId++, labelId);
+	createObject = async (labelId: number, trackId: number) => {
+		this.calls.push(`create #${trackId}`);
+		return this.object(this.nextId++, labelId, trackId);
+	};
 	addPrompt = async (prompt: PromptCreate): Promise<PromptResult> => {
+		this.calls.push(`prompt ${prompt.frame_index}`);
 		const p: PromptPublic = { id: this.nextId++, object_id: prompt.object_id, frame_index: prompt.frame_index, kind: prompt.kind ?? 'point', x: prompt.x ?? null, y: prompt.y ?? null, positive: prompt.positive ?? true, x0: null, y0: null, x1: null, y1: null };
 		this.prompts.push(p);
 		return { prompt: p, annotation: this.mask(prompt.object_id, prompt.frame_index, 'prompt') };
 	};
 	putMasks = async (masks: AnnotationIn[]) => {
 		if (this.failPut) throw new Error('Item 0: mask size is wrong');
-		return masks.map((m) => this.mask(m.object_id, m.frame_index, m.source ?? 'edited', m.rle.counts));
+		this.calls.push(`put ${masks.map((m) => (m.base_rle ? `${m.frame_index}(on ${m.base_rle.counts})` : m.frame_index)).join(',')}`);
+		return masks.map((m) => ({ ...this.mask(m.object_id, m.frame_index, m.source ?? 'edited', m.rle.counts), base_rle: m.base_rle ?? null, base_source: m.base_source ?? null }));
 	};
 }
 
@@ -85,6 +93,19 @@ describe('deleteObjectCommand', () => {
 		// Prompt frames come from the replayed prompts, not from the stored copy.
 		expect(restored.masks.map((m) => m.frame_index)).toEqual([1, 2, 3, 4, 9]);
 		expect(server.prompts.map((p) => [p.object_id, p.frame_index])).toEqual([[newId, 0], [newId, 5]]);
+	});
+
+	it('undo stores every mask back (a correction with its tracked base) before replaying the prompts, under the old track id', async () => {
+		const { server, command } = setUp();
+		const corrected = server.masks.find((m) => m.frame_index === 5)!;
+		corrected.base_rle = { size: [4, 4], counts: 'tracked5' };
+		corrected.base_source = 'propagated';
+		const stack = new UndoStack();
+		await stack.execute(command);
+		await stack.undo();
+		expect(server.calls).toEqual(['create #1', 'put 0,5(on tracked5),1,2,3,4,9', 'prompt 0', 'prompt 5']);
+		const [obj] = server.objects.values();
+		expect(obj.track_id).toBe(1);
 	});
 
 	it('redo deletes the recreated object, and a second undo restores it again', async () => {

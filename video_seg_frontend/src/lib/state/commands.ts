@@ -54,7 +54,8 @@ export class IdAliases {
 export interface ObjectServer {
 	masksOf(objectId: number): Promise<AnnotationPublic[]>;
 	deleteObject(objectId: number): Promise<void>;
-	createObject(labelId: number): Promise<ObjectPublic>;
+	/** A new object, under `trackId` if no other object of the media item has it. */
+	createObject(labelId: number, trackId: number): Promise<ObjectPublic>;
 	addPrompt(prompt: PromptCreate): Promise<PromptResult>;
 	putMasks(masks: AnnotationIn[]): Promise<AnnotationPublic[]>;
 }
@@ -88,9 +89,10 @@ export function promptToCreate(p: PromptPublic): Omit<PromptCreate, 'object_id'>
 
 /**
  * Deletes an object with its masks. Before each deletion the object's masks are read; undo
- * recreates the object, replays its prompts (which remake the key-frame masks) and stores the
- * other masks (tracked, imported) back as they were. A failed restore removes the half-made
- * object again, so undo can be retried.
+ * recreates the object under its track id, stores every mask back as it was (with, on a key
+ * frame that corrected a tracked mask, that tracked mask as its base), then replays the prompts,
+ * which refine the same bases into the same key-frame masks. A failed restore removes the
+ * half-made object again, so undo can be retried.
  */
 export function deleteObjectCommand(o: DeleteObjectOptions): Command {
 	let saved: AnnotationPublic[] = [];
@@ -107,20 +109,28 @@ export function deleteObjectCommand(o: DeleteObjectOptions): Command {
 			o.onDeleted(id);
 		},
 		undo: async () => {
-			const created = await o.server.createObject(o.labelId);
+			const created = await o.server.createObject(o.labelId, o.trackId);
 			try {
+				// Masks first: a replayed prompt refines its frame's base mask, as the first time.
+				const stored: AnnotationIn[] = saved.map((m) => ({
+					object_id: created.id,
+					frame_index: m.frame_index,
+					rle: m.rle,
+					source: m.source,
+					score: m.score,
+					base_rle: m.base_rle ?? null,
+					base_source: m.base_source ?? null
+				}));
+				const put = stored.length ? await o.server.putMasks(stored) : [];
 				const prompts: PromptResult[] = [];
 				for (const [i, p] of o.prompts.entries()) {
 					const result = await o.server.addPrompt({ ...promptToCreate(p), object_id: created.id });
 					if (result.prompt) o.promptIds.moved(promptRefs[i], result.prompt.id);
 					prompts.push(result);
 				}
-				// Key frames come back from the replayed prompts; the rest is stored as it was.
+				// Key frames are as the replayed prompts answered them.
 				const keyFrames = new Set(o.prompts.map((p) => p.frame_index));
-				const rest: AnnotationIn[] = saved
-					.filter((m) => !keyFrames.has(m.frame_index))
-					.map((m) => ({ object_id: created.id, frame_index: m.frame_index, rle: m.rle, source: m.source, score: m.score }));
-				const masks = rest.length ? await o.server.putMasks(rest) : [];
+				const masks = put.filter((m) => !keyFrames.has(m.frame_index));
 				o.objectIds.moved(objectRef, created.id);
 				o.onRestored({ object: created, prompts, masks });
 			} catch (error) {

@@ -4,6 +4,7 @@
  */
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { api, urls } from '$lib/api/client';
+import { ApiError } from '$lib/api/errors';
 import type {
 	AnnotationPublic,
 	ImportSummary,
@@ -542,7 +543,12 @@ export class StudioState {
 					server: {
 						masksOf: (id) => api.listAnnotations(pid, mediaId, { object_id: id }),
 						deleteObject: (id) => api.deleteObject(pid, mediaId, id).then(() => undefined),
-						createObject: (labelId) => api.createObject(pid, mediaId, labelId),
+						// Its own track id back, unless another object took it meanwhile.
+						createObject: (labelId, trackId) =>
+							api.createObject(pid, mediaId, labelId, trackId).catch((error: unknown) => {
+								if (error instanceof ApiError && error.status === 409) return api.createObject(pid, mediaId, labelId);
+								throw error;
+							}),
 						addPrompt: (prompt) => api.addPrompt(pid, mediaId, { ...prompt, model: this.modelKey }),
 						putMasks: (masks) => api.putAnnotations(pid, mediaId, masks)
 					},
