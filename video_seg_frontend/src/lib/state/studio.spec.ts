@@ -74,7 +74,8 @@ vi.mock('$lib/api/client', () => {
 				server.masks = server.masks.filter((m) => !(m.object_id === prompt.object_id && m.frame_index === prompt.frame_index));
 				return { prompt: null, annotation: null };
 			},
-			putAnnotations: async () => []
+			putAnnotations: async () => [],
+			propagate: async (_p: number, mid: number) => ({ id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 })
 		}
 	};
 });
@@ -92,6 +93,12 @@ async function openStudio() {
 	const studio = new StudioState(project);
 	await studio.load(1);
 	return studio;
+}
+
+/** Hands an event to the studio as the project's event stream would. */
+function emit(studio: InstanceType<typeof StudioState>, type: string, data: Record<string, unknown>) {
+	const handlers = (studio.project.events as unknown as { handlers: Set<(t: string, d: unknown) => void> }).handlers;
+	for (const handler of handlers) handler(type, data);
 }
 
 /** Lets queued promise callbacks run (the in-memory server answers in microtasks). */
@@ -137,5 +144,18 @@ describe('StudioState', () => {
 		// Undo on the second video must not reach back into the first one.
 		expect(studio.undoState.canUndo).toBe(false);
 		expect(server.prompts).toHaveLength(1);
+	});
+
+	it('masks a tracking job wrote before its first progress event show up while it runs', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		// The job wrote frames 1 and 2 before its first (throttled) progress event.
+		const oid = server.objects[0].id;
+		for (const f of [1, 2]) server.mask(1, oid, f);
+		emit(studio, 'job.progress', { job_id: 9, media_id: 1, done: 2, total: 9, frame: 2, frames: [1, 2] });
+		await settle();
+		expect(studio.masks.get(1)?.map((m) => m.object_id)).toEqual([oid]);
+		expect(studio.masks.get(2)?.map((m) => m.object_id)).toEqual([oid]);
 	});
 });

@@ -52,6 +52,8 @@ const MASKS_BEHIND = 2;
 const MASKS_AHEAD = 8;
 /** An annotations.updated range up to this long is re-read at once; a longer one only goes stale. */
 const RELOAD_AT_ONCE = 16;
+/** A tracking job's first progress event re-reads the frames it wrote before, up to this many. */
+const FIRST_PROGRESS_RELOAD = 64;
 
 const FINISHED: JobPublic['status'][] = ['completed', 'failed', 'canceled'];
 
@@ -773,10 +775,17 @@ export class StudioState {
 			if (this.job.mediaId !== this.currentId) return;
 			// Masks fill in while the job runs: fetch only the frames written since the last
 			// progress event (the server throttles these events), else the summary once a second.
+			// The first event fetches what the job wrote so far (`frames`: the lowest and highest),
+			// or, if that is much (the page opened on a running job), marks it to be read when shown.
 			if (typeof data.frame === 'number') {
-				const from = this.lastProgressFrame ?? data.frame;
+				let [from, to] = [this.lastProgressFrame ?? data.frame, data.frame];
+				const hull = Array.isArray(data.frames) && data.frames.length === 2 ? (data.frames as number[]) : null;
+				if (this.lastProgressFrame === null && hull) {
+					if (hull[1] - hull[0] < FIRST_PROGRESS_RELOAD) [from, to] = hull;
+					else this.invalidateMasks({ start: hull[0], end: hull[1] });
+				}
 				this.lastProgressFrame = data.frame;
-				void this.reloadMasks({ start: Math.min(from, data.frame), end: Math.max(from, data.frame) });
+				void this.reloadMasks({ start: Math.min(from, to), end: Math.max(from, to) });
 			} else {
 				const now = performance.now();
 				if (now - this.lastProgressReload > 1000) {
