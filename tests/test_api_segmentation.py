@@ -245,3 +245,17 @@ def test_undoing_an_object_deletion_brings_back_its_track_id_and_corrections(cli
     (correction,) = client.get(f"{video['base']}/prompts", params={"frame": 6}).json()
     back = client.delete(f"{video['base']}/prompts/{correction['id']}").json()["annotation"]
     assert back["rle"] == tracked and back["source"] == "propagated"
+
+
+def test_a_label_in_use_is_deleted_with_its_objects_when_forced(client, video):
+    click(client, video, 0, 30, 60)
+    (obj,) = client.get(f"{video['base']}/objects").json()
+    labels = f"/api/v1/projects/{video['pid']}/labels"
+    refused = client.delete(f"{labels}/{obj['label_id']}")
+    assert refused.status_code == 409 and "used by 1 object" in refused.json()["detail"]
+    forced = client.delete(f"{labels}/{obj['label_id']}", params={"force": True})
+    assert forced.status_code == 204, forced.text
+    assert client.get(labels).json() == []
+    assert client.get(f"{video['base']}/objects").json() == []
+    assert client.get(f"{video['base']}/annotations").json() == []
+    assert client.get(f"{video['base']}/prompts").json() == []

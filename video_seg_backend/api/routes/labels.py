@@ -66,6 +66,7 @@ def delete_label(
     media_ids = {o.media_id for o in objects}
     for obj in objects:
         session.delete(obj)
+    session.flush()  # the objects first: nothing orders these deletes, and the label's key is theirs
     session.delete(label)
     session.commit()
     for media_id in media_ids:
