@@ -640,6 +640,27 @@ async function main() {
 			if (i >= 0) consoleErrors.splice(i, 1);
 		});
 
+		await step('labels: deleting a label in use offers to delete its objects too', async () => {
+			const api = (path) => fetch(`${backend.base}/api/v1/projects/${projectId}${path}`).then((r) => r.json());
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
+			const [used] = await api(`/media/${mediaId}/objects`);
+			const label = (await api('/labels')).find((l) => l.id === used.label_id);
+			const row = page.getByTestId('label-row').filter({ has: page.getByLabel(`Name of ${label.name}`, { exact: true }) });
+			await row.getByRole('button', { name: 'Delete' }).click();
+			await page.getByTestId('confirm-dialog').filter({ hasText: 'Delete label?' }).getByTestId('confirm-button').click();
+			const second = page.getByTestId('confirm-dialog').filter({ hasText: 'Label in use' });
+			await second.waitFor({ state: 'visible' });
+			const text = (await second.textContent()) ?? '';
+			assert(/used by \d+ object/.test(text) && !/force/.test(text), `unexpected question: ${text}`);
+			assert((await page.getByTestId('toast-error').count()) === 0, 'the refusal showed an error toast');
+			const i = consoleErrors.findIndex((e) => /409/.test(e));
+			if (i >= 0) consoleErrors.splice(i, 1);
+			await second.getByTestId('confirm-button').click();
+			await row.waitFor({ state: 'detached' });
+			assert(!(await api('/labels')).some((l) => l.id === label.id), 'the label is still on the server');
+			assert(!(await api(`/media/${mediaId}/objects`)).some((o) => o.label_id === label.id), 'its objects are still there');
+		});
+
 		await step('projects page: delete with confirmation', async () => {
 			await page.goto('/');
 			const card = page.getByTestId('project-card').filter({ hasText: 'Driving demo' });

@@ -57,10 +57,11 @@ export const api = {
 				body: patch
 			})
 		),
-	deleteLabel: (pid: number, lid: number) =>
+	/** Deletes a label; one in use is refused (409) unless `force`, which deletes its objects too. */
+	deleteLabel: (pid: number, lid: number, force = false) =>
 		unwrap(
 			client.DELETE('/api/v1/projects/{project_id}/labels/{label_id}', {
-				params: { path: { project_id: pid, label_id: lid } }
+				params: { path: { project_id: pid, label_id: lid }, query: force ? { force } : {} }
 			})
 		),
 
