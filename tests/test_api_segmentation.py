@@ -259,3 +259,25 @@ def test_a_label_in_use_is_deleted_with_its_objects_when_forced(client, video):
     assert client.get(f"{video['base']}/objects").json() == []
     assert client.get(f"{video['base']}/annotations").json() == []
     assert client.get(f"{video['base']}/prompts").json() == []
+
+
+def test_a_click_made_while_tracking_runs_is_not_overwritten(client, video, monkeypatch):
+    """A click is answered at once, even while a tracking job runs; the job must not then write
+    its tracked mask over the frame the person just fixed."""
+    click(client, video, 0, 30, 60)
+    service = client.app.state.studio.segmentation
+    engine = service.registry.get("opencv")
+    propagate = type(engine).propagate
+    answered: dict = {}
+
+    def clicking_propagate(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        for frame_index, masks in propagate(self, *args, **kwargs):
+            if frame_index == 3 and not answered:  # the person clicks on frame 8 meanwhile
+                answered.update(click(client, video, 8, 30 + 8 * 6, 60).json()["annotation"])
+            yield frame_index, masks
+
+    monkeypatch.setattr(type(engine), "propagate", clicking_propagate)
+    job = client.post(f"{video['base']}/propagate", json={"start_frame": 0, "direction": "forward"}).json()
+    assert wait_job(client, job["id"])["status"] == "completed"
+    (on8,) = client.get(f"{video['base']}/annotations", params={"frame": 8}).json()
+    assert (on8["source"], on8["rle"]) == ("prompt", answered["rle"])
