@@ -625,6 +625,21 @@ async function main() {
 				const head = readFileSync(path).subarray(0, 2).toString('latin1');
 				assert(head === 'PK', `${label} export is not a ZIP`);
 			}
+			// With the frames: the ZIP holds every image the COCO annotations name.
+			await page.getByText('COCO', { exact: true }).click();
+			await page.getByTestId('include-frames').check();
+			const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-button').click()]);
+			const check = [
+				'import json, sys, zipfile',
+				'z = zipfile.ZipFile(sys.argv[1])',
+				'names = set(z.namelist())',
+				'coco = json.loads(z.read("annotations/instances_default.json"))',
+				'missing = [i["file_name"] for i in coco["images"] if "images/default/" + i["file_name"] not in names]',
+				'print(len(coco["images"]), len(missing))'
+			].join('\n');
+			const [images, missing] = execFileSync(python, ['-c', check, await download.path()], { encoding: 'utf8' }).trim().split(' ').map(Number);
+			assert(images > 10 && missing === 0, `COCO with frames: ${missing} of ${images} images missing from the ZIP`);
+			await page.getByTestId('include-frames').uncheck();
 		});
 
 		await step('server errors show as toasts with the server message', async () => {

@@ -152,7 +152,8 @@ export const urls = {
 	annotatedFrame: (pid: number, mid: number, i: number, version = 0) =>
 		`${API_BASE}${mediaPath(pid, mid)}/frames/${i}/annotated?v=${version}`,
 	events: (pid: number) => `${API_BASE}/projects/${pid}/events`,
-	export: (pid: number, format: ExportFormat) => `${API_BASE}/projects/${pid}/export?format=${format}`,
+	export: (pid: number, format: ExportFormat, includeFrames = false) =>
+		`${API_BASE}/projects/${pid}/export?format=${format}${includeFrames ? '&include_frames=true' : ''}`,
 	uploadMedia: (pid: number) => `${API_BASE}/projects/${pid}/media`
 };
 
