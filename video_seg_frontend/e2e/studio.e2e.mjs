@@ -515,8 +515,13 @@ async function main() {
 			await page.keyboard.press('Shift+ArrowLeft');
 			await waitFor(() => page.evaluate((g) => window.__vss.studio.frame === g - 9, f), 'Shift+ArrowLeft');
 			const start = await page.evaluate(() => window.__vss.studio.frame);
+			const timelineX = async () => (await page.getByTestId('timeline').boundingBox()).x;
+			const xPaused = await timelineX();
 			await page.keyboard.press('Space');
-			await page.waitForTimeout(1200);
+			await page.waitForTimeout(300);
+			const xPlaying = await timelineX();
+			assert(Math.abs(xPlaying - xPaused) < 0.5, `the timeline moved by ${xPlaying - xPaused} px when playback started`);
+			await page.waitForTimeout(900);
 			await page.keyboard.press('Space');
 			const end = await page.evaluate(() => ({ frame: window.__vss.studio.frame, playing: window.__vss.studio.playing }));
 			assert(!end.playing && end.frame > start + 3, `playback did not advance (from ${start} to ${end.frame})`);
