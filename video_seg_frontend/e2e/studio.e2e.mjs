@@ -527,6 +527,16 @@ async function main() {
 			assert(!end.playing && end.frame > start + 3, `playback did not advance (from ${start} to ${end.frame})`);
 		});
 
+		await step('studio: a reload reopens the same video at the same frame', async () => {
+			await page.evaluate(() => window.__vss.studio.setFrame(7));
+			await waitFor(() => new URL(page.url()).searchParams.get('frame') === '7', 'the frame in the address bar');
+			await page.reload();
+			await waitFor(() => page.evaluate(() => window.__vss?.studio?.currentId ?? null), 'the studio after the reload');
+			const at = await page.evaluate(() => ({ media: window.__vss.studio.currentId, frame: window.__vss.studio.frame }));
+			assert(at.media === mediaId && at.frame === 7, `after a reload: media ${at.media} frame ${at.frame}, expected ${mediaId} and 7`);
+			await waitFor(frameReady, 'frame 7 to load');
+		});
+
 		await step('studio: import a CVAT for video track, refusals show as toasts', async () => {
 			const { width, height } = await page.evaluate(() => window.__vss.studio.current);
 			const square = [[100, 100], [300, 100], [300, 250], [100, 250]].map(([x, y]) => `${x},${y}`).join(';');

@@ -142,7 +142,8 @@ export class StudioState {
 
 	// --- loading -----------------------------------------------------------------------------
 
-	async load(initialMediaId: number | null): Promise<void> {
+	/** Opens the studio on `initialMediaId` (at `initialFrame`, as a reload's address asks), else on work to do. */
+	async load(initialMediaId: number | null, initialFrame = 0): Promise<void> {
 		const [media, models, jobs] = await Promise.all([
 			api.listMedia(this.pid),
 			api.models().catch(() => [] as ModelInfo[]),
@@ -159,13 +160,13 @@ export class StudioState {
 		this.selectedLabelId = this.project.labels[0]?.id ?? null;
 		const ready = media.filter((m) => m.status === 'ready');
 		const first = ready.find((m) => m.id === initialMediaId) ?? this.todo.find((m) => m.status === 'ready') ?? ready[0];
-		if (first) await this.openMedia(first.id);
+		if (first) await this.openMedia(first.id, first.id === initialMediaId ? initialFrame : 0);
 	}
 
 	async openMedia(mediaId: number, frame = 0): Promise<void> {
 		this.stop();
 		this.currentId = mediaId;
-		this.frame = frame;
+		this.frame = clampFrame(frame, this.frameCount);
 		this.objects = [];
 		this.prompts = [];
 		this.pending = [];
@@ -183,7 +184,7 @@ export class StudioState {
 				api.listObjects(this.pid, mediaId),
 				api.listPrompts(this.pid, mediaId),
 				api.annotationSummary(this.pid, mediaId),
-				this.ensureMasks(frame)
+				this.ensureMasks(this.frame)
 			]);
 			if (this.currentId !== mediaId) return;
 			this.objects = objects;
