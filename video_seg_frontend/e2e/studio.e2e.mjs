@@ -456,6 +456,24 @@ async function main() {
 			);
 		});
 
+		await step('studio: shortcuts work right after ticking a checkbox or picking from a select with the mouse', async () => {
+			const frame = () => page.evaluate(() => window.__vss.studio.frame);
+			const f = await frame();
+			await page.getByText('only next').click();
+			await page.getByText('only next').click();
+			await page.keyboard.press('ArrowRight');
+			await waitFor(async () => (await frame()) === f + 1, '→ after a click on the checkbox');
+			// A mouse pick: the pointer goes down on the select, then an option is chosen.
+			const direction = page.getByLabel('Direction');
+			await direction.dispatchEvent('pointerdown');
+			await direction.focus();
+			await direction.selectOption('backward');
+			assert(await direction.evaluate((el) => document.activeElement !== el), 'the select kept the focus after a mouse pick');
+			await page.keyboard.press('ArrowLeft');
+			await waitFor(async () => (await frame()) === f, '← after a mouse pick in a select');
+			await direction.selectOption('forward');
+		});
+
 		await step('studio: delete an object with tracked frames, undo brings back its masks', async () => {
 			const timelineRanges = () => page.getByTestId('timeline-range').evaluateAll((els) => els.map((e) => e.title));
 			const summary = async () =>
