@@ -675,6 +675,30 @@ async function main() {
 			await page.getByTestId('include-frames').uncheck();
 		});
 
+		await step('studio: the next video opens fitted, not zoomed like the last one', async () => {
+			// A second video, added after the README screenshots.
+			const form = new FormData();
+			form.append('files', new Blob([readFileSync(video)], { type: 'video/mp4' }), 'second.mp4');
+			const [second] = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media`, { method: 'POST', body: form })).json();
+			await waitFor(
+				async () => (await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${second.id}`)).json()).status === 'ready',
+				'the second video to be ready',
+				120_000,
+				500
+			);
+			await page.goto(`/projects/${projectId}/studio?media=${mediaId}`);
+			await waitFor(frameReady, 'the first video to load');
+			const fitted = await page.evaluate(() => window.__vss.canvas.view.view.scale);
+			const box = await page.getByTestId('studio-canvas').boundingBox();
+			await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+			await page.mouse.wheel(0, -600);
+			await waitFor(() => page.evaluate((s) => window.__vss.canvas.view.view.scale > s * 1.5, fitted), 'the zoom');
+			await page.getByRole('button', { name: 'second.mp4' }).click();
+			await waitFor(() => page.evaluate((id) => window.__vss.studio.currentId === id, second.id), 'the second video');
+			await waitFor(frameReady, 'the second video to load');
+			await waitFor(() => page.evaluate((s) => Math.abs(window.__vss.canvas.view.view.scale - s) < 1e-6, fitted), 'the second video to be fitted');
+		});
+
 		await step('server errors show as toasts with the server message', async () => {
 			await page.goto(`/projects/${projectId}/labels`);
 			await page.getByPlaceholder('Label name, e.g. car').fill('car');
