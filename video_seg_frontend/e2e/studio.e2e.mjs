@@ -195,6 +195,17 @@ async function main() {
 			await page.getByPlaceholder('Label name, e.g. car').fill('person');
 			await page.getByRole('button', { name: 'Add label' }).click();
 			await page.getByTestId('label-row').nth(1).waitFor();
+			// A refused rename (empty, or another label's name) shows the label's name again.
+			const carField = page.getByTestId('label-row').first().locator('input.name');
+			for (const refused of ['', 'person']) {
+				await carField.fill(refused);
+				await carField.press('Enter');
+				await waitFor(async () => (await carField.inputValue()) === 'car', `the field to show "car" again after renaming it to "${refused}"`, 5000);
+			}
+			const i = consoleErrors.findIndex((e) => /409/.test(e));
+			if (i >= 0) consoleErrors.splice(i, 1);
+			await carField.blur();
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
 			await shot('labels.png');
 		});
 
