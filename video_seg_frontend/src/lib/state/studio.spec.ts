@@ -75,6 +75,12 @@ vi.mock('$lib/api/client', () => {
 				return { prompt: null, annotation: null };
 			},
 			putAnnotations: async () => [],
+			importAnnotations: async (_p: number, mid: number) => {
+				const o = { id: server.nextId(server.objects), media_id: mid, label_id: 7, track_id: 1, name: null, key_frames: [0], annotated_frames: 1 } as ObjectPublic;
+				server.objects.push(o);
+				server.mask(mid, o.id, 0);
+				return { format: 'cvat_video', labels_created: 0, objects_created: 1, masks: 1, key_frames: 1, warnings: [] };
+			},
 			propagate: async (_p: number, mid: number) => ({ id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 })
 		}
 	};
@@ -157,5 +163,15 @@ describe('StudioState', () => {
 		await settle();
 		expect(studio.masks.get(1)?.map((m) => m.object_id)).toEqual([oid]);
 		expect(studio.masks.get(2)?.map((m) => m.object_id)).toEqual([oid]);
+	});
+
+	it('after an import into a video without objects, the next click refines an imported object', async () => {
+		const studio = await openStudio();
+		await studio.importAnnotations('cvat_video', new File(['<annotations/>'], 'a.xml'));
+		const [imported] = server.objects;
+		expect(studio.selectedObjectId).toBe(imported.id);
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		expect(server.objects).toHaveLength(1);
+		expect(server.prompts[0].object_id).toBe(imported.id);
 	});
 });

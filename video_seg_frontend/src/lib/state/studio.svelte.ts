@@ -844,6 +844,8 @@ export class StudioState {
 				const result = await api.importAnnotations(this.pid, mediaId, format, file, frame);
 				if (this.currentId === mediaId) {
 					await Promise.all([this.project.reloadLabels(), this.reloadObjects(), this.reloadSummary()]);
+					// As on opening a media item: clicks go to an existing object, not a new one.
+					if (!this.objects.some((o) => o.id === this.selectedObjectId)) this.selectedObjectId = this.objects[0]?.id ?? null;
 					this.invalidateMasks(null);
 					this.scheduleRefresh();
 				}
