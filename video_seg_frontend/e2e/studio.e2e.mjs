@@ -744,6 +744,31 @@ async function main() {
 			assert(!(await api(`/media/${mediaId}/objects`)).some((o) => o.label_id === label.id), 'its objects are still there');
 		});
 
+		await step('a very long project name wraps or is cut short, the tabs stay in view', async () => {
+			const name = 'Averylongprojectnamewithoutanyspaces'.repeat(5);
+			const long = await (await fetch(`${backend.base}/api/v1/projects`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ name, media_type: 'video' })
+			})).json();
+			const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+			await page.goto('/');
+			const card = page.getByTestId('project-card').filter({ hasText: name.slice(0, 30) });
+			await card.waitFor();
+			assert((await overflow()) <= 0, `the projects page scrolls sideways by ${await overflow()} px`);
+			const [cardBox, titleBox] = [await card.boundingBox(), await card.locator('.title').boundingBox()];
+			assert(titleBox.x + titleBox.width <= cardBox.x + cardBox.width, 'the long name runs out of its card');
+			for (const path of ['', '/studio']) {
+				await page.goto(`/projects/${long.id}${path}`);
+				const tab = page.getByRole('link', { name: 'Gallery', exact: true });
+				await tab.waitFor();
+				const box = await tab.boundingBox();
+				assert(box.x + box.width <= 1440, `the Gallery tab is off screen (x ${box.x}) on /projects/${long.id}${path}`);
+				assert((await overflow()) <= 0, `/projects/${long.id}${path} scrolls sideways by ${await overflow()} px`);
+			}
+			await fetch(`${backend.base}/api/v1/projects/${long.id}`, { method: 'DELETE' });
+		});
+
 		await step('projects page: delete with confirmation', async () => {
 			await page.goto('/');
 			const card = page.getByTestId('project-card').filter({ hasText: 'Driving demo' });
