@@ -75,6 +75,12 @@ vi.mock('$lib/api/client', () => {
 				return { prompt: null, annotation: null };
 			},
 			putAnnotations: async () => [],
+			updateObject: async (_p: number, _mid: number, oid: number, label_id: number) => {
+				const o = server.objects.find((x) => x.id === oid);
+				if (!o) throw notFound('Object');
+				o.label_id = label_id;
+				return { ...o };
+			},
 			importAnnotations: async (_p: number, mid: number) => {
 				const o = { id: server.nextId(server.objects), media_id: mid, label_id: 7, track_id: 1, name: null, key_frames: [0], annotated_frames: 1 } as ObjectPublic;
 				server.objects.push(o);
@@ -95,7 +101,10 @@ const { ProjectState } = await import('./project.svelte');
 
 async function openStudio() {
 	const project = new ProjectState(1);
-	project.labels = [{ id: 7, project_id: 1, name: 'car', color: '#00ff00' }];
+	project.labels = [
+		{ id: 7, project_id: 1, name: 'car', color: '#00ff00' },
+		{ id: 8, project_id: 1, name: 'person', color: '#ff0000' }
+	];
 	const studio = new StudioState(project);
 	await studio.load(1);
 	return studio;
@@ -173,5 +182,17 @@ describe('StudioState', () => {
 		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
 		expect(server.objects).toHaveLength(1);
 		expect(server.prompts[0].object_id).toBe(imported.id);
+	});
+
+	it('N then a digit relabels the new object, not the one selected before', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const created = studio.newObject();
+		await studio.chooseLabel(8);
+		const id = await created;
+		expect(server.objects.map((o) => [o.id === id, o.label_id])).toEqual([
+			[false, 7],
+			[true, 8]
+		]);
 	});
 });

@@ -610,9 +610,20 @@ export class StudioState {
 		else this.hidden.add(objectId);
 	}
 
-	/** Digit keys: the label for new objects, and for the selected object too. */
+	/** The label for new objects. */
 	selectLabel(labelId: number): void {
 		this.selectedLabelId = labelId;
+	}
+
+	/**
+	 * Digit keys: the label for new objects, and for the selected object too; right after N,
+	 * that is the object being created, not the one selected before.
+	 */
+	async chooseLabel(labelId: number): Promise<void> {
+		this.selectLabel(labelId);
+		if (this.creating && this.creating.mediaId === this.currentId) await this.creating.promise;
+		const obj = this.selectedObject;
+		if (obj) await this.relabelObject(obj.id, labelId);
 	}
 
 	// --- prompts -------------------------------------------------------------------------------
