@@ -193,6 +193,12 @@ def test_put_annotations_refuses_bad_masks_and_writes_nothing(client, video):
         ({**good, "rle": {"size": [H, W], "counts": "not an rle"}}, 422, "not a COCO compressed RLE"),
         ({**good, "frame_index": 50}, 422, "out of range 0..11"),
         ({**good, "object_id": 999}, 404, "object 999 not found"),
+        ({**good, "base_rle": good["rle"]}, 422, "base_rle needs base_source"),
+        (
+            {**good, "base_rle": {"size": [H, W], "counts": "not an rle"}, "base_source": "propagated"},
+            422,
+            "base_rle is not a COCO compressed RLE",
+        ),
     ]
     for bad, status, message in cases:
         response = client.put(f"{video['base']}/annotations", json=[good, bad])
@@ -259,3 +265,80 @@ def test_deleting_the_media_while_tracking_stops_the_job_and_says_so(client, vid
     finished = [e.data for e in history if e.type == "job.finished" and e.data["job_id"] == job_id]
     assert finished and finished[-1]["status"] == "canceled"
     assert finished[-1]["error"] == "The media item or project was deleted while the job ran."
+
+
+def test_undoing_an_object_deletion_brings_back_its_track_id_and_corrections(client, video):
+    """The studio's undo of a deletion: the object comes back under its track id, and a frame
+    corrected after tracking comes back as the correction of the same tracked mask."""
+    click(client, video, 0, 30, 60)
+    wait_job(client, client.post(f"{video['base']}/propagate", json={"start_frame": None}).json()["id"])
+    click(client, video, 6, 30 + 6 * 6, 60)  # a correction of the tracked mask on frame 6
+    (obj,) = client.get(f"{video['base']}/objects").json()
+    saved = client.get(f"{video['base']}/annotations", params={"object_id": obj["id"]}).json()
+    prompts = client.get(f"{video['base']}/prompts").json()
+    corrected = next(a for a in saved if a["frame_index"] == 6)
+    tracked = corrected["base_rle"]
+    assert corrected["source"] == "prompt" and corrected["base_source"] == "propagated" and tracked is not None
+    assert all(a["base_rle"] is None for a in saved if a["frame_index"] != 6)
+
+    assert client.delete(f"{video['base']}/objects/{obj['id']}").status_code == 204
+    # a newer object took no track id meanwhile: the old one is free again
+    again = client.post(f"{video['base']}/objects", json={"label_id": obj["label_id"], "track_id": obj["track_id"]})
+    assert again.status_code == 201, again.text
+    assert again.json()["track_id"] == obj["track_id"]
+    taken = client.post(f"{video['base']}/objects", json={"label_id": obj["label_id"], "track_id": obj["track_id"]})
+    assert taken.status_code == 409 and f"Track id {obj['track_id']} is already used" in taken.json()["detail"]
+    new = again.json()["id"]
+    fields = ("frame_index", "rle", "source", "score", "base_rle", "base_source")
+    restored = client.put(
+        f"{video['base']}/annotations", json=[{**{k: a[k] for k in fields}, "object_id": new} for a in saved]
+    )
+    assert restored.status_code == 200, restored.text
+    for p in prompts:
+        keys = ("frame_index", "kind", "x", "y", "positive")
+        replayed = client.post(f"{video['base']}/prompts", json={**{k: p[k] for k in keys}, "object_id": new})
+        assert replayed.status_code == 201, replayed.text
+    now = client.get(f"{video['base']}/annotations", params={"object_id": new}).json()
+    assert [(a["frame_index"], a["rle"], a["source"]) for a in now] == [
+        (a["frame_index"], a["rle"], a["source"]) for a in saved
+    ]
+    # removing the correction puts the tracked mask back, as before the deletion
+    (correction,) = client.get(f"{video['base']}/prompts", params={"frame": 6}).json()
+    back = client.delete(f"{video['base']}/prompts/{correction['id']}").json()["annotation"]
+    assert back["rle"] == tracked and back["source"] == "propagated"
+
+
+def test_a_label_in_use_is_deleted_with_its_objects_when_forced(client, video):
+    click(client, video, 0, 30, 60)
+    (obj,) = client.get(f"{video['base']}/objects").json()
+    labels = f"/api/v1/projects/{video['pid']}/labels"
+    refused = client.delete(f"{labels}/{obj['label_id']}")
+    assert refused.status_code == 409 and "used by 1 object" in refused.json()["detail"]
+    forced = client.delete(f"{labels}/{obj['label_id']}", params={"force": True})
+    assert forced.status_code == 204, forced.text
+    assert client.get(labels).json() == []
+    assert client.get(f"{video['base']}/objects").json() == []
+    assert client.get(f"{video['base']}/annotations").json() == []
+    assert client.get(f"{video['base']}/prompts").json() == []
+
+
+def test_a_click_made_while_tracking_runs_is_not_overwritten(client, video, monkeypatch):
+    """A click is answered at once, even while a tracking job runs; the job must not then write
+    its tracked mask over the frame the person just fixed."""
+    click(client, video, 0, 30, 60)
+    service = client.app.state.studio.segmentation
+    engine = service.registry.get("opencv")
+    propagate = type(engine).propagate
+    answered: dict = {}
+
+    def clicking_propagate(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        for frame_index, masks in propagate(self, *args, **kwargs):
+            if frame_index == 3 and not answered:  # the person clicks on frame 8 meanwhile
+                answered.update(click(client, video, 8, 30 + 8 * 6, 60).json()["annotation"])
+            yield frame_index, masks
+
+    monkeypatch.setattr(type(engine), "propagate", clicking_propagate)
+    job = client.post(f"{video['base']}/propagate", json={"start_frame": 0, "direction": "forward"}).json()
+    assert wait_job(client, job["id"])["status"] == "completed"
+    (on8,) = client.get(f"{video['base']}/annotations", params={"frame": 8}).json()
+    assert (on8["source"], on8["rle"]) == ("prompt", answered["rle"])

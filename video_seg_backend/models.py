@@ -182,6 +182,8 @@ class MediaPublic(SQLModel):
 class ObjectCreate(RequestModel):
     label_id: Int
     name: LabelName | None = None
+    # None: the next free one. Given: that one (an undone deletion brings its object back as it was).
+    track_id: Annotated[int, annotated_types.Interval(ge=1, le=INT_MAX)] | None = None
 
 
 class ObjectUpdate(RequestModel):
@@ -298,6 +300,10 @@ class AnnotationPublic(SQLModel):
     area: int
     source: AnnotationSource
     score: float | None
+    # On a key frame whose first click corrected a tracked or imported mask: that mask, which the
+    # prompts refine and which comes back when the frame's last prompt is removed.
+    base_rle: RLE | None = None
+    base_source: AnnotationSource | None = None
 
 
 class AnnotationIn(RequestModel):
@@ -308,6 +314,10 @@ class AnnotationIn(RequestModel):
     rle: RLE
     source: AnnotationSource = AnnotationSource.edited
     score: float | None = None
+    # Given (even as null): the mask the frame's prompts refine, as AnnotationPublic answers it;
+    # left out: the stored one is kept.
+    base_rle: RLE | None = None
+    base_source: AnnotationSource | None = None
 
 
 class ObjectFrames(SQLModel):

@@ -61,6 +61,8 @@ def annotation_public(row: Annotation) -> AnnotationPublic:
         area=row.area,
         source=row.source,
         score=row.score,
+        base_rle=RLE(size=[row.height, row.width], counts=row.base_rle_counts) if row.base_rle_counts else None,
+        base_source=row.base_source if row.base_rle_counts else None,
     )
 
 
@@ -87,10 +89,15 @@ def upsert_rle(
     rle: dict,
     source: AnnotationSource,
     score: float | None,
+    *,
+    keep_human: bool = False,
 ) -> Annotation:
-    """Store the object's mask on a frame (compressed RLE), bbox and area derived from it."""
+    """Store the object's mask on a frame (compressed RLE), bbox and area derived from it.
+    ``keep_human``: leave a mask a person made (clicked, imported, edited) as it is."""
     height, width = (int(v) for v in rle["size"])
     row = annotation_on(session, object_id, frame_index)
+    if keep_human and row is not None and row.source in HUMAN_SOURCES:
+        return row
     if row is None:
         row = Annotation(
             media_id=media_id, object_id=object_id, frame_index=frame_index, height=height, width=width,
@@ -111,8 +118,10 @@ def upsert_mask(
     mask: np.ndarray,
     source: AnnotationSource,
     score: float | None,
+    *,
+    keep_human: bool = False,
 ) -> Annotation:
-    return upsert_rle(session, media_id, object_id, frame_index, encode_rle(mask), source, score)
+    return upsert_rle(session, media_id, object_id, frame_index, encode_rle(mask), source, score, keep_human=keep_human)
 
 
 class SegmentationService:
@@ -449,6 +458,7 @@ class SegmentationService:
                                 m.mask,
                                 AnnotationSource.propagated,
                                 m.score,
+                                keep_human=True,  # nor what a person fixed while the job ran
                             )
                         try:
                             session.commit()

@@ -164,6 +164,14 @@ async function main() {
 			await page.getByTestId('project-card').filter({ hasText: 'Driving demo' }).waitFor();
 			const projects = await (await fetch(`${backend.base}/api/v1/projects`)).json();
 			assert(projects.some((p) => p.name === 'Driving demo'), 'the rename did not reach the server');
+			// Every button of the card lies inside it (a Delete sticking out is hidden by the next card).
+			const renamed = page.getByTestId('project-card').filter({ hasText: 'Driving demo' });
+			const cardBox = await renamed.boundingBox();
+			for (const button of await renamed.locator('.actions > *').all()) {
+				const b = await button.boundingBox();
+				assert(b.x >= cardBox.x && b.x + b.width <= cardBox.x + cardBox.width + 0.5,
+					`"${await button.textContent()}" sticks out of its project card`);
+			}
 			await shot('projects.png');
 			await page.getByTestId('project-card').filter({ hasText: 'Driving demo' }).getByRole('link', { name: 'Open' }).click();
 			await page.waitForURL(/\/projects\/\d+$/);
@@ -187,6 +195,17 @@ async function main() {
 			await page.getByPlaceholder('Label name, e.g. car').fill('person');
 			await page.getByRole('button', { name: 'Add label' }).click();
 			await page.getByTestId('label-row').nth(1).waitFor();
+			// A refused rename (empty, or another label's name) shows the label's name again.
+			const carField = page.getByTestId('label-row').first().locator('input.name');
+			for (const refused of ['', 'person']) {
+				await carField.fill(refused);
+				await carField.press('Enter');
+				await waitFor(async () => (await carField.inputValue()) === 'car', `the field to show "car" again after renaming it to "${refused}"`, 5000);
+			}
+			const i = consoleErrors.findIndex((e) => /409/.test(e));
+			if (i >= 0) consoleErrors.splice(i, 1);
+			await carField.blur();
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
 			await shot('labels.png');
 		});
 
@@ -448,6 +467,24 @@ async function main() {
 			);
 		});
 
+		await step('studio: shortcuts work right after ticking a checkbox or picking from a select with the mouse', async () => {
+			const frame = () => page.evaluate(() => window.__vss.studio.frame);
+			const f = await frame();
+			await page.getByText('only next').click();
+			await page.getByText('only next').click();
+			await page.keyboard.press('ArrowRight');
+			await waitFor(async () => (await frame()) === f + 1, '→ after a click on the checkbox');
+			// A mouse pick: the pointer goes down on the select, then an option is chosen.
+			const direction = page.getByLabel('Direction');
+			await direction.dispatchEvent('pointerdown');
+			await direction.focus();
+			await direction.selectOption('backward');
+			assert(await direction.evaluate((el) => document.activeElement !== el), 'the select kept the focus after a mouse pick');
+			await page.keyboard.press('ArrowLeft');
+			await waitFor(async () => (await frame()) === f, '← after a mouse pick in a select');
+			await direction.selectOption('forward');
+		});
+
 		await step('studio: delete an object with tracked frames, undo brings back its masks', async () => {
 			const timelineRanges = () => page.getByTestId('timeline-range').evaluateAll((els) => els.map((e) => e.title));
 			const summary = async () =>
@@ -458,6 +495,10 @@ async function main() {
 			const trackedFrames = (e) => e.ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
 			assert(victim && trackedFrames(victim) > victim.key_frames.length + 10, `object ${objects[1].id} has too few tracked frames`);
 			const rangesBefore = await timelineRanges();
+			const masksOf = async (id) =>
+				(await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mediaId}/annotations?object_id=${id}`)).json())
+					.map((a) => `${a.frame_index}:${a.source}:${a.rle.counts}:${a.base_rle?.counts ?? ''}`);
+			const masksBefore = await masksOf(objects[1].id);
 			await page.getByRole('button', { name: `Delete object ${objects[1].track}` }).click();
 			await waitFor(
 				() => page.evaluate((id) => !window.__vss.studio.summary.some((e) => e.object_id === id), objects[1].id),
@@ -466,7 +507,10 @@ async function main() {
 			assert((await summary()).length === before.length - 1, 'the object is still on the server');
 			await page.keyboard.press('Control+z');
 			await waitFor(() => page.evaluate(() => window.__vss.studio.objects.length === 2), 'undo to recreate the object');
-			const restoredId = await page.evaluate(() => window.__vss.studio.objects[1].id);
+			const restored = await page.evaluate(() => ({ id: window.__vss.studio.objects[1].id, track: window.__vss.studio.objects[1].track_id }));
+			const restoredId = restored.id;
+			assert(restored.track === objects[1].track, `undo brought the object back as #${restored.track}, not #${objects[1].track}`);
+			assert(JSON.stringify(await masksOf(restoredId)) === JSON.stringify(masksBefore), 'the masks differ after undo');
 			const after = (await summary()).find((e) => e.object_id === restoredId);
 			assert(JSON.stringify(after?.ranges) === JSON.stringify(victim.ranges),
 				`tracked ranges not restored: ${JSON.stringify(after?.ranges)} != ${JSON.stringify(victim.ranges)}`);
@@ -500,11 +544,26 @@ async function main() {
 			await page.keyboard.press('Shift+ArrowLeft');
 			await waitFor(() => page.evaluate((g) => window.__vss.studio.frame === g - 9, f), 'Shift+ArrowLeft');
 			const start = await page.evaluate(() => window.__vss.studio.frame);
+			const timelineX = async () => (await page.getByTestId('timeline').boundingBox()).x;
+			const xPaused = await timelineX();
 			await page.keyboard.press('Space');
-			await page.waitForTimeout(1200);
+			await page.waitForTimeout(300);
+			const xPlaying = await timelineX();
+			assert(Math.abs(xPlaying - xPaused) < 0.5, `the timeline moved by ${xPlaying - xPaused} px when playback started`);
+			await page.waitForTimeout(900);
 			await page.keyboard.press('Space');
 			const end = await page.evaluate(() => ({ frame: window.__vss.studio.frame, playing: window.__vss.studio.playing }));
 			assert(!end.playing && end.frame > start + 3, `playback did not advance (from ${start} to ${end.frame})`);
+		});
+
+		await step('studio: a reload reopens the same video at the same frame', async () => {
+			await page.evaluate(() => window.__vss.studio.setFrame(7));
+			await waitFor(() => new URL(page.url()).searchParams.get('frame') === '7', 'the frame in the address bar');
+			await page.reload();
+			await waitFor(() => page.evaluate(() => window.__vss?.studio?.currentId ?? null), 'the studio after the reload');
+			const at = await page.evaluate(() => ({ media: window.__vss.studio.currentId, frame: window.__vss.studio.frame }));
+			assert(at.media === mediaId && at.frame === 7, `after a reload: media ${at.media} frame ${at.frame}, expected ${mediaId} and 7`);
+			await waitFor(frameReady, 'frame 7 to load');
 		});
 
 		await step('studio: import a CVAT for video track, refusals show as toasts', async () => {
@@ -574,6 +633,31 @@ async function main() {
 			await page.keyboard.press('Escape');
 		});
 
+		await step('studio: start over after an undone deletion, the next click still segments', async () => {
+			// SQLite hands a freed id out again: after every object is gone, the next new object
+			// gets the id of one whose deletion was undone earlier, and its clicks must go to it.
+			const objects = () => page.evaluate(() => window.__vss.studio.objects.map((o) => ({ id: o.id, track: o.track_id })));
+			const first = (await objects()).reduce((a, b) => (b.id < a.id ? b : a));
+			const n = (await objects()).length;
+			await page.getByRole('button', { name: `Delete object ${first.track}` }).click();
+			await waitFor(async () => (await objects()).length === n - 1, 'the deletion');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await objects()).length === n, 'undo of the deletion');
+			for (const o of await objects()) {
+				await page.getByRole('button', { name: `Delete object ${o.track}` }).click();
+				await waitFor(async () => !(await objects()).some((x) => x.id === o.id), `the deletion of object ${o.track}`);
+			}
+			await page.evaluate(() => window.__vss.studio.setFrame(0));
+			await waitFor(frameReady, 'frame 0 to load');
+			await page.mouse.click(click.x, click.y);
+			await waitFor(
+				() => page.evaluate(() => window.__vss.studio.prompts.length === 1 && window.__vss.studio.frameMasks.some((m) => m.object_id === window.__vss.studio.objects[0]?.id)),
+				'the click on the new object to segment'
+			);
+			assert((await objects()).length === 1, `expected one new object, got ${JSON.stringify(await objects())}`);
+			assert((await page.getByTestId('toast-error').count()) === 0, 'an error toast after the click');
+		});
+
 		await step('dashboard: export every format as a ZIP', async () => {
 			await page.getByRole('link', { name: 'Overview', exact: true }).click();
 			await page.getByTestId('export').waitFor();
@@ -585,6 +669,45 @@ async function main() {
 				const head = readFileSync(path).subarray(0, 2).toString('latin1');
 				assert(head === 'PK', `${label} export is not a ZIP`);
 			}
+			// With the frames: the ZIP holds every image the COCO annotations name.
+			await page.getByText('COCO', { exact: true }).click();
+			await page.getByTestId('include-frames').check();
+			const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-button').click()]);
+			const check = [
+				'import json, sys, zipfile',
+				'z = zipfile.ZipFile(sys.argv[1])',
+				'names = set(z.namelist())',
+				'coco = json.loads(z.read("annotations/instances_default.json"))',
+				'missing = [i["file_name"] for i in coco["images"] if "images/default/" + i["file_name"] not in names]',
+				'print(len(coco["images"]), len(missing))'
+			].join('\n');
+			const [images, missing] = execFileSync(python, ['-c', check, await download.path()], { encoding: 'utf8' }).trim().split(' ').map(Number);
+			assert(images > 10 && missing === 0, `COCO with frames: ${missing} of ${images} images missing from the ZIP`);
+			await page.getByTestId('include-frames').uncheck();
+		});
+
+		await step('studio: the next video opens fitted, not zoomed like the last one', async () => {
+			// A second video, added after the README screenshots.
+			const form = new FormData();
+			form.append('files', new Blob([readFileSync(video)], { type: 'video/mp4' }), 'second.mp4');
+			const [second] = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media`, { method: 'POST', body: form })).json();
+			await waitFor(
+				async () => (await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${second.id}`)).json()).status === 'ready',
+				'the second video to be ready',
+				120_000,
+				500
+			);
+			await page.goto(`/projects/${projectId}/studio?media=${mediaId}`);
+			await waitFor(frameReady, 'the first video to load');
+			const fitted = await page.evaluate(() => window.__vss.canvas.view.view.scale);
+			const box = await page.getByTestId('studio-canvas').boundingBox();
+			await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+			await page.mouse.wheel(0, -600);
+			await waitFor(() => page.evaluate((s) => window.__vss.canvas.view.view.scale > s * 1.5, fitted), 'the zoom');
+			await page.getByRole('button', { name: 'second.mp4' }).click();
+			await waitFor(() => page.evaluate((id) => window.__vss.studio.currentId === id, second.id), 'the second video');
+			await waitFor(frameReady, 'the second video to load');
+			await waitFor(() => page.evaluate((s) => Math.abs(window.__vss.canvas.view.view.scale - s) < 1e-6, fitted), 'the second video to be fitted');
 		});
 
 		await step('server errors show as toasts with the server message', async () => {
@@ -598,6 +721,52 @@ async function main() {
 			// A 409 is expected here: it is the one console error this test provokes on purpose.
 			const i = consoleErrors.findIndex((e) => /409/.test(e));
 			if (i >= 0) consoleErrors.splice(i, 1);
+		});
+
+		await step('labels: deleting a label in use offers to delete its objects too', async () => {
+			const api = (path) => fetch(`${backend.base}/api/v1/projects/${projectId}${path}`).then((r) => r.json());
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
+			const [used] = await api(`/media/${mediaId}/objects`);
+			const label = (await api('/labels')).find((l) => l.id === used.label_id);
+			const row = page.getByTestId('label-row').filter({ has: page.getByLabel(`Name of ${label.name}`, { exact: true }) });
+			await row.getByRole('button', { name: 'Delete' }).click();
+			await page.getByTestId('confirm-dialog').filter({ hasText: 'Delete label?' }).getByTestId('confirm-button').click();
+			const second = page.getByTestId('confirm-dialog').filter({ hasText: 'Label in use' });
+			await second.waitFor({ state: 'visible' });
+			const text = (await second.textContent()) ?? '';
+			assert(/used by \d+ object/.test(text) && !/force/.test(text), `unexpected question: ${text}`);
+			assert((await page.getByTestId('toast-error').count()) === 0, 'the refusal showed an error toast');
+			const i = consoleErrors.findIndex((e) => /409/.test(e));
+			if (i >= 0) consoleErrors.splice(i, 1);
+			await second.getByTestId('confirm-button').click();
+			await row.waitFor({ state: 'detached' });
+			assert(!(await api('/labels')).some((l) => l.id === label.id), 'the label is still on the server');
+			assert(!(await api(`/media/${mediaId}/objects`)).some((o) => o.label_id === label.id), 'its objects are still there');
+		});
+
+		await step('a very long project name wraps or is cut short, the tabs stay in view', async () => {
+			const name = 'Averylongprojectnamewithoutanyspaces'.repeat(5);
+			const long = await (await fetch(`${backend.base}/api/v1/projects`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ name, media_type: 'video' })
+			})).json();
+			const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+			await page.goto('/');
+			const card = page.getByTestId('project-card').filter({ hasText: name.slice(0, 30) });
+			await card.waitFor();
+			assert((await overflow()) <= 0, `the projects page scrolls sideways by ${await overflow()} px`);
+			const [cardBox, titleBox] = [await card.boundingBox(), await card.locator('.title').boundingBox()];
+			assert(titleBox.x + titleBox.width <= cardBox.x + cardBox.width, 'the long name runs out of its card');
+			for (const path of ['', '/studio']) {
+				await page.goto(`/projects/${long.id}${path}`);
+				const tab = page.getByRole('link', { name: 'Gallery', exact: true });
+				await tab.waitFor();
+				const box = await tab.boundingBox();
+				assert(box.x + box.width <= 1440, `the Gallery tab is off screen (x ${box.x}) on /projects/${long.id}${path}`);
+				assert((await overflow()) <= 0, `/projects/${long.id}${path} scrolls sideways by ${await overflow()} px`);
+			}
+			await fetch(`${backend.base}/api/v1/projects/${long.id}`, { method: 'DELETE' });
 		});
 
 		await step('projects page: delete with confirmation', async () => {

@@ -81,18 +81,28 @@ def put_annotations(
                 status_code=422,
                 detail=f"Item {i}: frame {item.frame_index} is out of range 0..{media.num_frames - 1}",
             )
-        try:
-            # pycocotools checks nothing: short counts would decode into uninitialised memory.
-            check_rle(item.rle.model_dump(), media.height, media.width)
-        except InvalidRLE as exc:
+        for field, rle in (("rle", item.rle), ("base_rle", item.base_rle)):
+            if rle is None:
+                continue
+            try:
+                # pycocotools checks nothing: short counts would decode into uninitialised memory.
+                check_rle(rle.model_dump(), media.height, media.width)
+            except InvalidRLE as exc:
+                raise HTTPException(
+                    status_code=422, detail=f"Item {i}: {field} is not a COCO compressed RLE of this media: {exc}"
+                ) from exc
+        if item.base_rle is not None and item.base_source is None:
             raise HTTPException(
-                status_code=422, detail=f"Item {i}: rle is not a COCO compressed RLE of this media: {exc}"
-            ) from exc
-    rows = [
-        upsert_rle(session, media.id or 0, item.object_id, item.frame_index, item.rle.model_dump(), item.source,
-                   item.score)
-        for item in body
-    ]  # fmt: skip
+                status_code=422, detail=f"Item {i}: base_rle needs base_source (the mask's origin: propagated, ...)"
+            )
+    rows = []
+    for item in body:
+        row = upsert_rle(session, media.id or 0, item.object_id, item.frame_index, item.rle.model_dump(), item.source,
+                         item.score)  # fmt: skip
+        if "base_rle" in item.model_fields_set:
+            row.base_rle_counts = item.base_rle.counts if item.base_rle else None
+            row.base_source = item.base_source if item.base_rle else None
+        rows.append(row)
     session.commit()
     out = [annotation_public(session.merge(r)) for r in rows]
     if body:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from sqlmodel import col, func, select
 
 from video_seg_backend.api.deps import MediaDep, ObjectDep, SessionDep, StateDep
@@ -47,10 +47,22 @@ def list_objects(*, session: SessionDep, media: MediaDep) -> list[ObjectPublic]:
 
 @router.post("", response_model=ObjectPublic, status_code=201)
 def create_object(*, session: SessionDep, media: MediaDep, body: ObjectCreate) -> ObjectPublic:
-    """Create an object with a label; it gets the next track id of the media item."""
+    """Create an object with a label; it gets the next track id of the media item, or the one asked
+    for if no object of the media item has it (undoing a deletion brings the object back as it was)."""
     label_in_project(session, media.project_id, body.label_id)
-    last = session.exec(select(func.max(TrackedObject.track_id)).where(TrackedObject.media_id == media.id)).one()
-    obj = TrackedObject(media_id=media.id or 0, label_id=body.label_id, name=body.name, track_id=(last or 0) + 1)
+    if body.track_id is not None:
+        used = session.exec(
+            select(TrackedObject.id).where(TrackedObject.media_id == media.id, TrackedObject.track_id == body.track_id)
+        ).first()
+        if used is not None:
+            raise HTTPException(
+                status_code=409, detail=f"Track id {body.track_id} is already used by another object of this media"
+            )
+        track_id = body.track_id
+    else:
+        last = session.exec(select(func.max(TrackedObject.track_id)).where(TrackedObject.media_id == media.id)).one()
+        track_id = (last or 0) + 1
+    obj = TrackedObject(media_id=media.id or 0, label_id=body.label_id, name=body.name, track_id=track_id)
     session.add(obj)
     session.commit()
     session.refresh(obj)

@@ -57,10 +57,11 @@ export const api = {
 				body: patch
 			})
 		),
-	deleteLabel: (pid: number, lid: number) =>
+	/** Deletes a label; one in use is refused (409) unless `force`, which deletes its objects too. */
+	deleteLabel: (pid: number, lid: number, force = false) =>
 		unwrap(
 			client.DELETE('/api/v1/projects/{project_id}/labels/{label_id}', {
-				params: { path: { project_id: pid, label_id: lid } }
+				params: { path: { project_id: pid, label_id: lid }, query: force ? { force } : {} }
 			})
 		),
 
@@ -72,9 +73,13 @@ export const api = {
 
 	listObjects: (pid: number, mid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/objects', { params: M(pid, mid) })),
-	createObject: (pid: number, mid: number, label_id: number) =>
+	/** A new object; `track_id` asks for that track id (409 if another object of the media has it). */
+	createObject: (pid: number, mid: number, label_id: number, track_id?: number) =>
 		unwrap(
-			client.POST('/api/v1/projects/{project_id}/media/{media_id}/objects', { params: M(pid, mid), body: { label_id } })
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/objects', {
+				params: M(pid, mid),
+				body: track_id === undefined ? { label_id } : { label_id, track_id }
+			})
 		),
 	updateObject: (pid: number, mid: number, oid: number, label_id: number) =>
 		unwrap(
@@ -147,7 +152,8 @@ export const urls = {
 	annotatedFrame: (pid: number, mid: number, i: number, version = 0) =>
 		`${API_BASE}${mediaPath(pid, mid)}/frames/${i}/annotated?v=${version}`,
 	events: (pid: number) => `${API_BASE}/projects/${pid}/events`,
-	export: (pid: number, format: ExportFormat) => `${API_BASE}/projects/${pid}/export?format=${format}`,
+	export: (pid: number, format: ExportFormat, includeFrames = false) =>
+		`${API_BASE}/projects/${pid}/export?format=${format}${includeFrames ? '&include_frames=true' : ''}`,
 	uploadMedia: (pid: number) => `${API_BASE}/projects/${pid}/media`
 };
 

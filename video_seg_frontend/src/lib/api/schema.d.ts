@@ -307,7 +307,8 @@ export interface paths {
         put?: never;
         /**
          * Create Object
-         * @description Create an object with a label; it gets the next track id of the media item.
+         * @description Create an object with a label; it gets the next track id of the media item, or the one asked
+         *     for if no object of the media item has it (undoing a deletion brings the object back as it was).
          */
         post: operations["create_object_api_v1_projects__project_id__media__media_id__objects_post"];
         delete?: never;
@@ -586,6 +587,8 @@ export interface components {
             source: components["schemas"]["AnnotationSource"];
             /** Score */
             score?: number | null;
+            base_rle?: components["schemas"]["RLE"] | null;
+            base_source?: components["schemas"]["AnnotationSource"] | null;
         };
         /** AnnotationPublic */
         AnnotationPublic: {
@@ -603,6 +606,8 @@ export interface components {
             source: components["schemas"]["AnnotationSource"];
             /** Score */
             score: number | null;
+            base_rle?: components["schemas"]["RLE"] | null;
+            base_source?: components["schemas"]["AnnotationSource"] | null;
         };
         /**
          * AnnotationSource
@@ -800,6 +805,8 @@ export interface components {
             label_id: number;
             /** Name */
             name?: string | null;
+            /** Track Id */
+            track_id?: number | null;
         };
         /**
          * ObjectFrames

@@ -5,19 +5,48 @@
 import type { AnnotationIn, AnnotationPublic, ObjectPublic, PromptCreate, PromptPublic, PromptResult } from '$lib/api/types';
 import type { Command } from './undo';
 
+/** A handle on one object or prompt; its `id` follows it when undo or redo makes it again. */
+export interface IdRef {
+	id: number;
+}
+
 /**
  * Ids the server hands out change when an undone deletion or creation is redone (the object or
- * prompt is created again). Commands keep the id they first saw; this table maps it to the current one.
+ * prompt is created again). Commands hold a handle per object or prompt, not its first id, because
+ * the server hands freed ids out again (SQLite gives a new row the highest id in use plus one):
+ * id 1 may name a deleted object in one command and a brand-new object in the next.
  */
 export class IdAliases {
-	private map = new Map<number, number>();
-	set(from: number, to: number): void {
-		if (from !== to) this.map.set(from, to);
+	/** The handle of each id that names an object or prompt that exists now. */
+	private live = new Map<number, IdRef>();
+
+	/** The handle of the existing object or prompt with this id. */
+	ref(id: number): IdRef {
+		let ref = this.live.get(id);
+		if (!ref) {
+			ref = { id };
+			this.live.set(id, ref);
+		}
+		return ref;
 	}
-	resolve(id: number): number {
-		let current = id;
-		for (let guard = 0; guard < 1000 && this.map.has(current); guard++) current = this.map.get(current)!;
-		return current;
+
+	/** A brand-new object or prompt got `id`: a new handle, whatever had that id before. */
+	fresh(id: number): IdRef {
+		const ref = { id };
+		this.live.set(id, ref);
+		return ref;
+	}
+
+	/** The object or prompt behind `ref` was made again under `id`. */
+	moved(ref: IdRef, id: number): void {
+		if (this.live.get(ref.id) === ref) this.live.delete(ref.id);
+		ref.id = id;
+		this.live.set(id, ref);
+	}
+
+	/** The object or prompt behind `ref` was deleted: its id is free for the next new one. */
+	dropped(ref: IdRef): void {
+		if (this.live.get(ref.id) === ref) this.live.delete(ref.id);
 	}
 }
 
@@ -25,7 +54,8 @@ export class IdAliases {
 export interface ObjectServer {
 	masksOf(objectId: number): Promise<AnnotationPublic[]>;
 	deleteObject(objectId: number): Promise<void>;
-	createObject(labelId: number): Promise<ObjectPublic>;
+	/** A new object, under `trackId` if no other object of the media item has it. */
+	createObject(labelId: number, trackId: number): Promise<ObjectPublic>;
 	addPrompt(prompt: PromptCreate): Promise<PromptResult>;
 	putMasks(masks: AnnotationIn[]): Promise<AnnotationPublic[]>;
 }
@@ -59,36 +89,49 @@ export function promptToCreate(p: PromptPublic): Omit<PromptCreate, 'object_id'>
 
 /**
  * Deletes an object with its masks. Before each deletion the object's masks are read; undo
- * recreates the object, replays its prompts (which remake the key-frame masks) and stores the
- * other masks (tracked, imported) back as they were. A failed restore removes the half-made
- * object again, so undo can be retried.
+ * recreates the object under its track id, stores every mask back as it was (with, on a key
+ * frame that corrected a tracked mask, that tracked mask as its base), then replays the prompts,
+ * which refine the same bases into the same key-frame masks. A failed restore removes the
+ * half-made object again, so undo can be retried.
  */
 export function deleteObjectCommand(o: DeleteObjectOptions): Command {
 	let saved: AnnotationPublic[] = [];
+	const objectRef = o.objectIds.ref(o.objectId);
+	const promptRefs = o.prompts.map((p) => o.promptIds.ref(p.id));
 	return {
 		label: `Delete object ${o.trackId}`,
 		do: async () => {
-			const id = o.objectIds.resolve(o.objectId);
+			const id = objectRef.id;
 			saved = await o.server.masksOf(id);
 			await o.server.deleteObject(id);
+			o.objectIds.dropped(objectRef);
+			for (const ref of promptRefs) o.promptIds.dropped(ref);
 			o.onDeleted(id);
 		},
 		undo: async () => {
-			const created = await o.server.createObject(o.labelId);
+			const created = await o.server.createObject(o.labelId, o.trackId);
 			try {
+				// Masks first: a replayed prompt refines its frame's base mask, as the first time.
+				const stored: AnnotationIn[] = saved.map((m) => ({
+					object_id: created.id,
+					frame_index: m.frame_index,
+					rle: m.rle,
+					source: m.source,
+					score: m.score,
+					base_rle: m.base_rle ?? null,
+					base_source: m.base_source ?? null
+				}));
+				const put = stored.length ? await o.server.putMasks(stored) : [];
 				const prompts: PromptResult[] = [];
-				for (const p of o.prompts) {
+				for (const [i, p] of o.prompts.entries()) {
 					const result = await o.server.addPrompt({ ...promptToCreate(p), object_id: created.id });
-					if (result.prompt) o.promptIds.set(o.promptIds.resolve(p.id), result.prompt.id);
+					if (result.prompt) o.promptIds.moved(promptRefs[i], result.prompt.id);
 					prompts.push(result);
 				}
-				// Key frames come back from the replayed prompts; the rest is stored as it was.
+				// Key frames are as the replayed prompts answered them.
 				const keyFrames = new Set(o.prompts.map((p) => p.frame_index));
-				const rest: AnnotationIn[] = saved
-					.filter((m) => !keyFrames.has(m.frame_index))
-					.map((m) => ({ object_id: created.id, frame_index: m.frame_index, rle: m.rle, source: m.source, score: m.score }));
-				const masks = rest.length ? await o.server.putMasks(rest) : [];
-				o.objectIds.set(o.objectIds.resolve(o.objectId), created.id);
+				const masks = put.filter((m) => !keyFrames.has(m.frame_index));
+				o.objectIds.moved(objectRef, created.id);
 				o.onRestored({ object: created, prompts, masks });
 			} catch (error) {
 				await o.server.deleteObject(created.id).catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { api, urls } from '$lib/api/client';
+import { ApiError } from '$lib/api/errors';
 import type {
 	AnnotationPublic,
 	ImportSummary,
@@ -17,7 +18,7 @@ import type {
 import type { ImportFormat } from '$lib/api/client';
 import type { PromptMarker } from '$lib/canvas/model';
 import { decodeRle, type BinaryMask, type CocoRle } from '$lib/canvas/rle';
-import { deleteObjectCommand, IdAliases, promptToCreate, type Restored } from './commands';
+import { deleteObjectCommand, IdAliases, promptToCreate, type IdRef, type Restored } from './commands';
 import type { ProjectEventData, ProjectEventType } from './events.svelte';
 import type { ProjectState } from './project.svelte';
 import {
@@ -51,6 +52,8 @@ const MASKS_BEHIND = 2;
 const MASKS_AHEAD = 8;
 /** An annotations.updated range up to this long is re-read at once; a longer one only goes stale. */
 const RELOAD_AT_ONCE = 16;
+/** A tracking job's first progress event re-reads the frames it wrote before, up to this many. */
+const FIRST_PROGRESS_RELOAD = 64;
 
 const FINISHED: JobPublic['status'][] = ['completed', 'failed', 'canceled'];
 
@@ -139,7 +142,8 @@ export class StudioState {
 
 	// --- loading -----------------------------------------------------------------------------
 
-	async load(initialMediaId: number | null): Promise<void> {
+	/** Opens the studio on `initialMediaId` (at `initialFrame`, as a reload's address asks), else on work to do. */
+	async load(initialMediaId: number | null, initialFrame = 0): Promise<void> {
 		const [media, models, jobs] = await Promise.all([
 			api.listMedia(this.pid),
 			api.models().catch(() => [] as ModelInfo[]),
@@ -156,13 +160,13 @@ export class StudioState {
 		this.selectedLabelId = this.project.labels[0]?.id ?? null;
 		const ready = media.filter((m) => m.status === 'ready');
 		const first = ready.find((m) => m.id === initialMediaId) ?? this.todo.find((m) => m.status === 'ready') ?? ready[0];
-		if (first) await this.openMedia(first.id);
+		if (first) await this.openMedia(first.id, first.id === initialMediaId ? initialFrame : 0);
 	}
 
 	async openMedia(mediaId: number, frame = 0): Promise<void> {
 		this.stop();
 		this.currentId = mediaId;
-		this.frame = frame;
+		this.frame = clampFrame(frame, this.frameCount);
 		this.objects = [];
 		this.prompts = [];
 		this.pending = [];
@@ -180,7 +184,7 @@ export class StudioState {
 				api.listObjects(this.pid, mediaId),
 				api.listPrompts(this.pid, mediaId),
 				api.annotationSummary(this.pid, mediaId),
-				this.ensureMasks(frame)
+				this.ensureMasks(this.frame)
 			]);
 			if (this.currentId !== mediaId) return;
 			this.objects = objects;
@@ -463,30 +467,48 @@ export class StudioState {
 		return id;
 	}
 
-	/** N: a new object with the selected label, selected for the next clicks. Undoable. */
-	async newObject(): Promise<number | null> {
+	/**
+	 * N: a new object with the selected label, selected for the next clicks. Undoable. Clicks
+	 * made while it is being created go to it (see addPrompt), not to the object selected before.
+	 */
+	newObject(): Promise<number | null> {
+		const mediaId = this.currentId;
+		const promise = this.createObject();
+		this.creating = { mediaId, promise };
+		void promise.finally(() => {
+			if (this.creating?.promise === promise) this.creating = null;
+		});
+		return promise;
+	}
+
+	/** The object being created for `creating.mediaId` (by N or a first click), if any. */
+	private creating: { mediaId: number | null; promise: Promise<number | null> } | null = null;
+
+	private async createObject(): Promise<number | null> {
 		try {
 			const mediaId = this.requireMedia();
 			const labelId = this.requireLabel();
-			let originalId: number | null = null;
+			let ref: IdRef | null = null;
 			const command: Command = {
 				label: 'New object',
 				do: async () => {
 					const obj = await api.createObject(this.pid, mediaId, labelId);
-					if (originalId === null) originalId = obj.id;
-					else this.objectIds.set(originalId, obj.id);
+					if (ref === null) ref = this.objectIds.fresh(obj.id);
+					else this.objectIds.moved(ref, obj.id);
+					if (this.currentId !== mediaId) return; // another media item was opened meanwhile
 					this.objects = [...this.objects.filter((o) => o.id !== obj.id), obj];
 					this.selectedObjectId = obj.id;
 				},
 				undo: async () => {
-					const id = this.objectIds.resolve(originalId!);
+					const id = ref!.id;
 					await api.deleteObject(this.pid, mediaId, id);
-					this.dropObjectLocally(id);
+					this.objectIds.dropped(ref!);
+					if (this.currentId === mediaId) this.dropObjectLocally(id);
 				}
 			};
 			await this.undo.execute(command);
 			this.scheduleRefresh();
-			return originalId;
+			return (ref as IdRef | null)?.id ?? null;
 		} catch (error) {
 			toasts.error(error);
 			return null;
@@ -524,13 +546,20 @@ export class StudioState {
 					server: {
 						masksOf: (id) => api.listAnnotations(pid, mediaId, { object_id: id }),
 						deleteObject: (id) => api.deleteObject(pid, mediaId, id).then(() => undefined),
-						createObject: (labelId) => api.createObject(pid, mediaId, labelId),
+						// Its own track id back, unless another object took it meanwhile.
+						createObject: (labelId, trackId) =>
+							api.createObject(pid, mediaId, labelId, trackId).catch((error: unknown) => {
+								if (error instanceof ApiError && error.status === 409) return api.createObject(pid, mediaId, labelId);
+								throw error;
+							}),
 						addPrompt: (prompt) => api.addPrompt(pid, mediaId, { ...prompt, model: this.modelKey }),
 						putMasks: (masks) => api.putAnnotations(pid, mediaId, masks)
 					},
 					objectIds: this.objectIds,
 					promptIds: this.promptIds,
-					onDeleted: (id) => this.dropObjectLocally(id),
+					onDeleted: (id) => {
+						if (this.currentId === mediaId) this.dropObjectLocally(id);
+					},
 					onRestored: (restored) => this.restoreObjectLocally(restored)
 				})
 			);
@@ -562,9 +591,11 @@ export class StudioState {
 			const obj = this.objects.find((o) => o.id === objectId);
 			if (!obj || obj.label_id === labelId) return;
 			const before = obj.label_id;
+			const ref = this.objectIds.ref(objectId);
 			const apply = async (label: number) => {
-				const id = this.objectIds.resolve(objectId);
+				const id = ref.id;
 				const updated = await api.updateObject(this.pid, mediaId, id, label);
+				if (this.currentId !== mediaId) return;
 				this.objects = this.objects.map((o) => (o.id === id ? updated : o));
 				this.maskVersion++;
 			};
@@ -579,9 +610,20 @@ export class StudioState {
 		else this.hidden.add(objectId);
 	}
 
-	/** Digit keys: the label for new objects, and for the selected object too. */
+	/** The label for new objects. */
 	selectLabel(labelId: number): void {
 		this.selectedLabelId = labelId;
+	}
+
+	/**
+	 * Digit keys: the label for new objects, and for the selected object too; right after N,
+	 * that is the object being created, not the one selected before.
+	 */
+	async chooseLabel(labelId: number): Promise<void> {
+		this.selectLabel(labelId);
+		if (this.creating && this.creating.mediaId === this.currentId) await this.creating.promise;
+		const obj = this.selectedObject;
+		if (obj) await this.relabelObject(obj.id, labelId);
 	}
 
 	// --- prompts -------------------------------------------------------------------------------
@@ -611,30 +653,35 @@ export class StudioState {
 		};
 		this.pending = [...this.pending, marker];
 		try {
-			let objectId = this.selectedObjectId;
+			// A click made while an object is being created (N, or the first click of a quick pair
+			// on a frame without objects) goes to that object once it exists.
+			let objectId = this.creating?.mediaId === mediaId ? await this.creating.promise : this.selectedObjectId;
 			if (objectId === null || !this.objects.some((o) => o.id === objectId)) {
 				objectId = await this.newObject();
 				if (objectId === null) return;
 			}
-			const originalObjectId = objectId;
-			let originalPromptId: number | null = null;
+			const objectRef = this.objectIds.ref(objectId);
+			let promptRef: IdRef | null = null;
 			const body = { ...prompt, frame_index: frame };
 			await this.undo.execute({
 				label: prompt.kind === 'box' ? 'Add box' : prompt.positive === false ? 'Add negative point' : 'Add point',
 				do: async () => {
-					const oid = this.objectIds.resolve(originalObjectId);
+					const oid = objectRef.id;
 					const result = await api.addPrompt(this.pid, mediaId, { ...body, object_id: oid, model: this.modelKey });
 					if (!result.prompt) return;
-					if (originalPromptId === null) originalPromptId = result.prompt.id;
-					else this.promptIds.set(this.promptIds.resolve(originalPromptId), result.prompt.id);
+					if (promptRef === null) promptRef = this.promptIds.fresh(result.prompt.id);
+					else this.promptIds.moved(promptRef, result.prompt.id);
+					if (this.currentId !== mediaId) return; // the answer came after another media item was opened
 					this.prompts = [...this.prompts, result.prompt];
 					this.putMask(oid, frame, result.annotation);
 				},
 				undo: async () => {
-					const pid = this.promptIds.resolve(originalPromptId!);
+					const pid = promptRef!.id;
 					const result = await api.deletePrompt(this.pid, mediaId, pid);
+					this.promptIds.dropped(promptRef!);
+					if (this.currentId !== mediaId) return;
 					this.prompts = this.prompts.filter((p) => p.id !== pid);
-					this.putMask(this.objectIds.resolve(originalObjectId), frame, result.annotation);
+					this.putMask(objectRef.id, frame, result.annotation);
 				}
 			});
 			this.scheduleRefresh();
@@ -652,21 +699,24 @@ export class StudioState {
 		try {
 			const mediaId = this.requireMedia();
 			const saved = { ...original };
+			const promptRef = this.promptIds.ref(saved.id);
+			const objectRef = this.objectIds.ref(saved.object_id);
 			await this.undo.execute({
 				label: 'Remove prompt',
 				do: async () => {
-					const id = this.promptIds.resolve(saved.id);
+					const id = promptRef.id;
 					const result = await api.deletePrompt(this.pid, mediaId, id);
+					this.promptIds.dropped(promptRef);
+					if (this.currentId !== mediaId) return;
 					this.prompts = this.prompts.filter((p) => p.id !== id);
-					this.putMask(this.objectIds.resolve(saved.object_id), saved.frame_index, result.annotation);
+					this.putMask(objectRef.id, saved.frame_index, result.annotation);
 				},
 				undo: async () => {
-					const oid = this.objectIds.resolve(saved.object_id);
+					const oid = objectRef.id;
 					const result = await api.addPrompt(this.pid, mediaId, { ...promptToCreate(saved), object_id: oid, model: this.modelKey });
-					if (result.prompt) {
-						this.promptIds.set(this.promptIds.resolve(saved.id), result.prompt.id);
-						this.prompts = [...this.prompts, result.prompt];
-					}
+					if (result.prompt) this.promptIds.moved(promptRef, result.prompt.id);
+					if (this.currentId !== mediaId) return;
+					if (result.prompt) this.prompts = [...this.prompts, result.prompt];
 					this.putMask(oid, saved.frame_index, result.annotation);
 				}
 			});
@@ -737,10 +787,17 @@ export class StudioState {
 			if (this.job.mediaId !== this.currentId) return;
 			// Masks fill in while the job runs: fetch only the frames written since the last
 			// progress event (the server throttles these events), else the summary once a second.
+			// The first event fetches what the job wrote so far (`frames`: the lowest and highest),
+			// or, if that is much (the page opened on a running job), marks it to be read when shown.
 			if (typeof data.frame === 'number') {
-				const from = this.lastProgressFrame ?? data.frame;
+				let [from, to] = [this.lastProgressFrame ?? data.frame, data.frame];
+				const hull = Array.isArray(data.frames) && data.frames.length === 2 ? (data.frames as number[]) : null;
+				if (this.lastProgressFrame === null && hull) {
+					if (hull[1] - hull[0] < FIRST_PROGRESS_RELOAD) [from, to] = hull;
+					else this.invalidateMasks({ start: hull[0], end: hull[1] });
+				}
 				this.lastProgressFrame = data.frame;
-				void this.reloadMasks({ start: Math.min(from, data.frame), end: Math.max(from, data.frame) });
+				void this.reloadMasks({ start: Math.min(from, to), end: Math.max(from, to) });
 			} else {
 				const now = performance.now();
 				if (now - this.lastProgressReload > 1000) {
@@ -798,6 +855,8 @@ export class StudioState {
 				const result = await api.importAnnotations(this.pid, mediaId, format, file, frame);
 				if (this.currentId === mediaId) {
 					await Promise.all([this.project.reloadLabels(), this.reloadObjects(), this.reloadSummary()]);
+					// As on opening a media item: clicks go to an existing object, not a new one.
+					if (!this.objects.some((o) => o.id === this.selectedObjectId)) this.selectedObjectId = this.objects[0]?.id ?? null;
 					this.invalidateMasks(null);
 					this.scheduleRefresh();
 				}

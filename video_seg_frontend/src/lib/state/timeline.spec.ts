@@ -43,6 +43,12 @@ describe('playbackFrame', () => {
 		expect(playbackFrame(10, 1000, 25, 100)).toEqual({ frame: 35, ended: false });
 		expect(playbackFrame(90, 1000, 25, 100)).toEqual({ frame: 99, ended: true });
 	});
+
+	it('never goes before the start frame when the first animation frame predates the clock', () => {
+		// requestAnimationFrame stamps a frame with its start, which can precede performance.now().
+		expect(playbackFrame(0, -3, 25, 100)).toEqual({ frame: 0, ended: false });
+		expect(playbackFrame(42, -0.5, 25, 100)).toEqual({ frame: 42, ended: false });
+	});
 });
 
 describe('annotation summary', () => {

@@ -26,7 +26,8 @@ export function nextUnannotated(from: number, count: number, done: Set<number>):
 
 /** The frame a clock at `elapsedMs` since `startFrame` shows at `fps`, and whether it ended. */
 export function playbackFrame(startFrame: number, elapsedMs: number, fps: number, count: number): { frame: number; ended: boolean } {
-	const frame = startFrame + Math.floor((elapsedMs / 1000) * fps);
+	// An animation frame's timestamp can be a little earlier than the clock read at play().
+	const frame = startFrame + Math.floor((Math.max(0, elapsedMs) / 1000) * fps);
 	return frame >= count - 1 ? { frame: count - 1, ended: true } : { frame, ended: false };
 }
 

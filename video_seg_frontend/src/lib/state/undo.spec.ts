@@ -104,4 +104,30 @@ describe('UndoStack', () => {
 		expect(undone).toBe(true);
 		expect(changes).toBe(2);
 	});
+
+	it('clear() while a command runs: it finishes but is not recorded', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack();
+		await stack.execute(push(list, 1));
+		const running = stack.execute(push(list, 2, 20));
+		const undoAsked = stack.undo();
+		stack.clear();
+		await running;
+		expect(await undoAsked).toBe(false);
+		expect(list).toEqual([1, 2]);
+		expect(stack.canUndo).toBe(false);
+		expect(stack.canRedo).toBe(false);
+	});
+
+	it('clear() while an undo runs: the undone command is not offered for redo', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack();
+		await stack.execute(push(list, 1, 10));
+		const undoing = stack.undo();
+		await new Promise((r) => setTimeout(r, 1)); // the undo is under way
+		stack.clear();
+		await undoing;
+		expect(list).toEqual([]);
+		expect(stack.canRedo).toBe(false);
+	});
 });

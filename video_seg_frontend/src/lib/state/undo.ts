@@ -4,7 +4,9 @@
  * order they were asked for, so fast Ctrl+Z presses never interleave server calls.
  *
  * A command whose `do` fails is not recorded; an `undo` or `redo` that fails leaves the stacks as
- * they were, so the person can retry. Recording a new command clears the redo stack.
+ * they were, so the person can retry. Recording a new command clears the redo stack. `clear()`
+ * (another media item was opened) also drops the commands still in flight: they finish on the
+ * server but are not recorded, and an undo or redo asked for before it does nothing.
  */
 
 export interface Command {
@@ -19,6 +21,8 @@ export class UndoStack {
 	private undone: Command[] = [];
 	private queue: Promise<unknown> = Promise.resolve();
 	private listeners = new Set<() => void>();
+	/** Bumped by clear(): work asked for before it belongs to a history that is gone. */
+	private epoch = 0;
 
 	constructor(readonly limit = 100) {
 		if (limit < 1) throw new Error('UndoStack limit must be at least 1');
@@ -52,8 +56,10 @@ export class UndoStack {
 
 	/** Runs `command.do` and records it. */
 	execute(command: Command): Promise<void> {
+		const epoch = this.epoch;
 		return this.enqueue(async () => {
 			await command.do();
+			if (epoch !== this.epoch) return;
 			this.done.push(command);
 			if (this.done.length > this.limit) this.done.splice(0, this.done.length - this.limit);
 			this.undone = [];
@@ -70,10 +76,12 @@ export class UndoStack {
 
 	/** Reverts the last command; resolves to false when there was nothing to undo. */
 	undo(): Promise<boolean> {
+		const epoch = this.epoch;
 		return this.enqueue(async () => {
 			const command = this.done.at(-1);
-			if (!command) return false;
+			if (!command || epoch !== this.epoch) return false;
 			await command.undo();
+			if (epoch !== this.epoch) return true;
 			this.done.pop();
 			this.undone.push(command);
 			return true;
@@ -82,10 +90,12 @@ export class UndoStack {
 
 	/** Re-applies the last undone command; resolves to false when there was nothing to redo. */
 	redo(): Promise<boolean> {
+		const epoch = this.epoch;
 		return this.enqueue(async () => {
 			const command = this.undone.at(-1);
-			if (!command) return false;
+			if (!command || epoch !== this.epoch) return false;
 			await command.do();
+			if (epoch !== this.epoch) return true;
 			this.undone.pop();
 			this.done.push(command);
 			return true;
@@ -93,6 +103,7 @@ export class UndoStack {
 	}
 
 	clear(): void {
+		this.epoch++;
 		this.done = [];
 		this.undone = [];
 		this.notify();

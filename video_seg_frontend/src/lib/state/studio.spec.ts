@@ -1,0 +1,198 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AnnotationPublic, MediaPublic, ObjectPublic, PromptCreate, PromptPublic } from '$lib/api/types';
+
+/**
+ * The studio state against an in-memory server: ids as SQLite hands them out (highest in use
+ * plus one), and answers to clicks that can be held back to model a slow segmentation.
+ */
+const server = vi.hoisted(() => {
+	const s = {
+		media: [] as MediaPublic[],
+		objects: [] as ObjectPublic[],
+		prompts: [] as PromptPublic[],
+		masks: [] as AnnotationPublic[],
+		/** While set, every click's answer waits for it. */
+		hold: null as Promise<void> | null,
+		reset() {
+			s.media = [1, 2].map((id) => ({ id, project_id: 1, name: `v${id}.mp4`, kind: 'video', status: 'ready', width: 8, height: 8, num_frames: 10, fps: 25, annotated_frames: 0, error: null }) as unknown as MediaPublic);
+			s.objects = [];
+			s.prompts = [];
+			s.masks = [];
+			s.hold = null;
+		},
+		nextId: (rows: { id: number }[]) => Math.max(0, ...rows.map((r) => r.id)) + 1,
+		mask(mediaId: number, objectId: number, frame: number): AnnotationPublic {
+			s.masks = s.masks.filter((m) => !(m.object_id === objectId && m.frame_index === frame));
+			const m = { id: s.nextId(s.masks), object_id: objectId, frame_index: frame, rle: { size: [8, 8], counts: '0' }, bbox: [0, 0, 1, 1], area: 4, source: 'prompt', score: null, media_id: mediaId } as AnnotationPublic;
+			s.masks.push(m);
+			return m;
+		}
+	};
+	return s;
+});
+
+vi.mock('$lib/api/client', () => {
+	const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { status: 404 });
+	const mediaOf = (oid: number) => server.objects.find((o) => o.id === oid)?.media_id;
+	return {
+		API_BASE: '/api/v1',
+		urls: { events: () => '', thumbnail: () => '', frame: () => '', annotatedFrame: () => '' },
+		api: {
+			listMedia: async () => server.media,
+			models: async () => [],
+			activeJobs: async () => [],
+			listLabels: async () => [],
+			listObjects: async (_p: number, mid: number) => server.objects.filter((o) => o.media_id === mid),
+			listPrompts: async (_p: number, mid: number) => server.prompts.filter((p) => mediaOf(p.object_id) === mid),
+			annotationSummary: async () => [],
+			listAnnotations: async (_p: number, mid: number, q: { start?: number; end?: number; object_id?: number }) =>
+				server.masks.filter(
+					(m) => mediaOf(m.object_id) === mid && (q.object_id === undefined || m.object_id === q.object_id) && (q.start === undefined || (m.frame_index >= q.start && m.frame_index <= (q.end ?? q.start)))
+				),
+			createObject: async (_p: number, mid: number, label_id: number) => {
+				const o = { id: server.nextId(server.objects), media_id: mid, label_id, track_id: server.objects.filter((x) => x.media_id === mid).length + 1, name: null, key_frames: [], annotated_frames: 0 } as ObjectPublic;
+				server.objects.push(o);
+				return o;
+			},
+			deleteObject: async (_p: number, _mid: number, oid: number) => {
+				if (!server.objects.some((o) => o.id === oid)) throw notFound('Object');
+				server.objects = server.objects.filter((o) => o.id !== oid);
+				server.prompts = server.prompts.filter((p) => p.object_id !== oid);
+				server.masks = server.masks.filter((m) => m.object_id !== oid);
+			},
+			addPrompt: async (_p: number, mid: number, body: PromptCreate) => {
+				if (server.hold) await server.hold;
+				if (mediaOf(body.object_id) !== mid) throw notFound('Object');
+				const prompt = { id: server.nextId(server.prompts), object_id: body.object_id, frame_index: body.frame_index, kind: 'point', x: body.x, y: body.y, positive: body.positive ?? true, x0: null, y0: null, x1: null, y1: null } as PromptPublic;
+				server.prompts.push(prompt);
+				return { prompt, annotation: server.mask(mid, body.object_id, body.frame_index) };
+			},
+			deletePrompt: async (_p: number, _mid: number, prid: number) => {
+				const prompt = server.prompts.find((p) => p.id === prid);
+				if (!prompt) throw notFound('Prompt');
+				server.prompts = server.prompts.filter((p) => p.id !== prid);
+				server.masks = server.masks.filter((m) => !(m.object_id === prompt.object_id && m.frame_index === prompt.frame_index));
+				return { prompt: null, annotation: null };
+			},
+			putAnnotations: async () => [],
+			updateObject: async (_p: number, _mid: number, oid: number, label_id: number) => {
+				const o = server.objects.find((x) => x.id === oid);
+				if (!o) throw notFound('Object');
+				o.label_id = label_id;
+				return { ...o };
+			},
+			importAnnotations: async (_p: number, mid: number) => {
+				const o = { id: server.nextId(server.objects), media_id: mid, label_id: 7, track_id: 1, name: null, key_frames: [0], annotated_frames: 1 } as ObjectPublic;
+				server.objects.push(o);
+				server.mask(mid, o.id, 0);
+				return { format: 'cvat_video', labels_created: 0, objects_created: 1, masks: 1, key_frames: 1, warnings: [] };
+			},
+			propagate: async (_p: number, mid: number) => ({ id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 })
+		}
+	};
+});
+
+// Node has no animation frames; playback is not what these tests are about.
+vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(performance.now()), 16) as unknown as number);
+vi.stubGlobal('cancelAnimationFrame', (h: number) => clearTimeout(h));
+
+const { StudioState } = await import('./studio.svelte');
+const { ProjectState } = await import('./project.svelte');
+
+async function openStudio() {
+	const project = new ProjectState(1);
+	project.labels = [
+		{ id: 7, project_id: 1, name: 'car', color: '#00ff00' },
+		{ id: 8, project_id: 1, name: 'person', color: '#ff0000' }
+	];
+	const studio = new StudioState(project);
+	await studio.load(1);
+	return studio;
+}
+
+/** Hands an event to the studio as the project's event stream would. */
+function emit(studio: InstanceType<typeof StudioState>, type: string, data: Record<string, unknown>) {
+	const handlers = (studio.project.events as unknown as { handlers: Set<(t: string, d: unknown) => void> }).handlers;
+	for (const handler of handlers) handler(type, data);
+}
+
+/** Lets queued promise callbacks run (the in-memory server answers in microtasks). */
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+beforeEach(() => server.reset());
+
+describe('StudioState', () => {
+	it('two quick clicks on a frame without objects make one object with both points', async () => {
+		const studio = await openStudio();
+		const first = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const second = studio.addPrompt({ kind: 'point', x: 2, y: 2, positive: true });
+		await Promise.all([first, second]);
+		expect(server.objects).toHaveLength(1);
+		expect(server.prompts.map((p) => p.object_id)).toEqual([server.objects[0].id, server.objects[0].id]);
+		expect(studio.objects).toHaveLength(1);
+	});
+
+	it('a click right after N goes to the new object, not to the one selected before', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const created = studio.newObject();
+		await studio.addPrompt({ kind: 'point', x: 5, y: 5, positive: true });
+		const id = await created;
+		expect(server.objects).toHaveLength(2);
+		expect(server.prompts.at(-1)?.object_id).toBe(id);
+	});
+
+	it('a click answered after switching to another video stays with its own video', async () => {
+		const studio = await openStudio();
+		await studio.newObject();
+		let release!: () => void;
+		server.hold = new Promise<void>((r) => (release = r));
+		const click = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await settle();
+		await studio.openMedia(2);
+		release();
+		await click;
+		await settle();
+		expect(studio.currentId).toBe(2);
+		expect(studio.prompts).toEqual([]);
+		expect(studio.frameMasks).toEqual([]);
+		// Undo on the second video must not reach back into the first one.
+		expect(studio.undoState.canUndo).toBe(false);
+		expect(server.prompts).toHaveLength(1);
+	});
+
+	it('masks a tracking job wrote before its first progress event show up while it runs', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		// The job wrote frames 1 and 2 before its first (throttled) progress event.
+		const oid = server.objects[0].id;
+		for (const f of [1, 2]) server.mask(1, oid, f);
+		emit(studio, 'job.progress', { job_id: 9, media_id: 1, done: 2, total: 9, frame: 2, frames: [1, 2] });
+		await settle();
+		expect(studio.masks.get(1)?.map((m) => m.object_id)).toEqual([oid]);
+		expect(studio.masks.get(2)?.map((m) => m.object_id)).toEqual([oid]);
+	});
+
+	it('after an import into a video without objects, the next click refines an imported object', async () => {
+		const studio = await openStudio();
+		await studio.importAnnotations('cvat_video', new File(['<annotations/>'], 'a.xml'));
+		const [imported] = server.objects;
+		expect(studio.selectedObjectId).toBe(imported.id);
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		expect(server.objects).toHaveLength(1);
+		expect(server.prompts[0].object_id).toBe(imported.id);
+	});
+
+	it('N then a digit relabels the new object, not the one selected before', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const created = studio.newObject();
+		await studio.chooseLabel(8);
+		const id = await created;
+		expect(server.objects.map((o) => [o.id === id, o.label_id])).toEqual([
+			[false, 7],
+			[true, 8]
+		]);
+	});
+});
