@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
+from xml.etree import ElementTree
 
 import numpy as np
 from PIL import Image
@@ -72,8 +74,8 @@ def test_images_export_as_cvat_for_images_and_import_back_by_name(client):
     export = client.get(f"/api/v1/projects/{pid}/export", params={"format": "cvat_images", "include_frames": True})
     assert export.status_code == 200, export.text
     archive = zipfile.ZipFile(io.BytesIO(export.content))
-    assert sorted(archive.namelist()) == ["annotations.xml", "images/a.jpg", "images/b.jpg"]
-    assert Image.open(io.BytesIO(archive.read("images/b.jpg"))).size == (W, H)
+    assert sorted(archive.namelist()) == ["annotations.xml", "images/a.png", "images/b.png"]
+    assert Image.open(io.BytesIO(archive.read("images/b.png"))).size == (W, H)
 
     # the whole export ZIP, uploaded onto b.png of another project, finds b's masks by name
     other = image_project(client, "cvat copy")
@@ -90,3 +92,34 @@ def test_images_export_as_cvat_for_images_and_import_back_by_name(client):
     refused = client.post(f"{into}/import", params={"format": "cvat_images"}, files={"file": ("c.zip", coco)})
     assert refused.status_code == 422 and "Expected CVAT for images 1.1" in refused.json()["detail"]
     assert len(client.get(f"{into}/annotations").json()) == 1
+
+
+def jpeg(i: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(synthetic_frame(i, W, H)).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def test_exports_name_each_image_as_the_person_uploaded_it(client):
+    """Training code finds the images by the names in the annotation file: a PNG stays .png, a
+    .jpeg stays .jpeg, and with the images included the ZIP holds the uploaded bytes under that name."""
+    pid = image_project(client, "names")
+    uploads = {"tennis.png": png(0), "court.jpeg": jpeg(3)}
+    upload(client, pid, *((name, data, "image/png") for name, data in uploads.items()))
+
+    def export(fmt: str, **params: object) -> zipfile.ZipFile:
+        r = client.get(f"/api/v1/projects/{pid}/export", params={"format": fmt, **params})
+        assert r.status_code == 200, r.text
+        return zipfile.ZipFile(io.BytesIO(r.content))
+
+    coco = export("coco", include_frames=True)
+    names = [image["file_name"] for image in json.loads(coco.read("annotations/instances_default.json"))["images"]]
+    assert sorted(names) == ["court.jpeg", "tennis.png"]
+    for name in names:
+        (path,) = [n for n in coco.namelist() if n.endswith("/" + name)]
+        assert coco.read(path) == uploads[name]
+
+    cvat = export("cvat_images", include_frames=True)
+    tree = ElementTree.fromstring(cvat.read("annotations.xml"))
+    assert sorted(image.get("name") for image in tree.iter("image")) == ["court.jpeg", "tennis.png"]
+    assert {n: cvat.read(f"images/{n}") for n in ("court.jpeg", "tennis.png")} == uploads

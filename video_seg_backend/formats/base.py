@@ -53,7 +53,8 @@ class DatasetMedia:
     height: int
     num_frames: int = 1
     fps: float | None = None
-    # Encoded bytes of frame i (the decoded JPEG); needed only for include_frames exports.
+    # Encoded bytes of frame i (a video's decoded JPEG, an image's uploaded file); needed only for
+    # include_frames exports. frame_ext is what those bytes are named with.
     read_frame: Callable[[int], bytes] | None = None
     frame_ext: str = ".jpg"
     # Folder/file stem used in exported paths; defaults to the name without extension.

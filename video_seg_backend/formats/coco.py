@@ -3,7 +3,7 @@
 Layout (the one CVAT and datumaro use)::
 
     annotations/instances_default.json
-    images/default/<stem>/00000.jpg   (include_frames; images: <stem>.jpg)
+    images/default/<stem>/00000.jpg   (include_frames; images: <stem> with its uploaded extension, the uploaded file)
     masks/<stem>/00000.png            (include_png_masks: DAVIS palette PNGs, see davis.py)
 
 Besides the COCO keys each annotation carries ``track_id`` (the object, stable across frames),

@@ -5,8 +5,8 @@ CVAT imports this file into image tasks and into video tasks alike: its loader m
 ``<image>`` to a task frame by name without extension, then by ``id`` as the frame number. Unlike
 CVAT for video it keeps every mask (no mask tracks to lose), and datumaro reads it. Layout::
 
-    annotations.xml            an image project: one <image> per image, named <stem>.jpg
-    images/<stem>.jpg          (include_frames)
+    annotations.xml            an image project: one <image> per image, named <stem>.<its uploaded extension>
+    images/<stem>.png          (include_frames: the uploaded file)
     annotations.xml            one video: <image id="12" name="frame_000012.jpg"> for every frame
     images/frame_000012.jpg    (include_frames)
     <stem>/annotations.xml     several videos: a folder each, as each is its own CVAT task
@@ -64,15 +64,15 @@ IMAGES_PER_CHUNK = 64
 
 def image_names(media: list[DatasetMedia]) -> dict[int, str]:
     """The ``<image name>`` of each image: its uploaded name's stem (what CVAT matches, without
-    folders) with .jpg, the frames' encoding; the media id is added where two stems collide."""
+    folders) with the extension it is exported under; the media id is added where two collide."""
     names: dict[int, str] = {}
     seen: set[str] = set()
     for item in media:
         stem = PurePosixPath(item.name.replace("\\", "/")).stem
         stem = re.sub(r"[\x00-\x1f\x7f]", "", stem).strip() or item.stem
-        name = f"{stem}.jpg"
+        name = f"{stem}{item.frame_ext}"
         if name.lower() in seen:
-            name = f"{stem}_{item.id}.jpg"
+            name = f"{stem}_{item.id}{item.frame_ext}"
         seen.add(name.lower())
         names[item.id] = name
     return names

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -22,6 +23,7 @@ from video_seg_backend.models import (
     Label,
     Media,
     MediaStatus,
+    MediaType,
     Project,
     TrackedObject,
 )
@@ -29,10 +31,26 @@ from video_seg_backend.services.segmentation import upsert_rle
 from video_seg_backend.storage.files import StorageLayout
 from video_seg_backend.storage.masks import normalize_rle
 
+# An image keeps the extension it was uploaded with in exports (training code finds it by name).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
 
 def dataset_media(media: Media, storage: StorageLayout) -> DatasetMedia:
-    def read_frame(index: int) -> bytes:
-        return storage.frame_path(media.project_id, media.storage_key, index).read_bytes()
+    """A media item for the formats. Video frames are the decoded JPEGs; an image is exported as
+    the file that was uploaded, under its own extension."""
+    if media.kind == MediaType.image:
+        original = storage.media_dir(media.project_id, media.storage_key) / media.original_file
+        suffix = PurePosixPath(media.name.replace("\\", "/")).suffix
+        frame_ext = suffix if suffix.lower() in IMAGE_SUFFIXES else original.suffix
+
+        def read_frame(index: int) -> bytes:
+            return original.read_bytes()
+
+    else:
+        frame_ext = ".jpg"
+
+        def read_frame(index: int) -> bytes:
+            return storage.frame_path(media.project_id, media.storage_key, index).read_bytes()
 
     return DatasetMedia(
         id=media.id or 0,
@@ -43,6 +61,7 @@ def dataset_media(media: Media, storage: StorageLayout) -> DatasetMedia:
         num_frames=media.num_frames,
         fps=media.fps,
         read_frame=read_frame,
+        frame_ext=frame_ext,
     )
 
 
