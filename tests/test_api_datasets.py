@@ -130,6 +130,12 @@ def test_bad_imports_and_formats_are_refused(client, tmp_path):
     assert client.get(f"{base}/objects").json() == [] and client.get(f"{base}/annotations").json() == []
     unknown = client.get(f"/api/v1/projects/{pid}/export", params={"format": "voc"})
     assert unknown.status_code == 422 and "cvat_video" in unknown.json()["detail"]
+    unknown = client.post(f"{base}/import", params={"format": "voc"}, files={"file": ("a.json", coco)})
+    assert unknown.status_code == 422 and "'davis'" in unknown.json()["detail"], unknown.text
+    # the OpenAPI document names the choices, so the studio's generated client knows them
+    spec = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert set(spec["ExportFormat"]["enum"]) == {"coco", "ytvis", "davis", "cvat_video", "cvat_images"}
+    assert set(spec["ImportFormat"]["enum"]) == {"coco", "ytvis", "davis", "cvat_video", "cvat_images"}
 
 
 def test_davis_export_scores_one_against_itself_with_the_evaluation_script(client, tmp_path):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Annotated
 from urllib.parse import quote
 
@@ -34,11 +35,12 @@ class ImportSummary(BaseModel):
     warnings: list[str]
 
 
-def _known_format(name: str) -> None:
-    if name not in FORMATS:
-        raise HTTPException(
-            status_code=422, detail=f"Unknown format '{name}'; use one of: {', '.join(sorted(FORMATS))}"
-        )
+# The registered formats as enums, so that the OpenAPI document (and the studio's generated client)
+# lists them and an unknown name is a 422 that names the choices.
+ExportFormat = Enum("ExportFormat", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+ImportFormat = Enum(  # type: ignore[misc]
+    "ImportFormat", {name: name for name, spec in FORMATS.items() if spec.importer is not None}, type=str
+)
 
 
 @router.get(
@@ -50,15 +52,15 @@ def export_project(
     *,
     state: StateDep,
     project: ProjectDep,
-    format: Annotated[str, Query(description="coco, ytvis, davis, cvat_video or cvat_images")] = "coco",
+    format: Annotated[ExportFormat, Query(description="The dataset format")] = ExportFormat["coco"],
     include_frames: bool = False,
     include_png_masks: bool = False,
 ) -> StreamingResponse:
     """Download the project's masks as a ZIP in a dataset format (streamed as it is written)."""
-    _known_format(format)
+    name: str = format.value
     dataset = export_dataset(state.db, state.storage, project)
     chunks = export_zip_stream(
-        dataset, format, ExportOptions(include_frames=include_frames, include_png_masks=include_png_masks)
+        dataset, name, ExportOptions(include_frames=include_frames, include_png_masks=include_png_masks)
     )
     try:  # the first chunk surfaces a FormatError as a 4xx rather than a cut-off download
         first = next(chunks)
@@ -74,7 +76,7 @@ def export_project(
     return StreamingResponse(
         body(),
         media_type="application/zip",
-        headers={"Content-Disposition": attachment(export_filename(project.name, format))},
+        headers={"Content-Disposition": attachment(export_filename(project.name, name))},
     )
 
 
@@ -92,19 +94,19 @@ async def import_media_annotations(
     state: StateDep,
     media: ReadyMediaDep,
     file: Annotated[UploadFile, File(description="CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON")],
-    format: Annotated[str, Query(description="cvat_video, cvat_images, davis or coco")] = "cvat_video",
+    format: Annotated[ImportFormat, Query(description="The annotation file's format")] = ImportFormat["cvat_video"],
     frame: Annotated[Int | None, Query(description="DAVIS single PNG: the frame it belongs to")] = None,
 ) -> ImportSummary:
     """Import key frames or masks for this media item from an annotation file."""
-    _known_format(format)
+    name: str = format.value
     data = await file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise HTTPException(status_code=413, detail="Annotation files are limited to 512 MB")
     if not data:
-        raise HTTPException(status_code=422, detail=f"The file is empty; expected a {format} annotation file")
+        raise HTTPException(status_code=422, detail=f"The file is empty; expected a {name} annotation file")
     try:
         result = import_annotations(
-            format,
+            name,
             data,
             file.filename or "upload",
             dataset_media(media, state.storage),
@@ -118,4 +120,4 @@ async def import_media_annotations(
     if result.masks:
         frames = [m.frame_index for m in result.masks]
         state.segmentation.publish_updated(media, [], [min(frames), max(frames)])
-    return ImportSummary(format=format, warnings=result.warnings, **counts)
+    return ImportSummary(format=name, warnings=result.warnings, **counts)

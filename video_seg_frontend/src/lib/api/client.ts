@@ -6,7 +6,9 @@
 import createClient from 'openapi-fetch';
 import { ApiError, detailOf } from './errors';
 import type { paths } from './schema';
-import type { AnnotationIn, MediaPublic, PromptCreate, PropagateRequest } from './types';
+import type { AnnotationIn, ExportFormat, ImportFormat, MediaPublic, PromptCreate, PropagateRequest } from './types';
+
+export type { ExportFormat, ImportFormat };
 
 export const API_BASE = '/api/v1';
 
@@ -157,8 +159,6 @@ export const urls = {
 	uploadMedia: (pid: number) => `${API_BASE}/projects/${pid}/media`
 };
 
-export type ExportFormat = 'coco' | 'ytvis' | 'davis' | 'cvat_video' | 'cvat_images';
-export type ImportFormat = 'cvat_video' | 'cvat_images' | 'davis' | 'coco';
 
 export interface UploadHandle {
 	promise: Promise<MediaPublic[]>;

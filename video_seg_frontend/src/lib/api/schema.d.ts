@@ -633,6 +633,11 @@ export interface components {
             /** Errors */
             errors?: components["schemas"]["ValidationErrorItem"][] | null;
         };
+        /**
+         * ExportFormat
+         * @enum {string}
+         */
+        ExportFormat: "coco" | "cvat_images" | "cvat_video" | "davis" | "ytvis";
         /** Health */
         Health: {
             /** Status */
@@ -644,6 +649,11 @@ export interface components {
             /** Default Model */
             default_model: string;
         };
+        /**
+         * ImportFormat
+         * @enum {string}
+         */
+        ImportFormat: "coco" | "cvat_images" | "cvat_video" | "davis" | "ytvis";
         /** ImportSummary */
         ImportSummary: {
             /** Format */
@@ -2160,8 +2170,8 @@ export interface operations {
     export_project_api_v1_projects__project_id__export_get: {
         parameters: {
             query?: {
-                /** @description coco, ytvis, davis, cvat_video or cvat_images */
-                format?: string;
+                /** @description The dataset format */
+                format?: components["schemas"]["ExportFormat"];
                 include_frames?: boolean;
                 include_png_masks?: boolean;
             };
@@ -2196,8 +2206,8 @@ export interface operations {
     import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
         parameters: {
             query?: {
-                /** @description cvat_video, cvat_images, davis or coco */
-                format?: string;
+                /** @description The annotation file's format */
+                format?: components["schemas"]["ImportFormat"];
                 /** @description DAVIS single PNG: the frame it belongs to */
                 frame?: number | null;
             };

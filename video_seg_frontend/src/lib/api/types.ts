@@ -19,3 +19,5 @@ export type JobStatus = Schemas['JobStatus'];
 export type AnnotationIn = Schemas['AnnotationIn'];
 export type ObjectFrames = Schemas['ObjectFrames'];
 export type ImportSummary = Schemas['ImportSummary'];
+export type ExportFormat = Schemas['ExportFormat'];
+export type ImportFormat = Schemas['ImportFormat'];
