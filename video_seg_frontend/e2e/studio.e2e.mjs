@@ -424,6 +424,8 @@ async function main() {
 		});
 
 		await step('studio: track the next 20 frames with live progress', async () => {
+			const way = await page.getByLabel('Direction').inputValue();
+			assert(way === 'both', `T tracks ${way} by default; a correction needs both stretches re-tracked`);
 			await page.getByLabel('Direction').selectOption('forward');
 			await page.getByText('only next').click();
 			await page.getByLabel('Number of frames').fill('20');
