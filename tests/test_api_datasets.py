@@ -151,3 +151,32 @@ def test_davis_export_scores_one_against_itself_with_the_evaluation_script(clien
     result = run_video_evaluation(tmp_path, "--gt", str(annotations), "--pred", str(annotations))
     assert result["overall"]["objects"] == 1
     assert result["overall"]["j_mean"] == result["overall"]["f_mean"] == 1.0
+
+
+def test_importing_again_with_replace_swaps_the_objects_instead_of_adding_them(client, tmp_path):
+    """Key frames fixed in CVAT and imported a second time: with replace (as CVAT's own upload
+    does) the video holds the file's objects once, not twice; without it they are added."""
+    pid, base = clicked_and_tracked(client, tmp_path)  # a person's object, tracked
+    files = {"file": ("a.xml", CVAT_KEYFRAMES)}
+    added = client.post(f"{base}/import", params={"format": "cvat_video"}, files=files)
+    assert added.status_code == 201 and added.json()["objects_replaced"] == 0
+    assert len(client.get(f"{base}/objects").json()) == 2
+
+    moved = CVAT_KEYFRAMES.replace(disc_polygon(0), disc_polygon(2)).replace(' frame="0"', ' frame="2"')
+    moved = moved.replace(' frame="1"', ' frame="3"')
+    replaced = client.post(
+        f"{base}/import", params={"format": "cvat_video", "replace": True}, files={"file": ("a.xml", moved)}
+    )
+    assert replaced.status_code == 201, replaced.text
+    assert replaced.json()["objects_replaced"] == 2 and replaced.json()["objects_created"] == 1
+    (obj,) = client.get(f"{base}/objects").json()
+    masks = client.get(f"{base}/annotations").json()
+    assert {a["object_id"] for a in masks} == {obj["id"]} and [a["frame_index"] for a in masks] == [2]
+    assert client.get(f"{base}/prompts").json() == []  # the clicks went with their object
+    assert masks[0]["source"] == "imported"
+
+    # a file that is refused replaces nothing
+    bad = client.post(
+        f"{base}/import", params={"format": "cvat_video", "replace": True}, files={"file": ("a.xml", "<annotations")}
+    )
+    assert bad.status_code == 422 and [o["id"] for o in client.get(f"{base}/objects").json()] == [obj["id"]]

@@ -123,11 +123,19 @@ def random_color(rng: random.Random) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(rng.randint(40, 230) for _ in range(3)))
 
 
-def apply_import(db: Engine, media: Media, result: ImportResult) -> dict[str, int]:
+def apply_import(db: Engine, media: Media, result: ImportResult, replace: bool = False) -> dict[str, int]:
     """Write an import in one transaction: labels by name (created when missing), new objects,
-    and their masks (key frames as ``imported``, the rest as ``propagated``)."""
+    and their masks (key frames as ``imported``, the rest as ``propagated``). ``replace`` first
+    deletes the media item's objects with their prompts and masks, as CVAT's upload does."""
     rng = random.Random(len(result.objects))
     with Session(db) as session:
+        replaced = 0
+        if replace:
+            old = session.exec(select(TrackedObject).where(TrackedObject.media_id == media.id)).all()
+            for obj in old:
+                session.delete(obj)  # prompts and masks go with it (ON DELETE CASCADE)
+            replaced = len(old)
+            session.flush()
         labels = {lb.name: lb for lb in session.exec(select(Label).where(Label.project_id == media.project_id))}
         created_labels = 0
         for wanted in result.labels_to_create:
@@ -163,6 +171,7 @@ def apply_import(db: Engine, media: Media, result: ImportResult) -> dict[str, in
             )
         session.commit()
     return {
+        "objects_replaced": replaced,
         "labels_created": created_labels,
         "objects_created": len(objects),
         "masks": len(result.masks),

@@ -28,6 +28,7 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 class ImportSummary(BaseModel):
     format: str
+    objects_replaced: int  # deleted first, with their prompts and masks (replace=true)
     labels_created: int
     objects_created: int
     masks: int
@@ -96,6 +97,9 @@ async def import_media_annotations(
     file: Annotated[UploadFile, File(description="CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON")],
     format: Annotated[ImportFormat, Query(description="The annotation file's format")] = ImportFormat["cvat_video"],
     frame: Annotated[Int | None, Query(description="DAVIS single PNG: the frame it belongs to")] = None,
+    replace: Annotated[
+        bool, Query(description="Delete this media item's objects (with their prompts and masks) first")
+    ] = False,
 ) -> ImportSummary:
     """Import key frames or masks for this media item from an annotation file."""
     name: str = format.value
@@ -115,9 +119,13 @@ async def import_media_annotations(
         )
     except FormatError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    counts = apply_import(state.db, media, result)
+    if replace:  # a tracking job of the objects about to go stops first
+        state.worker.cancel_media_jobs(media.id or 0)
+    counts = apply_import(state.db, media, result, replace=replace)
     state.segmentation.forget_media(media.id or 0)  # the engine replays the new key frames
-    if result.masks:
+    if replace:
+        state.segmentation.publish_updated(media, [], [0, max(0, media.num_frames - 1)])
+    elif result.masks:
         frames = [m.frame_index for m in result.masks]
         state.segmentation.publish_updated(media, [], [min(frames), max(frames)])
     return ImportSummary(format=name, warnings=result.warnings, **counts)

@@ -658,6 +658,8 @@ export interface components {
         ImportSummary: {
             /** Format */
             format: string;
+            /** Objects Replaced */
+            objects_replaced: number;
             /** Labels Created */
             labels_created: number;
             /** Objects Created */
@@ -2210,6 +2212,8 @@ export interface operations {
                 format?: components["schemas"]["ImportFormat"];
                 /** @description DAVIS single PNG: the frame it belongs to */
                 frame?: number | null;
+                /** @description Delete this media item's objects (with their prompts and masks) first */
+                replace?: boolean;
             };
             header?: never;
             path: {
