@@ -442,7 +442,61 @@ async function main() {
 				'masks on the tracked frames',
 				10_000
 			);
+		});
+
+		await step('studio: each object has its own timeline row; a click on its gap goes where it was lost', async () => {
+			const api = (path, init) => fetch(`${backend.base}/api/v1/projects/${projectId}${path}`, init).then((r) => r.json());
+			const [first, second] = await page.evaluate(() => window.__vss.studio.objects.map((o) => o.id));
+			// Another tab tracks only the first object 30 frames further: the merged bar is then
+			// full up to frame 50, and only the second object's own row shows it has no mask there.
+			const job = await api(`/media/${mediaId}/propagate`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ object_ids: [first], start_frame: 20, direction: 'forward', num_frames: 30 })
+			});
+			await waitFor(async () => (await (await fetch(`${backend.base}/api/v1/jobs/${job.id}`)).json()).status === 'completed', 'the first object tracked further', 60_000, 300);
+			const summary = await api(`/media/${mediaId}/annotations/summary`);
+			const covers = (id, f) => summary.find((e) => e.object_id === id).ranges.some(([a, b]) => f >= a && f <= b);
+			const probe = [30, 35, 40, 45].find((f) => covers(first, f) && !covers(second, f));
+			assert(probe !== undefined, `no frame where only the first object has a mask: ${JSON.stringify(summary)}`);
+			await waitFor(
+				() => page.evaluate(({ id, f }) => window.__vss.studio.summary.find((e) => e.object_id === id)?.ranges.some(([a, b]) => f >= a && f <= b), { id: first, f: probe }),
+				'the studio to see the further tracking'
+			);
+			const merged = await page.getByTestId('timeline-range').evaluateAll((els) => els.map((e) => e.title));
+			assert(merged.some((t) => { const [a, b] = t.match(/\d+/g).map(Number); return probe >= a && probe <= b; }),
+				`the merged bar should be full at frame ${probe}: ${merged}`);
+			const rows = page.getByTestId('timeline-object-row');
+			assert((await rows.count()) === 2, `expected one timeline row per object, got ${await rows.count()}`);
+			/** The row canvas's pixel in the middle of a frame's cell. */
+			const rowPixel = (id, f) =>
+				page.evaluate(({ id, f }) => {
+					const canvas = document.querySelector(`[data-testid="timeline-object-row"][data-object-id="${id}"] canvas`);
+					const count = window.__vss.studio.frameCount;
+					const x = Math.floor(((f + 0.5) / count) * canvas.width);
+					return Array.from(canvas.getContext('2d').getImageData(x, Math.floor(canvas.height / 2), 1, 1).data.slice(0, 3));
+				}, { id, f });
+			const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+			const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) < 8);
+			const colorOf = (id) => page.evaluate((id) => window.__vss.studio.labelColor(id), id);
+			// No mask: dark grey stripes (#2c313c on #5b6372), not the label colour.
+			const grey = (p) => Math.max(...p) < 130 && Math.max(...p) - Math.min(...p) < 30;
+			assert(near(await rowPixel(first, probe), rgb(await colorOf(first))), `first object's row at frame ${probe}: ${await rowPixel(first, probe)}`);
+			assert(grey(await rowPixel(second, probe)) && grey(await rowPixel(second, probe + 1)), `second object's row at frame ${probe} should show no mask: ${await rowPixel(second, probe)}`);
+			assert(near(await rowPixel(second, 5), rgb(await colorOf(second))), `second object's row at frame 5: ${await rowPixel(second, 5)}`);
+			// Where the second object was lost: the first frame of the gap around the probe.
+			const lost = summary.find((e) => e.object_id === second).ranges.filter(([, b]) => b < probe).at(-1)[1] + 1;
+			const box = await rows.nth(1).boundingBox();
+			const frames = await page.evaluate(() => window.__vss.studio.frameCount);
+			await page.mouse.click(box.x + ((probe + 0.5) / frames) * box.width, box.y + box.height / 2);
+			await waitFor(
+				() => page.evaluate(({ lost, second }) => window.__vss.studio.frame === lost && window.__vss.studio.selectedObjectId === second, { lost, second }),
+				`the click on the gap to go to frame ${lost}, with the second object selected`
+			);
+			await waitFor(frameReady, `frame ${lost} to load`);
+			await page.waitForTimeout(200);
 			await shot('studio-tracked.png');
+			await page.evaluate(() => window.__vss.studio.setFrame(0));
 		});
 
 		await step('studio: Cancel stops a running tracking job and keeps what it tracked', async () => {

@@ -3,9 +3,13 @@ import {
 	applyMasks,
 	clampFrame,
 	clearObjectFrame,
+	describeRow,
 	frameRanges,
+	gapsOf,
 	nextUnannotated,
+	objectRows,
 	playbackFrame,
+	rowJumpFrame,
 	summaryFrames,
 	summaryKeyFrames,
 	withoutObject,
@@ -87,5 +91,55 @@ describe('annotation summary', () => {
 		const next = clearObjectFrame(summary, 1, 0);
 		expect(next[0]).toEqual({ object_id: 1, ranges: [[1, 4], [8, 9]], key_frames: [] });
 		expect(next[1]).toBe(summary[1]);
+	});
+});
+
+describe('per-object timeline rows', () => {
+	// Two objects in a 124-frame video: #1 lost after frame 53, #2 appears at frame 20.
+	const summary: ObjectFrames[] = [
+		{ object_id: 1, ranges: [[0, 53]], key_frames: [0] },
+		{ object_id: 2, ranges: [[20, 40], [45, 123]], key_frames: [30] }
+	];
+
+	it('each object has its own gaps, so one lost object shows even when another covers the frames', () => {
+		expect(gapsOf(summary[0].ranges, 124)).toEqual([[54, 123]]);
+		expect(gapsOf(summary[1].ranges, 124)).toEqual([[0, 19], [41, 44]]);
+		expect(gapsOf([], 5)).toEqual([[0, 4]]);
+		expect(gapsOf([[0, 4]], 5)).toEqual([]);
+		// The merged bar would be full from 0 to 123: no gap at all.
+		expect(gapsOf(frameRanges(summaryFrames(summary)), 124)).toEqual([]);
+	});
+
+	it('a click in a gap goes to where the object was lost', () => {
+		expect(rowJumpFrame(summary[0].ranges, 100, 124)).toBe(54);
+		expect(rowJumpFrame(summary[1].ranges, 43, 124)).toBe(41);
+		// Before the first mask: the frame just before it (tracking backward lost it there).
+		expect(rowJumpFrame(summary[1].ranges, 5, 124)).toBe(19);
+		// On a mask, or an object without any: the frame clicked.
+		expect(rowJumpFrame(summary[0].ranges, 10, 124)).toBe(10);
+		expect(rowJumpFrame([], 10, 124)).toBe(10);
+	});
+
+	it('rows are capped, and the selected object keeps its row', () => {
+		const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+		const capped = objectRows(summary, ids, 2, 8);
+		expect(capped.rows.map((r) => r.objectId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+		expect(capped.more).toBe(12);
+		expect(capped.rows[2]).toEqual({ objectId: 3, ranges: [], keyFrames: [] });
+		const selectedLate = objectRows(summary, ids, 15, 8);
+		expect(selectedLate.rows.map((r) => r.objectId)).toEqual([1, 2, 3, 4, 5, 6, 7, 15]);
+		expect(objectRows(summary, [1, 2], null, 8)).toEqual({
+			rows: [
+				{ objectId: 1, ranges: [[0, 53]], keyFrames: [0] },
+				{ objectId: 2, ranges: [[20, 40], [45, 123]], keyFrames: [30] }
+			],
+			more: 0
+		});
+	});
+
+	it('a row says where its masks are and where they are missing', () => {
+		expect(describeRow(summary[0].ranges, 124)).toBe('masks on 0–53 · none on 54–123');
+		expect(describeRow([[0, 9]], 10)).toBe('masks on every frame');
+		expect(describeRow([], 10)).toBe('no masks yet');
 	});
 });

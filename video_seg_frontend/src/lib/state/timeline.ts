@@ -126,3 +126,69 @@ export function clearObjectFrame(summary: readonly ObjectFrames[], objectId: num
 		return { object_id: objectId, ranges: frameRanges(frames), key_frames: e.key_frames.filter((f) => f !== frame) };
 	});
 }
+
+/** The inclusive runs of [0, count - 1] that `ranges` (sorted, inclusive) leave without a mask. */
+export function gapsOf(ranges: readonly number[][], count: number): [number, number][] {
+	const gaps: [number, number][] = [];
+	let next = 0;
+	for (const [a, b] of ranges) {
+		if (a > next) gaps.push([next, Math.min(a, count) - 1]);
+		next = Math.max(next, b + 1);
+		if (next >= count) break;
+	}
+	if (next < count) gaps.push([next, count - 1]);
+	return gaps.filter(([a, b]) => a <= b);
+}
+
+/** One object's row under the timeline: where it has a mask, and its key frames. */
+export interface ObjectRow {
+	objectId: number;
+	ranges: number[][];
+	keyFrames: number[];
+}
+
+/**
+ * The per-object rows of the timeline, in the object list's order, at most `cap` of them: the
+ * selected object always has its row (it takes the last place if it would fall beyond the cap).
+ * `more` counts the objects left out.
+ */
+export function objectRows(
+	summary: readonly ObjectFrames[],
+	objectIds: readonly number[],
+	selectedId: number | null,
+	cap: number
+): { rows: ObjectRow[]; more: number } {
+	let shown = objectIds.slice(0, cap);
+	if (selectedId !== null && objectIds.includes(selectedId) && !shown.includes(selectedId)) {
+		shown = [...shown.slice(0, cap - 1), selectedId];
+	}
+	const byId = new Map(summary.map((e) => [e.object_id, e]));
+	const rows = shown.map((id) => {
+		const entry = byId.get(id);
+		return { objectId: id, ranges: entry?.ranges ?? [], keyFrames: entry?.key_frames ?? [] };
+	});
+	return { rows, more: objectIds.length - rows.length };
+}
+
+/**
+ * Where a click on an object's row at `frame` goes: on a frame with a mask, that frame; in a gap,
+ * the gap's frame next to the masks before it (where tracking lost the object), or for a gap
+ * before the first mask, the frame just before that mask. An object without masks: `frame`.
+ */
+export function rowJumpFrame(ranges: readonly number[][], frame: number, count: number): number {
+	const gap = gapsOf(ranges, count).find(([a, b]) => frame >= a && frame <= b);
+	if (!gap || ranges.length === 0) return frame;
+	return gap[0] > 0 ? gap[0] : gap[1];
+}
+
+/** A short description of a row for its tooltip: "masks on 0–53 · none on 54–123". */
+export function describeRow(ranges: readonly number[][], count: number, limit = 4): string {
+	const fmt = (runs: readonly number[][]) => {
+		const text = runs.slice(0, limit).map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`));
+		if (runs.length > limit) text.push(`… (${runs.length - limit} more)`);
+		return text.join(', ');
+	};
+	const gaps = gapsOf(ranges, count);
+	if (!ranges.length) return 'no masks yet';
+	return gaps.length ? `masks on ${fmt(ranges)} · none on ${fmt(gaps)}` : `masks on every frame`;
+}
