@@ -408,6 +408,15 @@ async function main() {
 			await waitFor(async () => (await objects())[0].label === person.id, 'the relabel');
 			await page.keyboard.press('Control+z');
 			await waitFor(async () => (await objects())[0].label === before[0].label, 'undo of the relabel');
+			// A label button does what its digit key does: relabels the selected object, undoably.
+			await page.getByTestId('object-list').getByRole('button', { name: `#${before[0].track}`, exact: true }).click();
+			const selected = await page.evaluate(() => window.__vss.studio.selectedObject);
+			assert(selected.id === before[0].id && selected.label_id === labels[0].id, 'the first object (first label) should be selected');
+			const other = labels.find((l) => l.id !== selected.label_id);
+			await page.getByTestId('label-selector').getByRole('button', { name: other.name }).click();
+			await waitFor(async () => (await objects()).find((o) => o.id === selected.id).label === other.id, 'the relabel by label button');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await objects()).find((o) => o.id === selected.id).label === selected.label_id, 'undo of the relabel by button');
 		});
 
 		await step('studio: right-click on a prompt removes it, undo restores it', async () => {
@@ -615,10 +624,15 @@ async function main() {
 		await step('studio: a reload reopens the same video at the same frame', async () => {
 			await page.evaluate(() => window.__vss.studio.setFrame(7));
 			await waitFor(() => new URL(page.url()).searchParams.get('frame') === '7', 'the frame in the address bar');
+			// The label chosen last (not the first one) is still the one for new objects.
+			const labels = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/labels`)).json();
+			const chosen = await page.evaluate(() => window.__vss.studio.selectedLabelId);
+			assert(chosen !== labels[0].id, 'the test expects a label other than the first to be chosen');
 			await page.reload();
 			await waitFor(() => page.evaluate(() => window.__vss?.studio?.currentId ?? null), 'the studio after the reload');
-			const at = await page.evaluate(() => ({ media: window.__vss.studio.currentId, frame: window.__vss.studio.frame }));
+			const at = await page.evaluate(() => ({ media: window.__vss.studio.currentId, frame: window.__vss.studio.frame, label: window.__vss.studio.selectedLabelId }));
 			assert(at.media === mediaId && at.frame === 7, `after a reload: media ${at.media} frame ${at.frame}, expected ${mediaId} and 7`);
+			assert(at.label === chosen, `after a reload the label for new objects is ${at.label}, not the one chosen (${chosen})`);
 			await waitFor(frameReady, 'frame 7 to load');
 		});
 

@@ -119,7 +119,18 @@ function emit(studio: InstanceType<typeof StudioState>, type: string, data: Reco
 /** Lets queued promise callbacks run (the in-memory server answers in microtasks). */
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-beforeEach(() => server.reset());
+/** A browser's localStorage, per test. */
+const storage = new Map<string, string>();
+vi.stubGlobal('localStorage', {
+	getItem: (k: string) => storage.get(k) ?? null,
+	setItem: (k: string, v: string) => void storage.set(k, String(v)),
+	removeItem: (k: string) => void storage.delete(k)
+});
+
+beforeEach(() => {
+	server.reset();
+	storage.clear();
+});
 
 describe('StudioState', () => {
 	it('two quick clicks on a frame without objects make one object with both points', async () => {
@@ -194,5 +205,31 @@ describe('StudioState', () => {
 			[false, 7],
 			[true, 8]
 		]);
+	});
+
+	it('the label chosen for new objects is kept across a reload', async () => {
+		const studio = await openStudio();
+		expect(studio.selectedLabelId).toBe(7);
+		await studio.chooseLabel(8);
+		studio.destroy();
+		const reloaded = await openStudio();
+		expect(reloaded.selectedLabelId).toBe(8);
+		// A remembered label that was deleted since: the first label again.
+		reloaded.project.labels = reloaded.project.labels.filter((l) => l.id !== 8);
+		reloaded.destroy();
+		const project = reloaded.project;
+		const again = new StudioState(project);
+		await again.load(1);
+		expect(again.selectedLabelId).toBe(7);
+	});
+
+	it('choosing a label relabels the selected object, and undo puts its label back', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.chooseLabel(8);
+		expect(server.objects[0].label_id).toBe(8);
+		await studio.undoLast();
+		expect(server.objects[0].label_id).toBe(7);
+		expect(studio.objects[0].label_id).toBe(7);
 	});
 });

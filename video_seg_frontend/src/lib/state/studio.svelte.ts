@@ -35,6 +35,26 @@ import {
 import { attempt, toasts } from './toasts.svelte';
 import { UndoStack, type Command } from './undo';
 
+/** The label last chosen in a project, per browser: a reload keeps it. */
+const labelKey = (projectId: number) => `vss.label.${projectId}`;
+
+function rememberLabel(projectId: number, labelId: number): void {
+	try {
+		globalThis.localStorage?.setItem(labelKey(projectId), String(labelId));
+	} catch {
+		// Storage full or refused (private mode): the choice only lasts until the reload.
+	}
+}
+
+function rememberedLabel(projectId: number): number | null {
+	try {
+		const value = Number(globalThis.localStorage?.getItem(labelKey(projectId)) ?? NaN);
+		return Number.isInteger(value) ? value : null;
+	} catch {
+		return null;
+	}
+}
+
 export type TrackDirection = 'forward' | 'backward' | 'both';
 
 export interface JobProgress {
@@ -157,7 +177,8 @@ export class StudioState {
 		this.media = media;
 		this.models = models;
 		this.modelKey = models.find((m) => m.default && m.available)?.key ?? models.find((m) => m.available)?.key ?? null;
-		this.selectedLabelId = this.project.labels[0]?.id ?? null;
+		const remembered = rememberedLabel(this.pid);
+		this.selectedLabelId = (this.project.labels.find((l) => l.id === remembered) ?? this.project.labels[0])?.id ?? null;
 		const ready = media.filter((m) => m.status === 'ready');
 		const first = ready.find((m) => m.id === initialMediaId) ?? this.todo.find((m) => m.status === 'ready') ?? ready[0];
 		if (first) await this.openMedia(first.id, first.id === initialMediaId ? initialFrame : 0);
@@ -610,14 +631,15 @@ export class StudioState {
 		else this.hidden.add(objectId);
 	}
 
-	/** The label for new objects. */
+	/** The label for new objects; kept for this project across reloads. */
 	selectLabel(labelId: number): void {
 		this.selectedLabelId = labelId;
+		rememberLabel(this.pid, labelId);
 	}
 
 	/**
-	 * Digit keys: the label for new objects, and for the selected object too; right after N,
-	 * that is the object being created, not the one selected before.
+	 * Digit keys and label buttons: the label for new objects, and for the selected object too
+	 * (undoable); right after N, that is the object being created, not the one selected before.
 	 */
 	async chooseLabel(labelId: number): Promise<void> {
 		this.selectLabel(labelId);
