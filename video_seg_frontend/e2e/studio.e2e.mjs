@@ -839,6 +839,42 @@ async function main() {
 			await fetch(`${backend.base}/api/v1/projects/${long.id}`, { method: 'DELETE' });
 		});
 
+		await step('image project: back on an image after →, Ctrl+Z undoes the click made there', async () => {
+			const post = (path, body) =>
+				fetch(`${backend.base}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+			const images = await post('/projects', { name: 'Stills', media_type: 'image' });
+			await post(`/projects/${images.id}/labels`, { name: 'car', color: LABEL_COLOR });
+			const form = new FormData();
+			for (const f of [0, 60]) {
+				const jpeg = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mediaId}/frames/${f}`)).blob();
+				form.append('files', new Blob([jpeg], { type: 'image/jpeg' }), `still-${f}.jpg`);
+			}
+			const uploaded = await (await fetch(`${backend.base}/api/v1/projects/${images.id}/media`, { method: 'POST', body: form })).json();
+			await waitFor(
+				async () => (await (await fetch(`${backend.base}/api/v1/projects/${images.id}/media`)).json()).every((m) => m.status === 'ready'),
+				'the images to be ready'
+			);
+			const first = uploaded.find((m) => m.name === 'still-0.jpg').id;
+			const serverPrompts = async (mid) => (await (await fetch(`${backend.base}/api/v1/projects/${images.id}/media/${mid}/prompts`)).json()).length;
+			await page.goto(`/projects/${images.id}/studio?media=${first}`);
+			await page.getByTestId('studio-canvas').waitFor();
+			await waitFor(frameReady, 'the first image to load');
+			const at = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
+			await page.mouse.click(at.x, at.y);
+			await waitFor(() => page.evaluate(() => window.__vss.studio.frameMasks.some((m) => m.area > 0)), 'the mask on the first image');
+			await page.keyboard.press('ArrowRight');
+			await waitFor(() => page.evaluate((id) => window.__vss.studio.currentId !== id && window.__vss.studio.current !== null, first), 'the next image');
+			await waitFor(() => page.evaluate(() => !window.__vss.studio.undoState.canUndo), 'the next image to have its own, empty history');
+			await page.keyboard.press('ArrowLeft');
+			await waitFor(() => page.evaluate((id) => window.__vss.studio.currentId === id && window.__vss.studio.prompts.length === 1, first), 'back on the first image');
+			await page.getByTestId('undo').waitFor({ state: 'visible' });
+			assert(await page.getByTestId('undo').isEnabled(), 'Undo is disabled back on the first image');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await serverPrompts(first)) === 0, 'Ctrl+Z to remove the click on the first image');
+			await waitFor(() => page.evaluate(() => window.__vss.studio.prompts.length === 0 && !window.__vss.studio.frameMasks.some((m) => m.area > 0)), 'the click and its mask to leave the view');
+			await fetch(`${backend.base}/api/v1/projects/${images.id}`, { method: 'DELETE' });
+		});
+
 		await step('projects page: delete with confirmation', async () => {
 			await page.goto('/');
 			const card = page.getByTestId('project-card').filter({ hasText: 'Driving demo' });

@@ -232,4 +232,37 @@ describe('StudioState', () => {
 		expect(server.objects[0].label_id).toBe(7);
 		expect(studio.objects[0].label_id).toBe(7);
 	});
+
+	it('going to the next image and back keeps the undo history of the first', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.openMedia(2);
+		expect(studio.undoState.canUndo).toBe(false);
+		await studio.openMedia(1);
+		expect(studio.undoState.canUndo).toBe(true);
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
+		expect(studio.prompts).toEqual([]);
+		expect(studio.frameMasks).toEqual([]);
+		await studio.redoLast();
+		expect(server.prompts).toHaveLength(1);
+		expect(studio.prompts).toHaveLength(1);
+	});
+
+	it('a click answered after switching media is undone with its own media, when going back', async () => {
+		const studio = await openStudio();
+		await studio.newObject();
+		let release!: () => void;
+		server.hold = new Promise<void>((r) => (release = r));
+		const click = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await settle();
+		await studio.openMedia(2);
+		release();
+		await click;
+		expect(studio.undoState.canUndo).toBe(false);
+		await studio.openMedia(1);
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
+		expect(server.objects).toHaveLength(1);
+	});
 });

@@ -33,7 +33,7 @@ import {
 	type ObjectFrames
 } from './timeline';
 import { attempt, toasts } from './toasts.svelte';
-import { UndoStack, type Command } from './undo';
+import { UndoHistories, type Command, type UndoStack } from './undo';
 
 /** The label last chosen in a project, per browser: a reload keeps it. */
 const labelKey = (projectId: number) => `vss.label.${projectId}`;
@@ -75,6 +75,10 @@ const RELOAD_AT_ONCE = 16;
 /** A tracking job's first progress event re-reads the frames it wrote before, up to this many. */
 const FIRST_PROGRESS_RELOAD = 64;
 
+/** Undo depth per media item, and how many media items keep their history. */
+const UNDO_DEPTH = 200;
+const UNDO_MEDIA = 20;
+
 const FINISHED: JobPublic['status'][] = ['completed', 'failed', 'canceled'];
 
 export interface ModelDownload {
@@ -113,7 +117,11 @@ export class StudioState {
 	undoState = $state({ canUndo: false, canRedo: false, undoLabel: '', redoLabel: '' });
 	busy = $state(0);
 
-	readonly undo = new UndoStack(200);
+	/** Undo histories of the media items opened last; `undo` is the open item's. */
+	private histories = new UndoHistories<number | null>(UNDO_MEDIA, UNDO_DEPTH, (stack) => {
+		if (stack === this.undo) this.showUndoState();
+	});
+	undo: UndoStack = this.histories.of(null);
 	private objectIds = new IdAliases();
 	private promptIds = new IdAliases();
 	private decoded = new WeakMap<AnnotationPublic, BinaryMask>();
@@ -145,15 +153,16 @@ export class StudioState {
 	selectedObject = $derived(this.objects.find((o) => o.id === this.selectedObjectId) ?? null);
 
 	constructor(readonly project: ProjectState) {
-		this.undo.subscribe(() => {
-			this.undoState = {
-				canUndo: this.undo.canUndo,
-				canRedo: this.undo.canRedo,
-				undoLabel: this.undo.undoLabel ?? '',
-				redoLabel: this.undo.redoLabel ?? ''
-			};
-		});
 		this.unsubscribe = project.events.on((type, data) => this.onEvent(type, data));
+	}
+
+	private showUndoState(): void {
+		this.undoState = {
+			canUndo: this.undo.canUndo,
+			canRedo: this.undo.canRedo,
+			undoLabel: this.undo.undoLabel ?? '',
+			redoLabel: this.undo.redoLabel ?? ''
+		};
 	}
 
 	get pid(): number {
@@ -196,7 +205,9 @@ export class StudioState {
 		this.summary = [];
 		this.hidden.clear();
 		this.selectedObjectId = null;
-		this.undo.clear();
+		// Each item keeps its own history: back on an image, Ctrl+Z undoes what was done there.
+		this.undo = this.histories.of(mediaId);
+		this.showUndoState();
 		const item = this.current;
 		if (!item || item.status !== 'ready') return;
 		this.busy++;
@@ -527,7 +538,7 @@ export class StudioState {
 					if (this.currentId === mediaId) this.dropObjectLocally(id);
 				}
 			};
-			await this.undo.execute(command);
+			await this.histories.of(mediaId).execute(command);
 			this.scheduleRefresh();
 			return (ref as IdRef | null)?.id ?? null;
 		} catch (error) {
@@ -558,7 +569,7 @@ export class StudioState {
 			const obj = this.objects.find((o) => o.id === objectId);
 			if (!obj) return;
 			const pid = this.pid;
-			await this.undo.execute(
+			await this.histories.of(mediaId).execute(
 				deleteObjectCommand({
 					objectId,
 					labelId: obj.label_id,
@@ -620,7 +631,7 @@ export class StudioState {
 				this.objects = this.objects.map((o) => (o.id === id ? updated : o));
 				this.maskVersion++;
 			};
-			await this.undo.execute({ label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
+			await this.histories.of(mediaId).execute({ label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
 		} catch (error) {
 			toasts.error(error);
 		}
@@ -685,7 +696,7 @@ export class StudioState {
 			const objectRef = this.objectIds.ref(objectId);
 			let promptRef: IdRef | null = null;
 			const body = { ...prompt, frame_index: frame };
-			await this.undo.execute({
+			await this.histories.of(mediaId).execute({
 				label: prompt.kind === 'box' ? 'Add box' : prompt.positive === false ? 'Add negative point' : 'Add point',
 				do: async () => {
 					const oid = objectRef.id;
@@ -723,7 +734,7 @@ export class StudioState {
 			const saved = { ...original };
 			const promptRef = this.promptIds.ref(saved.id);
 			const objectRef = this.objectIds.ref(saved.object_id);
-			await this.undo.execute({
+			await this.histories.of(mediaId).execute({
 				label: 'Remove prompt',
 				do: async () => {
 					const id = promptRef.id;

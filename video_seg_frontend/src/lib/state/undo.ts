@@ -120,3 +120,49 @@ export class UndoStack {
 		for (const listener of this.listeners) listener();
 	}
 }
+
+/**
+ * One undo stack per media item, for the `capacity` items opened last: going back to an image or
+ * video brings back its history, while the memory stays bounded (a stack of an item left long
+ * ago is dropped, its commands still in flight finish unrecorded). Commands are recorded on the
+ * stack of the item they change, even if the person moved on before they finished.
+ */
+export class UndoHistories<K> {
+	private stacks = new Map<K, UndoStack>();
+
+	constructor(
+		readonly capacity: number,
+		readonly limit: number,
+		private readonly onChange: (stack: UndoStack) => void = () => {}
+	) {
+		if (capacity < 1) throw new Error('UndoHistories capacity must be at least 1');
+	}
+
+	/** The stack of `key`, made if needed; it becomes the one used last. */
+	of(key: K): UndoStack {
+		let stack = this.stacks.get(key);
+		if (stack) this.stacks.delete(key);
+		else {
+			const made = new UndoStack(this.limit);
+			made.subscribe(() => this.onChange(made));
+			stack = made;
+		}
+		this.stacks.set(key, stack);
+		while (this.stacks.size > this.capacity) {
+			const [oldest, dropped] = this.stacks.entries().next().value!;
+			this.stacks.delete(oldest);
+			dropped.clear();
+		}
+		return stack;
+	}
+
+	/** Forgets the history of `key` (the item was deleted). */
+	drop(key: K): void {
+		this.stacks.get(key)?.clear();
+		this.stacks.delete(key);
+	}
+
+	has(key: K): boolean {
+		return this.stacks.has(key);
+	}
+}
