@@ -227,6 +227,19 @@ async function main() {
 			await shot('gallery.png');
 		});
 
+		await step('gallery: a refused upload says why, and Dismiss removes its row', async () => {
+			await page.getByTestId('file-input').setInputFiles({ name: 'notes.mp4', mimeType: 'video/mp4', buffer: Buffer.from('not a video at all') });
+			const row = page.getByTestId('upload-row').filter({ hasText: 'notes.mp4' });
+			await waitFor(async () => (await row.getAttribute('class'))?.includes('failed'), 'the upload to be refused');
+			const text = (await row.textContent()) ?? '';
+			assert(/video|image|format|decode|recogni/i.test(text), `the failed row does not say why: ${text}`);
+			await row.getByRole('button', { name: 'Dismiss notes.mp4' }).click();
+			await row.waitFor({ state: 'detached' });
+			const i = consoleErrors.findIndex((e) => /415/.test(e));
+			if (i >= 0) consoleErrors.splice(i, 1);
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
+		});
+
 		await step('gallery: preview dialog plays the video', async () => {
 			await page.getByRole('button', { name: /Preview 08_driving/ }).click();
 			await page.locator('dialog.preview video').waitFor();
