@@ -793,6 +793,36 @@ async function main() {
 			await waitFor(() => page.evaluate((s) => Math.abs(window.__vss.canvas.view.view.scale - s) < 1e-6, fitted), 'the second video to be fitted');
 		});
 
+		await step('studio: a one-frame video offers nothing to track', async () => {
+			const clip = join(mkdtempSync(join(tmpdir(), 'vss-one-frame-')), 'one-frame.mp4');
+			const make = [
+				'import sys, av, numpy as np',
+				'with av.open(sys.argv[1], "w") as out:',
+				'    s = out.add_stream("libx264", rate=25); s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"',
+				'    frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 128, np.uint8), format="rgb24")',
+				'    for packet in s.encode(frame): out.mux(packet)',
+				'    for packet in s.encode(): out.mux(packet)'
+			].join('\n');
+			execFileSync(python, ['-c', make, clip]);
+			const form = new FormData();
+			form.append('files', new Blob([readFileSync(clip)], { type: 'video/mp4' }), 'one-frame.mp4');
+			const [one] = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media`, { method: 'POST', body: form })).json();
+			await waitFor(
+				async () => (await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${one.id}`)).json()).status === 'ready',
+				'the one-frame video to be ready'
+			);
+			await page.goto(`/projects/${projectId}/studio?media=${one.id}`);
+			await waitFor(frameReady, 'the one-frame video to load');
+			await page.getByTestId('single-frame').waitFor();
+			assert((await page.getByTestId('track-button').count()) === 0, 'a Track button is offered for a single frame');
+			await page.getByTestId('studio-canvas').hover();
+			await page.keyboard.press('t');
+			await page.getByText('This video has a single frame: there is nothing to track').first().waitFor();
+			assert((await page.getByTestId('job-progress').count()) === 0, 'T started a tracking job on a single frame');
+			await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${one.id}`, { method: 'DELETE' });
+			rmSync(dirname(clip), { recursive: true, force: true });
+		});
+
 		await step('server errors show as toasts with the server message', async () => {
 			await page.goto(`/projects/${projectId}/labels`);
 			await page.getByPlaceholder('Label name, e.g. car').fill('car');

@@ -13,12 +13,15 @@ const server = vi.hoisted(() => {
 		masks: [] as AnnotationPublic[],
 		/** While set, every click's answer waits for it. */
 		hold: null as Promise<void> | null,
+		/** Media items a tracking job was asked for. */
+		propagated: [] as number[],
 		reset() {
 			s.media = [1, 2].map((id) => ({ id, project_id: 1, name: `v${id}.mp4`, kind: 'video', status: 'ready', width: 8, height: 8, num_frames: 10, fps: 25, annotated_frames: 0, error: null }) as unknown as MediaPublic);
 			s.objects = [];
 			s.prompts = [];
 			s.masks = [];
 			s.hold = null;
+			s.propagated = [];
 		},
 		nextId: (rows: { id: number }[]) => Math.max(0, ...rows.map((r) => r.id)) + 1,
 		mask(mediaId: number, objectId: number, frame: number): AnnotationPublic {
@@ -87,7 +90,10 @@ vi.mock('$lib/api/client', () => {
 				server.mask(mid, o.id, 0);
 				return { format: 'cvat_video', labels_created: 0, objects_created: 1, masks: 1, key_frames: 1, warnings: [] };
 			},
-			propagate: async (_p: number, mid: number) => ({ id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 })
+			propagate: async (_p: number, mid: number) => {
+				server.propagated.push(mid);
+				return { id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 };
+			}
 		}
 	};
 });
@@ -97,6 +103,7 @@ vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout((
 vi.stubGlobal('cancelAnimationFrame', (h: number) => clearTimeout(h));
 
 const { StudioState } = await import('./studio.svelte');
+const { toasts } = await import('./toasts.svelte');
 const { ProjectState } = await import('./project.svelte');
 
 async function openStudio() {
@@ -264,5 +271,27 @@ describe('StudioState', () => {
 		await studio.undoLast();
 		expect(server.prompts).toEqual([]);
 		expect(server.objects).toHaveLength(1);
+	});
+
+	it('a one-frame video offers nothing to track instead of a job that finishes 0/0', async () => {
+		server.media[1].num_frames = 1;
+		const studio = await openStudio();
+		await studio.openMedia(2);
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		toasts.items = [];
+		await studio.track('both', null);
+		expect(server.propagated).toEqual([]);
+		expect(studio.job).toBeNull();
+		expect(toasts.items.map((t) => t.message)).toEqual(['This video has a single frame: there is nothing to track']);
+	});
+
+	it('a tracking job with no frames to track says so, not "finished"', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		studio.setFrame(9);
+		await studio.track('forward', null);
+		toasts.items = [];
+		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 0, total: 0 });
+		expect(toasts.items.map((t) => t.message)).toEqual(['Nothing to track: no frames that way from this frame (or only key frames)']);
 	});
 });

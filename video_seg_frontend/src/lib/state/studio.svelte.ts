@@ -79,6 +79,8 @@ const FIRST_PROGRESS_RELOAD = 64;
 const UNDO_DEPTH = 200;
 const UNDO_MEDIA = 20;
 
+export const SINGLE_FRAME = 'This video has a single frame: there is nothing to track';
+
 const FINISHED: JobPublic['status'][] = ['completed', 'failed', 'canceled'];
 
 export interface ModelDownload {
@@ -783,6 +785,10 @@ export class StudioState {
 		try {
 			const mediaId = this.requireMedia();
 			if (!this.isVideo) throw new Error('Tracking is for videos; images need no tracking');
+			if (this.frameCount < 2) {
+				toasts.show(SINGLE_FRAME);
+				return;
+			}
 			if (this.job && (this.job.status === 'queued' || this.job.status === 'running')) {
 				throw new Error('A tracking job is already running: wait or cancel it');
 			}
@@ -845,6 +851,7 @@ export class StudioState {
 			this.job = { ...this.job, status, done: Number(data.done ?? this.job.done), total: Number(data.total ?? this.job.total) };
 			if (status === 'failed') toasts.show(`Tracking failed: ${String(data.error ?? 'unknown error')}`, 'error', 10000);
 			else if (status === 'canceled') toasts.show('Tracking canceled; the frames already tracked are kept');
+			else if (this.job.total === 0) toasts.show('Nothing to track: no frames that way from this frame (or only key frames)');
 			else toasts.show('Tracking finished', 'success');
 			if (this.job.mediaId === this.currentId) void this.reloadSummary();
 			void this.reloadMedia();
