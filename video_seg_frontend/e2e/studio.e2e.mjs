@@ -793,6 +793,53 @@ async function main() {
 			await waitFor(() => page.evaluate((s) => Math.abs(window.__vss.canvas.view.view.scale - s) < 1e-6, fitted), 'the second video to be fitted');
 		});
 
+		await step('two tabs: an object made in one shows in the other; a video deleted in the gallery is announced', async () => {
+			// The main page is on second.mp4; a second tab opens it too.
+			const secondId = await page.evaluate(() => window.__vss.studio.currentId);
+			const other = await context.newPage();
+			const otherErrors = [];
+			other.on('console', (msg) => msg.type() === 'error' && otherErrors.push(msg.text()));
+			other.on('pageerror', (error) => otherErrors.push(`pageerror: ${error.message}`));
+			await other.goto(`/projects/${projectId}/studio?media=${secondId}`);
+			await other.getByTestId('studio-canvas').waitFor();
+			const otherReady = () => other.evaluate(() => !!window.__vss?.studio?.current && window.__vss.canvas.model.image?.complete);
+			await waitFor(otherReady, 'the second tab to load');
+			const before = await other.evaluate(() => window.__vss.studio.objects.length);
+			// Tab A: a new object and a click on it.
+			await page.evaluate(() => window.__vss.canvas.fit());
+			await page.getByTestId('studio-canvas').hover();
+			await page.keyboard.press('n');
+			const at = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
+			await page.mouse.click(at.x, at.y);
+			const made = await waitFor(
+				() => page.evaluate(() => window.__vss.studio.prompts.length > 0 && window.__vss.studio.objects.at(-1)?.id),
+				'the object in tab A'
+			);
+			// Tab B: listed with its prompt, and its mask drawn in its label's colour.
+			await waitFor(
+				() => other.evaluate(({ id, n }) => {
+					const s = window.__vss.studio;
+					return s.objects.length === n + 1 && s.objects.some((o) => o.id === id) && s.prompts.some((p) => p.object_id === id);
+				}, { id: made, n: before }),
+				'the object made in tab A to join tab B\'s object list'
+			);
+			await other.getByTestId('object-list').locator('li').nth(before).waitFor();
+			await waitFor(
+				() => other.evaluate((id) => window.__vss.canvas.model.masks.some((m) => m.objectId === id && m.color !== '#ff0000'), made),
+				'tab B to draw the mask in its label colour'
+			);
+			// Tab A deletes the video in the gallery; tab B says so instead of failing on the next click.
+			await page.getByRole('link', { name: 'Gallery', exact: true }).click();
+			await page.getByRole('button', { name: 'Delete second.mp4' }).click();
+			await page.getByTestId('confirm-button').click();
+			await page.getByRole('button', { name: 'Preview second.mp4' }).waitFor({ state: 'detached' });
+			await other.getByText(/second\.mp4.*was deleted/).first().waitFor();
+			await waitFor(() => other.evaluate(() => window.__vss?.studio?.currentId === undefined || window.__vss?.studio?.currentId === null || !window.__vss), 'tab B to close the deleted video');
+			assert((await other.getByTestId('studio-canvas').count()) === 0, 'tab B still shows the deleted video');
+			assert(otherErrors.length === 0, `console errors in tab B: ${otherErrors.join('\n')}`);
+			await other.close();
+		});
+
 		await step('studio: a one-frame video offers nothing to track', async () => {
 			const clip = join(mkdtempSync(join(tmpdir(), 'vss-one-frame-')), 'one-frame.mp4');
 			const make = [

@@ -110,7 +110,7 @@ async function openStudio() {
 	const project = new ProjectState(1);
 	project.labels = [
 		{ id: 7, project_id: 1, name: 'car', color: '#00ff00' },
-		{ id: 8, project_id: 1, name: 'person', color: '#ff0000' }
+		{ id: 8, project_id: 1, name: 'person', color: '#0000ff' }
 	];
 	const studio = new StudioState(project);
 	await studio.load(1);
@@ -293,5 +293,61 @@ describe('StudioState', () => {
 		toasts.items = [];
 		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 0, total: 0 });
 		expect(toasts.items.map((t) => t.message)).toEqual(['Nothing to track: no frames that way from this frame (or only key frames)']);
+	});
+
+	it('an object made in another tab joins the object list with its prompts, not as an orphan mask', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		// Tab B makes an object and clicks on it.
+		const other = { id: server.nextId(server.objects), media_id: 1, label_id: 8, track_id: 2, name: null, key_frames: [0], annotated_frames: 1 } as ObjectPublic;
+		server.objects.push(other);
+		const prompt = { id: server.nextId(server.prompts), object_id: other.id, frame_index: 0, kind: 'point', x: 5, y: 5, positive: true, x0: null, y0: null, x1: null, y1: null } as PromptPublic;
+		server.prompts.push(prompt);
+		server.mask(1, other.id, 0);
+		emit(studio, 'annotations.updated', { media_id: 1, object_ids: [other.id], frames: [0, 0] });
+		await settle();
+		expect(studio.objects.map((o) => o.id)).toEqual([server.objects[0].id, other.id]);
+		expect(studio.prompts.map((p) => p.id)).toContain(prompt.id);
+		expect(studio.frameMasks.map((m) => m.object_id)).toContain(other.id);
+		// Drawn in its label's colour, not the red of a mask whose object is unknown.
+		expect(studio.labelColor(other.id)).toBe('#0000ff');
+	});
+
+	it('a click answered after another tab\'s object was listed does not list its prompt twice', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		let release!: () => void;
+		server.hold = new Promise<void>((r) => (release = r));
+		const click = studio.addPrompt({ kind: 'point', x: 2, y: 2, positive: true });
+		await settle();
+		// The click is stored before its answer arrives; meanwhile tab B's object makes the list reload.
+		const other = { id: server.nextId(server.objects), media_id: 1, label_id: 7, track_id: 2, name: null, key_frames: [], annotated_frames: 0 } as ObjectPublic;
+		server.objects.push(other);
+		release();
+		await settle();
+		emit(studio, 'annotations.updated', { media_id: 1, object_ids: [other.id], frames: [0, 0] });
+		await click;
+		await settle();
+		const ids = studio.prompts.map((p) => p.id);
+		expect(new Set(ids).size).toBe(ids.length);
+		expect(ids).toHaveLength(2);
+	});
+
+	it('the open video deleted in another tab: the studio says so and closes it', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		toasts.items = [];
+		server.media = server.media.filter((m) => m.id !== 1);
+		emit(studio, 'media.deleted', { media_id: 1, name: 'v1.mp4' });
+		await settle();
+		expect(studio.currentId).toBeNull();
+		expect(studio.media.map((m) => m.id)).toEqual([2]);
+		expect(studio.objects).toEqual([]);
+		expect(studio.undoState.canUndo).toBe(false);
+		expect(toasts.items.map((t) => t.message).join()).toMatch(/v1\.mp4.*deleted/);
+		// Another item deleted: only the list changes.
+		await studio.openMedia(2);
+		emit(studio, 'media.deleted', { media_id: 5, name: 'gone.mp4' });
+		expect(studio.currentId).toBe(2);
 	});
 });

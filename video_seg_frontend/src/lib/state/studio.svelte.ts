@@ -330,6 +330,41 @@ export class StudioState {
 		if (objects && this.currentId === mediaId) this.objects = objects;
 	}
 
+	/**
+	 * Another tab made objects here: reads the object list and every prompt again, so their
+	 * masks are drawn in their labels' colours with their markers. One reading at a time; events
+	 * arriving meanwhile ask for one more afterwards.
+	 */
+	private syncing: Promise<void> | null = null;
+	private syncAgain = false;
+	private syncObjects(): void {
+		if (this.syncing) {
+			this.syncAgain = true;
+			return;
+		}
+		const mediaId = this.currentId;
+		if (mediaId === null) return;
+		this.syncing = (async () => {
+			const [objects, prompts] = await Promise.all([api.listObjects(this.pid, mediaId), api.listPrompts(this.pid, mediaId)]).catch(() => [null, null]);
+			if (objects && prompts && this.currentId === mediaId) {
+				this.objects = objects;
+				this.prompts = prompts;
+				if (this.selectedObjectId === null) this.selectedObjectId = objects[0]?.id ?? null;
+			}
+		})().finally(() => {
+			this.syncing = null;
+			if (this.syncAgain) {
+				this.syncAgain = false;
+				this.syncObjects();
+			}
+		});
+	}
+
+	/** Whether the object list knows this object (a mask of an unknown one comes from another tab). */
+	knowsObject(objectId: number): boolean {
+		return this.objects.some((o) => o.id === objectId);
+	}
+
 	/** Refreshes media counts (to do / annotated) a moment after a burst of edits. */
 	private scheduleRefresh(): void {
 		if (this.refreshTimer) clearTimeout(this.refreshTimer);
@@ -707,7 +742,8 @@ export class StudioState {
 					if (promptRef === null) promptRef = this.promptIds.fresh(result.prompt.id);
 					else this.promptIds.moved(promptRef, result.prompt.id);
 					if (this.currentId !== mediaId) return; // the answer came after another media item was opened
-					this.prompts = [...this.prompts, result.prompt];
+					// A reload of the list (another tab's object) may have listed it already.
+					this.prompts = [...this.prompts.filter((p) => p.id !== result.prompt!.id), result.prompt];
 					this.putMask(oid, frame, result.annotation);
 				},
 				undo: async () => {
@@ -751,7 +787,7 @@ export class StudioState {
 					const result = await api.addPrompt(this.pid, mediaId, { ...promptToCreate(saved), object_id: oid, model: this.modelKey });
 					if (result.prompt) this.promptIds.moved(promptRef, result.prompt.id);
 					if (this.currentId !== mediaId) return;
-					if (result.prompt) this.prompts = [...this.prompts, result.prompt];
+					if (result.prompt) this.prompts = [...this.prompts.filter((p) => p.id !== result.prompt!.id), result.prompt];
 					this.putMask(oid, saved.frame_index, result.annotation);
 				}
 			});
@@ -858,12 +894,38 @@ export class StudioState {
 			void this.reloadObjects();
 			return;
 		}
+		if (type === 'media.deleted') {
+			if (mediaId !== null) this.mediaDeleted(mediaId, typeof data.name === 'string' ? data.name : null);
+			return;
+		}
 		if (type === 'annotations.updated' && mediaId !== null && mediaId === this.currentId) {
+			const named = Array.isArray(data.object_ids) ? (data.object_ids as number[]) : [];
+			if (named.some((id) => !this.knowsObject(id))) this.syncObjects();
 			const frames = Array.isArray(data.frames) ? (data.frames as number[]) : null;
 			const range = frames && frames.length ? { start: Math.min(...frames), end: Math.max(...frames) } : null;
 			if (range && range.end - range.start < RELOAD_AT_ONCE) void this.reloadMasks(range);
 			else if (range || !this.job || this.job.status !== 'running') this.invalidateMasks(range);
 		}
+	}
+
+	/** A media item was deleted (in the gallery, another tab): forget it; if it is open, say so and close it. */
+	private mediaDeleted(mediaId: number, name: string | null): void {
+		const item = this.media.find((m) => m.id === mediaId);
+		this.media = this.media.filter((m) => m.id !== mediaId);
+		this.histories.drop(mediaId);
+		if (this.currentId !== mediaId) return;
+		this.stop();
+		this.currentId = null;
+		this.objects = [];
+		this.prompts = [];
+		this.pending = [];
+		this.masks.clear();
+		this.fresh.clear();
+		this.summary = [];
+		this.selectedObjectId = null;
+		this.undo = this.histories.of(null);
+		this.showUndoState();
+		toasts.show(`“${name ?? item?.name ?? 'This media item'}” was deleted (in the gallery or another tab), with its annotations. Choose another item on the left.`, 'error', 0);
 	}
 
 	/** Model downloads belong to no project; their events reach every open project stream. */
