@@ -351,6 +351,23 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = None
 
 
+class TrackingChange(SQLModel, table=True):
+    """One object's mask on one frame as it was before a tracking job wrote there (no
+    ``rle_counts``: there was none), so the job can be undone; undoing swaps in the mask the job
+    wrote, so redo puts it back. Kept for the last few tracking jobs of each media item."""
+
+    __tablename__ = "tracking_change"
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True, ondelete="CASCADE")
+    object_id: int = Field(foreign_key="object.id", index=True, ondelete="CASCADE")
+    frame_index: int
+    rle_counts: str | None = None
+    source: AnnotationSource | None = None
+    score: float | None = None
+    base_rle_counts: str | None = None
+    base_source: AnnotationSource | None = None
+
+
 class JobPublic(SQLModel):
     id: int
     project_id: int | None

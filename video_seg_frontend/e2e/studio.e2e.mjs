@@ -793,6 +793,39 @@ async function main() {
 			await waitFor(() => page.evaluate((s) => Math.abs(window.__vss.canvas.view.view.scale - s) < 1e-6, fitted), 'the second video to be fitted');
 		});
 
+		await step('studio: Ctrl+Z undoes a tracking job (its masks go, the click stays), Ctrl+Y redoes it', async () => {
+			const mid = await page.evaluate(() => window.__vss.studio.currentId);
+			const api = (path) => fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mid}${path}`).then((r) => r.json());
+			await page.evaluate(() => window.__vss.studio.setFrame(0));
+			await waitFor(frameReady, 'frame 0');
+			await page.evaluate(() => window.__vss.canvas.fit());
+			const at = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
+			await page.mouse.click(at.x, at.y);
+			const id = await waitFor(() => page.evaluate(() => window.__vss.studio.prompts.length === 1 && window.__vss.studio.objects[0]?.id), 'the click');
+			await page.getByLabel('Direction').selectOption('forward');
+			if (!(await page.getByText('only next').locator('input').isChecked())) await page.getByText('only next').click();
+			await page.getByLabel('Number of frames').fill('10');
+			await page.getByTestId('track-button').click();
+			await waitFor(async () => (await page.getByTestId('job-progress').getAttribute('data-status')) === 'completed', 'the tracking', 60_000, 200);
+			const ranges = async () => JSON.stringify((await api('/annotations/summary')).find((e) => e.object_id === id)?.ranges ?? []);
+			const tracked = await ranges();
+			assert(tracked === '[[0,10]]', `tracked ranges ${tracked}`);
+			await waitFor(() => page.evaluate(() => window.__vss.studio.undoState.undoLabel === 'Track'), 'the tracking in the undo history');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await ranges()) === '[[0,0]]', 'Ctrl+Z to remove the tracked masks');
+			await waitFor(
+				() => page.evaluate((id) => JSON.stringify(window.__vss.studio.summary.find((e) => e.object_id === id)?.ranges) === '[[0,0]]', id),
+				'the timeline to show frame 0 only'
+			);
+			assert((await api('/prompts')).length === 1, 'undoing the tracking removed the click too');
+			await page.keyboard.press('Control+y');
+			await waitFor(async () => (await ranges()) === tracked, 'Ctrl+Y to bring the tracked masks back');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await ranges()) === '[[0,0]]', 'Ctrl+Z again');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await api('/prompts')).length === 0 && (await ranges()) === '[]', 'the next Ctrl+Z to remove the click');
+		});
+
 		await step('two tabs: an object made in one shows in the other; a video deleted in the gallery is announced', async () => {
 			// The main page is on second.mp4; a second tab opens it too.
 			const secondId = await page.evaluate(() => window.__vss.studio.currentId);

@@ -15,6 +15,12 @@ const server = vi.hoisted(() => {
 		hold: null as Promise<void> | null,
 		/** Media items a tracking job was asked for. */
 		propagated: [] as number[],
+		/** Undo (true) and redo (false) calls on tracking jobs, in order. */
+		jobUndos: [] as [number, boolean][],
+		/** What undo of a tracking job answers: an error to throw, or nothing. */
+		jobUndoError: null as Error | null,
+		/** Runs just before the answer to a tracking request (the job can end first). */
+		beforePropagateAnswer: null as (() => void) | null,
 		reset() {
 			s.media = [1, 2].map((id) => ({ id, project_id: 1, name: `v${id}.mp4`, kind: 'video', status: 'ready', width: 8, height: 8, num_frames: 10, fps: 25, annotated_frames: 0, error: null }) as unknown as MediaPublic);
 			s.objects = [];
@@ -22,6 +28,9 @@ const server = vi.hoisted(() => {
 			s.masks = [];
 			s.hold = null;
 			s.propagated = [];
+			s.jobUndos = [];
+			s.jobUndoError = null;
+			s.beforePropagateAnswer = null;
 		},
 		nextId: (rows: { id: number }[]) => Math.max(0, ...rows.map((r) => r.id)) + 1,
 		mask(mediaId: number, objectId: number, frame: number): AnnotationPublic {
@@ -90,8 +99,18 @@ vi.mock('$lib/api/client', () => {
 				server.mask(mid, o.id, 0);
 				return { format: 'cvat_video', labels_created: 0, objects_created: 1, masks: 1, key_frames: 1, warnings: [] };
 			},
+			undoJob: async (jid: number) => {
+				if (server.jobUndoError) throw server.jobUndoError;
+				server.jobUndos.push([jid, true]);
+				return { id: jid };
+			},
+			redoJob: async (jid: number) => {
+				server.jobUndos.push([jid, false]);
+				return { id: jid };
+			},
 			propagate: async (_p: number, mid: number) => {
 				server.propagated.push(mid);
+				server.beforePropagateAnswer?.();
 				return { id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 };
 			}
 		}
@@ -104,6 +123,7 @@ vi.stubGlobal('cancelAnimationFrame', (h: number) => clearTimeout(h));
 
 const { StudioState } = await import('./studio.svelte');
 const { toasts } = await import('./toasts.svelte');
+const { ApiError } = await import('$lib/api/errors');
 const { ProjectState } = await import('./project.svelte');
 
 async function openStudio() {
@@ -349,5 +369,52 @@ describe('StudioState', () => {
 		await studio.openMedia(2);
 		emit(studio, 'media.deleted', { media_id: 5, name: 'gone.mp4' });
 		expect(studio.currentId).toBe(2);
+	});
+
+	it('a finished tracking job is undone with Ctrl+Z like a click, and redone', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 9, total: 9 });
+		expect(studio.undoState.undoLabel).toBe('Track');
+		await studio.undoLast();
+		expect(server.jobUndos).toEqual([[9, true]]);
+		// The click is still there: the next Ctrl+Z removes it.
+		expect(server.prompts).toHaveLength(1);
+		await studio.redoLast();
+		expect(server.jobUndos).toEqual([[9, true], [9, false]]);
+		await studio.undoLast();
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
+	});
+
+	it('a tracking job that ends before its request is answered is still undoable', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		server.beforePropagateAnswer = () => emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 1, total: 1 });
+		await studio.track('forward', 1);
+		expect(studio.job?.status).toBe('completed');
+		expect(studio.undoState.undoLabel).toBe('Track');
+	});
+
+	it("another tab's tracking job is not in this tab's undo history", async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		emit(studio, 'job.finished', { job_id: 4, kind: 'propagate', media_id: 1, status: 'completed', done: 9, total: 9 });
+		expect(studio.undoState.undoLabel).toBe('Add point');
+	});
+
+	it('a tracking too old to undo is dropped from the history with a message; older steps still undo', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 9, total: 9 });
+		server.jobUndoError = new ApiError(410, 'This tracking is too old to undo');
+		toasts.items = [];
+		await studio.undoLast();
+		expect(toasts.items.map((t) => t.message)).toEqual(['This tracking is too old to undo']);
+		expect(studio.undoState.undoLabel).toBe('Add point');
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
 	});
 });

@@ -33,7 +33,7 @@ import {
 	type ObjectFrames
 } from './timeline';
 import { attempt, toasts } from './toasts.svelte';
-import { UndoHistories, type Command, type UndoStack } from './undo';
+import { Irreversible, UndoHistories, type Command, type UndoStack } from './undo';
 
 /** The label last chosen in a project, per browser: a reload keeps it. */
 const labelKey = (projectId: number) => `vss.label.${projectId}`;
@@ -836,6 +836,10 @@ export class StudioState {
 			});
 			this.job = { id: job.id, mediaId, status: job.status, done: job.progress_done, total: job.progress_total };
 			this.lastProgressFrame = null;
+			this.ownJobs.add(job.id);
+			// A short job can end before its POST is answered.
+			const early = this.earlyFinished.get(job.id);
+			if (early) this.jobFinished(early);
 		} catch (error) {
 			toasts.error(error);
 		}
@@ -845,6 +849,51 @@ export class StudioState {
 		if (!this.job) return;
 		const id = this.job.id;
 		await attempt(() => api.cancelJob(id));
+	}
+
+	/** Tracking jobs this studio started: their undo belongs to its history (not another tab's). */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping that nothing renders
+	private ownJobs = new Set<number>();
+	/** Tracking jobs whose end arrived before the POST that started them was answered. */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping that nothing renders
+	private earlyFinished = new Map<number, ProjectEventData>();
+
+	private jobFinished(data: ProjectEventData): void {
+		if (!this.job || this.job.id !== data.job_id) return;
+		this.earlyFinished.delete(this.job.id);
+		const status = String(data.status) as JobPublic['status'];
+		this.job = { ...this.job, status, done: Number(data.done ?? this.job.done), total: Number(data.total ?? this.job.total) };
+		if (status === 'failed') toasts.show(`Tracking failed: ${String(data.error ?? 'unknown error')}`, 'error', 10000);
+		else if (status === 'canceled') toasts.show('Tracking canceled; the frames already tracked are kept (Ctrl+Z removes them)');
+		else if (this.job.total === 0) toasts.show('Nothing to track: no frames that way from this frame (or only key frames)');
+		else toasts.show('Tracking finished', 'success');
+		if (this.job.mediaId !== null && this.ownJobs.has(this.job.id) && this.job.done > 0) {
+			this.histories.of(this.job.mediaId).record(this.trackCommand(this.job.id, this.job.mediaId));
+		}
+		if (this.job.mediaId === this.currentId) void this.reloadSummary();
+		void this.reloadMedia();
+		void this.reloadObjects();
+	}
+
+	/**
+	 * A finished tracking job as an undoable command: the server kept the masks it replaced, so
+	 * undo puts them back and removes the ones it created; redo puts the tracked ones back.
+	 */
+	private trackCommand(jobId: number, mediaId: number): Command {
+		const apply = async (undone: boolean) => {
+			try {
+				await (undone ? api.undoJob(jobId) : api.redoJob(jobId));
+			} catch (error) {
+				// The server keeps the changes of a video's last tracking jobs only.
+				if (error instanceof ApiError && error.status === 410) throw new Irreversible(error.message);
+				throw error;
+			}
+			if (undone && this.job?.id === jobId) this.job = null;
+			if (this.currentId !== mediaId) return;
+			this.invalidateMasks(null);
+			await this.reloadSummary();
+		};
+		return { label: 'Track', do: () => apply(false), undo: () => apply(true) };
 	}
 
 	private lastProgressReload = 0;
@@ -882,16 +931,12 @@ export class StudioState {
 			}
 			return;
 		}
-		if (type === 'job.finished' && this.job && data.job_id === this.job.id) {
-			const status = String(data.status) as JobPublic['status'];
-			this.job = { ...this.job, status, done: Number(data.done ?? this.job.done), total: Number(data.total ?? this.job.total) };
-			if (status === 'failed') toasts.show(`Tracking failed: ${String(data.error ?? 'unknown error')}`, 'error', 10000);
-			else if (status === 'canceled') toasts.show('Tracking canceled; the frames already tracked are kept');
-			else if (this.job.total === 0) toasts.show('Nothing to track: no frames that way from this frame (or only key frames)');
-			else toasts.show('Tracking finished', 'success');
-			if (this.job.mediaId === this.currentId) void this.reloadSummary();
-			void this.reloadMedia();
-			void this.reloadObjects();
+		if (type === 'job.finished' && data.kind === 'propagate' && typeof data.job_id === 'number') {
+			if (this.job && data.job_id === this.job.id) this.jobFinished(data);
+			else {
+				this.earlyFinished.set(data.job_id, data);
+				if (this.earlyFinished.size > 20) this.earlyFinished.delete(this.earlyFinished.keys().next().value!);
+			}
 			return;
 		}
 		if (type === 'media.deleted') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UndoHistories, UndoStack, type Command } from './undo';
+import { Irreversible, UndoHistories, UndoStack, type Command } from './undo';
 
 /** A command that appends/removes `value` from a shared log, like adding a prompt would. */
 function push(list: number[], value: number, delayMs = 0): Command {
@@ -160,5 +160,26 @@ describe('UndoHistories', () => {
 		expect(changed.length).toBeGreaterThan(0);
 		histories.drop(1);
 		expect(histories.of(1).canUndo).toBe(false);
+	});
+});
+
+describe('Irreversible', () => {
+	it('a command that can no longer be undone is dropped, so the ones before it still can', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack();
+		await stack.execute(push(list, 1));
+		await stack.execute({ label: 'Track', do: () => undefined, undo: () => Promise.reject(new Irreversible('too old')) });
+		await expect(stack.undo()).rejects.toThrow('too old');
+		expect(stack.undoLabel).not.toBe('Track');
+		expect(stack.canRedo).toBe(false);
+		await stack.undo();
+		expect(list).toEqual([]);
+	});
+
+	it('an ordinary failure keeps the command for a retry', async () => {
+		const stack = new UndoStack();
+		await stack.execute({ label: 'Track', do: () => undefined, undo: () => Promise.reject(new Error('offline')) });
+		await expect(stack.undo()).rejects.toThrow('offline');
+		expect(stack.undoLabel).toBe('Track');
 	});
 });

@@ -4,10 +4,23 @@
  * order they were asked for, so fast Ctrl+Z presses never interleave server calls.
  *
  * A command whose `do` fails is not recorded; an `undo` or `redo` that fails leaves the stacks as
- * they were, so the person can retry. Recording a new command clears the redo stack. `clear()`
+ * they were, so the person can retry, unless it failed for good (`Irreversible`): then the
+ * command is dropped. Recording a new command clears the redo stack. `clear()`
  * (another media item was opened) also drops the commands still in flight: they finish on the
  * server but are not recorded, and an undo or redo asked for before it does nothing.
  */
+
+/**
+ * Thrown by a command's undo (or redo) when it can no longer be done at all (the server forgot
+ * what it needs): the stack drops the command, so the commands before it can still be undone,
+ * and the error still reaches the caller to be shown.
+ */
+export class Irreversible extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'Irreversible';
+	}
+}
 
 export interface Command {
 	/** Short description shown in tooltips ("Add point", "Delete object 3"). */
@@ -80,7 +93,12 @@ export class UndoStack {
 		return this.enqueue(async () => {
 			const command = this.done.at(-1);
 			if (!command || epoch !== this.epoch) return false;
-			await command.undo();
+			try {
+				await command.undo();
+			} catch (error) {
+				if (error instanceof Irreversible && epoch === this.epoch && this.done.at(-1) === command) this.done.pop();
+				throw error;
+			}
 			if (epoch !== this.epoch) return true;
 			this.done.pop();
 			this.undone.push(command);
@@ -94,7 +112,12 @@ export class UndoStack {
 		return this.enqueue(async () => {
 			const command = this.undone.at(-1);
 			if (!command || epoch !== this.epoch) return false;
-			await command.do();
+			try {
+				await command.do();
+			} catch (error) {
+				if (error instanceof Irreversible && epoch === this.epoch && this.undone.at(-1) === command) this.undone.pop();
+				throw error;
+			}
 			if (epoch !== this.epoch) return true;
 			this.undone.pop();
 			this.done.push(command);
