@@ -165,7 +165,10 @@ def test_summary_and_restoring_masks_after_an_undo(client, video):
     client.post(f"{video['base']}/prompts", json=box)
     wait_job(client, client.post(f"{video['base']}/propagate", json={"start_frame": 0, "num_frames": 5}).json()["id"])
     (summary,) = client.get(f"{video['base']}/annotations/summary").json()
+    areas = summary.pop("areas")
     assert summary == {"object_id": video["obj"], "ranges": [[0, 5]], "key_frames": [0]}
+    stored = client.get(f"{video['base']}/annotations").json()
+    assert areas == [a["area"] for a in stored] and min(areas) > 0  # each frame's mask size, for the timeline
 
     # the studio deletes the object, then undoes: a new object gets the old masks back as they were
     saved = client.get(f"{video['base']}/annotations").json()

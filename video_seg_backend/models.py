@@ -326,6 +326,11 @@ class ObjectFrames(SQLModel):
     object_id: int
     ranges: list[list[int]]  # [[start, end], ...] of frames with a non-empty mask
     key_frames: list[int]
+    areas: list[int] = Field(
+        default_factory=list,
+        description="Mask area (pixels) on each frame of the ranges, in order: a mask the tracker shrank to a speck "
+        "shows here, where the ranges still count the frame as covered",
+    )
 
 
 class PromptResult(SQLModel):

@@ -490,13 +490,13 @@ async function main() {
 				`the merged bar should be full at frame ${probe}: ${merged}`);
 			const rows = page.getByTestId('timeline-object-row');
 			assert((await rows.count()) === 2, `expected one timeline row per object, got ${await rows.count()}`);
-			/** The row canvas's pixel in the middle of a frame's cell. */
+			/** The row canvas's pixel at the bottom of a frame's cell (bars rise from the bottom as high as the mask is large). */
 			const rowPixel = (id, f) =>
 				page.evaluate(({ id, f }) => {
 					const canvas = document.querySelector(`[data-testid="timeline-object-row"][data-object-id="${id}"] canvas`);
 					const count = window.__vss.studio.frameCount;
 					const x = Math.floor(((f + 0.5) / count) * canvas.width);
-					return Array.from(canvas.getContext('2d').getImageData(x, Math.floor(canvas.height / 2), 1, 1).data.slice(0, 3));
+					return Array.from(canvas.getContext('2d').getImageData(x, canvas.height - 1, 1, 1).data.slice(0, 3));
 				}, { id, f });
 			const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 			const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) < 8);

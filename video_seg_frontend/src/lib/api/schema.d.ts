@@ -418,7 +418,8 @@ export interface paths {
         };
         /**
          * Annotation Summary
-         * @description Per object: the frame ranges that hold a mask and the key frames (no mask data: for timelines).
+         * @description Per object: the frame ranges that hold a mask, each frame's mask area, and the key frames
+         *     (no mask data: for timelines).
          */
         get: operations["annotation_summary_api_v1_projects__project_id__media__media_id__annotations_summary_get"];
         put?: never;
@@ -870,6 +871,11 @@ export interface components {
             ranges: number[][];
             /** Key Frames */
             key_frames: number[];
+            /**
+             * Areas
+             * @description Mask area (pixels) on each frame of the ranges, in order: a mask the tracker shrank to a speck shows here, where the ranges still count the frame as covered
+             */
+            areas?: number[];
         };
         /** ObjectPublic */
         ObjectPublic: {
