@@ -111,7 +111,8 @@ export class StudioState {
 	 */
 	masks = new SvelteMap<number, AnnotationPublic[]>();
 	/** Per object: the frames with a mask and the key frames of the whole video, without mask data. */
-	summary = $state<ObjectFrames[]>([]);
+	// Raw: replaced whole, never mutated, and read frame by frame by the timeline (no deep proxies).
+	summary = $state.raw<ObjectFrames[]>([]);
 	job = $state<JobProgress | null>(null);
 	playing = $state(false);
 	/** Bumped whenever masks change: cache-busts the server's annotated previews. */
