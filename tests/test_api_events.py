@@ -121,3 +121,20 @@ def test_progress_events_are_throttled_and_masks_announced(live_server, tmp_path
     assert progress[-1]["done"] == frames - 1
     updated = [json.loads(e["data"]) for e in events if e.get("event") == "annotations.updated"]
     assert updated and updated[-1]["frames"] == [1, frames - 1]
+
+
+def test_deleting_media_tells_open_studios(live_server, tmp_path):
+    """A video deleted in the gallery while a studio has it open: the studio hears of it."""
+    api = f"{live_server}/api/v1"
+    with httpx.Client(timeout=30) as http:
+        pid = http.post(f"{api}/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+        video = synthetic_video(tmp_path / "v.mp4").read_bytes()
+        with http.stream("GET", f"{api}/projects/{pid}/events", timeout=60) as stream:
+            lines = stream.iter_lines()
+            uploaded = http.post(f"{api}/projects/{pid}/media", files=[("files", ("a.mp4", video, "video/mp4"))])
+            mid = uploaded.json()[0]["id"]
+            read_events(lines, "media.ready")
+            assert http.delete(f"{api}/projects/{pid}/media/{mid}").status_code == 204
+            events, _ = read_events(lines, "media.deleted", timeout=10)
+            data = json.loads(events[-1]["data"])
+            assert data["media_id"] == mid and data["project_id"] == pid and data["name"] == "a.mp4"

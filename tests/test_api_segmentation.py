@@ -165,7 +165,10 @@ def test_summary_and_restoring_masks_after_an_undo(client, video):
     client.post(f"{video['base']}/prompts", json=box)
     wait_job(client, client.post(f"{video['base']}/propagate", json={"start_frame": 0, "num_frames": 5}).json()["id"])
     (summary,) = client.get(f"{video['base']}/annotations/summary").json()
+    areas = summary.pop("areas")
     assert summary == {"object_id": video["obj"], "ranges": [[0, 5]], "key_frames": [0]}
+    stored = client.get(f"{video['base']}/annotations").json()
+    assert areas == [a["area"] for a in stored] and min(areas) > 0  # each frame's mask size, for the timeline
 
     # the studio deletes the object, then undoes: a new object gets the old masks back as they were
     saved = client.get(f"{video['base']}/annotations").json()
@@ -342,3 +345,88 @@ def test_a_click_made_while_tracking_runs_is_not_overwritten(client, video, monk
     assert wait_job(client, job["id"])["status"] == "completed"
     (on8,) = client.get(f"{video['base']}/annotations", params={"frame": 8}).json()
     assert (on8["source"], on8["rle"]) == ("prompt", answered["rle"])
+
+
+def stored_masks(client, video) -> dict[int, tuple]:
+    """Every mask of the object by frame: (rle counts, source, base counts, base source)."""
+    return {
+        a["frame_index"]: (
+            a["rle"]["counts"],
+            a["source"],
+            (a.get("base_rle") or {}).get("counts"),
+            a.get("base_source"),
+        )
+        for a in client.get(f"{video['base']}/annotations").json()
+    }
+
+
+def track(client, video, **body) -> dict:
+    started = client.post(f"{video['base']}/propagate", json=body)
+    assert started.status_code == 202, started.text
+    job = wait_job(client, started.json()["id"])
+    assert job["status"] == "completed", job
+    return job
+
+
+def test_undoing_a_tracking_job_removes_the_masks_it_made_and_redo_puts_them_back(client, video):
+    click(client, video, 0, 30, 60)
+    before = stored_masks(client, video)
+    job = track(client, video, start_frame=0, direction="forward", num_frames=6)
+    after = stored_masks(client, video)
+    assert sorted(after) == list(range(7))
+    undone = client.post(f"/api/v1/jobs/{job['id']}/undo")
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["params"]["undone"] is True
+    assert stored_masks(client, video) == before  # the click's own mask stays, frames 1..6 are empty again
+    assert client.get(f"{video['base']}/annotations/summary").json()[0]["ranges"] == [[0, 0]]
+    assert client.post(f"/api/v1/jobs/{job['id']}/undo").status_code == 200  # a retry changes nothing
+    assert stored_masks(client, video) == before
+    redone = client.post(f"/api/v1/jobs/{job['id']}/redo")
+    assert redone.status_code == 200 and redone.json()["params"]["undone"] is False
+    assert stored_masks(client, video) == after
+
+
+def test_undoing_a_re_tracking_restores_the_tracked_masks_it_replaced(client, video):
+    click(client, video, 0, 30, 60)
+    track(client, video, start_frame=0, direction="forward", num_frames=8)
+    # A correction on frame 4 (its base: the tracked mask), then re-tracking from it both ways.
+    click(client, video, 4, 30 + 4 * 6, 60)
+    corrected = stored_masks(client, video)
+    assert corrected[4][1] == "prompt" and corrected[4][2] is not None
+    retrack = track(client, video, start_frame=4, direction="both")
+    changed = stored_masks(client, video)
+    assert changed != corrected and sorted(changed) == list(range(N))
+    assert client.post(f"/api/v1/jobs/{retrack['id']}/undo").status_code == 200
+    assert stored_masks(client, video) == corrected
+
+
+def test_a_frame_fixed_after_tracking_keeps_its_mask_when_the_tracking_is_undone(client, video):
+    click(client, video, 0, 30, 60)
+    job = track(client, video, start_frame=0, direction="forward", num_frames=6)
+    click(client, video, 4, 30 + 4 * 6, 60)
+    fixed = stored_masks(client, video)[4]
+    assert client.post(f"/api/v1/jobs/{job['id']}/undo").status_code == 200
+    masks = stored_masks(client, video)
+    assert sorted(masks) == [0, 4] and masks[4] == fixed
+
+
+def test_only_the_last_tracking_jobs_of_a_video_can_be_undone(client, video, monkeypatch):
+    from video_seg_backend.services import segmentation
+
+    monkeypatch.setattr(segmentation, "UNDOABLE_TRACKING_JOBS", 1)
+    click(client, video, 0, 30, 60)
+    first = track(client, video, start_frame=0, direction="forward", num_frames=3)
+    second = track(client, video, start_frame=0, direction="forward", num_frames=5)
+    old = client.post(f"/api/v1/jobs/{first['id']}/undo")
+    assert old.status_code == 410 and "too old to undo" in old.json()["detail"]
+    assert client.post(f"/api/v1/jobs/{second['id']}/undo").status_code == 200
+    assert sorted(stored_masks(client, video)) == [0, 1, 2, 3]  # the first job's masks, as before the second
+    assert client.post("/api/v1/jobs/99999/undo").status_code == 404
+
+
+def test_a_tracking_whose_object_was_deleted_since_says_it_can_no_longer_be_undone(client, video):
+    click(client, video, 0, 30, 60)
+    job = track(client, video, start_frame=0, direction="forward", num_frames=3)
+    assert client.delete(f"{video['base']}/objects/{video['obj']}").status_code == 204
+    gone = client.post(f"/api/v1/jobs/{job['id']}/undo")
+    assert gone.status_code == 410 and "deleted since" in gone.json()["detail"]

@@ -326,6 +326,11 @@ class ObjectFrames(SQLModel):
     object_id: int
     ranges: list[list[int]]  # [[start, end], ...] of frames with a non-empty mask
     key_frames: list[int]
+    areas: list[int] = Field(
+        default_factory=list,
+        description="Mask area (pixels) on each frame of the ranges, in order: a mask the tracker shrank to a speck "
+        "shows here, where the ranges still count the frame as covered",
+    )
 
 
 class PromptResult(SQLModel):
@@ -349,6 +354,23 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class TrackingChange(SQLModel, table=True):
+    """One object's mask on one frame as it was before a tracking job wrote there (no
+    ``rle_counts``: there was none), so the job can be undone; undoing swaps in the mask the job
+    wrote, so redo puts it back. Kept for the last few tracking jobs of each media item."""
+
+    __tablename__ = "tracking_change"
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True, ondelete="CASCADE")
+    object_id: int = Field(foreign_key="object.id", index=True, ondelete="CASCADE")
+    frame_index: int
+    rle_counts: str | None = None
+    source: AnnotationSource | None = None
+    score: float | None = None
+    base_rle_counts: str | None = None
+    base_source: AnnotationSource | None = None
 
 
 class JobPublic(SQLModel):

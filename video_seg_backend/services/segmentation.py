@@ -25,6 +25,8 @@ from video_seg_backend.models import (
     Annotation,
     AnnotationPublic,
     AnnotationSource,
+    Job,
+    JobKind,
     Media,
     Prompt,
     PromptCreate,
@@ -32,6 +34,7 @@ from video_seg_backend.models import (
     PromptPublic,
     PromptResult,
     TrackedObject,
+    TrackingChange,
     utcnow,
 )
 from video_seg_backend.storage.files import StorageLayout
@@ -40,6 +43,8 @@ from video_seg_backend.storage.video import JpegFrameSource
 
 log = logging.getLogger(__name__)
 HUMAN_SOURCES = (AnnotationSource.prompt, AnnotationSource.imported, AnnotationSource.edited)
+# Tracking jobs per media item whose changes are kept, so the studio can undo them.
+UNDOABLE_TRACKING_JOBS = 20
 
 
 class PromptError(ValueError):
@@ -108,6 +113,19 @@ def upsert_rle(
     row.area, row.source, row.score, row.updated_at = rle_area(rle), source, score, utcnow()
     session.add(row)
     return row
+
+
+def _mask_state(row: Annotation | None) -> dict[str, Any]:
+    """A mask row's content as a TrackingChange keeps it (all None: no mask)."""
+    if row is None:
+        return {"rle_counts": None, "source": None, "score": None, "base_rle_counts": None, "base_source": None}
+    return {
+        "rle_counts": row.rle_counts,
+        "source": row.source,
+        "score": row.score,
+        "base_rle_counts": row.base_rle_counts,
+        "base_source": row.base_source,
+    }
 
 
 def upsert_mask(
@@ -318,6 +336,57 @@ class SegmentationService:
         self.publish_updated(media, [prompt.object_id], [prompt.frame_index])
         return PromptResult(prompt=None, annotation=ann_public)
 
+    def _prune_tracking_changes(self, media_id: int, keep_newest_with: int) -> None:
+        """Keeps the changes of the newest tracking jobs of a media item (this one included);
+        older jobs are marked as no longer undoable."""
+        with Session(self.db) as session:
+            jobs = session.exec(
+                select(Job)
+                .where(Job.media_id == media_id, Job.kind == JobKind.propagate, col(Job.id) != keep_newest_with)
+                .order_by(col(Job.id).desc())
+            ).all()
+            for job in jobs[UNDOABLE_TRACKING_JOBS - 1 :]:
+                if job.params.get("changes") == "dropped":
+                    continue
+                for change in session.exec(select(TrackingChange).where(TrackingChange.job_id == job.id)):
+                    session.delete(change)
+                job.params = {**job.params, "changes": "dropped"}
+                session.add(job)
+            session.commit()
+
+    def swap_tracking(self, session: Session, media: Media, job: Job, undone: bool) -> None:
+        """Undo or redo a tracking job: every mask it changed is swapped with the one kept, except
+        where a person has fixed the frame since (theirs stays); ``params.undone`` records which
+        way the job stands, in the same commit."""
+        changes = session.exec(select(TrackingChange).where(TrackingChange.job_id == job.id)).all()
+        frames: list[int] = []
+        object_ids: set[int] = set()
+        for change in changes:
+            row = annotation_on(session, change.object_id, change.frame_index)
+            if row is not None and row.source in HUMAN_SOURCES:
+                continue
+            now = _mask_state(row)
+            if change.rle_counts is None:
+                if row is not None:
+                    session.delete(row)
+            else:
+                rle = {"size": [media.height, media.width], "counts": change.rle_counts}
+                row = upsert_rle(session, media.id or 0, change.object_id, change.frame_index, rle,
+                                 change.source or AnnotationSource.propagated, change.score)  # fmt: skip
+                row.base_rle_counts, row.base_source = change.base_rle_counts, change.base_source
+            for key, value in now.items():
+                setattr(change, key, value)
+            session.add(change)
+            frames.append(change.frame_index)
+            object_ids.add(change.object_id)
+        job.params = {**job.params, "undone": undone}
+        session.add(job)
+        session.commit()
+        # Tracked masks are where later tracking starts from: the engine re-reads them.
+        self.forget_media(media.id or 0)
+        if frames:
+            self.publish_updated(media, sorted(object_ids), [min(frames), max(frames)])
+
     def forget_media(self, media_id: int) -> None:
         """Drop cached engine state of a media item (an object or prompts went away in bulk);
         the next click or propagation rebuilds it from the database."""
@@ -418,6 +487,8 @@ class SegmentationService:
         engine, state = self.engine_session(media, params.get("model"))
         done, written = 0, 0
         lo = hi = None
+        self._prune_tracking_changes(media.id or 0, keep_newest_with=ctx.job_id)
+        recorded: set[tuple[int, int]] = set()  # (object, frame) whose mask before the job is kept
         ctx.progress(0, total, force=True, media_id=media.id)
         for start, direction, n_after in runs:
             with Session(self.db) as session:
@@ -447,19 +518,33 @@ class SegmentationService:
                     if frame_index == start:
                         continue  # the start frame is where tracking came from; it is already right
                     with Session(self.db) as session:
-                        for m in masks:
-                            if (m.object_id, frame_index) in human:
-                                continue  # never overwrite what a person fixed
-                            upsert_mask(
-                                session,
-                                media.id or 0,
-                                m.object_id,
-                                frame_index,
-                                m.mask,
-                                AnnotationSource.propagated,
-                                m.score,
-                                keep_human=True,  # nor what a person fixed while the job ran
-                            )
+                        # Flushed at the commit below, where a concurrent deletion is told apart.
+                        with session.no_autoflush:
+                            for m in masks:
+                                if (m.object_id, frame_index) in human:
+                                    continue  # never overwrite what a person fixed
+                                if (m.object_id, frame_index) not in recorded:
+                                    recorded.add((m.object_id, frame_index))
+                                    before = annotation_on(session, m.object_id, frame_index)
+                                    if before is None or before.source not in HUMAN_SOURCES:
+                                        session.add(
+                                            TrackingChange(
+                                                job_id=ctx.job_id,
+                                                object_id=m.object_id,
+                                                frame_index=frame_index,
+                                                **_mask_state(before),
+                                            )
+                                        )
+                                upsert_mask(
+                                    session,
+                                    media.id or 0,
+                                    m.object_id,
+                                    frame_index,
+                                    m.mask,
+                                    AnnotationSource.propagated,
+                                    m.score,
+                                    keep_human=True,  # nor what a person fixed while the job ran
+                                )
                         try:
                             session.commit()
                         except IntegrityError:

@@ -227,6 +227,19 @@ async function main() {
 			await shot('gallery.png');
 		});
 
+		await step('gallery: a refused upload says why, and Dismiss removes its row', async () => {
+			await page.getByTestId('file-input').setInputFiles({ name: 'notes.mp4', mimeType: 'video/mp4', buffer: Buffer.from('not a video at all') });
+			const row = page.getByTestId('upload-row').filter({ hasText: 'notes.mp4' });
+			await waitFor(async () => (await row.getAttribute('class'))?.includes('failed'), 'the upload to be refused');
+			const text = (await row.textContent()) ?? '';
+			assert(/video|image|format|decode|recogni/i.test(text), `the failed row does not say why: ${text}`);
+			await row.getByRole('button', { name: 'Dismiss notes.mp4' }).click();
+			await row.waitFor({ state: 'detached' });
+			const i = consoleErrors.findIndex((e) => /415/.test(e));
+			if (i >= 0) consoleErrors.splice(i, 1);
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
+		});
+
 		await step('gallery: preview dialog plays the video', async () => {
 			await page.getByRole('button', { name: /Preview 08_driving/ }).click();
 			await page.locator('dialog.preview video').waitFor();
@@ -408,6 +421,15 @@ async function main() {
 			await waitFor(async () => (await objects())[0].label === person.id, 'the relabel');
 			await page.keyboard.press('Control+z');
 			await waitFor(async () => (await objects())[0].label === before[0].label, 'undo of the relabel');
+			// A label button does what its digit key does: relabels the selected object, undoably.
+			await page.getByTestId('object-list').getByRole('button', { name: `#${before[0].track}`, exact: true }).click();
+			const selected = await page.evaluate(() => window.__vss.studio.selectedObject);
+			assert(selected.id === before[0].id && selected.label_id === labels[0].id, 'the first object (first label) should be selected');
+			const other = labels.find((l) => l.id !== selected.label_id);
+			await page.getByTestId('label-selector').getByRole('button', { name: other.name }).click();
+			await waitFor(async () => (await objects()).find((o) => o.id === selected.id).label === other.id, 'the relabel by label button');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await objects()).find((o) => o.id === selected.id).label === selected.label_id, 'undo of the relabel by button');
 		});
 
 		await step('studio: right-click on a prompt removes it, undo restores it', async () => {
@@ -442,7 +464,61 @@ async function main() {
 				'masks on the tracked frames',
 				10_000
 			);
+		});
+
+		await step('studio: each object has its own timeline row; a click on its gap goes where it was lost', async () => {
+			const api = (path, init) => fetch(`${backend.base}/api/v1/projects/${projectId}${path}`, init).then((r) => r.json());
+			const [first, second] = await page.evaluate(() => window.__vss.studio.objects.map((o) => o.id));
+			// Another tab tracks only the first object 30 frames further: the merged bar is then
+			// full up to frame 50, and only the second object's own row shows it has no mask there.
+			const job = await api(`/media/${mediaId}/propagate`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ object_ids: [first], start_frame: 20, direction: 'forward', num_frames: 30 })
+			});
+			await waitFor(async () => (await (await fetch(`${backend.base}/api/v1/jobs/${job.id}`)).json()).status === 'completed', 'the first object tracked further', 60_000, 300);
+			const summary = await api(`/media/${mediaId}/annotations/summary`);
+			const covers = (id, f) => summary.find((e) => e.object_id === id).ranges.some(([a, b]) => f >= a && f <= b);
+			const probe = [30, 35, 40, 45].find((f) => covers(first, f) && !covers(second, f));
+			assert(probe !== undefined, `no frame where only the first object has a mask: ${JSON.stringify(summary)}`);
+			await waitFor(
+				() => page.evaluate(({ id, f }) => window.__vss.studio.summary.find((e) => e.object_id === id)?.ranges.some(([a, b]) => f >= a && f <= b), { id: first, f: probe }),
+				'the studio to see the further tracking'
+			);
+			const merged = await page.getByTestId('timeline-range').evaluateAll((els) => els.map((e) => e.title));
+			assert(merged.some((t) => { const [a, b] = t.match(/\d+/g).map(Number); return probe >= a && probe <= b; }),
+				`the merged bar should be full at frame ${probe}: ${merged}`);
+			const rows = page.getByTestId('timeline-object-row');
+			assert((await rows.count()) === 2, `expected one timeline row per object, got ${await rows.count()}`);
+			/** The row canvas's pixel at the bottom of a frame's cell (bars rise from the bottom as high as the mask is large). */
+			const rowPixel = (id, f) =>
+				page.evaluate(({ id, f }) => {
+					const canvas = document.querySelector(`[data-testid="timeline-object-row"][data-object-id="${id}"] canvas`);
+					const count = window.__vss.studio.frameCount;
+					const x = Math.floor(((f + 0.5) / count) * canvas.width);
+					return Array.from(canvas.getContext('2d').getImageData(x, canvas.height - 1, 1, 1).data.slice(0, 3));
+				}, { id, f });
+			const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+			const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) < 8);
+			const colorOf = (id) => page.evaluate((id) => window.__vss.studio.labelColor(id), id);
+			// No mask: dark grey stripes (#2c313c on #5b6372), not the label colour.
+			const grey = (p) => Math.max(...p) < 130 && Math.max(...p) - Math.min(...p) < 30;
+			assert(near(await rowPixel(first, probe), rgb(await colorOf(first))), `first object's row at frame ${probe}: ${await rowPixel(first, probe)}`);
+			assert(grey(await rowPixel(second, probe)) && grey(await rowPixel(second, probe + 1)), `second object's row at frame ${probe} should show no mask: ${await rowPixel(second, probe)}`);
+			assert(near(await rowPixel(second, 5), rgb(await colorOf(second))), `second object's row at frame 5: ${await rowPixel(second, 5)}`);
+			// Where the second object was lost: the first frame of the gap around the probe.
+			const lost = summary.find((e) => e.object_id === second).ranges.filter(([, b]) => b < probe).at(-1)[1] + 1;
+			const box = await rows.nth(1).boundingBox();
+			const frames = await page.evaluate(() => window.__vss.studio.frameCount);
+			await page.mouse.click(box.x + ((probe + 0.5) / frames) * box.width, box.y + box.height / 2);
+			await waitFor(
+				() => page.evaluate(({ lost, second }) => window.__vss.studio.frame === lost && window.__vss.studio.selectedObjectId === second, { lost, second }),
+				`the click on the gap to go to frame ${lost}, with the second object selected`
+			);
+			await waitFor(frameReady, `frame ${lost} to load`);
+			await page.waitForTimeout(200);
 			await shot('studio-tracked.png');
+			await page.evaluate(() => window.__vss.studio.setFrame(0));
 		});
 
 		await step('studio: Cancel stops a running tracking job and keeps what it tracked', async () => {
@@ -561,10 +637,15 @@ async function main() {
 		await step('studio: a reload reopens the same video at the same frame', async () => {
 			await page.evaluate(() => window.__vss.studio.setFrame(7));
 			await waitFor(() => new URL(page.url()).searchParams.get('frame') === '7', 'the frame in the address bar');
+			// The label chosen last (not the first one) is still the one for new objects.
+			const labels = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/labels`)).json();
+			const chosen = await page.evaluate(() => window.__vss.studio.selectedLabelId);
+			assert(chosen !== labels[0].id, 'the test expects a label other than the first to be chosen');
 			await page.reload();
 			await waitFor(() => page.evaluate(() => window.__vss?.studio?.currentId ?? null), 'the studio after the reload');
-			const at = await page.evaluate(() => ({ media: window.__vss.studio.currentId, frame: window.__vss.studio.frame }));
+			const at = await page.evaluate(() => ({ media: window.__vss.studio.currentId, frame: window.__vss.studio.frame, label: window.__vss.studio.selectedLabelId }));
 			assert(at.media === mediaId && at.frame === 7, `after a reload: media ${at.media} frame ${at.frame}, expected ${mediaId} and 7`);
+			assert(at.label === chosen, `after a reload the label for new objects is ${at.label}, not the one chosen (${chosen})`);
 			await waitFor(frameReady, 'frame 7 to load');
 		});
 
@@ -712,6 +793,116 @@ async function main() {
 			await waitFor(() => page.evaluate((s) => Math.abs(window.__vss.canvas.view.view.scale - s) < 1e-6, fitted), 'the second video to be fitted');
 		});
 
+		await step('studio: Ctrl+Z undoes a tracking job (its masks go, the click stays), Ctrl+Y redoes it', async () => {
+			const mid = await page.evaluate(() => window.__vss.studio.currentId);
+			const api = (path) => fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mid}${path}`).then((r) => r.json());
+			await page.evaluate(() => window.__vss.studio.setFrame(0));
+			await waitFor(frameReady, 'frame 0');
+			await page.evaluate(() => window.__vss.canvas.fit());
+			const at = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
+			await page.mouse.click(at.x, at.y);
+			const id = await waitFor(() => page.evaluate(() => window.__vss.studio.prompts.length === 1 && window.__vss.studio.objects[0]?.id), 'the click');
+			await page.getByLabel('Direction').selectOption('forward');
+			if (!(await page.getByText('only next').locator('input').isChecked())) await page.getByText('only next').click();
+			await page.getByLabel('Number of frames').fill('10');
+			await page.getByTestId('track-button').click();
+			await waitFor(async () => (await page.getByTestId('job-progress').getAttribute('data-status')) === 'completed', 'the tracking', 60_000, 200);
+			const ranges = async () => JSON.stringify((await api('/annotations/summary')).find((e) => e.object_id === id)?.ranges ?? []);
+			const tracked = await ranges();
+			assert(tracked === '[[0,10]]', `tracked ranges ${tracked}`);
+			await waitFor(() => page.evaluate(() => window.__vss.studio.undoState.undoLabel === 'Track'), 'the tracking in the undo history');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await ranges()) === '[[0,0]]', 'Ctrl+Z to remove the tracked masks');
+			await waitFor(
+				() => page.evaluate((id) => JSON.stringify(window.__vss.studio.summary.find((e) => e.object_id === id)?.ranges) === '[[0,0]]', id),
+				'the timeline to show frame 0 only'
+			);
+			assert((await api('/prompts')).length === 1, 'undoing the tracking removed the click too');
+			await page.keyboard.press('Control+y');
+			await waitFor(async () => (await ranges()) === tracked, 'Ctrl+Y to bring the tracked masks back');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await ranges()) === '[[0,0]]', 'Ctrl+Z again');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await api('/prompts')).length === 0 && (await ranges()) === '[]', 'the next Ctrl+Z to remove the click');
+		});
+
+		await step('two tabs: an object made in one shows in the other; a video deleted in the gallery is announced', async () => {
+			// The main page is on second.mp4; a second tab opens it too.
+			const secondId = await page.evaluate(() => window.__vss.studio.currentId);
+			const other = await context.newPage();
+			const otherErrors = [];
+			other.on('console', (msg) => msg.type() === 'error' && otherErrors.push(msg.text()));
+			other.on('pageerror', (error) => otherErrors.push(`pageerror: ${error.message}`));
+			await other.goto(`/projects/${projectId}/studio?media=${secondId}`);
+			await other.getByTestId('studio-canvas').waitFor();
+			const otherReady = () => other.evaluate(() => !!window.__vss?.studio?.current && window.__vss.canvas.model.image?.complete);
+			await waitFor(otherReady, 'the second tab to load');
+			const before = await other.evaluate(() => window.__vss.studio.objects.length);
+			// Tab A: a new object and a click on it.
+			await page.evaluate(() => window.__vss.canvas.fit());
+			await page.getByTestId('studio-canvas').hover();
+			await page.keyboard.press('n');
+			const at = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
+			await page.mouse.click(at.x, at.y);
+			const made = await waitFor(
+				() => page.evaluate(() => window.__vss.studio.prompts.length > 0 && window.__vss.studio.objects.at(-1)?.id),
+				'the object in tab A'
+			);
+			// Tab B: listed with its prompt, and its mask drawn in its label's colour.
+			await waitFor(
+				() => other.evaluate(({ id, n }) => {
+					const s = window.__vss.studio;
+					return s.objects.length === n + 1 && s.objects.some((o) => o.id === id) && s.prompts.some((p) => p.object_id === id);
+				}, { id: made, n: before }),
+				'the object made in tab A to join tab B\'s object list'
+			);
+			await other.getByTestId('object-list').locator('li').nth(before).waitFor();
+			await waitFor(
+				() => other.evaluate((id) => window.__vss.canvas.model.masks.some((m) => m.objectId === id && m.color !== '#ff0000'), made),
+				'tab B to draw the mask in its label colour'
+			);
+			// Tab A deletes the video in the gallery; tab B says so instead of failing on the next click.
+			await page.getByRole('link', { name: 'Gallery', exact: true }).click();
+			await page.getByRole('button', { name: 'Delete second.mp4' }).click();
+			await page.getByTestId('confirm-button').click();
+			await page.getByRole('button', { name: 'Preview second.mp4' }).waitFor({ state: 'detached' });
+			await other.getByText(/second\.mp4.*was deleted/).first().waitFor();
+			await waitFor(() => other.evaluate(() => window.__vss?.studio?.currentId === undefined || window.__vss?.studio?.currentId === null || !window.__vss), 'tab B to close the deleted video');
+			assert((await other.getByTestId('studio-canvas').count()) === 0, 'tab B still shows the deleted video');
+			assert(otherErrors.length === 0, `console errors in tab B: ${otherErrors.join('\n')}`);
+			await other.close();
+		});
+
+		await step('studio: a one-frame video offers nothing to track', async () => {
+			const clip = join(mkdtempSync(join(tmpdir(), 'vss-one-frame-')), 'one-frame.mp4');
+			const make = [
+				'import sys, av, numpy as np',
+				'with av.open(sys.argv[1], "w") as out:',
+				'    s = out.add_stream("libx264", rate=25); s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"',
+				'    frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 128, np.uint8), format="rgb24")',
+				'    for packet in s.encode(frame): out.mux(packet)',
+				'    for packet in s.encode(): out.mux(packet)'
+			].join('\n');
+			execFileSync(python, ['-c', make, clip]);
+			const form = new FormData();
+			form.append('files', new Blob([readFileSync(clip)], { type: 'video/mp4' }), 'one-frame.mp4');
+			const [one] = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media`, { method: 'POST', body: form })).json();
+			await waitFor(
+				async () => (await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${one.id}`)).json()).status === 'ready',
+				'the one-frame video to be ready'
+			);
+			await page.goto(`/projects/${projectId}/studio?media=${one.id}`);
+			await waitFor(frameReady, 'the one-frame video to load');
+			await page.getByTestId('single-frame').waitFor();
+			assert((await page.getByTestId('track-button').count()) === 0, 'a Track button is offered for a single frame');
+			await page.getByTestId('studio-canvas').hover();
+			await page.keyboard.press('t');
+			await page.getByText('This video has a single frame: there is nothing to track').first().waitFor();
+			assert((await page.getByTestId('job-progress').count()) === 0, 'T started a tracking job on a single frame');
+			await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${one.id}`, { method: 'DELETE' });
+			rmSync(dirname(clip), { recursive: true, force: true });
+		});
+
 		await step('server errors show as toasts with the server message', async () => {
 			await page.goto(`/projects/${projectId}/labels`);
 			await page.getByPlaceholder('Label name, e.g. car').fill('car');
@@ -769,6 +960,42 @@ async function main() {
 				assert((await overflow()) <= 0, `/projects/${long.id}${path} scrolls sideways by ${await overflow()} px`);
 			}
 			await fetch(`${backend.base}/api/v1/projects/${long.id}`, { method: 'DELETE' });
+		});
+
+		await step('image project: back on an image after →, Ctrl+Z undoes the click made there', async () => {
+			const post = (path, body) =>
+				fetch(`${backend.base}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+			const images = await post('/projects', { name: 'Stills', media_type: 'image' });
+			await post(`/projects/${images.id}/labels`, { name: 'car', color: LABEL_COLOR });
+			const form = new FormData();
+			for (const f of [0, 60]) {
+				const jpeg = await (await fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mediaId}/frames/${f}`)).blob();
+				form.append('files', new Blob([jpeg], { type: 'image/jpeg' }), `still-${f}.jpg`);
+			}
+			const uploaded = await (await fetch(`${backend.base}/api/v1/projects/${images.id}/media`, { method: 'POST', body: form })).json();
+			await waitFor(
+				async () => (await (await fetch(`${backend.base}/api/v1/projects/${images.id}/media`)).json()).every((m) => m.status === 'ready'),
+				'the images to be ready'
+			);
+			const first = uploaded.find((m) => m.name === 'still-0.jpg').id;
+			const serverPrompts = async (mid) => (await (await fetch(`${backend.base}/api/v1/projects/${images.id}/media/${mid}/prompts`)).json()).length;
+			await page.goto(`/projects/${images.id}/studio?media=${first}`);
+			await page.getByTestId('studio-canvas').waitFor();
+			await waitFor(frameReady, 'the first image to load');
+			const at = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
+			await page.mouse.click(at.x, at.y);
+			await waitFor(() => page.evaluate(() => window.__vss.studio.frameMasks.some((m) => m.area > 0)), 'the mask on the first image');
+			await page.keyboard.press('ArrowRight');
+			await waitFor(() => page.evaluate((id) => window.__vss.studio.currentId !== id && window.__vss.studio.current !== null, first), 'the next image');
+			await waitFor(() => page.evaluate(() => !window.__vss.studio.undoState.canUndo), 'the next image to have its own, empty history');
+			await page.keyboard.press('ArrowLeft');
+			await waitFor(() => page.evaluate((id) => window.__vss.studio.currentId === id && window.__vss.studio.prompts.length === 1, first), 'back on the first image');
+			await page.getByTestId('undo').waitFor({ state: 'visible' });
+			assert(await page.getByTestId('undo').isEnabled(), 'Undo is disabled back on the first image');
+			await page.keyboard.press('Control+z');
+			await waitFor(async () => (await serverPrompts(first)) === 0, 'Ctrl+Z to remove the click on the first image');
+			await waitFor(() => page.evaluate(() => window.__vss.studio.prompts.length === 0 && !window.__vss.studio.frameMasks.some((m) => m.area > 0)), 'the click and its mask to leave the view');
+			await fetch(`${backend.base}/api/v1/projects/${images.id}`, { method: 'DELETE' });
 		});
 
 		await step('projects page: delete with confirmation', async () => {

@@ -47,7 +47,8 @@ def list_annotations(
 
 @router.get("/summary", response_model=list[ObjectFrames])
 def annotation_summary(*, session: SessionDep, media: MediaDep) -> list[ObjectFrames]:
-    """Per object: the frame ranges that hold a mask and the key frames (no mask data: for timelines)."""
+    """Per object: the frame ranges that hold a mask, each frame's mask area, and the key frames
+    (no mask data: for timelines)."""
     rows = session.exec(
         select(Annotation.object_id, Annotation.frame_index, Annotation.source, Annotation.area)
         .where(Annotation.media_id == media.id)
@@ -60,6 +61,7 @@ def annotation_summary(*, session: SessionDep, media: MediaDep) -> list[ObjectFr
             entry.key_frames.append(frame)
         if area <= 0:
             continue
+        entry.areas.append(area)
         if entry.ranges and entry.ranges[-1][1] == frame - 1:
             entry.ranges[-1][1] = frame
         else:

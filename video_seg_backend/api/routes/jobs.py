@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from video_seg_backend.api.deps import ProjectDep, ReadyMediaDep, SessionDep, StateDep
-from video_seg_backend.models import Int, Job, JobKind, JobPublic, JobStatus, PropagateRequest, TrackedObject
-from video_seg_backend.services.segmentation import PromptError
+from video_seg_backend.models import (
+    Int,
+    Job,
+    JobKind,
+    JobPublic,
+    JobStatus,
+    Media,
+    PropagateRequest,
+    TrackedObject,
+    TrackingChange,
+)
+from video_seg_backend.services.segmentation import UNDOABLE_TRACKING_JOBS, PromptError
 
 router = APIRouter(tags=["jobs"])
 
@@ -79,3 +89,49 @@ def cancel_job(*, session: SessionDep, state: StateDep, job_id: Int) -> Job:
         state.worker.cancel(job_id)
         session.refresh(job)
     return job
+
+
+def _undoable(session: SessionDep, job_id: int) -> tuple[Job, Media]:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail="Job not found")
+    if job.kind != JobKind.propagate:
+        raise HTTPException(status_code=409, detail="Only tracking jobs can be undone")
+    if job.status in (JobStatus.queued, JobStatus.running):
+        raise HTTPException(status_code=409, detail="The tracking job is still running: cancel it or wait")
+    if job.params.get("changes") == "dropped":
+        raise HTTPException(
+            status_code=410,
+            detail=f"This tracking is too old to undo: the changes of the last {UNDOABLE_TRACKING_JOBS} "
+            "tracking jobs of a video are kept",
+        )
+    media = session.get(Media, job.media_id) if job.media_id is not None else None
+    if media is None:
+        raise HTTPException(status_code=404, detail="The job's media item was deleted")
+    kept = session.exec(select(func.count()).select_from(TrackingChange).where(TrackingChange.job_id == job.id)).one()
+    if job.progress_done > 0 and kept == 0:  # its objects were deleted since, and their changes with them
+        raise HTTPException(
+            status_code=410, detail="This tracking can no longer be undone: the objects it tracked were deleted since"
+        )
+    return job, media
+
+
+def _set_undone(session: SessionDep, state: StateDep, job_id: int, undone: bool) -> Job:
+    job, media = _undoable(session, job_id)
+    if bool(job.params.get("undone")) != undone:  # asked twice (a retry): nothing more to do
+        state.segmentation.swap_tracking(session, media, job, undone)
+        session.refresh(job)
+    return job
+
+
+@router.post("/jobs/{job_id}/undo", response_model=JobPublic)
+def undo_job(*, session: SessionDep, state: StateDep, job_id: Int) -> Job:
+    """Undo a finished tracking job: the masks it replaced come back, the ones it created go (a
+    frame a person fixed since keeps its mask). ``params.undone`` then says so."""
+    return _set_undone(session, state, job_id, True)
+
+
+@router.post("/jobs/{job_id}/redo", response_model=JobPublic)
+def redo_job(*, session: SessionDep, state: StateDep, job_id: Int) -> Job:
+    """Put back the masks of a tracking job that was undone."""
+    return _set_undone(session, state, job_id, False)

@@ -125,12 +125,14 @@ def delete_media(*, session: SessionDep, state: StateDep, media: MediaDep) -> No
     """Delete a media item with its objects, prompts, masks and files."""
     assert media.id is not None
     folder = state.storage.media_dir(media.project_id, media.storage_key)
-    media_id = media.id
+    media_id, project_id, name = media.id, media.project_id, media.name
     state.worker.cancel_media_jobs(media_id)
     session.delete(media)
     session.commit()
     state.segmentation.forget_media(media_id)
     remove_tree(folder)
+    # A studio with it open (another tab) says so, instead of failing on the next click.
+    state.events.publish(project_id, "media.deleted", {"media_id": media_id, "name": name})
 
 
 @router.get(

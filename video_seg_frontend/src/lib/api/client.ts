@@ -142,7 +142,10 @@ export const api = {
 	activeJobs: (pid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/jobs', { params: { ...P(pid), query: { active: true } } })),
 	getJob: (jid: number) => unwrap(client.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: jid } } })),
-	cancelJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: jid } } }))
+	cancelJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: jid } } })),
+	/** Undo a finished tracking job (its replaced masks back, its new ones gone); 410 once too old. */
+	undoJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/undo', { params: { path: { job_id: jid } } })),
+	redoJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/redo', { params: { path: { job_id: jid } } }))
 };
 
 const mediaPath = (pid: number, mid: number) => `/projects/${pid}/media/${mid}`;

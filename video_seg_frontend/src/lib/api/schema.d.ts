@@ -418,7 +418,8 @@ export interface paths {
         };
         /**
          * Annotation Summary
-         * @description Per object: the frame ranges that hold a mask and the key frames (no mask data: for timelines).
+         * @description Per object: the frame ranges that hold a mask, each frame's mask area, and the key frames
+         *     (no mask data: for timelines).
          */
         get: operations["annotation_summary_api_v1_projects__project_id__media__media_id__annotations_summary_get"];
         put?: never;
@@ -509,6 +510,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{job_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Job
+         * @description Undo a finished tracking job: the masks it replaced come back, the ones it created go (a
+         *     frame a person fixed since keeps its mask). ``params.undone`` then says so.
+         */
+        post: operations["undo_job_api_v1_jobs__job_id__undo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/redo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redo Job
+         * @description Put back the masks of a tracking job that was undone.
+         */
+        post: operations["redo_job_api_v1_jobs__job_id__redo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/events": {
         parameters: {
             query?: never;
@@ -518,7 +560,7 @@ export interface paths {
         };
         /**
          * Project Events
-         * @description Server-Sent Events: media.ready, annotations.updated, job.progress, job.finished.
+         * @description Server-Sent Events: media.ready, media.deleted, annotations.updated, job.progress, job.finished.
          */
         get: operations["project_events_api_v1_projects__project_id__events_get"];
         put?: never;
@@ -831,6 +873,11 @@ export interface components {
             ranges: number[][];
             /** Key Frames */
             key_frames: number[];
+            /**
+             * Areas
+             * @description Mask area (pixels) on each frame of the ranges, in order: a mask the tracker shrank to a speck shows here, where the ranges still count the frame as covered
+             */
+            areas?: number[];
         };
         /** ObjectPublic */
         ObjectPublic: {
@@ -2108,6 +2155,68 @@ export interface operations {
         };
     };
     cancel_job_api_v1_jobs__job_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    undo_job_api_v1_jobs__job_id__undo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    redo_job_api_v1_jobs__job_id__redo_post: {
         parameters: {
             query?: never;
             header?: never;

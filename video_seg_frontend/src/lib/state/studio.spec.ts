@@ -13,12 +13,24 @@ const server = vi.hoisted(() => {
 		masks: [] as AnnotationPublic[],
 		/** While set, every click's answer waits for it. */
 		hold: null as Promise<void> | null,
+		/** Media items a tracking job was asked for. */
+		propagated: [] as number[],
+		/** Undo (true) and redo (false) calls on tracking jobs, in order. */
+		jobUndos: [] as [number, boolean][],
+		/** What undo of a tracking job answers: an error to throw, or nothing. */
+		jobUndoError: null as Error | null,
+		/** Runs just before the answer to a tracking request (the job can end first). */
+		beforePropagateAnswer: null as (() => void) | null,
 		reset() {
 			s.media = [1, 2].map((id) => ({ id, project_id: 1, name: `v${id}.mp4`, kind: 'video', status: 'ready', width: 8, height: 8, num_frames: 10, fps: 25, annotated_frames: 0, error: null }) as unknown as MediaPublic);
 			s.objects = [];
 			s.prompts = [];
 			s.masks = [];
 			s.hold = null;
+			s.propagated = [];
+			s.jobUndos = [];
+			s.jobUndoError = null;
+			s.beforePropagateAnswer = null;
 		},
 		nextId: (rows: { id: number }[]) => Math.max(0, ...rows.map((r) => r.id)) + 1,
 		mask(mediaId: number, objectId: number, frame: number): AnnotationPublic {
@@ -87,7 +99,20 @@ vi.mock('$lib/api/client', () => {
 				server.mask(mid, o.id, 0);
 				return { format: 'cvat_video', labels_created: 0, objects_created: 1, masks: 1, key_frames: 1, warnings: [] };
 			},
-			propagate: async (_p: number, mid: number) => ({ id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 })
+			undoJob: async (jid: number) => {
+				if (server.jobUndoError) throw server.jobUndoError;
+				server.jobUndos.push([jid, true]);
+				return { id: jid };
+			},
+			redoJob: async (jid: number) => {
+				server.jobUndos.push([jid, false]);
+				return { id: jid };
+			},
+			propagate: async (_p: number, mid: number) => {
+				server.propagated.push(mid);
+				server.beforePropagateAnswer?.();
+				return { id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 };
+			}
 		}
 	};
 });
@@ -97,13 +122,15 @@ vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout((
 vi.stubGlobal('cancelAnimationFrame', (h: number) => clearTimeout(h));
 
 const { StudioState } = await import('./studio.svelte');
+const { toasts } = await import('./toasts.svelte');
+const { ApiError } = await import('$lib/api/errors');
 const { ProjectState } = await import('./project.svelte');
 
 async function openStudio() {
 	const project = new ProjectState(1);
 	project.labels = [
 		{ id: 7, project_id: 1, name: 'car', color: '#00ff00' },
-		{ id: 8, project_id: 1, name: 'person', color: '#ff0000' }
+		{ id: 8, project_id: 1, name: 'person', color: '#0000ff' }
 	];
 	const studio = new StudioState(project);
 	await studio.load(1);
@@ -119,7 +146,18 @@ function emit(studio: InstanceType<typeof StudioState>, type: string, data: Reco
 /** Lets queued promise callbacks run (the in-memory server answers in microtasks). */
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-beforeEach(() => server.reset());
+/** A browser's localStorage, per test. */
+const storage = new Map<string, string>();
+vi.stubGlobal('localStorage', {
+	getItem: (k: string) => storage.get(k) ?? null,
+	setItem: (k: string, v: string) => void storage.set(k, String(v)),
+	removeItem: (k: string) => void storage.delete(k)
+});
+
+beforeEach(() => {
+	server.reset();
+	storage.clear();
+});
 
 describe('StudioState', () => {
 	it('two quick clicks on a frame without objects make one object with both points', async () => {
@@ -194,5 +232,189 @@ describe('StudioState', () => {
 			[false, 7],
 			[true, 8]
 		]);
+	});
+
+	it('the label chosen for new objects is kept across a reload', async () => {
+		const studio = await openStudio();
+		expect(studio.selectedLabelId).toBe(7);
+		await studio.chooseLabel(8);
+		studio.destroy();
+		const reloaded = await openStudio();
+		expect(reloaded.selectedLabelId).toBe(8);
+		// A remembered label that was deleted since: the first label again.
+		reloaded.project.labels = reloaded.project.labels.filter((l) => l.id !== 8);
+		reloaded.destroy();
+		const project = reloaded.project;
+		const again = new StudioState(project);
+		await again.load(1);
+		expect(again.selectedLabelId).toBe(7);
+	});
+
+	it('choosing a label relabels the selected object, and undo puts its label back', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.chooseLabel(8);
+		expect(server.objects[0].label_id).toBe(8);
+		await studio.undoLast();
+		expect(server.objects[0].label_id).toBe(7);
+		expect(studio.objects[0].label_id).toBe(7);
+	});
+
+	it('going to the next image and back keeps the undo history of the first', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.openMedia(2);
+		expect(studio.undoState.canUndo).toBe(false);
+		await studio.openMedia(1);
+		expect(studio.undoState.canUndo).toBe(true);
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
+		expect(studio.prompts).toEqual([]);
+		expect(studio.frameMasks).toEqual([]);
+		await studio.redoLast();
+		expect(server.prompts).toHaveLength(1);
+		expect(studio.prompts).toHaveLength(1);
+	});
+
+	it('a click answered after switching media is undone with its own media, when going back', async () => {
+		const studio = await openStudio();
+		await studio.newObject();
+		let release!: () => void;
+		server.hold = new Promise<void>((r) => (release = r));
+		const click = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await settle();
+		await studio.openMedia(2);
+		release();
+		await click;
+		expect(studio.undoState.canUndo).toBe(false);
+		await studio.openMedia(1);
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
+		expect(server.objects).toHaveLength(1);
+	});
+
+	it('a one-frame video offers nothing to track instead of a job that finishes 0/0', async () => {
+		server.media[1].num_frames = 1;
+		const studio = await openStudio();
+		await studio.openMedia(2);
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		toasts.items = [];
+		await studio.track('both', null);
+		expect(server.propagated).toEqual([]);
+		expect(studio.job).toBeNull();
+		expect(toasts.items.map((t) => t.message)).toEqual(['This video has a single frame: there is nothing to track']);
+	});
+
+	it('a tracking job with no frames to track says so, not "finished"', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		studio.setFrame(9);
+		await studio.track('forward', null);
+		toasts.items = [];
+		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 0, total: 0 });
+		expect(toasts.items.map((t) => t.message)).toEqual(['Nothing to track: no frames that way from this frame (or only key frames)']);
+	});
+
+	it('an object made in another tab joins the object list with its prompts, not as an orphan mask', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		// Tab B makes an object and clicks on it.
+		const other = { id: server.nextId(server.objects), media_id: 1, label_id: 8, track_id: 2, name: null, key_frames: [0], annotated_frames: 1 } as ObjectPublic;
+		server.objects.push(other);
+		const prompt = { id: server.nextId(server.prompts), object_id: other.id, frame_index: 0, kind: 'point', x: 5, y: 5, positive: true, x0: null, y0: null, x1: null, y1: null } as PromptPublic;
+		server.prompts.push(prompt);
+		server.mask(1, other.id, 0);
+		emit(studio, 'annotations.updated', { media_id: 1, object_ids: [other.id], frames: [0, 0] });
+		await settle();
+		expect(studio.objects.map((o) => o.id)).toEqual([server.objects[0].id, other.id]);
+		expect(studio.prompts.map((p) => p.id)).toContain(prompt.id);
+		expect(studio.frameMasks.map((m) => m.object_id)).toContain(other.id);
+		// Drawn in its label's colour, not the red of a mask whose object is unknown.
+		expect(studio.labelColor(other.id)).toBe('#0000ff');
+	});
+
+	it('a click answered after another tab\'s object was listed does not list its prompt twice', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		let release!: () => void;
+		server.hold = new Promise<void>((r) => (release = r));
+		const click = studio.addPrompt({ kind: 'point', x: 2, y: 2, positive: true });
+		await settle();
+		// The click is stored before its answer arrives; meanwhile tab B's object makes the list reload.
+		const other = { id: server.nextId(server.objects), media_id: 1, label_id: 7, track_id: 2, name: null, key_frames: [], annotated_frames: 0 } as ObjectPublic;
+		server.objects.push(other);
+		release();
+		await settle();
+		emit(studio, 'annotations.updated', { media_id: 1, object_ids: [other.id], frames: [0, 0] });
+		await click;
+		await settle();
+		const ids = studio.prompts.map((p) => p.id);
+		expect(new Set(ids).size).toBe(ids.length);
+		expect(ids).toHaveLength(2);
+	});
+
+	it('the open video deleted in another tab: the studio says so and closes it', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		toasts.items = [];
+		server.media = server.media.filter((m) => m.id !== 1);
+		emit(studio, 'media.deleted', { media_id: 1, name: 'v1.mp4' });
+		await settle();
+		expect(studio.currentId).toBeNull();
+		expect(studio.media.map((m) => m.id)).toEqual([2]);
+		expect(studio.objects).toEqual([]);
+		expect(studio.undoState.canUndo).toBe(false);
+		expect(toasts.items.map((t) => t.message).join()).toMatch(/v1\.mp4.*deleted/);
+		// Another item deleted: only the list changes.
+		await studio.openMedia(2);
+		emit(studio, 'media.deleted', { media_id: 5, name: 'gone.mp4' });
+		expect(studio.currentId).toBe(2);
+	});
+
+	it('a finished tracking job is undone with Ctrl+Z like a click, and redone', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 9, total: 9 });
+		expect(studio.undoState.undoLabel).toBe('Track');
+		await studio.undoLast();
+		expect(server.jobUndos).toEqual([[9, true]]);
+		// The click is still there: the next Ctrl+Z removes it.
+		expect(server.prompts).toHaveLength(1);
+		await studio.redoLast();
+		expect(server.jobUndos).toEqual([[9, true], [9, false]]);
+		await studio.undoLast();
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
+	});
+
+	it('a tracking job that ends before its request is answered is still undoable', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		server.beforePropagateAnswer = () => emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 1, total: 1 });
+		await studio.track('forward', 1);
+		expect(studio.job?.status).toBe('completed');
+		expect(studio.undoState.undoLabel).toBe('Track');
+	});
+
+	it("another tab's tracking job is not in this tab's undo history", async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		emit(studio, 'job.finished', { job_id: 4, kind: 'propagate', media_id: 1, status: 'completed', done: 9, total: 9 });
+		expect(studio.undoState.undoLabel).toBe('Add point');
+	});
+
+	it('a tracking too old to undo is dropped from the history with a message; older steps still undo', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 9, total: 9 });
+		server.jobUndoError = new ApiError(410, 'This tracking is too old to undo');
+		toasts.items = [];
+		await studio.undoLast();
+		expect(toasts.items.map((t) => t.message)).toEqual(['This tracking is too old to undo']);
+		expect(studio.undoState.undoLabel).toBe('Add point');
+		await studio.undoLast();
+		expect(server.prompts).toEqual([]);
 	});
 });

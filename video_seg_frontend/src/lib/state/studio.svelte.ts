@@ -33,7 +33,27 @@ import {
 	type ObjectFrames
 } from './timeline';
 import { attempt, toasts } from './toasts.svelte';
-import { UndoStack, type Command } from './undo';
+import { Irreversible, UndoHistories, type Command, type UndoStack } from './undo';
+
+/** The label last chosen in a project, per browser: a reload keeps it. */
+const labelKey = (projectId: number) => `vss.label.${projectId}`;
+
+function rememberLabel(projectId: number, labelId: number): void {
+	try {
+		globalThis.localStorage?.setItem(labelKey(projectId), String(labelId));
+	} catch {
+		// Storage full or refused (private mode): the choice only lasts until the reload.
+	}
+}
+
+function rememberedLabel(projectId: number): number | null {
+	try {
+		const value = Number(globalThis.localStorage?.getItem(labelKey(projectId)) ?? NaN);
+		return Number.isInteger(value) ? value : null;
+	} catch {
+		return null;
+	}
+}
 
 export type TrackDirection = 'forward' | 'backward' | 'both';
 
@@ -54,6 +74,12 @@ const MASKS_AHEAD = 8;
 const RELOAD_AT_ONCE = 16;
 /** A tracking job's first progress event re-reads the frames it wrote before, up to this many. */
 const FIRST_PROGRESS_RELOAD = 64;
+
+/** Undo depth per media item, and how many media items keep their history. */
+const UNDO_DEPTH = 200;
+const UNDO_MEDIA = 20;
+
+export const SINGLE_FRAME = 'This video has a single frame: there is nothing to track';
 
 const FINISHED: JobPublic['status'][] = ['completed', 'failed', 'canceled'];
 
@@ -85,7 +111,8 @@ export class StudioState {
 	 */
 	masks = new SvelteMap<number, AnnotationPublic[]>();
 	/** Per object: the frames with a mask and the key frames of the whole video, without mask data. */
-	summary = $state<ObjectFrames[]>([]);
+	// Raw: replaced whole, never mutated, and read frame by frame by the timeline (no deep proxies).
+	summary = $state.raw<ObjectFrames[]>([]);
 	job = $state<JobProgress | null>(null);
 	playing = $state(false);
 	/** Bumped whenever masks change: cache-busts the server's annotated previews. */
@@ -93,7 +120,11 @@ export class StudioState {
 	undoState = $state({ canUndo: false, canRedo: false, undoLabel: '', redoLabel: '' });
 	busy = $state(0);
 
-	readonly undo = new UndoStack(200);
+	/** Undo histories of the media items opened last; `undo` is the open item's. */
+	private histories = new UndoHistories<number | null>(UNDO_MEDIA, UNDO_DEPTH, (stack) => {
+		if (stack === this.undo) this.showUndoState();
+	});
+	undo: UndoStack = this.histories.of(null);
 	private objectIds = new IdAliases();
 	private promptIds = new IdAliases();
 	private decoded = new WeakMap<AnnotationPublic, BinaryMask>();
@@ -125,15 +156,16 @@ export class StudioState {
 	selectedObject = $derived(this.objects.find((o) => o.id === this.selectedObjectId) ?? null);
 
 	constructor(readonly project: ProjectState) {
-		this.undo.subscribe(() => {
-			this.undoState = {
-				canUndo: this.undo.canUndo,
-				canRedo: this.undo.canRedo,
-				undoLabel: this.undo.undoLabel ?? '',
-				redoLabel: this.undo.redoLabel ?? ''
-			};
-		});
 		this.unsubscribe = project.events.on((type, data) => this.onEvent(type, data));
+	}
+
+	private showUndoState(): void {
+		this.undoState = {
+			canUndo: this.undo.canUndo,
+			canRedo: this.undo.canRedo,
+			undoLabel: this.undo.undoLabel ?? '',
+			redoLabel: this.undo.redoLabel ?? ''
+		};
 	}
 
 	get pid(): number {
@@ -157,7 +189,8 @@ export class StudioState {
 		this.media = media;
 		this.models = models;
 		this.modelKey = models.find((m) => m.default && m.available)?.key ?? models.find((m) => m.available)?.key ?? null;
-		this.selectedLabelId = this.project.labels[0]?.id ?? null;
+		const remembered = rememberedLabel(this.pid);
+		this.selectedLabelId = (this.project.labels.find((l) => l.id === remembered) ?? this.project.labels[0])?.id ?? null;
 		const ready = media.filter((m) => m.status === 'ready');
 		const first = ready.find((m) => m.id === initialMediaId) ?? this.todo.find((m) => m.status === 'ready') ?? ready[0];
 		if (first) await this.openMedia(first.id, first.id === initialMediaId ? initialFrame : 0);
@@ -175,7 +208,9 @@ export class StudioState {
 		this.summary = [];
 		this.hidden.clear();
 		this.selectedObjectId = null;
-		this.undo.clear();
+		// Each item keeps its own history: back on an image, Ctrl+Z undoes what was done there.
+		this.undo = this.histories.of(mediaId);
+		this.showUndoState();
 		const item = this.current;
 		if (!item || item.status !== 'ready') return;
 		this.busy++;
@@ -294,6 +329,41 @@ export class StudioState {
 		if (mediaId === null) return;
 		const objects = await attempt(() => api.listObjects(this.pid, mediaId));
 		if (objects && this.currentId === mediaId) this.objects = objects;
+	}
+
+	/**
+	 * Another tab made objects here: reads the object list and every prompt again, so their
+	 * masks are drawn in their labels' colours with their markers. One reading at a time; events
+	 * arriving meanwhile ask for one more afterwards.
+	 */
+	private syncing: Promise<void> | null = null;
+	private syncAgain = false;
+	private syncObjects(): void {
+		if (this.syncing) {
+			this.syncAgain = true;
+			return;
+		}
+		const mediaId = this.currentId;
+		if (mediaId === null) return;
+		this.syncing = (async () => {
+			const [objects, prompts] = await Promise.all([api.listObjects(this.pid, mediaId), api.listPrompts(this.pid, mediaId)]).catch(() => [null, null]);
+			if (objects && prompts && this.currentId === mediaId) {
+				this.objects = objects;
+				this.prompts = prompts;
+				if (this.selectedObjectId === null) this.selectedObjectId = objects[0]?.id ?? null;
+			}
+		})().finally(() => {
+			this.syncing = null;
+			if (this.syncAgain) {
+				this.syncAgain = false;
+				this.syncObjects();
+			}
+		});
+	}
+
+	/** Whether the object list knows this object (a mask of an unknown one comes from another tab). */
+	knowsObject(objectId: number): boolean {
+		return this.objects.some((o) => o.id === objectId);
 	}
 
 	/** Refreshes media counts (to do / annotated) a moment after a burst of edits. */
@@ -506,7 +576,7 @@ export class StudioState {
 					if (this.currentId === mediaId) this.dropObjectLocally(id);
 				}
 			};
-			await this.undo.execute(command);
+			await this.histories.of(mediaId).execute(command);
 			this.scheduleRefresh();
 			return (ref as IdRef | null)?.id ?? null;
 		} catch (error) {
@@ -537,7 +607,7 @@ export class StudioState {
 			const obj = this.objects.find((o) => o.id === objectId);
 			if (!obj) return;
 			const pid = this.pid;
-			await this.undo.execute(
+			await this.histories.of(mediaId).execute(
 				deleteObjectCommand({
 					objectId,
 					labelId: obj.label_id,
@@ -599,7 +669,7 @@ export class StudioState {
 				this.objects = this.objects.map((o) => (o.id === id ? updated : o));
 				this.maskVersion++;
 			};
-			await this.undo.execute({ label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
+			await this.histories.of(mediaId).execute({ label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
 		} catch (error) {
 			toasts.error(error);
 		}
@@ -610,14 +680,15 @@ export class StudioState {
 		else this.hidden.add(objectId);
 	}
 
-	/** The label for new objects. */
+	/** The label for new objects; kept for this project across reloads. */
 	selectLabel(labelId: number): void {
 		this.selectedLabelId = labelId;
+		rememberLabel(this.pid, labelId);
 	}
 
 	/**
-	 * Digit keys: the label for new objects, and for the selected object too; right after N,
-	 * that is the object being created, not the one selected before.
+	 * Digit keys and label buttons: the label for new objects, and for the selected object too
+	 * (undoable); right after N, that is the object being created, not the one selected before.
 	 */
 	async chooseLabel(labelId: number): Promise<void> {
 		this.selectLabel(labelId);
@@ -663,7 +734,7 @@ export class StudioState {
 			const objectRef = this.objectIds.ref(objectId);
 			let promptRef: IdRef | null = null;
 			const body = { ...prompt, frame_index: frame };
-			await this.undo.execute({
+			await this.histories.of(mediaId).execute({
 				label: prompt.kind === 'box' ? 'Add box' : prompt.positive === false ? 'Add negative point' : 'Add point',
 				do: async () => {
 					const oid = objectRef.id;
@@ -672,7 +743,8 @@ export class StudioState {
 					if (promptRef === null) promptRef = this.promptIds.fresh(result.prompt.id);
 					else this.promptIds.moved(promptRef, result.prompt.id);
 					if (this.currentId !== mediaId) return; // the answer came after another media item was opened
-					this.prompts = [...this.prompts, result.prompt];
+					// A reload of the list (another tab's object) may have listed it already.
+					this.prompts = [...this.prompts.filter((p) => p.id !== result.prompt!.id), result.prompt];
 					this.putMask(oid, frame, result.annotation);
 				},
 				undo: async () => {
@@ -701,7 +773,7 @@ export class StudioState {
 			const saved = { ...original };
 			const promptRef = this.promptIds.ref(saved.id);
 			const objectRef = this.objectIds.ref(saved.object_id);
-			await this.undo.execute({
+			await this.histories.of(mediaId).execute({
 				label: 'Remove prompt',
 				do: async () => {
 					const id = promptRef.id;
@@ -716,7 +788,7 @@ export class StudioState {
 					const result = await api.addPrompt(this.pid, mediaId, { ...promptToCreate(saved), object_id: oid, model: this.modelKey });
 					if (result.prompt) this.promptIds.moved(promptRef, result.prompt.id);
 					if (this.currentId !== mediaId) return;
-					if (result.prompt) this.prompts = [...this.prompts, result.prompt];
+					if (result.prompt) this.prompts = [...this.prompts.filter((p) => p.id !== result.prompt!.id), result.prompt];
 					this.putMask(oid, saved.frame_index, result.annotation);
 				}
 			});
@@ -750,6 +822,10 @@ export class StudioState {
 		try {
 			const mediaId = this.requireMedia();
 			if (!this.isVideo) throw new Error('Tracking is for videos; images need no tracking');
+			if (this.frameCount < 2) {
+				toasts.show(SINGLE_FRAME);
+				return;
+			}
 			if (this.job && (this.job.status === 'queued' || this.job.status === 'running')) {
 				throw new Error('A tracking job is already running: wait or cancel it');
 			}
@@ -761,6 +837,10 @@ export class StudioState {
 			});
 			this.job = { id: job.id, mediaId, status: job.status, done: job.progress_done, total: job.progress_total };
 			this.lastProgressFrame = null;
+			this.ownJobs.add(job.id);
+			// A short job can end before its POST is answered.
+			const early = this.earlyFinished.get(job.id);
+			if (early) this.jobFinished(early);
 		} catch (error) {
 			toasts.error(error);
 		}
@@ -770,6 +850,51 @@ export class StudioState {
 		if (!this.job) return;
 		const id = this.job.id;
 		await attempt(() => api.cancelJob(id));
+	}
+
+	/** Tracking jobs this studio started: their undo belongs to its history (not another tab's). */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping that nothing renders
+	private ownJobs = new Set<number>();
+	/** Tracking jobs whose end arrived before the POST that started them was answered. */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping that nothing renders
+	private earlyFinished = new Map<number, ProjectEventData>();
+
+	private jobFinished(data: ProjectEventData): void {
+		if (!this.job || this.job.id !== data.job_id) return;
+		this.earlyFinished.delete(this.job.id);
+		const status = String(data.status) as JobPublic['status'];
+		this.job = { ...this.job, status, done: Number(data.done ?? this.job.done), total: Number(data.total ?? this.job.total) };
+		if (status === 'failed') toasts.show(`Tracking failed: ${String(data.error ?? 'unknown error')}`, 'error', 10000);
+		else if (status === 'canceled') toasts.show('Tracking canceled; the frames already tracked are kept (Ctrl+Z removes them)');
+		else if (this.job.total === 0) toasts.show('Nothing to track: no frames that way from this frame (or only key frames)');
+		else toasts.show('Tracking finished', 'success');
+		if (this.job.mediaId !== null && this.ownJobs.has(this.job.id) && this.job.done > 0) {
+			this.histories.of(this.job.mediaId).record(this.trackCommand(this.job.id, this.job.mediaId));
+		}
+		if (this.job.mediaId === this.currentId) void this.reloadSummary();
+		void this.reloadMedia();
+		void this.reloadObjects();
+	}
+
+	/**
+	 * A finished tracking job as an undoable command: the server kept the masks it replaced, so
+	 * undo puts them back and removes the ones it created; redo puts the tracked ones back.
+	 */
+	private trackCommand(jobId: number, mediaId: number): Command {
+		const apply = async (undone: boolean) => {
+			try {
+				await (undone ? api.undoJob(jobId) : api.redoJob(jobId));
+			} catch (error) {
+				// The server keeps the changes of a video's last tracking jobs only.
+				if (error instanceof ApiError && error.status === 410) throw new Irreversible(error.message);
+				throw error;
+			}
+			if (undone && this.job?.id === jobId) this.job = null;
+			if (this.currentId !== mediaId) return;
+			this.invalidateMasks(null);
+			await this.reloadSummary();
+		};
+		return { label: 'Track', do: () => apply(false), undo: () => apply(true) };
 	}
 
 	private lastProgressReload = 0;
@@ -807,23 +932,46 @@ export class StudioState {
 			}
 			return;
 		}
-		if (type === 'job.finished' && this.job && data.job_id === this.job.id) {
-			const status = String(data.status) as JobPublic['status'];
-			this.job = { ...this.job, status, done: Number(data.done ?? this.job.done), total: Number(data.total ?? this.job.total) };
-			if (status === 'failed') toasts.show(`Tracking failed: ${String(data.error ?? 'unknown error')}`, 'error', 10000);
-			else if (status === 'canceled') toasts.show('Tracking canceled; the frames already tracked are kept');
-			else toasts.show('Tracking finished', 'success');
-			if (this.job.mediaId === this.currentId) void this.reloadSummary();
-			void this.reloadMedia();
-			void this.reloadObjects();
+		if (type === 'job.finished' && data.kind === 'propagate' && typeof data.job_id === 'number') {
+			if (this.job && data.job_id === this.job.id) this.jobFinished(data);
+			else {
+				this.earlyFinished.set(data.job_id, data);
+				if (this.earlyFinished.size > 20) this.earlyFinished.delete(this.earlyFinished.keys().next().value!);
+			}
+			return;
+		}
+		if (type === 'media.deleted') {
+			if (mediaId !== null) this.mediaDeleted(mediaId, typeof data.name === 'string' ? data.name : null);
 			return;
 		}
 		if (type === 'annotations.updated' && mediaId !== null && mediaId === this.currentId) {
+			const named = Array.isArray(data.object_ids) ? (data.object_ids as number[]) : [];
+			if (named.some((id) => !this.knowsObject(id))) this.syncObjects();
 			const frames = Array.isArray(data.frames) ? (data.frames as number[]) : null;
 			const range = frames && frames.length ? { start: Math.min(...frames), end: Math.max(...frames) } : null;
 			if (range && range.end - range.start < RELOAD_AT_ONCE) void this.reloadMasks(range);
 			else if (range || !this.job || this.job.status !== 'running') this.invalidateMasks(range);
 		}
+	}
+
+	/** A media item was deleted (in the gallery, another tab): forget it; if it is open, say so and close it. */
+	private mediaDeleted(mediaId: number, name: string | null): void {
+		const item = this.media.find((m) => m.id === mediaId);
+		this.media = this.media.filter((m) => m.id !== mediaId);
+		this.histories.drop(mediaId);
+		if (this.currentId !== mediaId) return;
+		this.stop();
+		this.currentId = null;
+		this.objects = [];
+		this.prompts = [];
+		this.pending = [];
+		this.masks.clear();
+		this.fresh.clear();
+		this.summary = [];
+		this.selectedObjectId = null;
+		this.undo = this.histories.of(null);
+		this.showUndoState();
+		toasts.show(`“${name ?? item?.name ?? 'This media item'}” was deleted (in the gallery or another tab), with its annotations. Choose another item on the left.`, 'error', 0);
 	}
 
 	/** Model downloads belong to no project; their events reach every open project stream. */

@@ -39,6 +39,8 @@ export interface ObjectFrames {
 	object_id: number;
 	ranges: number[][];
 	key_frames: number[];
+	/** The mask's area on each frame of `ranges`, in order (the timeline rows draw its size). */
+	areas?: number[];
 }
 
 /** What a stored mask says about its frame: whether it covers anything, and whether a person made it. */
@@ -53,6 +55,22 @@ function framesOf(ranges: number[][]): Set<number> {
 	const frames = new Set<number>();
 	for (const [a, b] of ranges) for (let f = a; f <= b; f++) frames.add(f);
 	return frames;
+}
+
+/** Frame -> mask area of one summary entry (1 for each frame when the entry has no areas). */
+function areasOf(entry: ObjectFrames | undefined): Map<number, number> {
+	const areas = new Map<number, number>();
+	if (!entry) return areas;
+	let i = 0;
+	for (const [a, b] of entry.ranges) for (let f = a; f <= b; f++) areas.set(f, entry.areas?.[i++] ?? 1);
+	return areas;
+}
+
+function entryOf(objectId: number, areas: Map<number, number>, keys: Iterable<number>): ObjectFrames {
+	const ranges = frameRanges(areas.keys());
+	const ordered: number[] = [];
+	for (const [a, b] of ranges) for (let f = a; f <= b; f++) ordered.push(areas.get(f)!);
+	return { object_id: objectId, ranges, key_frames: [...keys].sort((a, b) => a - b), areas: ordered };
 }
 
 /** Frames holding a mask of any object. */
@@ -79,12 +97,12 @@ export function withoutObject(summary: readonly ObjectFrames[], objectId: number
  */
 export function applyMasks(summary: readonly ObjectFrames[], masks: readonly MaskFact[], frames: Iterable<number> = []): ObjectFrames[] {
 	const cleared = new Set(frames);
-	const touched = new Map<number, { frames: Set<number>; keys: Set<number> }>();
+	const touched = new Map<number, { areas: Map<number, number>; keys: Set<number> }>();
 	const get = (objectId: number) => {
 		let entry = touched.get(objectId);
 		if (!entry) {
 			const old = summary.find((e) => e.object_id === objectId);
-			entry = { frames: old ? framesOf(old.ranges) : new Set(), keys: new Set(old?.key_frames ?? []) };
+			entry = { areas: areasOf(old), keys: new Set(old?.key_frames ?? []) };
 			touched.set(objectId, entry);
 		}
 		return entry;
@@ -93,26 +111,24 @@ export function applyMasks(summary: readonly ObjectFrames[], masks: readonly Mas
 		for (const e of summary) {
 			const entry = get(e.object_id);
 			for (const f of cleared) {
-				entry.frames.delete(f);
+				entry.areas.delete(f);
 				entry.keys.delete(f);
 			}
 		}
 	}
 	for (const m of masks) {
 		const entry = get(m.object_id);
-		if (m.area > 0) entry.frames.add(m.frame_index);
-		else entry.frames.delete(m.frame_index);
+		if (m.area > 0) entry.areas.set(m.frame_index, m.area);
+		else entry.areas.delete(m.frame_index);
 		if (m.source !== 'propagated') entry.keys.add(m.frame_index);
 		else entry.keys.delete(m.frame_index);
 	}
 	const out = summary.map((e) => {
 		const entry = touched.get(e.object_id);
-		return entry ? { object_id: e.object_id, ranges: frameRanges(entry.frames), key_frames: [...entry.keys].sort((a, b) => a - b) } : e;
+		return entry ? entryOf(e.object_id, entry.areas, entry.keys) : e;
 	});
 	for (const [objectId, entry] of touched) {
-		if (!summary.some((e) => e.object_id === objectId)) {
-			out.push({ object_id: objectId, ranges: frameRanges(entry.frames), key_frames: [...entry.keys].sort((a, b) => a - b) });
-		}
+		if (!summary.some((e) => e.object_id === objectId)) out.push(entryOf(objectId, entry.areas, entry.keys));
 	}
 	return out;
 }
@@ -121,8 +137,117 @@ export function applyMasks(summary: readonly ObjectFrames[], masks: readonly Mas
 export function clearObjectFrame(summary: readonly ObjectFrames[], objectId: number, frame: number): ObjectFrames[] {
 	return summary.map((e) => {
 		if (e.object_id !== objectId) return e;
-		const frames = framesOf(e.ranges);
-		frames.delete(frame);
-		return { object_id: objectId, ranges: frameRanges(frames), key_frames: e.key_frames.filter((f) => f !== frame) };
+		const areas = areasOf(e);
+		areas.delete(frame);
+		return entryOf(objectId, areas, e.key_frames.filter((f) => f !== frame));
 	});
+}
+
+/** The inclusive runs of [0, count - 1] that `ranges` (sorted, inclusive) leave without a mask. */
+export function gapsOf(ranges: readonly number[][], count: number): [number, number][] {
+	const gaps: [number, number][] = [];
+	let next = 0;
+	for (const [a, b] of ranges) {
+		if (a > next) gaps.push([next, Math.min(a, count) - 1]);
+		next = Math.max(next, b + 1);
+		if (next >= count) break;
+	}
+	if (next < count) gaps.push([next, count - 1]);
+	return gaps.filter(([a, b]) => a <= b);
+}
+
+/** One object's row under the timeline: where it has a mask, and its key frames. */
+export interface ObjectRow {
+	objectId: number;
+	ranges: number[][];
+	keyFrames: number[];
+	/** Mask area per frame of `ranges`, in order, if known. */
+	areas?: number[];
+}
+
+/**
+ * The per-object rows of the timeline, in the object list's order, at most `cap` of them: the
+ * selected object always has its row (it takes the last place if it would fall beyond the cap).
+ * `more` counts the objects left out.
+ */
+export function objectRows(
+	summary: readonly ObjectFrames[],
+	objectIds: readonly number[],
+	selectedId: number | null,
+	cap: number
+): { rows: ObjectRow[]; more: number } {
+	let shown = objectIds.slice(0, cap);
+	if (selectedId !== null && objectIds.includes(selectedId) && !shown.includes(selectedId)) {
+		shown = [...shown.slice(0, cap - 1), selectedId];
+	}
+	const byId = new Map(summary.map((e) => [e.object_id, e]));
+	const rows = shown.map((id) => {
+		const entry = byId.get(id);
+		return { objectId: id, ranges: entry?.ranges ?? [], keyFrames: entry?.key_frames ?? [], areas: entry?.areas };
+	});
+	return { rows, more: objectIds.length - rows.length };
+}
+
+/** A mask under this share of the object's largest counts as lost: the tracker keeps a speck. */
+export const FAINT = 0.2;
+
+/**
+ * The inclusive runs of [0, count - 1] where an object has no mask, or (given `heights`, as
+ * rowHeights answers them) a mask under `faint` of its largest: where the tracker lost it.
+ */
+export function lostRuns(ranges: readonly number[][], count: number, heights?: readonly number[], faint = FAINT): [number, number][] {
+	if (!heights) return gapsOf(ranges, count);
+	const strong = new Uint8Array(Math.max(0, count));
+	let i = 0;
+	for (const [a, b] of ranges) for (let f = a; f <= b; f++) if ((heights[i++] ?? 1) >= faint && f < count) strong[f] = 1;
+	const runs: [number, number][] = [];
+	for (let f = 0; f < count; f++) {
+		if (strong[f]) continue;
+		const last = runs.at(-1);
+		if (last && last[1] === f - 1) last[1] = f;
+		else runs.push([f, f]);
+	}
+	return runs;
+}
+
+/**
+ * Where a click on an object's row at `frame` goes: on a frame with a (large enough) mask, that
+ * frame; in a gap or a stretch where the mask shrank to a speck, the first frame of it after good
+ * masks (where tracking lost the object), or, before the first good mask, the frame just before
+ * it. An object without any good mask: `frame`.
+ */
+export function rowJumpFrame(ranges: readonly number[][], frame: number, count: number, heights?: readonly number[]): number {
+	const runs = lostRuns(ranges, count, heights);
+	const run = runs.find(([a, b]) => frame >= a && frame <= b);
+	if (!run || (runs.length === 1 && run[0] === 0 && run[1] === count - 1)) return frame;
+	return run[0] > 0 ? run[0] : run[1];
+}
+
+/** A short description of a row for its tooltip: "masks on 0–53 · none on 54–123". */
+export function describeRow(ranges: readonly number[][], count: number, heights?: readonly number[], limit = 4): string {
+	const fmt = (runs: readonly number[][]) => {
+		const text = runs.slice(0, limit).map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`));
+		if (runs.length > limit) text.push(`… (${runs.length - limit} more)`);
+		return text.join(', ');
+	};
+	if (!ranges.length) return 'no masks yet';
+	const gaps = gapsOf(ranges, count);
+	const parts = [gaps.length ? `masks on ${fmt(ranges)} · none on ${fmt(gaps)}` : 'masks on every frame'];
+	const gapFrames = new Set(gaps.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, k) => a + k)));
+	const faint = frameRanges(lostRuns(ranges, count, heights).flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, k) => a + k)).filter((f) => !gapFrames.has(f)));
+	if (faint.length) parts.push(`under ${Math.round(FAINT * 100)}% of its size on ${fmt(faint)}`);
+	return parts.join(' · ');
+}
+
+/**
+ * The height (0..1] of each frame's bar in a row: its mask area over the object's largest, so a
+ * mask the tracker shrank to a speck shows as a drop, not as a frame still covered. At least
+ * `floor`, so a tiny mask stays visible; every frame full height when areas are unknown.
+ */
+export function rowHeights(ranges: readonly number[][], areas: readonly number[] | undefined, floor = 0.15): number[] {
+	let n = 0;
+	for (const [a, b] of ranges) n += b - a + 1;
+	if (!areas || areas.length !== n) return new Array<number>(n).fill(1);
+	const max = Math.max(1, ...areas);
+	return areas.map((a) => Math.max(floor, a / max));
 }

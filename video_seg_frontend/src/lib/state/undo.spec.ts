@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UndoStack, type Command } from './undo';
+import { Irreversible, UndoHistories, UndoStack, type Command } from './undo';
 
 /** A command that appends/removes `value` from a shared log, like adding a prompt would. */
 function push(list: number[], value: number, delayMs = 0): Command {
@@ -129,5 +129,57 @@ describe('UndoStack', () => {
 		await undoing;
 		expect(list).toEqual([]);
 		expect(stack.canRedo).toBe(false);
+	});
+});
+
+describe('UndoHistories', () => {
+	const command = (log: string[], name: string): Command => ({ label: name, do: () => void log.push(`do ${name}`), undo: () => void log.push(`undo ${name}`) });
+
+	it('keeps one history per media item, so going back restores it', async () => {
+		const log: string[] = [];
+		const histories = new UndoHistories<number>(3, 10);
+		await histories.of(1).execute(command(log, 'a'));
+		await histories.of(2).execute(command(log, 'b'));
+		expect(histories.of(2).undoLabel).toBe('b');
+		expect(await histories.of(1).undo()).toBe(true);
+		expect(log).toEqual(['do a', 'do b', 'undo a']);
+		expect(histories.of(1).canRedo).toBe(true);
+	});
+
+	it('is bounded: the item used longest ago loses its history', async () => {
+		const log: string[] = [];
+		const changed: UndoStack[] = [];
+		const histories = new UndoHistories<number>(2, 10, (s) => changed.push(s));
+		await histories.of(1).execute(command(log, 'a'));
+		await histories.of(2).execute(command(log, 'b'));
+		histories.of(1); // used again: 2 is now the oldest
+		await histories.of(3).execute(command(log, 'c'));
+		expect(histories.has(2)).toBe(false);
+		expect(histories.of(1).canUndo).toBe(true);
+		expect(histories.of(2).canUndo).toBe(false);
+		expect(changed.length).toBeGreaterThan(0);
+		histories.drop(1);
+		expect(histories.of(1).canUndo).toBe(false);
+	});
+});
+
+describe('Irreversible', () => {
+	it('a command that can no longer be undone is dropped, so the ones before it still can', async () => {
+		const list: number[] = [];
+		const stack = new UndoStack();
+		await stack.execute(push(list, 1));
+		await stack.execute({ label: 'Track', do: () => undefined, undo: () => Promise.reject(new Irreversible('too old')) });
+		await expect(stack.undo()).rejects.toThrow('too old');
+		expect(stack.undoLabel).not.toBe('Track');
+		expect(stack.canRedo).toBe(false);
+		await stack.undo();
+		expect(list).toEqual([]);
+	});
+
+	it('an ordinary failure keeps the command for a retry', async () => {
+		const stack = new UndoStack();
+		await stack.execute({ label: 'Track', do: () => undefined, undo: () => Promise.reject(new Error('offline')) });
+		await expect(stack.undo()).rejects.toThrow('offline');
+		expect(stack.undoLabel).toBe('Track');
 	});
 });

@@ -4,10 +4,23 @@
  * order they were asked for, so fast Ctrl+Z presses never interleave server calls.
  *
  * A command whose `do` fails is not recorded; an `undo` or `redo` that fails leaves the stacks as
- * they were, so the person can retry. Recording a new command clears the redo stack. `clear()`
+ * they were, so the person can retry, unless it failed for good (`Irreversible`): then the
+ * command is dropped. Recording a new command clears the redo stack. `clear()`
  * (another media item was opened) also drops the commands still in flight: they finish on the
  * server but are not recorded, and an undo or redo asked for before it does nothing.
  */
+
+/**
+ * Thrown by a command's undo (or redo) when it can no longer be done at all (the server forgot
+ * what it needs): the stack drops the command, so the commands before it can still be undone,
+ * and the error still reaches the caller to be shown.
+ */
+export class Irreversible extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'Irreversible';
+	}
+}
 
 export interface Command {
 	/** Short description shown in tooltips ("Add point", "Delete object 3"). */
@@ -80,7 +93,12 @@ export class UndoStack {
 		return this.enqueue(async () => {
 			const command = this.done.at(-1);
 			if (!command || epoch !== this.epoch) return false;
-			await command.undo();
+			try {
+				await command.undo();
+			} catch (error) {
+				if (error instanceof Irreversible && epoch === this.epoch && this.done.at(-1) === command) this.done.pop();
+				throw error;
+			}
 			if (epoch !== this.epoch) return true;
 			this.done.pop();
 			this.undone.push(command);
@@ -94,7 +112,12 @@ export class UndoStack {
 		return this.enqueue(async () => {
 			const command = this.undone.at(-1);
 			if (!command || epoch !== this.epoch) return false;
-			await command.do();
+			try {
+				await command.do();
+			} catch (error) {
+				if (error instanceof Irreversible && epoch === this.epoch && this.undone.at(-1) === command) this.undone.pop();
+				throw error;
+			}
 			if (epoch !== this.epoch) return true;
 			this.undone.pop();
 			this.done.push(command);
@@ -118,5 +141,51 @@ export class UndoStack {
 
 	private notify(): void {
 		for (const listener of this.listeners) listener();
+	}
+}
+
+/**
+ * One undo stack per media item, for the `capacity` items opened last: going back to an image or
+ * video brings back its history, while the memory stays bounded (a stack of an item left long
+ * ago is dropped, its commands still in flight finish unrecorded). Commands are recorded on the
+ * stack of the item they change, even if the person moved on before they finished.
+ */
+export class UndoHistories<K> {
+	private stacks = new Map<K, UndoStack>();
+
+	constructor(
+		readonly capacity: number,
+		readonly limit: number,
+		private readonly onChange: (stack: UndoStack) => void = () => {}
+	) {
+		if (capacity < 1) throw new Error('UndoHistories capacity must be at least 1');
+	}
+
+	/** The stack of `key`, made if needed; it becomes the one used last. */
+	of(key: K): UndoStack {
+		let stack = this.stacks.get(key);
+		if (stack) this.stacks.delete(key);
+		else {
+			const made = new UndoStack(this.limit);
+			made.subscribe(() => this.onChange(made));
+			stack = made;
+		}
+		this.stacks.set(key, stack);
+		while (this.stacks.size > this.capacity) {
+			const [oldest, dropped] = this.stacks.entries().next().value!;
+			this.stacks.delete(oldest);
+			dropped.clear();
+		}
+		return stack;
+	}
+
+	/** Forgets the history of `key` (the item was deleted). */
+	drop(key: K): void {
+		this.stacks.get(key)?.clear();
+		this.stacks.delete(key);
+	}
+
+	has(key: K): boolean {
+		return this.stacks.has(key);
 	}
 }
