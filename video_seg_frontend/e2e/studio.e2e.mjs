@@ -68,6 +68,23 @@ async function waitFor(predicate, what, timeoutMs = 30_000, intervalMs = 200) {
 	throw new Error(`Timed out waiting for ${what} (last: ${last})`);
 }
 
+/** A CVAT for video 1.1 file with one key-framed square of the label "sign" on frame 0. */
+function cvatSquareTrack(width, height) {
+	const square = [[100, 100], [300, 100], [300, 250], [100, 250]].map(([x, y]) => `${x},${y}`).join(';');
+	return `<?xml version="1.0" encoding="utf-8"?>
+<annotations>
+  <version>1.1</version>
+  <meta><task><id>1</id><name>driving</name><size>124</size><mode>interpolation</mode>
+    <labels><label><name>sign</name><color>#ffaa00</color><type>any</type><attributes/></label></labels>
+    <original_size><width>${width}</width><height>${height}</height></original_size></task></meta>
+  <track id="0" label="sign" source="manual">
+    <polygon frame="0" keyframe="1" outside="0" occluded="0" points="${square}" z_order="0"/>
+    <polygon frame="1" keyframe="1" outside="1" occluded="0" points="${square}" z_order="0"/>
+  </track>
+</annotations>
+`;
+}
+
 async function startBackend() {
 	const port = await freePort();
 	const dataDir = mkdtempSync(join(tmpdir(), 'vss-e2e-'));
@@ -651,19 +668,7 @@ async function main() {
 
 		await step('studio: import a CVAT for video track, refusals show as toasts', async () => {
 			const { width, height } = await page.evaluate(() => window.__vss.studio.current);
-			const square = [[100, 100], [300, 100], [300, 250], [100, 250]].map(([x, y]) => `${x},${y}`).join(';');
-			const xml = `<?xml version="1.0" encoding="utf-8"?>
-<annotations>
-  <version>1.1</version>
-  <meta><task><id>1</id><name>driving</name><size>124</size><mode>interpolation</mode>
-    <labels><label><name>sign</name><color>#ffaa00</color><type>any</type><attributes/></label></labels>
-    <original_size><width>${width}</width><height>${height}</height></original_size></task></meta>
-  <track id="0" label="sign" source="manual">
-    <polygon frame="0" keyframe="1" outside="0" occluded="0" points="${square}" z_order="0"/>
-    <polygon frame="1" keyframe="1" outside="1" occluded="0" points="${square}" z_order="0"/>
-  </track>
-</annotations>
-`;
+			const xml = cvatSquareTrack(width, height);
 			const objectsBefore = await page.evaluate(() => window.__vss.studio.objects.map((o) => o.id));
 			await page.getByTestId('import-panel').locator('summary').click();
 			await page.getByLabel('Import format').selectOption('cvat_video');
@@ -824,6 +829,39 @@ async function main() {
 			await waitFor(async () => (await ranges()) === '[[0,0]]', 'Ctrl+Z again');
 			await page.keyboard.press('Control+z');
 			await waitFor(async () => (await api('/prompts')).length === 0 && (await ranges()) === '[]', 'the next Ctrl+Z to remove the click');
+		});
+
+		await step('studio: importing with "replace" swaps the objects after a confirmation', async () => {
+			const mid = await page.evaluate(() => window.__vss.studio.currentId);
+			const objects = () => fetch(`${backend.base}/api/v1/projects/${projectId}/media/${mid}/objects`).then((r) => r.json());
+			// An object of the person's, with a click, on this video first.
+			await page.evaluate(() => window.__vss.canvas.fit());
+			await page.getByTestId('studio-canvas').hover();
+			await page.keyboard.press('n');
+			const at = await page.evaluate((t) => window.__vss.canvas.clientOfSource({ x: t.x + 0.5, y: t.y + 0.5 }), target);
+			await page.mouse.click(at.x, at.y);
+			await waitFor(() => page.evaluate(() => window.__vss.studio.prompts.length > 0), 'the click');
+			const { width, height } = await page.evaluate(() => window.__vss.studio.current);
+			const panel = page.getByTestId('import-panel');
+			if (!(await panel.evaluate((d) => d.open))) await panel.locator('summary').click();
+			await page.getByLabel('Import format').selectOption('cvat_video');
+			await page.getByTestId('import-replace').check();
+			await page.getByTestId('import-file').setInputFiles({ name: 'again.xml', mimeType: 'application/xml', buffer: Buffer.from(cvatSquareTrack(width, height)) });
+			await page.getByTestId('import-button').click();
+			const dialog = page.getByTestId('confirm-dialog').filter({ hasText: 'Replace the objects?' });
+			await dialog.waitFor({ state: 'visible' });
+			assert((await objects()).length >= 1, 'the objects went before the confirmation');
+			await dialog.getByTestId('confirm-button').click();
+			await page.getByTestId('import-result').getByText('objects replaced').waitFor();
+			const after = await objects();
+			assert(after.length === 1, `after replacing, ${after.length} objects instead of the file's one`);
+			await waitFor(
+				() => page.evaluate((id) => window.__vss.studio.objects.length === 1 && window.__vss.studio.objects[0].id === id && window.__vss.studio.prompts.length === 0, after[0].id),
+				'the studio to list only the imported object'
+			);
+			assert(await page.getByTestId('undo').isDisabled(), 'undo still offers steps on objects that were replaced');
+			await page.getByTestId('import-replace').uncheck();
+			await page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => b.click()));
 		});
 
 		await step('two tabs: an object made in one shows in the other; a video deleted in the gallery is announced', async () => {

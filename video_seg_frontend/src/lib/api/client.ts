@@ -125,12 +125,12 @@ export const api = {
 	annotationSummary: (pid: number, mid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/annotations/summary', { params: M(pid, mid) })),
 	/** Imports an annotation file (CVAT for video or images XML, DAVIS PNG/ZIP, COCO JSON) into one media item. */
-	importAnnotations: (pid: number, mid: number, format: ImportFormat, file: File, frame?: number) => {
+	importAnnotations: (pid: number, mid: number, format: ImportFormat, file: File, frame?: number, replace = false) => {
 		const form = new FormData();
 		form.append('file', file, file.name);
 		return unwrap(
 			client.POST('/api/v1/projects/{project_id}/media/{media_id}/import', {
-				params: { ...M(pid, mid), query: { format, frame } },
+				params: { ...M(pid, mid), query: { format, frame, replace } },
 				body: { file: file.name },
 				bodySerializer: () => form
 			})

@@ -995,13 +995,21 @@ export class StudioState {
 	 * Imports an annotation file into the open media item, then re-reads what it can change:
 	 * labels, objects, the timeline and the masks. Resolves to the server's summary, or null.
 	 */
-	async importAnnotations(format: ImportFormat, file: File, frame?: number): Promise<ImportSummary | null> {
+	/** Import a file into the open media item; `replace` deletes its objects (prompts, masks) first. */
+	async importAnnotations(format: ImportFormat, file: File, frame?: number, replace = false): Promise<ImportSummary | null> {
 		try {
 			const mediaId = this.requireMedia();
 			this.busy++;
 			try {
-				const result = await api.importAnnotations(this.pid, mediaId, format, file, frame);
+				const result = await api.importAnnotations(this.pid, mediaId, format, file, frame, replace);
+				// The history's steps name objects and prompts that are gone: nothing is left to undo.
+				if (replace) this.histories.drop(mediaId);
 				if (this.currentId === mediaId) {
+					if (replace) {
+						this.undo = this.histories.of(mediaId);
+						this.showUndoState();
+						this.prompts = []; // they went with their objects; an import makes none
+					}
 					await Promise.all([this.project.reloadLabels(), this.reloadObjects(), this.reloadSummary()]);
 					// As on opening a media item: clicks go to an existing object, not a new one.
 					if (!this.objects.some((o) => o.id === this.selectedObjectId)) this.selectedObjectId = this.objects[0]?.id ?? null;
