@@ -196,10 +196,10 @@ export class StudioState {
 		if (first) await this.openMedia(first.id, first.id === initialMediaId ? initialFrame : 0);
 	}
 
-	async openMedia(mediaId: number, frame = 0): Promise<void> {
+	/** Shows `mediaId` (or nothing) with nothing of it loaded yet, and its own undo history. */
+	private resetView(mediaId: number | null): void {
 		this.stop();
 		this.currentId = mediaId;
-		this.frame = clampFrame(frame, this.frameCount);
 		this.objects = [];
 		this.prompts = [];
 		this.pending = [];
@@ -211,6 +211,11 @@ export class StudioState {
 		// Each item keeps its own history: back on an image, Ctrl+Z undoes what was done there.
 		this.undo = this.histories.of(mediaId);
 		this.showUndoState();
+	}
+
+	async openMedia(mediaId: number, frame = 0): Promise<void> {
+		this.resetView(mediaId);
+		this.frame = clampFrame(frame, this.frameCount);
 		const item = this.current;
 		if (!item || item.status !== 'ready') return;
 		this.busy++;
@@ -960,17 +965,7 @@ export class StudioState {
 		this.media = this.media.filter((m) => m.id !== mediaId);
 		this.histories.drop(mediaId);
 		if (this.currentId !== mediaId) return;
-		this.stop();
-		this.currentId = null;
-		this.objects = [];
-		this.prompts = [];
-		this.pending = [];
-		this.masks.clear();
-		this.fresh.clear();
-		this.summary = [];
-		this.selectedObjectId = null;
-		this.undo = this.histories.of(null);
-		this.showUndoState();
+		this.resetView(null);
 		toasts.show(`“${name ?? item?.name ?? 'This media item'}” was deleted (in the gallery or another tab), with its annotations. Choose another item on the left.`, 'error', 0);
 	}
 
