@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
@@ -96,11 +97,14 @@ def upsert_rle(
     score: float | None,
     *,
     keep_human: bool = False,
+    row: Annotation | None | EllipsisType = ...,
 ) -> Annotation:
     """Store the object's mask on a frame (compressed RLE), bbox and area derived from it.
-    ``keep_human``: leave a mask a person made (clicked, imported, edited) as it is."""
+    ``keep_human``: leave a mask a person made (clicked, imported, edited) as it is.
+    ``row``: the frame's mask row (or None) when the caller has just read it; looked up otherwise."""
     height, width = (int(v) for v in rle["size"])
-    row = annotation_on(session, object_id, frame_index)
+    if row is ...:
+        row = annotation_on(session, object_id, frame_index)
     if keep_human and row is not None and row.source in HUMAN_SOURCES:
         return row
     if row is None:
@@ -138,8 +142,11 @@ def upsert_mask(
     score: float | None,
     *,
     keep_human: bool = False,
+    row: Annotation | None | EllipsisType = ...,
 ) -> Annotation:
-    return upsert_rle(session, media_id, object_id, frame_index, encode_rle(mask), source, score, keep_human=keep_human)
+    return upsert_rle(
+        session, media_id, object_id, frame_index, encode_rle(mask), source, score, keep_human=keep_human, row=row
+    )
 
 
 class SegmentationService:
@@ -372,7 +379,7 @@ class SegmentationService:
             else:
                 rle = {"size": [media.height, media.width], "counts": change.rle_counts}
                 row = upsert_rle(session, media.id or 0, change.object_id, change.frame_index, rle,
-                                 change.source or AnnotationSource.propagated, change.score)  # fmt: skip
+                                 change.source or AnnotationSource.propagated, change.score, row=row)  # fmt: skip
                 row.base_rle_counts, row.base_source = change.base_rle_counts, change.base_source
             for key, value in now.items():
                 setattr(change, key, value)
@@ -523,6 +530,7 @@ class SegmentationService:
                             for m in masks:
                                 if (m.object_id, frame_index) in human:
                                     continue  # never overwrite what a person fixed
+                                before: Annotation | None | EllipsisType = ...  # not read yet
                                 if (m.object_id, frame_index) not in recorded:
                                     recorded.add((m.object_id, frame_index))
                                     before = annotation_on(session, m.object_id, frame_index)
@@ -544,6 +552,7 @@ class SegmentationService:
                                     AnnotationSource.propagated,
                                     m.score,
                                     keep_human=True,  # nor what a person fixed while the job ran
+                                    row=before,
                                 )
                         try:
                             session.commit()
