@@ -89,38 +89,41 @@ export class UndoStack {
 
 	/** Reverts the last command; resolves to false when there was nothing to undo. */
 	undo(): Promise<boolean> {
-		const epoch = this.epoch;
-		return this.enqueue(async () => {
-			const command = this.done.at(-1);
-			if (!command || epoch !== this.epoch) return false;
-			try {
-				await command.undo();
-			} catch (error) {
-				if (error instanceof Irreversible && epoch === this.epoch && this.done.at(-1) === command) this.done.pop();
-				throw error;
-			}
-			if (epoch !== this.epoch) return true;
-			this.done.pop();
-			this.undone.push(command);
-			return true;
-		});
+		return this.step(
+			() => this.done,
+			() => this.undone,
+			(command) => command.undo()
+		);
 	}
 
 	/** Re-applies the last undone command; resolves to false when there was nothing to redo. */
 	redo(): Promise<boolean> {
+		return this.step(
+			() => this.undone,
+			() => this.done,
+			(command) => command.do()
+		);
+	}
+
+	/**
+	 * Runs the top command of one stack and moves it to the other. The stacks are read through
+	 * getters: `clear` and `execute` replace them while a step waits its turn. An Irreversible
+	 * failure drops the command, so the steps under it stay reachable.
+	 */
+	private step(from: () => Command[], to: () => Command[], run: (command: Command) => unknown): Promise<boolean> {
 		const epoch = this.epoch;
 		return this.enqueue(async () => {
-			const command = this.undone.at(-1);
+			const command = from().at(-1);
 			if (!command || epoch !== this.epoch) return false;
 			try {
-				await command.do();
+				await run(command);
 			} catch (error) {
-				if (error instanceof Irreversible && epoch === this.epoch && this.undone.at(-1) === command) this.undone.pop();
+				if (error instanceof Irreversible && epoch === this.epoch && from().at(-1) === command) from().pop();
 				throw error;
 			}
 			if (epoch !== this.epoch) return true;
-			this.undone.pop();
-			this.done.push(command);
+			from().pop();
+			to().push(command);
 			return true;
 		});
 	}
