@@ -146,6 +146,24 @@ function emit(studio: InstanceType<typeof StudioState>, type: string, data: Reco
 /** Lets queued promise callbacks run (the in-memory server answers in microtasks). */
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
+/** The server stores requests but holds their answers until the returned release is called. */
+function holdAnswers(): () => void {
+	let release!: () => void;
+	server.hold = new Promise<void>((r) => (release = r));
+	return release;
+}
+
+/** A click on video 1 whose answer arrives after the studio has opened video 2. */
+async function clickAnsweredAfterSwitching(studio: InstanceType<typeof StudioState>): Promise<void> {
+	await studio.newObject();
+	const release = holdAnswers();
+	const click = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+	await settle();
+	await studio.openMedia(2);
+	release();
+	await click;
+}
+
 /** A browser's localStorage, per test. */
 const storage = new Map<string, string>();
 vi.stubGlobal('localStorage', {
@@ -182,14 +200,7 @@ describe('StudioState', () => {
 
 	it('a click answered after switching to another video stays with its own video', async () => {
 		const studio = await openStudio();
-		await studio.newObject();
-		let release!: () => void;
-		server.hold = new Promise<void>((r) => (release = r));
-		const click = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
-		await settle();
-		await studio.openMedia(2);
-		release();
-		await click;
+		await clickAnsweredAfterSwitching(studio);
 		await settle();
 		expect(studio.currentId).toBe(2);
 		expect(studio.prompts).toEqual([]);
@@ -278,14 +289,7 @@ describe('StudioState', () => {
 
 	it('a click answered after switching media is undone with its own media, when going back', async () => {
 		const studio = await openStudio();
-		await studio.newObject();
-		let release!: () => void;
-		server.hold = new Promise<void>((r) => (release = r));
-		const click = studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
-		await settle();
-		await studio.openMedia(2);
-		release();
-		await click;
+		await clickAnsweredAfterSwitching(studio);
 		expect(studio.undoState.canUndo).toBe(false);
 		await studio.openMedia(1);
 		await studio.undoLast();
@@ -336,8 +340,7 @@ describe('StudioState', () => {
 	it('a click answered after another tab\'s object was listed does not list its prompt twice', async () => {
 		const studio = await openStudio();
 		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
-		let release!: () => void;
-		server.hold = new Promise<void>((r) => (release = r));
+		const release = holdAnswers();
 		const click = studio.addPrompt({ kind: 'point', x: 2, y: 2, positive: true });
 		await settle();
 		// The click is stored before its answer arrives; meanwhile tab B's object makes the list reload.
