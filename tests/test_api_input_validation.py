@@ -138,6 +138,33 @@ def test_put_annotations_refuses_counts_that_do_not_cover_the_frame(client, imag
     assert client.get(f"{image['base']}/annotations").json() == []
 
 
+# --------------------------------------------------------------------------- unknown fields
+
+
+def test_a_misspelt_field_is_a_422_that_lists_the_fields(client, image):
+    # Ignoring it would create a video project when "mediatype" asked for images, or rename nothing.
+    response = client.post("/api/v1/projects", json={"name": "q", "mediatype": "image"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == "mediatype: not a field of this request (expected: name, media_type)"
+    assert [p["name"] for p in client.get("/api/v1/projects").json()] == ["p"]
+    label = f"/api/v1/projects/{image['pid']}/labels/{image['lid']}"
+    response = client.patch(label, json={"name": "ring", "colour": "#ff0000"})
+    assert response.json()["detail"] == "colour: not a field of this request (expected: name, color)"
+    assert client.get(f"/api/v1/projects/{image['pid']}/labels").json()[0]["name"] == "disc"
+
+
+def test_a_misspelt_field_in_a_list_body_names_the_item_fields(client, image):
+    click = client.post(
+        f"{image['base']}/prompts", json={"object_id": image["oid"], "frame_index": 0, "x": 30, "y": 24}
+    )
+    item = {"object_id": image["oid"], "frame_index": 0, "rle": click.json()["annotation"]["rle"], "sorce": "edited"}
+    response = client.put(f"{image['base']}/annotations", json=[item])
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("0.sorce: not a field of this request (expected: object_id, frame_index, rle, source,")
+    assert client.get(f"{image['base']}/annotations").json()[0]["source"] == "prompt"  # unchanged
+
+
 # --------------------------------------------------------------------------- names
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import get_args, get_origin
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -117,6 +118,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
 
+    def _expected_fields(request: Request, loc: list[str]) -> str:
+        """ " (expected: a, b)": the fields of the body model the misspelt one sits in."""
+        route = request.scope.get("route")
+        body = getattr(route, "body_field", None)
+        model = getattr(getattr(body, "field_info", None), "annotation", None)
+        while model is not None and get_origin(model) is list:
+            model = get_args(model)[0]
+        fields = getattr(model, "model_fields", None)
+        top_level = len([p for p in loc[1:] if not p.isdigit()]) == 1  # list indices aside
+        return f" (expected: {', '.join(fields)})" if fields and top_level else ""
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # One sentence a person can act on, plus the structured list for programs.
@@ -124,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loc = [str(p) for p in first.get("loc", [])]
         where = ".".join(p for p in loc if p != "body") or ("request body" if loc == ["body"] else "")
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "Invalid request")
+        if first.get("type") == "extra_forbidden":
+            message = f"{where}: not a field of this request{_expected_fields(_request, loc)}"
         return JSONResponse(status_code=422, content={"detail": message, "errors": jsonable_errors(exc)})
 
     for router in (

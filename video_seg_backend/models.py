@@ -80,9 +80,10 @@ Color = Annotated[str, Field(description="Hex colour #rrggbb"), AfterValidator(_
 
 
 class RequestModel(SQLModel):
-    """A request body: NaN and infinity (which Python's JSON reader accepts) are refused."""
+    """A request body: NaN and infinity (which Python's JSON reader accepts) are refused, and so is
+    a field the body does not have (a misspelt ``"nam"`` would otherwise change nothing, silently)."""
 
-    model_config = ConfigDict(allow_inf_nan=False)  # type: ignore[assignment]
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")  # type: ignore[assignment]
 
 
 # --- projects ------------------------------------------------------------------------------------
