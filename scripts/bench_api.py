@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--sequence", type=Path, default=DEFAULT_SEQ, help="DAVIS-layout folder")
     parser.add_argument("--image-size", type=int, default=None, help="SAM 2 input size override")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="as VSS_PRECISION")
     parser.add_argument("--repeat", type=int, default=3, help="alternating API and bare runs")
     args = parser.parse_args()
     import torch
@@ -88,6 +89,7 @@ def main() -> None:
         frontend_dir=tmp / "none",
         allow_random_weights=True,
         sam2_image_size=args.image_size,
+        precision=args.precision,
     )
     with TestClient(create_app(settings)) as client:
         pid = client.post("/api/v1/projects", json={"name": "bench", "media_type": "video"}).json()["id"]

@@ -3,6 +3,7 @@
     python scripts/bench_engine.py                      # SAM 2.1 tiny (random weights) at 1024 + OpenCV
     python scripts/bench_engine.py --frames 8 --image-size 512
     python scripts/bench_engine.py --skip-sam2          # OpenCV engine only
+    python scripts/bench_engine.py --skip-opencv --precision fp32   # SAM 2 without bf16 autocast
 
 Random weights run exactly the same operations as a real checkpoint, so timings and memory hold for
 SAM 2.1 tiny; masks are meaningless. Figures printed:
@@ -112,10 +113,19 @@ def engine_fps(engine, video, frames: int) -> float:
     return count / elapsed
 
 
-def bare_fps(predictor, video, frames: int) -> tuple[float, float]:
-    """sam2's own path on the same frames: JPEGs in a folder, init_state, propagate_in_video."""
+def bare_fps(predictor, video, frames: int, autocast) -> tuple[float, float]:
+    """sam2's own path on the same frames: JPEGs in a folder, init_state, propagate_in_video, under
+    the engine's autocast (as sam2's notebooks run it), so that only the service differs."""
+    import contextlib
+
+    import torch
     from PIL import Image
 
+    with torch.autocast(autocast[0], dtype=autocast[1]) if autocast else contextlib.nullcontext():
+        return _bare_fps(predictor, video, frames, Image)
+
+
+def _bare_fps(predictor, video, frames: int, Image) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder:
         for i in range(frames + 1):
             Image.fromarray(video.read_rgb(i)).save(f"{folder}/{i:05d}.jpg", quality=95)
@@ -187,12 +197,19 @@ def bench_sam2(args) -> None:
     from video_seg_backend.core.config import Settings
     from video_seg_backend.engine.sam2_engine import build_sam2_engine
 
-    settings = Settings(_env_file=None, allow_random_weights=True, sam2_image_size=args.image_size, device=args.device)
+    settings = Settings(
+        _env_file=None,
+        allow_random_weights=True,
+        sam2_image_size=args.image_size,
+        device=args.device,
+        precision=args.precision,
+    )
     build, engine = timed(
         lambda: build_sam2_engine("sam2.1_hiera_tiny_random", "configs/sam2.1/sam2.1_hiera_t.yaml", None, settings)
     )
     print(
-        f"\n== SAM 2.1 tiny, random weights, image size {args.image_size}, {engine.device} "
+        f"\n== SAM 2.1 tiny, random weights, image size {args.image_size}, {engine.device}, "
+        f"{'bf16 autocast' if engine.autocast else 'float32'} "
         f"({torch.get_num_threads()} threads); built in {build:.1f} s"
     )
     video = SyntheticVideo(max(args.frames + 1, 2), args.width, args.height)
@@ -204,7 +221,7 @@ def bench_sam2(args) -> None:
     ours_runs, bare_runs, inits = [], [], []
     for _ in range(args.repeat):
         ours_runs.append(engine_fps(engine, video, args.frames))
-        bare, init = bare_fps(engine.predictor, video, args.frames)
+        bare, init = bare_fps(engine.predictor, video, args.frames, engine.autocast)
         bare_runs.append(bare)
         inits.append(init)
     ours, bare, init = statistics.median(ours_runs), statistics.median(bare_runs), statistics.median(inits)
@@ -212,7 +229,41 @@ def bench_sam2(args) -> None:
     print(f"  tracking, engine:        {ours:8.3f} frames/s")
     print(f"  tracking, bare sam2:     {bare:8.3f} frames/s  (+ init_state {init:.1f} s for {args.frames + 1} frames)")
     print(f"  ratio engine / bare:     {ours / bare:8.2f}  (median of {args.repeat}; engine/bare runs: {runs})")
+    if engine.autocast is not None and not args.no_compare:
+        compare_precision(engine, video, args)
     memory(engine, args)
+
+
+def compare_precision(engine, video, args) -> None:
+    """bf16 autocast against float32 on the same weights, runs alternating: click and tracking
+    speed, and how far the masks move (with random weights, a harsh test: no confident masks)."""
+    from video_seg_backend.engine.sam2_engine import Sam2Engine, Sam2EngineConfig
+
+    fp32 = Sam2Engine(engine.key, engine.predictor, Sam2EngineConfig(precision="fp32"))
+    runs: dict[str, list[tuple[float, float]]] = {"bf16": [], "fp32": []}
+    masks: dict[str, list[np.ndarray]] = {}
+    for _ in range(args.repeat):
+        for name, e in (("bf16", engine), ("fp32", fp32)):
+            session = e.session(f"bench-{name}", video, lambda: [])
+            point = PointPrompt(*video.centre(0))
+            click, first = timed(lambda e=e, session=session, point=point: e.segment(session, 0, 1, [point]))
+            iterator = e.propagate(session, [1], 0, "forward", max_frames=args.frames, start_masks={1: first.mask})
+            next(iterator)
+            elapsed, out = timed(lambda iterator=iterator: [m[0].mask for _, m in iterator])
+            e.forget(f"bench-{name}")
+            runs[name].append((click, len(out) / elapsed))
+            masks[name] = [first.mask, *out]
+    (click_b, fps_b), (click_f, fps_f) = (
+        tuple(statistics.median(r[i] for r in runs[name]) for i in (0, 1)) for name in ("bf16", "fp32")
+    )
+    ious = [float((a & b).sum() / max(1, (a | b).sum())) for a, b in zip(masks["bf16"], masks["fp32"], strict=True)]
+    print(f"  bf16 / float32 on the same weights (median of {args.repeat} alternating runs):")
+    print(
+        f"    click on a new frame:  {click_b * 1000:6.0f} ms vs {click_f * 1000:6.0f} ms  "
+        f"({click_f / click_b:.2f}x faster)"
+    )
+    print(f"    tracking:              {fps_b:6.3f} vs {fps_f:6.3f} frames/s  ({fps_b / fps_f:.2f}x faster)")
+    print(f"    mask IoU bf16 vs float32, per frame: min {min(ious):.3f}, mean {statistics.mean(ious):.3f}")
 
 
 def bench_opencv(args) -> None:
@@ -248,7 +299,11 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="as VSS_PRECISION (auto: bf16 if native)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="alternating engine and bare tracking runs")
+    parser.add_argument("--no-compare", action="store_true", help="skip the bf16 / float32 comparison")
     parser.add_argument("--skip-sam2", action="store_true")
     parser.add_argument("--skip-opencv", action="store_true")
     args = parser.parse_args()

@@ -30,7 +30,7 @@ def test_states_are_evicted_by_memory_budget_and_rebuilt_by_replay(tiny_engine, 
     a = engine.session("a", video, replay_of("a"))
     first = engine.segment(a, 2, 1, key_frames["a"][0].prompts)
     size_a = engine.cached_sessions()["a"]
-    assert size_a > 1_000_000  # measured from its tensors (features, outputs, frames)
+    assert size_a > 500_000  # measured from its tensors (features, outputs, frames): ~0.9 MB in bf16
     engine.config.state_cache_bytes = int(size_a * 1.5)
 
     b = engine.session("b", video, replay_of("b"))

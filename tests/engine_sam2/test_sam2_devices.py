@@ -1,8 +1,9 @@
 """The device choice (CUDA, then MPS, then CPU) and the bf16 path that CUDA runs.
 
 No GPU is lent to this project's test machines, so the bf16 autocast that the engine uses on CUDA
-runs here as CPU autocast: the same casts reach the same code (feature caches, memory encoding,
-mask and score conversion to numpy), which is where a bf16 tensor would break the service.
+runs here as CPU autocast (which the engine also uses on a CPU with bf16 instructions): the same
+casts reach the same code (feature caches, memory encoding, mask and score conversion to numpy),
+which is where a bf16 tensor would break the service.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from video_seg_backend.core.config import Settings
 from video_seg_backend.engine import checkpoints
 from video_seg_backend.engine.base import BoxPrompt, PointPrompt
 from video_seg_backend.engine.registry import ModelRegistry
-from video_seg_backend.engine.sam2_engine import Sam2Engine, select_device
+from video_seg_backend.engine.sam2_engine import Sam2Engine, Sam2EngineConfig, select_autocast, select_device
 
 pytestmark = pytest.mark.sam2
 
@@ -51,18 +52,54 @@ def test_a_forced_device_that_is_absent_is_refused_with_a_sentence(monkeypatch, 
             registry.get(key)
 
 
-def test_autocast_is_bf16_on_cuda_only(tiny_engine):
-    assert tiny_engine.autocast is None  # built for the CPU
+@pytest.mark.parametrize(
+    ("device", "native", "precision", "expected"),
+    [
+        ("cuda", True, "auto", ("cuda", torch.bfloat16)),
+        ("cuda", False, "auto", None),  # a pre-Ampere GPU would emulate bf16: float32 is faster
+        ("cpu", True, "auto", ("cpu", torch.bfloat16)),
+        ("cpu", False, "auto", None),
+        ("mps", False, "auto", None),
+        ("cpu", False, "bf16", ("cpu", torch.bfloat16)),  # forced
+        ("cuda", True, "fp32", None),
+        ("cpu", True, "fp32", None),
+    ],
+)
+def test_precision_is_bf16_where_the_device_has_it(monkeypatch, device, native, precision, expected):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: native)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert select_autocast(torch.device(device), precision) == expected
+
+
+def test_bf16_forced_on_mps_is_refused_with_a_sentence():
+    with pytest.raises(ValueError, match="precision is set to bf16, which runs on cuda and cpu, not on mps"):
+        select_autocast(torch.device("mps"), "bf16")
+
+
+def test_the_engine_runs_under_the_chosen_precision(monkeypatch, tiny_engine):
     fake = type("Predictor", (), {})()  # what the engine reads of a predictor built for CUDA
     fake.device = torch.device("cuda")
     fake.num_maskmem, fake.memory_temporal_stride_for_eval = 7, 1
     fake.use_obj_ptrs_in_encoder, fake.max_obj_ptrs_in_encoder = True, 16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
     assert Sam2Engine("cuda", fake).autocast == ("cuda", torch.bfloat16)
+    assert Sam2Engine("cuda", fake, Sam2EngineConfig(precision="fp32")).autocast is None
+    assert Sam2Engine("cpu", tiny_engine.predictor, Sam2EngineConfig(precision="fp32")).autocast is None
+    settings = Settings(precision="fp32", _env_file=None)
+    assert Sam2EngineConfig.from_settings(settings).precision == "fp32"
+
+
+def test_health_reports_device_and_precision(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    for precision, expected in (("auto", "bf16"), ("fp32", "fp32")):
+        registry = ModelRegistry(Settings(device="cpu", precision=precision, checkpoint_dir=tmp_path, _env_file=None))
+        assert (registry.device, registry.precision) == ("cpu", expected)
 
 
 def test_clicks_and_tracking_under_bf16_autocast_give_numpy_masks(tiny_engine, video):
-    engine = Sam2Engine("bf16", tiny_engine.predictor)
-    engine.autocast = ("cpu", torch.bfloat16)
+    engine = Sam2Engine("bf16", tiny_engine.predictor, Sam2EngineConfig(precision="bf16"))
+    assert engine.autocast == ("cpu", torch.bfloat16)
     session = engine.session("bf16", video, lambda: [])
     clicked = engine.segment(session, 3, 1, [PointPrompt(50, 60)])
     boxed = engine.segment(session, 3, 2, [BoxPrompt(80, 30, 130, 90), PointPrompt(100, 60)])

@@ -56,6 +56,20 @@ class ModelRegistry:
             logger.warning("%s", error)
             return self.settings.device
 
+    @cached_property
+    def precision(self) -> str:
+        """What SAM 2 computes in on that device: "bf16" (autocast) or "fp32"."""
+        if not _sam2_installed():
+            return "fp32"
+        from .sam2_engine import select_autocast, select_device
+
+        try:
+            autocast = select_autocast(select_device(self.settings.device), self.settings.precision)
+            return "fp32" if autocast is None else "bf16"
+        except ValueError as error:  # a forced device or precision that cannot run: loading says so too
+            logger.warning("%s", error)
+            return self.settings.precision
+
     def catalogue(self) -> list[ModelInfo]:
         models = [ModelInfo(key=OPENCV_KEY, engine="opencv", name="OpenCV (no weights)", available=True)]
         sam2_missing = None if _sam2_installed() else "The sam2 package (and PyTorch) is not installed."

@@ -75,6 +75,30 @@ def select_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
+Autocast = tuple[str, torch.dtype]
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bf16 in hardware (emulated bf16 is slower than float32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return False
+
+
+def select_autocast(device: torch.device, precision: str = "auto") -> Autocast | None:
+    """The autocast the model runs under: (device type, bf16), or None for float32. "auto" takes bf16
+    where ``device`` has it natively; "bf16" forces it (ValueError on MPS, which is not tried)."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        if device.type not in ("cuda", "cpu"):
+            raise ValueError(f"The precision is set to bf16, which runs on cuda and cpu, not on {device.type}.")
+        return (device.type, torch.bfloat16)
+    return (device.type, torch.bfloat16) if native_bf16(device) else None
+
+
 @dataclass
 class Sam2EngineConfig:
     """Tuning flags; each says what it costs."""
@@ -93,6 +117,8 @@ class Sam2EngineConfig:
     # frame (sam2 measured 27 -> 24 fps for a state offload at 768x768).
     offload_video_to_cpu: bool = False
     offload_state_to_cpu: bool = False
+    # "auto", "bf16" or "fp32": see ``select_autocast``.
+    precision: str = "auto"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sam2EngineConfig:
@@ -101,6 +127,7 @@ class Sam2EngineConfig:
             frame_cache_frames=settings.frame_cache_frames,
             offload_video_to_cpu=settings.offload_video_to_cpu,
             offload_state_to_cpu=settings.offload_state_to_cpu,
+            precision=settings.precision,
         )
 
 
@@ -182,9 +209,9 @@ class Sam2Engine(SegmentationEngine):
         self.predictor = predictor
         self.config = config or Sam2EngineConfig()
         self.device: torch.device = predictor.device
-        # Mixed precision for the model's compute: bf16 on CUDA, as sam2's notebooks run it. A
-        # (device type, dtype) pair; tests set ("cpu", torch.bfloat16) to run the same casts on a CPU.
-        self.autocast: tuple[str, torch.dtype] | None = ("cuda", torch.bfloat16) if self.device.type == "cuda" else None
+        # Mixed precision for the model's compute: bf16 where the device has it (as sam2's notebooks
+        # run CUDA), float32 elsewhere; a (device type, dtype) pair, or None.
+        self.autocast: Autocast | None = select_autocast(self.device, self.config.precision)
         on_gpu = self.device.type != "cpu"
         self._video_device = torch.device("cpu") if on_gpu and self.config.offload_video_to_cpu else self.device
         self._storage_device = torch.device("cpu") if on_gpu and self.config.offload_state_to_cpu else self.device
@@ -571,7 +598,7 @@ class Sam2Engine(SegmentationEngine):
     # --- sam2 plumbing -------------------------------------------------------------------------
 
     def _compute(self) -> contextlib.ExitStack:
-        """inference_mode, plus ``self.autocast`` (bf16 on CUDA). Both are thread-local, so each
+        """inference_mode, plus ``self.autocast`` (bf16 where the device has it). Both are thread-local, so each
         frame step enters them afresh, never across a yield."""
         stack = contextlib.ExitStack()
         stack.enter_context(torch.inference_mode())

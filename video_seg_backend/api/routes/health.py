@@ -14,6 +14,8 @@ class Health(BaseModel):
     status: str
     version: str
     device: str
+    # SAM 2's compute precision on that device: "bf16" or "fp32" (VSS_PRECISION).
+    precision: str
     default_model: str
 
 
@@ -29,8 +31,14 @@ class ModelPublic(BaseModel):
 
 @router.get("/health", response_model=Health)
 def health(*, registry: RegistryDep) -> Health:
-    """Service status, version, compute device and default model."""
-    return Health(status="ok", version=__version__, device=registry.device, default_model=registry.default_key())
+    """Service status, version, compute device and precision, and default model."""
+    return Health(
+        status="ok",
+        version=__version__,
+        device=registry.device,
+        precision=registry.precision,
+        default_model=registry.default_key(),
+    )
 
 
 @router.get("/models", response_model=list[ModelPublic])
