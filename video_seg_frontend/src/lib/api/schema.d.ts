@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Health
-         * @description Service status, version, compute device and default model.
+         * @description Service status, version, compute device and precision, and default model.
          */
         get: operations["health_api_v1_health_get"];
         put?: never;
@@ -688,6 +688,8 @@ export interface components {
             version: string;
             /** Device */
             device: string;
+            /** Precision */
+            precision: string;
             /** Default Model */
             default_model: string;
         };
