@@ -17,6 +17,10 @@ How it differs from driving ``SAM2VideoPredictor`` directly, and why:
   "correction" mode); the studio re-tracks from the corrected key frame instead.
 - **Frame features are cached per frame** (a small LRU): a further click on any recently clicked
   frame only runs the prompt encoder and mask decoder. sam2 keeps only the latest frame's features.
+- **Small holes are filled without sam2's CUDA extension.** sam2.1 fills holes of up to 8 low-res
+  pixels in every mask it predicts, with connected components from its optional ``_C`` extension
+  (built only with nvcc); without it sam2 warns and skips the step. OpenCV computes the same
+  components here, so masks match sam2's reference post-processing on any install.
 - **Memory stays flat while tracking.** sam2 reads non-conditioning outputs only within
   ``(num_maskmem - 1) * stride`` frames (mask memories) and ``max_obj_ptrs_in_encoder - 1`` frames
   (object pointers) behind the current frame; older ones are dropped as tracking advances (the
@@ -35,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -76,6 +81,32 @@ def select_device(preference: str = "auto") -> torch.device:
 
 
 Autocast = tuple[str, torch.dtype]
+
+
+def connected_components(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """sam2's ``get_connected_components`` with OpenCV: for (N, 1, H, W) binary masks, each pixel's
+    8-connected component label and that component's area (both 0 off the mask)."""
+    binary = mask.to(torch.uint8).cpu().numpy()
+    labels = np.zeros(binary.shape, dtype=np.int32)
+    areas = np.zeros(binary.shape, dtype=np.int32)
+    for i in range(binary.shape[0]):
+        _, labels[i, 0], stats, _ = cv2.connectedComponentsWithStats(binary[i, 0], connectivity=8, ltype=cv2.CV_32S)
+        area = stats[:, cv2.CC_STAT_AREA].astype(np.int32)
+        area[0] = 0  # OpenCV's label 0: the pixels off the mask
+        areas[i, 0] = area[labels[i, 0]]
+    return torch.from_numpy(labels).to(mask.device), torch.from_numpy(areas).to(mask.device)
+
+
+def use_opencv_connected_components() -> bool:
+    """Give sam2's hole filling OpenCV's components when its CUDA extension is not built (True then)."""
+    try:
+        from sam2 import _C  # noqa: F401
+    except ImportError:
+        import sam2.utils.misc
+
+        sam2.utils.misc.get_connected_components = connected_components
+        return True
+    return False
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -761,6 +792,7 @@ def build_sam2_engine(
     from sam2.build_sam import build_sam2_video_predictor
 
     device = device or select_device(settings.device)
+    use_opencv_connected_components()
     if device.type == "cuda" and torch.cuda.get_device_properties(device).major >= 8:
         # TF32 matmuls on Ampere and later, as sam2's notebooks enable: ~2x faster float32 parts.
         torch.backends.cuda.matmul.allow_tf32 = True
