@@ -31,7 +31,8 @@ RUN pip install -c /tmp/constraints.txt \
 COPY pyproject.toml /src/pyproject.toml
 COPY video_seg_backend /src/video_seg_backend
 # sam2 imports torch in its setup.py, hence no build isolation; SAM2_BUILD_CUDA=0 skips its optional
-# CUDA extension (hole filling in masks), which needs nvcc and only changes post-processing.
+# CUDA extension (connected components for hole filling), which needs nvcc; the backend computes the
+# components with OpenCV instead (engine/sam2_engine.py), so masks are post-processed all the same.
 RUN pip install --no-build-isolation -c /tmp/constraints.txt /src \
     && SAM2_BUILD_CUDA=0 pip install --no-build-isolation -c /tmp/constraints.txt sam2 \
     && pip check
