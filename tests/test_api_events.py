@@ -138,3 +138,34 @@ def test_deleting_media_tells_open_studios(live_server, tmp_path):
             events, _ = read_events(lines, "media.deleted", timeout=10)
             data = json.loads(events[-1]["data"])
             assert data["media_id"] == mid and data["project_id"] == pid and data["name"] == "a.mp4"
+
+
+def test_object_changes_tell_open_studios(live_server, tmp_path):
+    """An object created, relabelled or deleted in one tab: a studio in another tab hears of it."""
+    api = f"{live_server}/api/v1"
+    with httpx.Client(timeout=30) as http:
+        pid = http.post(f"{api}/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+        labels = f"{api}/projects/{pid}/labels"
+        car, person = (http.post(labels, json={"name": name}).json()["id"] for name in ("car", "person"))
+        video = synthetic_video(tmp_path / "v.mp4").read_bytes()
+        with http.stream("GET", f"{api}/projects/{pid}/events", timeout=60) as stream:
+            lines = stream.iter_lines()
+            (media,) = http.post(f"{api}/projects/{pid}/media", files=[("files", ("v.mp4", video, "video/mp4"))]).json()
+            read_events(lines, "media.ready")
+            base = f"{api}/projects/{pid}/media/{media['id']}/objects"
+            seen = []
+            oid = http.post(base, json={"label_id": car}).json()["id"]
+            seen.append(read_events(lines, "objects.updated", timeout=10)[0][-1])
+            assert http.patch(f"{base}/{oid}", json={"label_id": person}).status_code == 200
+            seen.append(read_events(lines, "objects.updated", timeout=10)[0][-1])
+            assert http.delete(f"{base}/{oid}").status_code == 204
+            seen.append(read_events(lines, "objects.updated", timeout=10)[0][-1])
+            # Deleting a label with its objects (the labels page) takes them out of the studio too.
+            other = http.post(base, json={"label_id": car}).json()["id"]
+            read_events(lines, "objects.updated", timeout=10)
+            assert http.delete(f"{labels}/{car}", params={"force": True}).status_code == 204
+            by_label = json.loads(read_events(lines, "objects.updated", timeout=10)[0][-1]["data"])
+    for event in seen:
+        data = json.loads(event["data"])
+        assert data == {"media_id": media["id"], "object_ids": [oid], "project_id": pid}
+    assert by_label == {"media_id": media["id"], "object_ids": [other], "project_id": pid}

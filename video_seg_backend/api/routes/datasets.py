@@ -128,4 +128,6 @@ async def import_media_annotations(
     elif result.masks:
         frames = [m.frame_index for m in result.masks]
         state.segmentation.publish_updated(media, [], [min(frames), max(frames)])
+    if counts["objects_replaced"] or counts["objects_created"]:  # any of them: the list is read again
+        state.events.publish(media.project_id, "objects.updated", {"media_id": media.id, "object_ids": []})
     return ImportSummary(format=name, warnings=result.warnings, **counts)

@@ -19,7 +19,8 @@ async def project_events(
     project: ProjectDep,
     last_event_id: str | None = Header(default=None, alias="Last-Event-ID"),
 ) -> EventSourceResponse:
-    """Server-Sent Events: media.ready, media.deleted, annotations.updated, job.progress, job.finished."""
+    """Server-Sent Events: media.ready, media.deleted, annotations.updated, objects.updated, job.progress,
+    job.finished."""
     assert project.id is not None
     project_id = project.id
     last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None

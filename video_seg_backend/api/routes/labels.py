@@ -63,14 +63,17 @@ def delete_label(
             detail=f"Label '{label.name}' is used by {len(objects)} object(s); delete them first "
             "or repeat with ?force=true to delete them with their masks",
         )
-    media_ids = {o.media_id for o in objects}
+    gone: dict[int, list[int]] = {}  # media id -> its objects that go
     for obj in objects:
+        gone.setdefault(obj.media_id, []).append(obj.id or 0)
         session.delete(obj)
     session.flush()  # the objects first: nothing tells the ORM that they reference the label
     session.delete(label)
     session.commit()
-    for media_id in media_ids:
+    for media_id, object_ids in gone.items():
         state.segmentation.forget_media(media_id)
+        # A studio with the media item open (another tab) drops the objects from its list.
+        state.events.publish(project.id or 0, "objects.updated", {"media_id": media_id, "object_ids": object_ids})
 
 
 def label_in_project(session: SessionDep, project_id: int | None, label_id: int) -> Label:

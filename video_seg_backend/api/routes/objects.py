@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, func, select
 
 from video_seg_backend.api.deps import MediaDep, ObjectDep, SessionDep, StateDep
 from video_seg_backend.api.routes.labels import label_in_project
+from video_seg_backend.core.events import EventBus
 from video_seg_backend.models import (
     Annotation,
     AnnotationSource,
+    Media,
     ObjectCreate,
     ObjectPublic,
     ObjectUpdate,
@@ -36,6 +40,11 @@ def object_public(session: SessionDep, obj: TrackedObject) -> ObjectPublic:
     )
 
 
+def publish_objects_updated(events: EventBus, media: Media, object_ids: Sequence[int]) -> None:
+    """A studio with this media item open in another tab re-reads its object list."""
+    events.publish(media.project_id, "objects.updated", {"media_id": media.id, "object_ids": list(object_ids)})
+
+
 @router.get("", response_model=list[ObjectPublic])
 def list_objects(*, session: SessionDep, media: MediaDep) -> list[ObjectPublic]:
     """List the objects (tracked instances) of a media item."""
@@ -46,7 +55,7 @@ def list_objects(*, session: SessionDep, media: MediaDep) -> list[ObjectPublic]:
 
 
 @router.post("", response_model=ObjectPublic, status_code=201)
-def create_object(*, session: SessionDep, media: MediaDep, body: ObjectCreate) -> ObjectPublic:
+def create_object(*, session: SessionDep, state: StateDep, media: MediaDep, body: ObjectCreate) -> ObjectPublic:
     """Create an object with a label; it gets the next track id of the media item, or the one asked
     for if no object of the media item has it (undoing a deletion brings the object back as it was)."""
     label_in_project(session, media.project_id, body.label_id)
@@ -66,11 +75,14 @@ def create_object(*, session: SessionDep, media: MediaDep, body: ObjectCreate) -
     session.add(obj)
     session.commit()
     session.refresh(obj)
+    publish_objects_updated(state.events, media, [obj.id or 0])
     return object_public(session, obj)
 
 
 @router.patch("/{object_id}", response_model=ObjectPublic)
-def update_object(*, session: SessionDep, media: MediaDep, obj: ObjectDep, body: ObjectUpdate) -> ObjectPublic:
+def update_object(
+    *, session: SessionDep, state: StateDep, media: MediaDep, obj: ObjectDep, body: ObjectUpdate
+) -> ObjectPublic:
     """Relabel or rename an object."""
     if body.label_id is not None:
         label_in_project(session, media.project_id, body.label_id)
@@ -78,6 +90,7 @@ def update_object(*, session: SessionDep, media: MediaDep, obj: ObjectDep, body:
     session.add(obj)
     session.commit()
     session.refresh(obj)
+    publish_objects_updated(state.events, media, [obj.id or 0])
     return object_public(session, obj)
 
 
@@ -89,3 +102,4 @@ def delete_object(*, session: SessionDep, state: StateDep, media: MediaDep, obj:
     session.commit()
     state.segmentation.forget_media(media.id or 0)
     state.segmentation.publish_updated(media, [object_id], [0, max(0, media.num_frames - 1)])
+    publish_objects_updated(state.events, media, [object_id])

@@ -560,7 +560,8 @@ export interface paths {
         };
         /**
          * Project Events
-         * @description Server-Sent Events: media.ready, media.deleted, annotations.updated, job.progress, job.finished.
+         * @description Server-Sent Events: media.ready, media.deleted, annotations.updated, objects.updated, job.progress,
+         *     job.finished.
          */
         get: operations["project_events_api_v1_projects__project_id__events_get"];
         put?: never;

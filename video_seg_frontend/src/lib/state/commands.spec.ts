@@ -173,6 +173,17 @@ describe('IdAliases', () => {
 		expect(ids.ref(1)).toBe(fresh);
 		expect(old.id).toBe(3);
 	});
+
+	it('an entity deleted elsewhere leaves its handle naming nothing, not the next one to get its id', () => {
+		const ids = new IdAliases();
+		const gone = ids.ref(5);
+		ids.vanished(5);
+		const fresh = ids.fresh(5); // another tab's new object gets the freed id
+		expect(gone.id).not.toBe(5);
+		expect(ids.ref(5)).toBe(fresh);
+		ids.moved(gone, 8); // an undo here made it again
+		expect(ids.ref(8)).toBe(gone);
+	});
 });
 
 describe('deleteObjectCommand with ids handed out again', () => {

@@ -48,7 +48,22 @@ export class IdAliases {
 	dropped(ref: IdRef): void {
 		if (this.live.get(ref.id) === ref) this.live.delete(ref.id);
 	}
+
+	/**
+	 * The object or prompt with `id` was deleted elsewhere (another tab): the steps that hold its
+	 * handle now name no entity at all (the server answers 404), never the next one given its id.
+	 * An undo here that makes it again moves the handle to the new id as usual.
+	 */
+	vanished(id: number): void {
+		const ref = this.live.get(id);
+		if (!ref) return;
+		this.live.delete(id);
+		ref.id = GONE;
+	}
 }
+
+/** An id no object or prompt has (SQLite's ids start at 1). */
+const GONE = 0;
 
 /** The calls on one media item that deleting and restoring an object needs. */
 export interface ObjectServer {

@@ -1,10 +1,10 @@
 import { urls } from '$lib/api/client';
 
-export type ProjectEventType = 'media.ready' | 'media.deleted' | 'annotations.updated' | 'job.progress' | 'job.finished';
+export type ProjectEventType = 'media.ready' | 'media.deleted' | 'annotations.updated' | 'objects.updated' | 'job.progress' | 'job.finished';
 export type ProjectEventData = Record<string, unknown> & { project_id?: number; media_id?: number; job_id?: number };
 type Handler = (type: ProjectEventType, data: ProjectEventData) => void;
 
-const EVENT_TYPES: ProjectEventType[] = ['media.ready', 'media.deleted', 'annotations.updated', 'job.progress', 'job.finished'];
+const EVENT_TYPES: ProjectEventType[] = ['media.ready', 'media.deleted', 'annotations.updated', 'objects.updated', 'job.progress', 'job.finished'];
 
 /**
  * One EventSource per open project. EventSource reconnects by itself and sends Last-Event-ID,

@@ -13,6 +13,8 @@ const server = vi.hoisted(() => {
 		masks: [] as AnnotationPublic[],
 		/** While set, every click's answer waits for it. */
 		hold: null as Promise<void> | null,
+		/** While set, the object list is read at once but answered when it resolves. */
+		listHold: null as Promise<void> | null,
 		/** Media items a tracking job was asked for. */
 		propagated: [] as number[],
 		/** Undo (true) and redo (false) calls on tracking jobs, in order. */
@@ -27,6 +29,7 @@ const server = vi.hoisted(() => {
 			s.prompts = [];
 			s.masks = [];
 			s.hold = null;
+			s.listHold = null;
 			s.propagated = [];
 			s.jobUndos = [];
 			s.jobUndoError = null;
@@ -43,8 +46,9 @@ const server = vi.hoisted(() => {
 	return s;
 });
 
-vi.mock('$lib/api/client', () => {
-	const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { status: 404 });
+vi.mock('$lib/api/client', async () => {
+	const { ApiError } = await vi.importActual<typeof import('$lib/api/errors')>('$lib/api/errors');
+	const notFound = (what: string) => new ApiError(404, `${what} not found`);
 	const mediaOf = (oid: number) => server.objects.find((o) => o.id === oid)?.media_id;
 	return {
 		API_BASE: '/api/v1',
@@ -54,7 +58,11 @@ vi.mock('$lib/api/client', () => {
 			models: async () => [],
 			activeJobs: async () => [],
 			listLabels: async () => [],
-			listObjects: async (_p: number, mid: number) => server.objects.filter((o) => o.media_id === mid),
+			listObjects: async (_p: number, mid: number) => {
+				const rows = server.objects.filter((o) => o.media_id === mid);
+				if (server.listHold) await server.listHold;
+				return rows;
+			},
 			listPrompts: async (_p: number, mid: number) => server.prompts.filter((p) => mediaOf(p.object_id) === mid),
 			annotationSummary: async () => [],
 			listAnnotations: async (_p: number, mid: number, q: { start?: number; end?: number; object_id?: number }) =>
@@ -354,6 +362,108 @@ describe('StudioState', () => {
 		const ids = studio.prompts.map((p) => p.id);
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(ids).toHaveLength(2);
+	});
+
+	it('objects deleted or relabelled in another tab: the list follows, and a selection that went is cleared', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const kept = studio.objects[0].id;
+		await studio.newObject();
+		await studio.addPrompt({ kind: 'point', x: 2, y: 2, positive: true });
+		const deleted = studio.selectedObjectId!;
+		toasts.items = [];
+		// Tab B deletes the selected object and relabels the other one.
+		server.objects = server.objects.filter((o) => o.id !== deleted);
+		server.prompts = server.prompts.filter((p) => p.object_id !== deleted);
+		server.masks = server.masks.filter((m) => m.object_id !== deleted);
+		server.objects[0].label_id = 8;
+		emit(studio, 'objects.updated', { media_id: 1, object_ids: [deleted] });
+		emit(studio, 'objects.updated', { media_id: 1, object_ids: [kept] });
+		await settle();
+		await settle();
+		expect(studio.objects.map((o) => o.id)).toEqual([kept]);
+		expect(studio.prompts.map((p) => p.object_id)).toEqual([kept]);
+		expect(studio.frameMasks.map((m) => m.object_id)).toEqual([kept]);
+		expect(studio.labelColor(kept)).toBe('#0000ff');
+		expect(studio.selectedObjectId).toBeNull();
+		// The next click makes a new object instead of failing on the one that went.
+		await studio.addPrompt({ kind: 'point', x: 3, y: 3, positive: true });
+		expect(toasts.items).toEqual([]);
+		expect(studio.objects).toHaveLength(2);
+		expect(server.prompts.at(-1)?.object_id).toBe(studio.selectedObjectId);
+	});
+
+	it("another tab's click on an object listed here shows its marker", async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		const id = studio.objects[0].id;
+		const prompt = { id: server.nextId(server.prompts), object_id: id, frame_index: 3, kind: 'point', x: 5, y: 5, positive: true, x0: null, y0: null, x1: null, y1: null } as PromptPublic;
+		server.prompts.push(prompt);
+		server.mask(1, id, 3);
+		emit(studio, 'annotations.updated', { media_id: 1, object_ids: [id], frames: [3, 3] });
+		await settle();
+		expect(studio.prompts.map((p) => p.id)).toContain(prompt.id);
+	});
+
+	it('an object made in another tab while a video opens stays listed', async () => {
+		const studio = await openStudio();
+		let release!: () => void;
+		server.listHold = new Promise<void>((r) => (release = r));
+		const opening = studio.openMedia(2); // reads the empty list, answered late
+		await settle();
+		server.listHold = null;
+		const other = { id: server.nextId(server.objects), media_id: 2, label_id: 8, track_id: 1, name: null, key_frames: [], annotated_frames: 0 } as ObjectPublic;
+		server.objects.push(other);
+		emit(studio, 'objects.updated', { media_id: 2, object_ids: [other.id] });
+		await settle();
+		release();
+		await opening;
+		expect(studio.objects.map((o) => o.id)).toEqual([other.id]);
+	});
+
+	it('a reading of the list that crosses an object made here does not take it away', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		let release!: () => void;
+		server.listHold = new Promise<void>((r) => (release = r));
+		emit(studio, 'objects.updated', { media_id: 1, object_ids: [server.objects[0].id] });
+		await settle();
+		server.listHold = null;
+		const made = await studio.newObject();
+		release();
+		await settle();
+		await settle();
+		expect(studio.objects.map((o) => o.id)).toEqual([server.objects[0].id, made]);
+		expect(studio.selectedObjectId).toBe(made);
+	});
+
+	it('an undo step on an object deleted in another tab is dropped with a message, never applied to the object given its id', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true }); // New object, Add point
+		const id = studio.objects[0].id;
+		await studio.relabelObject(id, 8);
+		// Tab B deletes it, then makes a new object, which the server gives the freed id.
+		server.objects = [];
+		server.prompts = [];
+		server.masks = [];
+		emit(studio, 'objects.updated', { media_id: 1, object_ids: [id] });
+		await settle();
+		const reused = { id: server.nextId(server.objects), media_id: 1, label_id: 8, track_id: 1, name: null, key_frames: [], annotated_frames: 0 } as ObjectPublic;
+		server.objects.push(reused);
+		emit(studio, 'objects.updated', { media_id: 1, object_ids: [reused.id] });
+		await settle();
+		expect(reused.id).toBe(id);
+		expect(studio.objects.map((o) => o.id)).toEqual([id]);
+		toasts.items = [];
+		await studio.undoLast();
+		expect(toasts.items.map((t) => t.message)).toEqual(['Object not found: it was deleted meanwhile (in another tab?), so “Relabel object” is dropped from the undo history']);
+		expect(studio.undoState.undoLabel).toBe('Add point');
+		await studio.undoLast();
+		await studio.undoLast();
+		expect(studio.undoState.canUndo).toBe(false);
+		expect(server.objects).toEqual([reused]);
+		expect(reused.label_id).toBe(8);
+		expect(studio.objects.map((o) => o.id)).toEqual([id]);
 	});
 
 	it('the open video deleted in another tab: the studio says so and closes it', async () => {

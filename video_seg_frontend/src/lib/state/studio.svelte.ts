@@ -55,6 +55,27 @@ function rememberedLabel(projectId: number): number | null {
 	}
 }
 
+/**
+ * Once done, a step whose object or prompt is gone from the server (deleted in another tab) can
+ * no longer be undone or redone: its 404 becomes Irreversible, so the history drops the step with
+ * a message and the steps under it stay reachable. A first `do` that fails keeps its own error.
+ */
+function unlessGone(command: Command): Command {
+	let done = false;
+	const guard = (run: () => Promise<void> | void) => async () => {
+		try {
+			await run();
+			done = true;
+		} catch (error) {
+			if (done && error instanceof ApiError && error.status === 404) {
+				throw new Irreversible(`${error.detail}: it was deleted meanwhile (in another tab?), so “${command.label}” is dropped from the undo history`);
+			}
+			throw error;
+		}
+	};
+	return { label: command.label, do: guard(command.do), undo: guard(command.undo) };
+}
+
 export type TrackDirection = 'forward' | 'backward' | 'both';
 
 export interface JobProgress {
@@ -220,6 +241,7 @@ export class StudioState {
 		if (!item || item.status !== 'ready') return;
 		this.busy++;
 		try {
+			const [empty, noPrompts] = [this.objects, this.prompts];
 			const [objects, prompts, summary] = await Promise.all([
 				api.listObjects(this.pid, mediaId),
 				api.listPrompts(this.pid, mediaId),
@@ -227,9 +249,11 @@ export class StudioState {
 				this.ensureMasks(this.frame)
 			]);
 			if (this.currentId !== mediaId) return;
-			this.objects = objects;
-			this.prompts = prompts;
 			this.summary = summary;
+			// Lists read for another tab's change meanwhile (syncObjects) are newer than these.
+			if (this.prompts === noPrompts) this.prompts = prompts;
+			if (this.objects !== empty) return;
+			this.objects = objects;
 			this.selectedObjectId = objects[0]?.id ?? null;
 		} catch (error) {
 			toasts.error(error);
@@ -332,14 +356,41 @@ export class StudioState {
 	async reloadObjects(): Promise<void> {
 		const mediaId = this.currentId;
 		if (mediaId === null) return;
+		const known = this.objects;
 		const objects = await attempt(() => api.listObjects(this.pid, mediaId));
-		if (objects && this.currentId === mediaId) this.objects = objects;
+		// A list read while this tab changed its own may not show that change yet; the refresh
+		// that follows every change reads it again.
+		if (objects && this.currentId === mediaId && this.objects === known) this.showObjects(objects);
 	}
 
 	/**
-	 * Another tab made objects here: reads the object list and every prompt again, so their
-	 * masks are drawn in their labels' colours with their markers. One reading at a time; events
-	 * arriving meanwhile ask for one more afterwards.
+	 * Shows the object list as the server has it. Objects that went (deleted in another tab) go
+	 * with their masks and prompts, and no undo step names them any more; if one was selected,
+	 * nothing is: the next click makes a new object rather than going to one the person did not pick.
+	 */
+	private showObjects(objects: ObjectPublic[]): void {
+		const known = this.objects;
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
+		const listed = new Set(objects.map((o) => o.id));
+		const gone = known.filter((o) => !listed.has(o.id)).map((o) => o.id);
+		const selectedGone = this.selectedObjectId !== null && gone.includes(this.selectedObjectId);
+		for (const id of gone) {
+			for (const p of this.prompts) if (p.object_id === id) this.promptIds.vanished(p.id);
+			this.objectIds.vanished(id);
+			this.dropObjectLocally(id);
+		}
+		const relabelled = objects.some((o) => known.some((k) => k.id === o.id && k.label_id !== o.label_id));
+		this.objects = objects;
+		if (relabelled) this.maskVersion++;
+		if (selectedGone) this.selectedObjectId = null;
+		else if (this.selectedObjectId === null && !known.length) this.selectedObjectId = objects[0]?.id ?? null;
+	}
+
+	/**
+	 * Another tab made, relabelled or deleted objects here: reads the object list and every prompt
+	 * again, so new masks are drawn in their labels' colours with their markers (see showObjects
+	 * for what went). One reading at a time; events arriving meanwhile, or a change made here
+	 * while it was under way, ask for one more afterwards.
 	 */
 	private syncing: Promise<void> | null = null;
 	private syncAgain = false;
@@ -351,12 +402,19 @@ export class StudioState {
 		const mediaId = this.currentId;
 		if (mediaId === null) return;
 		this.syncing = (async () => {
+			const [known, knownPrompts] = [this.objects, this.prompts];
 			const [objects, prompts] = await Promise.all([api.listObjects(this.pid, mediaId), api.listPrompts(this.pid, mediaId)]).catch(() => [null, null]);
-			if (objects && prompts && this.currentId === mediaId) {
-				this.objects = objects;
-				this.prompts = prompts;
-				if (this.selectedObjectId === null) this.selectedObjectId = objects[0]?.id ?? null;
+			if (!objects || !prompts || this.currentId !== mediaId) return;
+			// Lists read while this tab changed its own may not show that change yet.
+			if (this.objects !== known || this.prompts !== knownPrompts) {
+				this.syncAgain = true;
+				return;
 			}
+			// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
+			const listed = new Set(prompts.map((p) => p.id));
+			for (const p of knownPrompts) if (!listed.has(p.id)) this.promptIds.vanished(p.id);
+			this.showObjects(objects);
+			this.prompts = prompts;
 		})().finally(() => {
 			this.syncing = null;
 			if (this.syncAgain) {
@@ -581,13 +639,18 @@ export class StudioState {
 					if (this.currentId === mediaId) this.dropObjectLocally(id);
 				}
 			};
-			await this.histories.of(mediaId).execute(command);
+			await this.execute(mediaId, command);
 			this.scheduleRefresh();
 			return (ref as IdRef | null)?.id ?? null;
 		} catch (error) {
 			toasts.error(error);
 			return null;
 		}
+	}
+
+	/** Runs a step and records it in the history of `mediaId` (not necessarily the open item). */
+	private execute(mediaId: number, command: Command): Promise<void> {
+		return this.histories.of(mediaId).execute(unlessGone(command));
 	}
 
 	private dropObjectLocally(id: number): void {
@@ -612,7 +675,8 @@ export class StudioState {
 			const obj = this.objects.find((o) => o.id === objectId);
 			if (!obj) return;
 			const pid = this.pid;
-			await this.histories.of(mediaId).execute(
+			await this.execute(
+				mediaId,
 				deleteObjectCommand({
 					objectId,
 					labelId: obj.label_id,
@@ -674,7 +738,7 @@ export class StudioState {
 				this.objects = this.objects.map((o) => (o.id === id ? updated : o));
 				this.maskVersion++;
 			};
-			await this.histories.of(mediaId).execute({ label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
+			await this.execute(mediaId, { label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
 		} catch (error) {
 			toasts.error(error);
 		}
@@ -739,7 +803,7 @@ export class StudioState {
 			const objectRef = this.objectIds.ref(objectId);
 			let promptRef: IdRef | null = null;
 			const body = { ...prompt, frame_index: frame };
-			await this.histories.of(mediaId).execute({
+			await this.execute(mediaId, {
 				label: prompt.kind === 'box' ? 'Add box' : prompt.positive === false ? 'Add negative point' : 'Add point',
 				do: async () => {
 					const oid = objectRef.id;
@@ -778,7 +842,7 @@ export class StudioState {
 			const saved = { ...original };
 			const promptRef = this.promptIds.ref(saved.id);
 			const objectRef = this.objectIds.ref(saved.object_id);
-			await this.histories.of(mediaId).execute({
+			await this.execute(mediaId, {
 				label: 'Remove prompt',
 				do: async () => {
 					const id = promptRef.id;
@@ -949,11 +1013,16 @@ export class StudioState {
 			if (mediaId !== null) this.mediaDeleted(mediaId, typeof data.name === 'string' ? data.name : null);
 			return;
 		}
+		if (type === 'objects.updated') {
+			if (mediaId !== null && mediaId === this.currentId) this.syncObjects();
+			return;
+		}
 		if (type === 'annotations.updated' && mediaId !== null && mediaId === this.currentId) {
 			const named = Array.isArray(data.object_ids) ? (data.object_ids as number[]) : [];
-			if (named.some((id) => !this.knowsObject(id))) this.syncObjects();
 			const frames = Array.isArray(data.frames) ? (data.frames as number[]) : null;
 			const range = frames && frames.length ? { start: Math.min(...frames), end: Math.max(...frames) } : null;
+			// One frame: a click or a removed prompt (here or in another tab), whose marker to show.
+			if (named.some((id) => !this.knowsObject(id)) || (named.length && range && range.start === range.end)) this.syncObjects();
 			if (range && range.end - range.start < RELOAD_AT_ONCE) void this.reloadMasks(range);
 			else if (range || !this.job || this.job.status !== 'running') this.invalidateMasks(range);
 		}
