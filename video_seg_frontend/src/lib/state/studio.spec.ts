@@ -56,6 +56,7 @@ vi.mock('$lib/api/client', async () => {
 		api: {
 			listMedia: async () => server.media,
 			models: async () => [],
+			health: async () => ({ status: 'ok', version: 'test', device: 'cpu', precision: 'bf16', default_model: 'opencv' }),
 			activeJobs: async () => [],
 			listLabels: async () => [],
 			listObjects: async (_p: number, mid: number) => {
@@ -303,6 +304,11 @@ describe('StudioState', () => {
 		await studio.undoLast();
 		expect(server.prompts).toEqual([]);
 		expect(server.objects).toHaveLength(1);
+	});
+
+	it('knows where SAM 2 computes, as the server reports it', async () => {
+		const studio = await openStudio();
+		expect(studio.compute).toEqual({ device: 'cpu', precision: 'bf16' });
 	});
 
 	it('a one-frame video offers nothing to track instead of a job that finishes 0/0', async () => {

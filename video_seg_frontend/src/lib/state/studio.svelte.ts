@@ -114,6 +114,8 @@ export interface ModelDownload {
 export class StudioState {
 	media = $state<MediaPublic[]>([]);
 	models = $state<ModelInfo[]>([]);
+	/** Where SAM 2 computes (the server's /health): shown under the model when it is a SAM 2 one. */
+	compute = $state<{ device: string; precision: string } | null>(null);
 	modelKey = $state<string | null>(null);
 	download = $state<ModelDownload | null>(null);
 	downloading = $derived(this.download?.key ?? null);
@@ -197,11 +199,13 @@ export class StudioState {
 
 	/** Opens the studio on `initialMediaId` (at `initialFrame`, as a reload's address asks), else on work to do. */
 	async load(initialMediaId: number | null, initialFrame = 0): Promise<void> {
-		const [media, models, jobs] = await Promise.all([
+		const [media, models, jobs, health] = await Promise.all([
 			api.listMedia(this.pid),
 			api.models().catch(() => [] as ModelInfo[]),
-			api.activeJobs(this.pid).catch(() => [] as JobPublic[])
+			api.activeJobs(this.pid).catch(() => [] as JobPublic[]),
+			api.health().catch(() => null)
 		]);
+		this.compute = health ? { device: health.device, precision: health.precision } : null;
 		// A tracking job started before this page opened (or in another tab) keeps its progress bar.
 		const running = jobs.find((j) => j.kind === 'propagate');
 		if (running) {
