@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AnnotationPublic, MediaPublic, ObjectPublic, PromptCreate, PromptPublic } from '$lib/api/types';
+import type { AnnotationPublic, LabelPublic, MediaPublic, ObjectPublic, PromptCreate, PromptPublic } from '$lib/api/types';
 
 /**
  * The studio state against an in-memory server: ids as SQLite hands them out (highest in use
@@ -11,6 +11,8 @@ const server = vi.hoisted(() => {
 		objects: [] as ObjectPublic[],
 		prompts: [] as PromptPublic[],
 		masks: [] as AnnotationPublic[],
+		/** The project's labels as the server lists them (the page's own are set in openStudio). */
+		labels: [] as LabelPublic[],
 		/** While set, every click's answer waits for it. */
 		hold: null as Promise<void> | null,
 		/** While set, the object list is read at once but answered when it resolves. */
@@ -28,6 +30,7 @@ const server = vi.hoisted(() => {
 			s.objects = [];
 			s.prompts = [];
 			s.masks = [];
+			s.labels = [];
 			s.hold = null;
 			s.listHold = null;
 			s.propagated = [];
@@ -58,7 +61,7 @@ vi.mock('$lib/api/client', async () => {
 			models: async () => [],
 			health: async () => ({ status: 'ok', version: 'test', device: 'cpu', precision: 'bf16', default_model: 'opencv' }),
 			activeJobs: async () => [],
-			listLabels: async () => [],
+			listLabels: async () => server.labels,
 			listObjects: async (_p: number, mid: number) => {
 				const rows = server.objects.filter((o) => o.media_id === mid);
 				if (server.listHold) await server.listHold;
@@ -349,6 +352,19 @@ describe('StudioState', () => {
 		expect(studio.frameMasks.map((m) => m.object_id)).toContain(other.id);
 		// Drawn in its label's colour, not the red of a mask whose object is unknown.
 		expect(studio.labelColor(other.id)).toBe('#0000ff');
+	});
+
+	it('an object another tab imported with a new label is drawn in that label\'s colour', async () => {
+		const studio = await openStudio();
+		server.labels = [...studio.project.labels, { id: 9, project_id: 1, name: 'truck', color: '#123456' }];
+		const imported = { id: server.nextId(server.objects), media_id: 1, label_id: 9, track_id: 1, name: null, key_frames: [0], annotated_frames: 1 } as ObjectPublic;
+		server.objects.push(imported);
+		server.mask(1, imported.id, 0);
+		emit(studio, 'objects.updated', { media_id: 1, object_ids: [] });
+		await settle();
+		expect(studio.objects.map((o) => o.id)).toEqual([imported.id]);
+		expect(studio.project.label(9)?.name).toBe('truck');
+		expect(studio.labelColor(imported.id)).toBe('#123456');
 	});
 
 	it('a click answered after another tab\'s object was listed does not list its prompt twice', async () => {

@@ -419,6 +419,8 @@ export class StudioState {
 			for (const p of knownPrompts) if (!listed.has(p.id)) this.promptIds.vanished(p.id);
 			this.showObjects(objects);
 			this.prompts = prompts;
+			// An import in another tab can bring labels this page has not seen: their colours.
+			if (objects.some((o) => !this.project.label(o.label_id))) await this.project.reloadLabels();
 		})().finally(() => {
 			this.syncing = null;
 			if (this.syncAgain) {
