@@ -103,14 +103,23 @@ def click_timings(engine, video) -> tuple[float, float]:
 
 
 def engine_fps(engine, video, frames: int) -> float:
+    return engine_run(engine, video, frames)[0]
+
+
+def engine_run(engine, video, frames: int) -> tuple[float, float]:
+    """Tracking frames/s, and the ms per frame the tracking spent getting its frame (decoding it,
+    or waiting for a prefetch) when the engine has a frame cache (SAM 2)."""
     session = engine.session("bench-track", video, lambda: [])
     cx, cy = video.centre(0)
     first = engine.segment(session, 0, 1, [PointPrompt(cx, cy)])
     iterator = engine.propagate(session, [1], 0, "forward", max_frames=frames, start_masks={1: first.mask})
     next(iterator)  # the key frame itself: nothing to compute
+    images = getattr(session, "images", None)
+    waited = images.wait_s if images is not None else 0.0
     elapsed, count = timed(lambda: sum(1 for _ in iterator))
+    waited = (images.wait_s - waited) if images is not None else float("nan")
     engine.forget("bench-track")
-    return count / elapsed
+    return count / elapsed, waited / count * 1000
 
 
 def bare_fps(predictor, video, frames: int, autocast) -> tuple[float, float]:
@@ -229,6 +238,15 @@ def bench_sam2(args) -> None:
     print(f"  tracking, engine:        {ours:8.3f} frames/s")
     print(f"  tracking, bare sam2:     {bare:8.3f} frames/s  (+ init_state {init:.1f} s for {args.frames + 1} frames)")
     print(f"  ratio engine / bare:     {ours / bare:8.2f}  (median of {args.repeat}; engine/bare runs: {runs})")
+    ahead = engine.config.prefetch_frames
+    _, wait_on = engine_run(engine, video, args.frames)
+    engine.config.prefetch_frames = 0
+    _, wait_off = engine_run(engine, video, args.frames)
+    engine.config.prefetch_frames = ahead
+    print(
+        f"  getting each frame while tracking: {wait_on:.2f} ms with {ahead} decoded ahead in the background, "
+        f"{wait_off:.1f} ms without (the decode, resize to {args.image_size} and normalisation)"
+    )
     if engine.autocast is not None and not args.no_compare:
         compare_precision(engine, video, args)
     memory(engine, args)
