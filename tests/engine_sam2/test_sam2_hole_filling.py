@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from video_seg_backend.engine.base import PointPrompt
-from video_seg_backend.engine.sam2_engine import connected_components, use_opencv_connected_components
+from video_seg_backend.engine.sam2_engine import connected_components, patch_sam2_connected_components
 
 pytestmark = pytest.mark.sam2
 
@@ -29,7 +29,7 @@ def test_components_are_eight_connected_with_their_areas():
 def test_holes_up_to_the_area_are_filled_as_sam2_does_with_its_extension(tiny_engine):
     from sam2.utils.misc import fill_holes_in_mask_scores
 
-    use_opencv_connected_components()
+    patch_sam2_connected_components()
     scores = torch.full((1, 1, 20, 20), 4.0)
     scores[0, 0, 2:4, 2:4] = -3.0  # a hole of 4 pixels
     scores[0, 0, 10:14, 10:14] = -3.0  # a hole of 16

@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
     # SAM 2's compute precision. "auto": bf16 autocast on a CUDA GPU with native bf16 (Ampere and
     # later) and on a CPU with bf16 instructions (AVX512-BF16 or AMX), float32 elsewhere. bf16 is
-    # what sam2 itself runs on GPUs; on this project's CPU it made a click 1.7x and tracking 1.4x
-    # faster (scripts/bench_engine.py --precision). "fp32" turns it off.
+    # what sam2 itself runs on GPUs; on this project's CPU it made a click 1.75x and tracking 1.5x
+    # faster (scripts/bench_engine.py prints the comparison). "fp32" turns it off.
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     default_model: str | None = None  # None: the best available model
     checkpoint_dir: Path = Path("checkpoints")

@@ -22,8 +22,8 @@ How it differs from driving ``SAM2VideoPredictor`` directly, and why:
   frame only runs the prompt encoder and mask decoder. sam2 keeps only the latest frame's features.
 - **Small holes are filled without sam2's CUDA extension.** sam2.1 fills holes of up to 8 low-res
   pixels in every mask it predicts, with connected components from its optional ``_C`` extension
-  (built only with nvcc); without it sam2 warns and skips the step. OpenCV computes the same
-  components here, so masks match sam2's reference post-processing on any install.
+  (built only with nvcc, and for GPU tensors only); without it sam2 warns and skips the step. OpenCV
+  computes the same components for the other cases, so masks get sam2's post-processing on any install.
 - **Memory stays flat while tracking.** sam2 reads non-conditioning outputs only within
   ``(num_maskmem - 1) * stride`` frames (mask memories) and ``max_obj_ptrs_in_encoder - 1`` frames
   (object pointers) behind the current frame; older ones are dropped as tracking advances (the
@@ -87,8 +87,11 @@ Autocast = tuple[str, torch.dtype]
 
 
 def connected_components(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """sam2's ``get_connected_components`` with OpenCV: for (N, 1, H, W) binary masks, each pixel's
-    8-connected component label and that component's area (both 0 off the mask)."""
+    """sam2's ``get_connected_components``: for (N, 1, H, W) binary masks, each pixel's 8-connected
+    component label and that component's area (both 0 off the mask). sam2's CUDA kernel for masks on
+    a GPU when its extension is built, else OpenCV (the kernel cannot take CPU tensors)."""
+    if mask.is_cuda and _sam2_extension() is not None:
+        return _sam2_extension().get_connected_componnets(mask.to(torch.uint8).contiguous())
     binary = mask.to(torch.uint8).cpu().numpy()
     labels = np.zeros(binary.shape, dtype=np.int32)
     areas = np.zeros(binary.shape, dtype=np.int32)
@@ -100,24 +103,29 @@ def connected_components(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     return torch.from_numpy(labels).to(mask.device), torch.from_numpy(areas).to(mask.device)
 
 
-def use_opencv_connected_components() -> bool:
-    """Give sam2's hole filling OpenCV's components when its CUDA extension is not built (True then)."""
+def _sam2_extension() -> Any:
+    """sam2's compiled ``_C`` module, or None (sam2 built with SAM2_BUILD_CUDA=0, as we install it)."""
     try:
-        from sam2 import _C  # noqa: F401
+        from sam2 import _C
     except ImportError:
-        import sam2.utils.misc
+        return None
+    return _C
 
-        sam2.utils.misc.get_connected_components = connected_components
-        return True
-    return False
+
+def patch_sam2_connected_components() -> None:
+    """Route sam2's hole filling through ``connected_components``, which works on any install."""
+    import sam2.utils.misc
+
+    sam2.utils.misc.get_connected_components = connected_components
 
 
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` computes bf16 in hardware (emulated bf16 is slower than float32)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported(including_emulation=False)
-    if device.type == "cpu":
-        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    if device.type == "cpu":  # private helpers of torch.cpu: absent in some versions, then float32
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
     return False
 
 
@@ -801,7 +809,7 @@ def build_sam2_engine(
     from sam2.build_sam import build_sam2_video_predictor
 
     device = device or select_device(settings.device)
-    use_opencv_connected_components()
+    patch_sam2_connected_components()
     if device.type == "cuda" and torch.cuda.get_device_properties(device).major >= 8:
         # TF32 matmuls on Ampere and later, as sam2's notebooks enable: ~2x faster float32 parts.
         torch.backends.cuda.matmul.allow_tf32 = True
