@@ -90,6 +90,25 @@ def test_the_engine_runs_under_the_chosen_precision(monkeypatch, tiny_engine):
     assert Sam2EngineConfig.from_settings(settings).precision == "fp32"
 
 
+def test_offloading_settings_reach_the_engine_and_apply_on_a_gpu_only(tiny_engine, video):
+    settings = Settings(offload_video_to_cpu=True, offload_state_to_cpu=True, _env_file=None)
+    config = Sam2EngineConfig.from_settings(settings)
+    assert config.offload_video_to_cpu and config.offload_state_to_cpu
+    fake = type("Predictor", (), {})()  # what the engine reads of a predictor built for CUDA
+    fake.device = torch.device("cuda")
+    fake.num_maskmem, fake.memory_temporal_stride_for_eval = 7, 1
+    fake.use_obj_ptrs_in_encoder, fake.max_obj_ptrs_in_encoder = True, 16
+    on_gpu = Sam2Engine("cuda", fake, config)
+    assert (on_gpu._video_device, on_gpu._storage_device) == (torch.device("cpu"), torch.device("cpu"))
+    assert Sam2Engine("cuda", fake)._storage_device == torch.device("cuda")  # off by default
+    # On the CPU there is nowhere to offload to: sam2's state says so, and the engine runs as usual.
+    engine = Sam2Engine("offload", tiny_engine.predictor, config)
+    session = engine.session("offload", video, lambda: [])
+    assert not session.state["offload_video_to_cpu"] and not session.state["offload_state_to_cpu"]
+    assert engine.segment(session, 0, 1, [PointPrompt(50, 60)]).mask.shape == (video.height, video.width)
+    engine.forget("offload")
+
+
 def test_health_reports_device_and_precision(monkeypatch, tmp_path):
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
     for precision, expected in (("auto", "bf16"), ("fp32", "fp32")):
