@@ -212,3 +212,33 @@ def test_two_frame_video_is_accepted(client, tmp_path):
     response = upload(client, pid, ("two.mp4", data, "video/mp4"))
     assert response.status_code == 201, response.text
     assert wait_media_ready(client, pid, response.json()[0]["id"])["num_frames"] == 2
+
+
+def test_an_upload_cut_off_before_its_closing_boundary_stores_nothing(client, settings, tmp_path):
+    # Two files, the second cut short (a dropped connection): neither is stored, and the answer says
+    # what happened instead of asking for the 'files' field that was sent.
+    pid = video_project(client)
+    whole = synthetic_video(tmp_path / "ok.mp4").read_bytes()
+    parts = [
+        b'--XX\r\nContent-Disposition: form-data; name="files"; filename="ok.mp4"\r\n'
+        b"Content-Type: video/mp4\r\n\r\n" + whole + b"\r\n",
+        b'--XX\r\nContent-Disposition: form-data; name="files"; filename="cut.mp4"\r\n'
+        b"Content-Type: video/mp4\r\n\r\n" + whole[:5000],
+    ]
+    for body in (parts[0] + parts[1], parts[1]):
+        response = client.post(
+            f"/api/v1/projects/{pid}/media",
+            content=body,
+            headers={"content-type": "multipart/form-data; boundary=XX"},
+        )
+        assert response.status_code == 400, response.text
+        assert "before the end of its multipart body" in response.json()["detail"]
+    assert client.get(f"/api/v1/projects/{pid}/media").json() == []
+    assert files_under(settings.data_dir / "media") == [] and files_under(settings.data_dir / "tmp") == []
+    # the same files with the closing boundary are taken
+    response = client.post(
+        f"/api/v1/projects/{pid}/media",
+        content=parts[0] + b"--XX--\r\n",
+        headers={"content-type": "multipart/form-data; boundary=XX"},
+    )
+    assert response.status_code == 201, response.text

@@ -56,24 +56,39 @@ UPLOAD_BODY = {
 }
 
 
-def size_limited(request: Request, limit: int) -> Request:
-    """The same request, whose body stops with ``UploadTooLarge`` once ``limit`` bytes have arrived,
-    so an oversized upload is cut off while it streams instead of after it filled the disk."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise UploadTooLarge(f"The upload is larger than the {limit // (1024 * 1024)} MB upload limit.")
-    received = 0
+class SizeLimited:
+    """The request, whose body stops with ``UploadTooLarge`` once ``limit`` bytes have arrived, so an
+    oversized upload is cut off while it streams instead of after it filled the disk. Keeps the
+    body's last bytes, to tell a body cut off before its closing boundary from one with no files."""
 
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
+    def __init__(self, request: Request, limit: int) -> None:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+            raise UploadTooLarge(f"The upload is larger than the {limit // (1024 * 1024)} MB upload limit.")
+        self.received = 0
+        self.tail = b""
+        self._source, self._limit = request, limit
+        self.request = Request(request.scope, self._receive)
+
+    async def _receive(self) -> Message:
+        message = await self._source.receive()
         if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit + 64 * 1024:  # room for the multipart headers
-                raise UploadTooLarge(f"The upload is larger than the {limit // (1024 * 1024)} MB upload limit.")
+            body = message.get("body", b"")
+            self.received += len(body)
+            self.tail = (self.tail + body)[-256:]
+            if self.received > self._limit + 64 * 1024:  # room for the multipart headers
+                raise UploadTooLarge(f"The upload is larger than the {self._limit // (1024 * 1024)} MB upload limit.")
         return message
 
-    return Request(request.scope, receive)
+    def cut_off(self) -> bool:
+        """Whether a multipart body ended without its closing ``--boundary--`` delimiter."""
+        content_type = self._source.headers.get("content-type", "")
+        boundary = next(
+            (p.split("=", 1)[1].strip('"') for p in content_type.split(";") if p.strip().startswith("boundary=")), None
+        )
+        if not content_type.startswith("multipart/") or not boundary or self.received == 0:
+            return False
+        return f"--{boundary.strip()}--".encode() not in self.tail
 
 
 @router.post("", response_model=list[MediaPublic], status_code=201, openapi_extra=UPLOAD_BODY)
@@ -81,10 +96,18 @@ async def upload_media(*, request: Request, state: StateDep, project: ProjectDep
     """Upload one or more files (multipart field ``files``); videos decode in the background."""
     limit = state.settings.max_upload_bytes
     try:
-        form = await size_limited(request, limit).form(max_files=1000)
+        body = SizeLimited(request, limit)
+        form = await body.request.form(max_files=1000)
     except UploadTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from exc
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if body.cut_off():  # a file cut short may be missing from the form, or short: store none
+        await form.close()
+        raise HTTPException(
+            status_code=400,
+            detail=f"The upload stopped after {body.received} bytes, before the end of its multipart body "
+            "(a dropped connection?): nothing was stored; send the files again",
+        )
     if not uploads:
         raise HTTPException(status_code=422, detail="Send one or more files in the multipart field 'files'")
     staged: list[StagedUpload] = []
