@@ -5,6 +5,7 @@ from pathlib import Path
 import cv2
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
+from python_multipart.multipart import parse_options_header
 from sqlmodel import Session, col, func, select
 from starlette.datastructures import UploadFile
 from starlette.types import Message
@@ -82,13 +83,11 @@ class SizeLimited:
 
     def cut_off(self) -> bool:
         """Whether a multipart body ended without its closing ``--boundary--`` delimiter."""
-        content_type = self._source.headers.get("content-type", "")
-        boundary = next(
-            (p.split("=", 1)[1].strip('"') for p in content_type.split(";") if p.strip().startswith("boundary=")), None
-        )
-        if not content_type.startswith("multipart/") or not boundary or self.received == 0:
+        kind, options = parse_options_header(self._source.headers.get("content-type", ""))
+        boundary = options.get(b"boundary")
+        if not kind.startswith(b"multipart/") or not boundary or self.received == 0:
             return False
-        return f"--{boundary.strip()}--".encode() not in self.tail
+        return b"--" + boundary + b"--" not in self.tail
 
 
 @router.post("", response_model=list[MediaPublic], status_code=201, openapi_extra=UPLOAD_BODY)
