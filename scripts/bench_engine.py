@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -103,23 +104,29 @@ def click_timings(engine, video) -> tuple[float, float]:
 
 
 def engine_fps(engine, video, frames: int) -> float:
-    return engine_run(engine, video, frames)[0]
+    return engine_run(engine, video, frames).fps
 
 
-def engine_run(engine, video, frames: int) -> tuple[float, float]:
-    """Tracking frames/s, and the ms per frame the tracking spent getting its frame (decoding it,
-    or waiting for a prefetch) when the engine has a frame cache (SAM 2)."""
+@dataclass
+class Run:
+    fps: float
+    wait_ms: float  # per frame, getting the frame (decoding it, or waiting for a prefetch); SAM 2 only
+    click_s: float  # the click on frame 0 that starts the run (a new frame to the engine)
+    masks: list[np.ndarray]  # frame 0's, then each tracked frame's
+
+
+def engine_run(engine, video, frames: int) -> Run:
     session = engine.session("bench-track", video, lambda: [])
     cx, cy = video.centre(0)
-    first = engine.segment(session, 0, 1, [PointPrompt(cx, cy)])
+    click_s, first = timed(lambda: engine.segment(session, 0, 1, [PointPrompt(cx, cy)]))
     iterator = engine.propagate(session, [1], 0, "forward", max_frames=frames, start_masks={1: first.mask})
     next(iterator)  # the key frame itself: nothing to compute
     images = getattr(session, "images", None)
     waited = images.wait_s if images is not None else 0.0
-    elapsed, count = timed(lambda: sum(1 for _ in iterator))
+    elapsed, tracked = timed(lambda: [masks[0].mask for _, masks in iterator])
     waited = (images.wait_s - waited) if images is not None else float("nan")
     engine.forget("bench-track")
-    return count / elapsed, waited / count * 1000
+    return Run(len(tracked) / elapsed, waited / len(tracked) * 1000, click_s, [first.mask, *tracked])
 
 
 def bare_fps(predictor, video, frames: int, autocast) -> tuple[float, float]:
@@ -239,9 +246,9 @@ def bench_sam2(args) -> None:
     print(f"  tracking, bare sam2:     {bare:8.3f} frames/s  (+ init_state {init:.1f} s for {args.frames + 1} frames)")
     print(f"  ratio engine / bare:     {ours / bare:8.2f}  (median of {args.repeat}; engine/bare runs: {runs})")
     ahead = engine.config.prefetch_frames
-    _, wait_on = engine_run(engine, video, args.frames)
+    wait_on = engine_run(engine, video, args.frames).wait_ms
     engine.config.prefetch_frames = 0
-    _, wait_off = engine_run(engine, video, args.frames)
+    wait_off = engine_run(engine, video, args.frames).wait_ms
     engine.config.prefetch_frames = ahead
     print(
         f"  getting each frame while tracking: {wait_on:.2f} ms with {ahead} decoded ahead in the background, "
@@ -258,22 +265,15 @@ def compare_precision(engine, video, args) -> None:
     from video_seg_backend.engine.sam2_engine import Sam2Engine, Sam2EngineConfig
 
     fp32 = Sam2Engine(engine.key, engine.predictor, Sam2EngineConfig(precision="fp32"))
-    runs: dict[str, list[tuple[float, float]]] = {"bf16": [], "fp32": []}
-    masks: dict[str, list[np.ndarray]] = {}
+    runs: dict[str, list[Run]] = {"bf16": [], "fp32": []}
     for _ in range(args.repeat):
         for name, e in (("bf16", engine), ("fp32", fp32)):
-            session = e.session(f"bench-{name}", video, lambda: [])
-            point = PointPrompt(*video.centre(0))
-            click, first = timed(lambda e=e, session=session, point=point: e.segment(session, 0, 1, [point]))
-            iterator = e.propagate(session, [1], 0, "forward", max_frames=args.frames, start_masks={1: first.mask})
-            next(iterator)
-            elapsed, out = timed(lambda iterator=iterator: [m[0].mask for _, m in iterator])
-            e.forget(f"bench-{name}")
-            runs[name].append((click, len(out) / elapsed))
-            masks[name] = [first.mask, *out]
+            runs[name].append(engine_run(e, video, args.frames))
     (click_b, fps_b), (click_f, fps_f) = (
-        tuple(statistics.median(r[i] for r in runs[name]) for i in (0, 1)) for name in ("bf16", "fp32")
+        (statistics.median(r.click_s for r in runs[name]), statistics.median(r.fps for r in runs[name]))
+        for name in ("bf16", "fp32")
     )
+    masks = {name: runs[name][-1].masks for name in runs}
     ious = [float((a & b).sum() / max(1, (a | b).sum())) for a, b in zip(masks["bf16"], masks["fp32"], strict=True)]
     print(f"  bf16 / float32 on the same weights (median of {args.repeat} alternating runs):")
     print(

@@ -21,6 +21,15 @@ from video_seg_backend.engine.sam2_engine import Sam2Engine, Sam2EngineConfig, s
 pytestmark = pytest.mark.sam2
 
 
+def cuda_predictor():
+    """What the engine reads of a predictor built for CUDA (none can be built here)."""
+    fake = type("Predictor", (), {})()
+    fake.device = torch.device("cuda")
+    fake.num_maskmem, fake.memory_temporal_stride_for_eval = 7, 1
+    fake.use_obj_ptrs_in_encoder, fake.max_obj_ptrs_in_encoder = True, 16
+    return fake
+
+
 @pytest.mark.parametrize(
     ("cuda", "mps", "expected"),
     [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")],
@@ -78,10 +87,7 @@ def test_bf16_forced_on_mps_is_refused_with_a_sentence():
 
 
 def test_the_engine_runs_under_the_chosen_precision(monkeypatch, tiny_engine):
-    fake = type("Predictor", (), {})()  # what the engine reads of a predictor built for CUDA
-    fake.device = torch.device("cuda")
-    fake.num_maskmem, fake.memory_temporal_stride_for_eval = 7, 1
-    fake.use_obj_ptrs_in_encoder, fake.max_obj_ptrs_in_encoder = True, 16
+    fake = cuda_predictor()
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
     assert Sam2Engine("cuda", fake).autocast == ("cuda", torch.bfloat16)
     assert Sam2Engine("cuda", fake, Sam2EngineConfig(precision="fp32")).autocast is None
@@ -94,10 +100,7 @@ def test_offloading_settings_reach_the_engine_and_apply_on_a_gpu_only(tiny_engin
     settings = Settings(offload_video_to_cpu=True, offload_state_to_cpu=True, _env_file=None)
     config = Sam2EngineConfig.from_settings(settings)
     assert config.offload_video_to_cpu and config.offload_state_to_cpu
-    fake = type("Predictor", (), {})()  # what the engine reads of a predictor built for CUDA
-    fake.device = torch.device("cuda")
-    fake.num_maskmem, fake.memory_temporal_stride_for_eval = 7, 1
-    fake.use_obj_ptrs_in_encoder, fake.max_obj_ptrs_in_encoder = True, 16
+    fake = cuda_predictor()
     on_gpu = Sam2Engine("cuda", fake, config)
     assert (on_gpu._video_device, on_gpu._storage_device) == (torch.device("cpu"), torch.device("cpu"))
     assert Sam2Engine("cuda", fake)._storage_device == torch.device("cuda")  # off by default
