@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
 
     def _expected_fields(request: Request, loc: list[str]) -> str:
-        """ " (expected: a, b)": the fields of the body model the misspelt one sits in."""
+        """The message's ending that lists the fields of the body model a misspelt field sits in."""
         route = request.scope.get("route")
         body = getattr(route, "body_field", None)
         model = getattr(getattr(body, "field_info", None), "annotation", None)
