@@ -35,6 +35,13 @@ def read_events(lines: Iterator[str], until: str, timeout: float = 60) -> tuple[
     raise AssertionError(f"no {until} event; got {events}")
 
 
+def upload_ready(http: httpx.Client, api: str, pid: int, lines, video: bytes, name: str = "v.mp4") -> dict:
+    """Uploads one video while the project's event stream is open; returns it once media.ready came."""
+    (media,) = http.post(f"{api}/projects/{pid}/media", files=[("files", (name, video, "video/mp4"))]).json()
+    read_events(lines, "media.ready")
+    return media
+
+
 def test_events_stream_media_ready_heartbeat_and_replay(live_server, tmp_path):
     api = f"{live_server}/api/v1"
     with httpx.Client(timeout=30) as http:
@@ -103,8 +110,7 @@ def test_progress_events_are_throttled_and_masks_announced(live_server, tmp_path
         video = synthetic_video(tmp_path / "v.mp4", frames=frames, size=(320, 240)).read_bytes()
         with http.stream("GET", f"{api}/projects/{pid}/events", timeout=120) as stream:
             lines = stream.iter_lines()
-            (media,) = http.post(f"{api}/projects/{pid}/media", files=[("files", ("v.mp4", video, "video/mp4"))]).json()
-            read_events(lines, "media.ready")
+            media = upload_ready(http, api, pid, lines, video)
             base = f"{api}/projects/{pid}/media/{media['id']}"
             obj = http.post(f"{base}/objects", json={"label_id": label}).json()["id"]
             http.post(f"{base}/prompts", json={"object_id": obj, "frame_index": 0, "x": 60, "y": 120})
@@ -131,9 +137,7 @@ def test_deleting_media_tells_open_studios(live_server, tmp_path):
         video = synthetic_video(tmp_path / "v.mp4").read_bytes()
         with http.stream("GET", f"{api}/projects/{pid}/events", timeout=60) as stream:
             lines = stream.iter_lines()
-            uploaded = http.post(f"{api}/projects/{pid}/media", files=[("files", ("a.mp4", video, "video/mp4"))])
-            mid = uploaded.json()[0]["id"]
-            read_events(lines, "media.ready")
+            mid = upload_ready(http, api, pid, lines, video, "a.mp4")["id"]
             assert http.delete(f"{api}/projects/{pid}/media/{mid}").status_code == 204
             events, _ = read_events(lines, "media.deleted", timeout=10)
             data = json.loads(events[-1]["data"])
@@ -150,8 +154,7 @@ def test_object_changes_tell_open_studios(live_server, tmp_path):
         video = synthetic_video(tmp_path / "v.mp4").read_bytes()
         with http.stream("GET", f"{api}/projects/{pid}/events", timeout=60) as stream:
             lines = stream.iter_lines()
-            (media,) = http.post(f"{api}/projects/{pid}/media", files=[("files", ("v.mp4", video, "video/mp4"))]).json()
-            read_events(lines, "media.ready")
+            media = upload_ready(http, api, pid, lines, video)
             base = f"{api}/projects/{pid}/media/{media['id']}/objects"
             seen = []
             oid = http.post(base, json={"label_id": car}).json()["id"]
