@@ -41,14 +41,16 @@ if [[ -f video_seg_frontend/package.json ]]; then
   (cd video_seg_frontend && npm install --no-audit --no-fund --loglevel=error && npm run build)
 fi
 
-# Chromium drives the studio's browser tests; nginx checks the deployment's proxy configuration.
+# Chromium drives the studio's browser tests; nginx checks the deployment's proxy configuration;
+# the tests start their own Postgres on loopback (migrations and the studio on Postgres).
 have_nginx() { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }
-if [[ $WITH_TEST == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! have_nginx; }; then
-  echo "==> installing Chromium and nginx (Debian packages) for the tests"
+have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+if [[ $WITH_TEST == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! have_nginx || ! have_postgres; }; then
+  echo "==> installing Chromium, nginx and Postgres (Debian packages) for the tests"
   SUDO=""
   [[ $(id -u) == 0 ]] || SUDO=sudo
   $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null \
-    || $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light postgresql >/dev/null \
+    || $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx postgresql >/dev/null
 fi
 echo "==> installed"

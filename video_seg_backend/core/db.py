@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from video_seg_backend.core.config import Settings
+from video_seg_backend.core.migrations import upgrade_database
 
 
 def build_db_engine(settings: Settings) -> Engine:
@@ -33,9 +34,10 @@ def build_db_engine(settings: Settings) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
+    """The schema at its newest migration; an older database is upgraded in place."""
     from video_seg_backend import models  # noqa: F401 - registers the tables
 
-    SQLModel.metadata.create_all(engine)
+    upgrade_database(engine)
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the studio database (run at start-up by core/migrations.py)."""
