@@ -77,16 +77,19 @@ def test_events_stream_media_ready_heartbeat_and_replay(live_server, tmp_path):
 def test_events_without_a_project_reach_every_open_stream():
     import asyncio
 
-    from video_seg_backend.core.events import EventBus
+    from video_seg_backend.events import EventBus, JobFinished
 
-    async def scenario() -> list[tuple[int, str]]:
+    async def scenario() -> list[tuple[int | None, str]]:
         bus = EventBus()
         bus.bind_loop(asyncio.get_running_loop())
-        q1, _ = bus.subscribe(1, None)
-        q2, _ = bus.subscribe(2, None)
-        bus.broadcast("job.finished", {"job_id": 7, "kind": "download-model"})
-        got = [await asyncio.wait_for(q.get(), 1) for q in (q1, q2)]
-        return [(e.data["project_id"], e.type) for e in got]
+        s1, _ = bus.subscribe(1, None)
+        s2, _ = bus.subscribe(2, None)
+        finished = JobFinished(
+            job_id=7, kind="download-model", media_id=None, status="completed", error=None, done=1, total=1
+        )
+        bus.publish(None, finished)
+        got = [await asyncio.wait_for(s.queue.get(), 1) for s in (s1, s2)]
+        return [(p.event.project_id, p.event.type) for p in got]
 
     assert asyncio.run(scenario()) == [(1, "job.finished"), (2, "job.finished")]
 
@@ -170,5 +173,5 @@ def test_object_changes_tell_open_studios(live_server, tmp_path):
             by_label = json.loads(read_events(lines, "objects.updated", timeout=10)[0][-1]["data"])
     for event in seen:
         data = json.loads(event["data"])
-        assert data == {"media_id": media["id"], "object_ids": [oid], "project_id": pid}
-    assert by_label == {"media_id": media["id"], "object_ids": [other], "project_id": pid}
+        assert data == {"type": "objects.updated", "media_id": media["id"], "object_ids": [oid], "project_id": pid}
+    assert by_label == {"type": "objects.updated", "media_id": media["id"], "object_ids": [other], "project_id": pid}

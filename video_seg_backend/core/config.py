@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     sse_heartbeat_s: float = 15.0
     # Events kept per project for replay after Last-Event-ID (a reconnecting studio catches up).
     sse_replay_events: int = 1000
+    # Events queued for one open stream; a stream further behind gets one "resync" event instead.
+    sse_queue_events: int = 10_000
     # Progress events per second per job: more costs bandwidth and re-renders, fewer feels stuck.
     progress_events_per_s: float = 4.0
 

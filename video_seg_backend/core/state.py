@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from video_seg_backend.core.config import Settings
-from video_seg_backend.core.events import EventBus
+from video_seg_backend.events import EventBus
 from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.services.ingest import IngestService
 from video_seg_backend.services.segmentation import SegmentationService

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from video_seg_backend.core.events import EventBus
+from video_seg_backend.events import EventBus, JobFinished, JobProgress
 from video_seg_backend.models import Job, JobKind, JobStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,17 @@ class JobContext:
         if self.canceled:
             raise JobCanceled()
 
-    def progress(self, done: int, total: int, force: bool = False, **extra: Any) -> None:
+    def progress(
+        self,
+        done: int,
+        total: int,
+        force: bool = False,
+        *,
+        media_id: int | None = None,
+        frame: int | None = None,
+        frames: list[int] | None = None,
+        model: str | None = None,
+    ) -> None:
         self.done, self.total = done, total
         now = time.monotonic()
         if not force and now - self._last_emit < self._worker.min_progress_interval_s:
@@ -58,8 +68,11 @@ class JobContext:
                 job.progress_done, job.progress_total = done, total
                 session.add(job)
                 session.commit()
-        self._worker.publish(
-            self.project_id, "job.progress", {"job_id": self.job_id, "done": done, "total": total, **extra}
+        self._worker.events.publish(
+            self.project_id,
+            JobProgress(
+                job_id=self.job_id, done=done, total=total, media_id=media_id, frame=frame, frames=frames, model=model
+            ),
         )
 
 
@@ -77,12 +90,6 @@ class JobWorker:
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
-
-    def publish(self, project_id: int | None, type_: str, data: dict[str, Any]) -> None:
-        if project_id is None:
-            self.events.broadcast(type_, data)
-        else:
-            self.events.publish(project_id, type_, data)
 
     def register(self, kind: JobKind, fn: JobFn) -> None:
         self._handlers[kind] = fn
@@ -221,16 +228,9 @@ class JobWorker:
         done: int,
         total: int,
     ) -> None:
-        self.publish(
+        self.events.publish(
             project_id,
-            "job.finished",
-            {
-                "job_id": job_id,
-                "kind": kind.value,
-                "media_id": media_id,
-                "status": status.value,
-                "error": error,
-                "done": done,
-                "total": total,
-            },
+            JobFinished(
+                job_id=job_id, kind=kind, media_id=media_id, status=status, error=error, done=done, total=total
+            ),
         )

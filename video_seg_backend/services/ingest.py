@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from video_seg_backend.core.config import Settings
-from video_seg_backend.core.events import EventBus
+from video_seg_backend.events import EventBus, MediaReady
 from video_seg_backend.models import Media, MediaStatus, MediaType, Project
 from video_seg_backend.storage.files import StorageLayout, remove_tree
 from video_seg_backend.storage.probe import ACCEPTED_IMAGES, ACCEPTED_VIDEOS, ProbeResult, UnsupportedFile, probe_file
@@ -181,13 +181,8 @@ class IngestService:
             self._publish_ready(media)
 
     def _publish_ready(self, media: Media) -> None:
+        assert media.id is not None
         self.events.publish(
             media.project_id,
-            "media.ready",
-            {
-                "media_id": media.id,
-                "status": media.status.value,
-                "error": media.error,
-                "num_frames": media.num_frames,
-            },
+            MediaReady(media_id=media.id, status=media.status, error=media.error, num_frames=media.num_frames),
         )

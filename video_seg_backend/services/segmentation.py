@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from video_seg_backend.core.events import EventBus
 from video_seg_backend.engine.base import BoxPrompt, KeyFrame, PointPrompt, SegmentationEngine
 from video_seg_backend.engine.base import Prompt as EnginePrompt
+from video_seg_backend.events import AnnotationsUpdated, EventBus
 from video_seg_backend.jobs.worker import JobContext
 from video_seg_backend.models import (
     RLE,
@@ -403,8 +403,7 @@ class SegmentationService:
     def publish_updated(self, media: Media, object_ids: Sequence[int], frames: Sequence[int]) -> None:
         self.events.publish(
             media.project_id,
-            "annotations.updated",
-            {"media_id": media.id, "object_ids": list(object_ids), "frames": [min(frames), max(frames)]},
+            AnnotationsUpdated(media_id=media.id or 0, object_ids=list(object_ids), frames=[min(frames), max(frames)]),
         )
 
     # --- propagation -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from video_seg_backend.api.deps import ProjectDep, ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.events import ObjectsUpdated
 from video_seg_backend.formats import (
     FORMATS,
     ExportOptions,
@@ -129,5 +130,5 @@ async def import_media_annotations(
         frames = [m.frame_index for m in result.masks]
         state.segmentation.publish_updated(media, [], [min(frames), max(frames)])
     if counts["objects_replaced"] or counts["objects_created"]:  # any of them: the list is read again
-        state.events.publish(media.project_id, "objects.updated", {"media_id": media.id, "object_ids": []})
+        state.events.publish(media.project_id, ObjectsUpdated(media_id=media.id or 0, object_ids=[]))
     return ImportSummary(format=name, warnings=result.warnings, **counts)

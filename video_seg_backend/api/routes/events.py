@@ -7,11 +7,21 @@ from fastapi import APIRouter, Header, Request
 from sse_starlette.sse import EventSourceResponse
 
 from video_seg_backend.api.deps import ProjectDep, StateDep
+from video_seg_backend.events import StudioEvent
 
 router = APIRouter(tags=["events"])
 
 
-@router.get("/projects/{project_id}/events", response_class=EventSourceResponse)
+class EventStream(EventSourceResponse):
+    # Declared on the class so that the OpenAPI document files the event schemas under this type.
+    media_type = "text/event-stream"
+
+
+@router.get(
+    "/projects/{project_id}/events",
+    response_class=EventStream,
+    responses={200: {"model": StudioEvent, "description": "A stream of events; each `data:` line is one of these"}},
+)
 async def project_events(
     *,
     request: Request,
@@ -20,26 +30,25 @@ async def project_events(
     last_event_id: str | None = Header(default=None, alias="Last-Event-ID"),
 ) -> EventSourceResponse:
     """Server-Sent Events: media.ready, media.deleted, annotations.updated, objects.updated, job.progress,
-    job.finished."""
+    job.finished, and resync (events were dropped: re-read)."""
     assert project.id is not None
-    project_id = project.id
     last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    queue, missed = state.events.subscribe(project_id, last)
+    subscription, missed = state.events.subscribe(project.id, last)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         try:
-            for event in missed:
-                yield event.as_sse()
+            for published in missed:
+                yield published.as_sse()
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), timeout=1.0)
+                    published = await asyncio.wait_for(subscription.queue.get(), timeout=1.0)
                 except asyncio.TimeoutError:
                     if await request.is_disconnected():
                         return
                     continue
-                yield event.as_sse()
+                yield published.as_sse()
         finally:
-            state.events.unsubscribe(project_id, queue)
+            state.events.unsubscribe(subscription)
 
     # ``ping`` sends a comment line every few seconds: proxies keep the connection open.
-    return EventSourceResponse(stream(), ping=int(state.settings.sse_heartbeat_s), headers={"X-Accel-Buffering": "no"})
+    return EventStream(stream(), ping=int(state.settings.sse_heartbeat_s), headers={"X-Accel-Buffering": "no"})

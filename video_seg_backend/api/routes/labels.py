@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from video_seg_backend.api.deps import ProjectDep, SessionDep, StateDep
+from video_seg_backend.events import ObjectsUpdated
 from video_seg_backend.models import Int, Label, LabelCreate, LabelPublic, LabelUpdate, TrackedObject
 
 router = APIRouter(prefix="/projects/{project_id}/labels", tags=["labels"])
@@ -73,7 +74,7 @@ def delete_label(
     for media_id, object_ids in gone.items():
         state.segmentation.forget_media(media_id)
         # A studio with the media item open (another tab) drops the objects from its list.
-        state.events.publish(project.id or 0, "objects.updated", {"media_id": media_id, "object_ids": object_ids})
+        state.events.publish(project.id, ObjectsUpdated(media_id=media_id, object_ids=object_ids))
 
 
 def label_in_project(session: SessionDep, project_id: int | None, label_id: int) -> Label:

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from video_seg_backend.api.deps import MediaDep, ProjectDep, SessionDep, StateDep
+from video_seg_backend.events import MediaDeleted
 from video_seg_backend.models import Annotation, Int, Label, Media, MediaPublic, TrackedObject
 from video_seg_backend.services.ingest import StagedUpload, UploadTooLarge, stage_upload
 from video_seg_backend.services.preview import render_annotated
@@ -154,7 +155,7 @@ def delete_media(*, session: SessionDep, state: StateDep, media: MediaDep) -> No
     state.segmentation.forget_media(media_id)
     remove_tree(folder)
     # A studio with it open (another tab) says so, instead of failing on the next click.
-    state.events.publish(project_id, "media.deleted", {"media_id": media_id, "name": name})
+    state.events.publish(project_id, MediaDeleted(media_id=media_id, name=name))
 
 
 @router.get(

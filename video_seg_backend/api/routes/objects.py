@@ -7,7 +7,7 @@ from sqlmodel import col, func, select
 
 from video_seg_backend.api.deps import MediaDep, ObjectDep, SessionDep, StateDep
 from video_seg_backend.api.routes.labels import label_in_project
-from video_seg_backend.core.events import EventBus
+from video_seg_backend.events import EventBus, ObjectsUpdated
 from video_seg_backend.models import (
     Annotation,
     AnnotationSource,
@@ -42,7 +42,7 @@ def object_public(session: SessionDep, obj: TrackedObject) -> ObjectPublic:
 
 def publish_objects_updated(events: EventBus, media: Media, object_ids: Sequence[int]) -> None:
     """A studio with this media item open in another tab re-reads its object list."""
-    events.publish(media.project_id, "objects.updated", {"media_id": media.id, "object_ids": list(object_ids)})
+    events.publish(media.project_id, ObjectsUpdated(media_id=media.id or 0, object_ids=list(object_ids)))
 
 
 @router.get("", response_model=list[ObjectPublic])
