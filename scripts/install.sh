@@ -42,15 +42,16 @@ if [[ -f video_seg_frontend/package.json ]]; then
 fi
 
 # Chromium drives the studio's browser tests; nginx checks the deployment's proxy configuration;
-# the tests start their own Postgres on loopback (migrations and the studio on Postgres).
+# the tests start their own Postgres and Redis on loopback (migrations, events across processes).
 have_nginx() { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }
 have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
-if [[ $WITH_TEST == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! have_nginx || ! have_postgres; }; then
-  echo "==> installing Chromium, nginx and Postgres (Debian packages) for the tests"
+have_redis() { [[ -x /usr/bin/redis-server ]]; }
+if [[ $WITH_TEST == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! have_nginx || ! have_postgres || ! have_redis; }; then
+  echo "==> installing Chromium, nginx, Postgres and Redis (Debian packages) for the tests"
   SUDO=""
   [[ $(id -u) == 0 ]] || SUDO=sudo
   $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light postgresql >/dev/null \
-    || $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx postgresql >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light postgresql redis-server >/dev/null \
+    || $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx postgresql redis-server >/dev/null
 fi
 echo "==> installed"

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,3 +77,53 @@ def postgres_server() -> Iterator[str]:
         )  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
 
+
+
+def redis_bin() -> str | None:
+    return shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+
+
+class RedisServer:
+    """A throwaway redis-server on a loopback port, which a test may stop and start again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = redis_bin()
+        assert binary is not None
+        self._process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self._process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        pytest.skip(f"redis-server could not start on 127.0.0.1:{self.port}")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None
+
+
+@contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis on a free loopback port for the duration of the block."""
+    if redis_bin() is None:
+        pytest.skip("Redis is not installed (apt-get install -y redis-server; scripts/test.sh does it)")
+    server = RedisServer(free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -77,10 +77,10 @@ def test_events_stream_media_ready_heartbeat_and_replay(live_server, tmp_path):
 def test_events_without_a_project_reach_every_open_stream():
     import asyncio
 
-    from video_seg_backend.events import EventBus, JobFinished
+    from video_seg_backend.events import InProcessEventBus, JobFinished
 
     async def scenario() -> list[tuple[int | None, str]]:
-        bus = EventBus()
+        bus = InProcessEventBus()
         bus.bind_loop(asyncio.get_running_loop())
         s1, _ = bus.subscribe(1, None)
         s2, _ = bus.subscribe(2, None)

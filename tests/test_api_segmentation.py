@@ -263,7 +263,7 @@ def test_deleting_the_media_while_tracking_stops_the_job_and_says_so(client, vid
     assert state.worker.wait_idle(60)
     assert client.get(f"/api/v1/jobs/{job_id}").status_code == 404  # gone with its media
     assert len(frames_after_delete) <= 1  # stopped within a frame
-    subscription, history = state.events.subscribe(video["pid"], last_event_id=0)
+    subscription, history = state.events.subscribe(video["pid"], last_event_id="0")
     state.events.unsubscribe(subscription)
     events = [p.event.model_dump(mode="json") for p in history]
     finished = [e for e in events if e["type"] == "job.finished" and e["job_id"] == job_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from video_seg_backend.events import AnnotationsUpdated, EventBus, ObjectsUpdated
+from video_seg_backend.events import AnnotationsUpdated, InProcessEventBus, ObjectsUpdated
 
 EVENT_TYPES = {
     "media.ready": "MediaReady",
@@ -32,7 +32,7 @@ def test_the_openapi_document_types_every_event(client):
 
 def test_a_stream_that_falls_behind_gets_one_resync_then_the_events_after_it():
     async def scenario() -> list[tuple[str, int]]:
-        bus = EventBus(max_queued=3)
+        bus = InProcessEventBus(max_queued=3)
         bus.bind_loop(asyncio.get_running_loop())
         subscription, _ = bus.subscribe(5, None)
         for frame in range(4):  # one more than the stream's queue holds, none read yet
@@ -43,7 +43,7 @@ def test_a_stream_that_falls_behind_gets_one_resync_then_the_events_after_it():
         got = []
         while not subscription.queue.empty():
             published = subscription.queue.get_nowait()
-            got.append((published.event.type, published.id))
+            got.append((published.event.type, int(published.id)))
             assert published.event.project_id == 5
         return got
 
@@ -54,9 +54,9 @@ def test_a_stream_that_falls_behind_gets_one_resync_then_the_events_after_it():
 
 
 def test_replay_after_reconnect_carries_typed_payloads():
-    bus = EventBus()
+    bus = InProcessEventBus()
     bus.publish(9, ObjectsUpdated(media_id=3, object_ids=[4]))
-    subscription, missed = bus.subscribe(9, last_event_id=0)
+    subscription, missed = bus.subscribe(9, last_event_id="0")
     bus.unsubscribe(subscription)
     (sse,) = [p.as_sse() for p in missed]
     assert sse["event"] == "objects.updated"

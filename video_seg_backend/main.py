@@ -33,7 +33,7 @@ from video_seg_backend.api.routes import (
 from video_seg_backend.core.config import Settings, get_settings
 from video_seg_backend.core.db import build_db_engine, init_db
 from video_seg_backend.core.state import AppState
-from video_seg_backend.events import EventBus
+from video_seg_backend.events import build_event_bus
 from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.models import JobKind
 from video_seg_backend.services.ingest import IngestService
@@ -70,7 +70,7 @@ def build_state(settings: Settings) -> AppState:
     storage.ensure()
     db = build_db_engine(settings)
     init_db(db)
-    events = EventBus(settings.sse_replay_events, settings.sse_queue_events)
+    events = build_event_bus(settings)
     worker = JobWorker(db, events, settings.progress_events_per_s)
     registry = ModelRegistry(settings)
     segmentation = SegmentationService(db, storage, events, registry)
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             state.worker.stop()
             state.ingest.shutdown()
+            state.events.close()
             state.db.dispose()
 
     app = FastAPI(

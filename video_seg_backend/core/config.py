@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     frame_jpeg_quality: int = 90
     thumbnail_size: int = 320
 
+    # --- scale-out -------------------------------------------------------------------------------
+    # Redis (redis://host:6379/0): events cross processes, so several API replicas and workers
+    # serve one studio. Unset: one process, events in memory.
+    broker_url: str | None = None
+
     # --- events ----------------------------------------------------------------------------------
     sse_heartbeat_s: float = 15.0
     # Events kept per project for replay after Last-Event-ID (a reconnecting studio catches up).

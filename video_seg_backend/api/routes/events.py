@@ -32,8 +32,7 @@ async def project_events(
     """Server-Sent Events: media.ready, media.deleted, annotations.updated, objects.updated, job.progress,
     job.finished, and resync (events were dropped: re-read)."""
     assert project.id is not None
-    last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    subscription, missed = state.events.subscribe(project.id, last)
+    subscription, missed = state.events.subscribe(project.id, last_event_id)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         try:
