@@ -441,8 +441,11 @@ def _segment_step(
             # as half the click's distance to the previous mask's boundary.
             inside = labels == _PR_FG
             region = inside if not point.positive else ~inside
-            dist = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3)
-            radius = max(stroke, int(0.5 * dist[cy, cx]))
+            # No boundary to measure to (the previous mask lies all under earlier strokes): the
+            # distance transform gives ~3e38 there, so the click paints its stroke only.
+            if not region.all():
+                dist = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3)
+                radius = max(stroke, int(0.5 * dist[cy, cx]))
         label = _FG if point.positive else _BG
         cv2.circle(labels, (cx, cy), radius, int(label), -1)
     if previous is not None:
