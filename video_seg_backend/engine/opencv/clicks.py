@@ -212,6 +212,8 @@ def _grabcut(bgr: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray
     """cv2.grabCut with a fixed RNG seed (its k-means initialisation is random)."""
     if not np.any((labels == _FG) | (labels == _PR_FG)) or not np.any((labels == _BG) | (labels == _PR_BG)):
         return labels
+    # cv::theRNG() is per thread and anything may have drawn from it: seed it here, in the thread
+    # that runs GrabCut, or the same clicks give another mask (test_opencv_determinism.py).
     cv2.setRNGSeed(12345)
     result = labels.copy()
     bgd_model = np.zeros((1, 65), np.float64)
@@ -262,5 +264,6 @@ def clean_mask(
 
 
 def step_list(prompts: Sequence[Prompt]) -> list[Prompt]:
+    """The order prompts refine a mask in: the last box given, then the points as clicked."""
     boxes = [p for p in prompts if isinstance(p, BoxPrompt)]
     return boxes[-1:] + [p for p in prompts if isinstance(p, PointPrompt)]
