@@ -212,7 +212,7 @@ class Sam2Engine(SegmentationEngine):
                 out = self._decode_prompts(s, frame_index, object_id, prompts, encode_memory=False, base=base_mask)
                 result = self._object_masks(s, [object_id], [out])[0]
             self._measure(s)
-        self._enforce_budget(keep=s)
+        self._cache.enforce_budget(keep=s)
         return result
 
     def set_mask(self, session: EngineSession, frame_index: int, object_id: int, mask: np.ndarray) -> None:
@@ -222,7 +222,7 @@ class Sam2Engine(SegmentationEngine):
         with s.lock.interactive(), self._compute():
             self._decode_mask(s, frame_index, object_id, mask, encode_memory=False)
             self._measure(s)
-        self._enforce_budget(keep=s)
+        self._cache.enforce_budget(keep=s)
 
     def remove_object(self, session: EngineSession, object_id: int) -> None:
         s = own(session, Sam2Session)
@@ -388,7 +388,7 @@ class Sam2Engine(SegmentationEngine):
                 with s.lock.step(), self._compute():
                     masks = self._track_frame(s, object_ids, frame, reverse, start_masks if i == 0 else {})
                     self._measure(s)
-                self._enforce_budget(keep=s)
+                self._cache.enforce_budget(keep=s)
                 yield frame, masks
 
     def _preflight(self, s: Sam2Session, object_ids: list[int]) -> None:
@@ -536,9 +536,6 @@ class Sam2Engine(SegmentationEngine):
 
     def _measure(self, s: Sam2Session) -> None:
         s.nbytes = state_nbytes(s)
-
-    def _enforce_budget(self, keep: Sam2Session) -> None:
-        self._cache.enforce_budget(keep)
 
 
 def build_sam2_engine(
