@@ -249,3 +249,22 @@ def test_one_click_on_an_object_larger_than_the_default_region_after_h264(tmp_pa
     frame = synthetic_frame(0, 160, 120)
     truth = (frame[..., 0] == 230) & (frame[..., 1] == 40)
     assert (mask & truth).sum() / (mask | truth).sum() > 0.85
+
+
+def test_a_click_after_a_first_click_that_found_only_its_stroke_is_answered():
+    """A first click on a many-coloured object can keep only the click's own stroke; the next
+    positive click then found no previous boundary to measure its brush to and failed inside
+    OpenCV (a radius of ~3e38) instead of answering."""
+    rng = np.random.default_rng(0)
+    h, w = 120, 160
+    frame = cv2.resize(rng.integers(0, 256, (h // 6, w // 6, 3), dtype=np.uint8), (w, h))
+    patchwork = cv2.resize(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), (w, h))
+    inside = np.zeros((h, w), np.uint8)
+    cv2.ellipse(inside, (80, 60), (40, 28), 20, 0, 360, 1, -1)
+    frame[inside > 0] = patchwork[inside > 0]
+    engine = OpenCVEngine()
+    session = engine.session("patchwork", ListFrames([frame]), lambda: [])
+    first = engine.segment(session, 0, 1, [PointPrompt(80, 60)]).mask
+    assert first.sum() < 50  # only the stroke: the case this test is about
+    second = engine.segment(session, 0, 1, [PointPrompt(80, 60), PointPrompt(60, 50)]).mask
+    assert second[60, 80] and second[50, 60]

@@ -48,7 +48,7 @@ class ModelRegistry:
         """The device SAM 2 runs on: "cuda", "mps" or "cpu" ("cpu" without PyTorch)."""
         if not _sam2_installed():
             return "cpu"
-        from .sam2_engine import select_device
+        from .sam2_device import select_device
 
         try:
             return select_device(self.settings.device).type
@@ -61,7 +61,7 @@ class ModelRegistry:
         """What SAM 2 computes in on that device: "bf16" (autocast) or "fp32"."""
         if not _sam2_installed():
             return "fp32"
-        from .sam2_engine import select_autocast, select_device
+        from .sam2_device import select_autocast, select_device
 
         try:
             autocast = select_autocast(select_device(self.settings.device), self.settings.precision)
@@ -159,10 +159,11 @@ class ModelRegistry:
 
     def _load(self, key: str) -> SegmentationEngine:
         if key == OPENCV_KEY:
-            from .opencv_engine import OpenCVEngine
+            from .opencv import OpenCVEngine
 
             return OpenCVEngine()
-        from .sam2_engine import build_sam2_engine, select_device
+        from .sam2_device import select_device
+        from .sam2_engine import build_sam2_engine
 
         device = select_device(self.settings.device)  # a forced device that is absent: its own sentence
         if key == RANDOM_TINY_KEY:

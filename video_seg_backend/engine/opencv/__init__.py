@@ -1,0 +1,12 @@
+"""A weight-free engine on OpenCV: GrabCut for clicks, optical flow + colour models for tracking.
+
+It needs no checkpoint and no GPU, so a fresh offline machine can annotate a video end to end.
+Quality is well below SAM 2 (it sees colour and motion, not objects), but a person can correct it
+with key frames, which it honours exactly. ``config`` holds the tuning, ``clicks`` turns prompts
+into a mask, ``tracking`` carries masks from frame to frame, ``engine`` keeps the sessions.
+"""
+
+from .config import OpenCVConfig
+from .engine import OpenCVEngine, OpenCVSession, build_opencv_engine
+
+__all__ = ["OpenCVConfig", "OpenCVEngine", "OpenCVSession", "build_opencv_engine"]

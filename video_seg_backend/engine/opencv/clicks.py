@@ -1,0 +1,269 @@
+"""Clicks to a mask with GrabCut: each prompt is a step that refines the mask of the step before.
+
+A box is a classic GrabCut rectangle. A first click with no box seeds the region of like colour
+around it (or a small disk) that GrabCut grows by colour. A later click paints the error region it
+lands in (sure foreground for a positive click, sure background for a negative one, as far as half
+its distance to the previous boundary) and GrabCut re-runs near the previous mask and the click only.
+
+Every step is deterministic: OpenCV's random generator (one per thread), which GrabCut's k-means
+start draws from, is re-seeded in the calling thread right before each GrabCut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from ..base import BoxPrompt, PointPrompt, Prompt
+from .config import OpenCVConfig
+
+# GC_* labels of cv2.grabCut's mask.
+_BG, _FG, _PR_BG, _PR_FG = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
+
+
+def segment_prompts(
+    rgb: np.ndarray,
+    prompts: Sequence[Prompt],
+    config: OpenCVConfig,
+    known: Sequence[np.ndarray] = (),
+    base: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """The masks (H, W bool) after each step of ``prompts`` on ``rgb``: the last one is the answer.
+
+    A box (the last one given) is the first step, then the points in order, each refining the mask
+    of the step before, as a person's clicks do. ``known`` are masks of the first steps computed
+    before (same frame, same prompts): they are reused, so a new click costs one GrabCut. The
+    result does not depend on ``known``: every step is deterministic. ``base`` is the mask the first
+    step refines (a tracked mask a person corrects); without it the first step starts from nothing.
+    """
+    steps = step_list(prompts)
+    masks = list(known[: len(steps)])
+    previous = masks[-1] if masks else base
+    for k in range(len(masks), len(steps)):
+        previous = _segment_step(rgb, previous, steps[: k + 1], config)
+        masks.append(previous)
+    return masks
+
+
+def _segment_step(
+    rgb: np.ndarray, previous: np.ndarray | None, steps: Sequence[Prompt], config: OpenCVConfig
+) -> np.ndarray:
+    """One GrabCut after the last of ``steps``, starting from the mask of the steps before it."""
+    height, width = rgb.shape[:2]
+    long_side = max(height, width)
+    box = steps[0] if isinstance(steps[0], BoxPrompt) else None
+    points = [p for p in steps if isinstance(p, PointPrompt)]
+    last = steps[-1]
+    if previous is None or not previous.any():
+        previous = None
+        if box is None and not any(p.positive for p in points):
+            # Only negative clicks so far: nothing is asked for.
+            return np.zeros((height, width), bool)
+
+    # A first click alone says nothing of the object's size: the region of like colour around it
+    # does. Without it, an object larger than the default region fills the region, and GrabCut
+    # learns the object's own colour as background (one click on a uniform disc gave 13 pixels).
+    seed = None
+    if previous is None and box is None:
+        first = next(p for p in points if p.positive)
+        seed = _colour_region(rgb, first.x, first.y, config)
+
+    # Region of interest: what is known of the object plus a margin of background for the colour
+    # model of the background.
+    xs = [p.x for p in points if p.positive]
+    ys = [p.y for p in points if p.positive]
+    if seed is not None:
+        rows = np.flatnonzero(seed.any(axis=1))
+        cols = np.flatnonzero(seed.any(axis=0))
+        xs += [float(cols[0]), float(cols[-1] + 1)]
+        ys += [float(rows[0]), float(rows[-1] + 1)]
+    if box is not None:
+        xs += [box.x0, box.x1]
+        ys += [box.y0, box.y1]
+    if previous is not None:
+        rows = np.flatnonzero(previous.any(axis=1))
+        cols = np.flatnonzero(previous.any(axis=0))
+        xs += [float(cols[0]), float(cols[-1] + 1)]
+        ys += [float(rows[0]), float(rows[-1] + 1)]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    margin = max(config.point_region_fraction * long_side, 0.25 * max(x1 - x0, y1 - y0))
+    if previous is None and box is not None:
+        margin = max(8.0, 0.15 * max(x1 - x0, y1 - y0))
+    rx0 = int(max(0, np.floor(x0 - margin)))
+    ry0 = int(max(0, np.floor(y0 - margin)))
+    rx1 = int(min(width, np.ceil(x1 + margin)))
+    ry1 = int(min(height, np.ceil(y1 + margin)))
+    roi = np.ascontiguousarray(rgb[ry0:ry1, rx0:rx1, ::-1])  # BGR like the rest of OpenCV
+    scale = min(1.0, config.segment_max_side / max(roi.shape[:2]))
+    if scale < 1.0:
+        roi = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    rh, rw = roi.shape[:2]
+
+    def to_roi(x: float, y: float) -> tuple[int, int]:
+        return (
+            int(np.clip(round((x - rx0) * scale), 0, rw - 1)),
+            int(np.clip(round((y - ry0) * scale), 0, rh - 1)),
+        )
+
+    labels = np.full((rh, rw), _PR_BG, np.uint8)
+    if previous is not None:
+        prior = previous[ry0:ry1, rx0:rx1].astype(np.uint8)
+        if scale < 1.0:
+            prior = cv2.resize(prior, (rw, rh), interpolation=cv2.INTER_NEAREST)
+        labels[prior > 0] = _PR_FG
+    elif box is not None:
+        # Classic GrabCut: outside the box is background, inside it may be the object.
+        labels[:] = _BG
+        bx0, by0 = to_roi(box.x0, box.y0)
+        bx1, by1 = to_roi(box.x1, box.y1)
+        labels[by0 : by1 + 1, bx0 : bx1 + 1] = _PR_FG
+    else:
+        # A first click: a disk around it is probably the object; GrabCut grows or shrinks it.
+        first = next(p for p in points if p.positive)
+        radius = max(3, round(config.seed_region_fraction * long_side * scale))
+        if seed is not None:
+            region = seed[ry0:ry1, rx0:rx1].astype(np.uint8)
+            if scale < 1.0:
+                region = cv2.resize(region, (rw, rh), interpolation=cv2.INTER_NEAREST)
+            labels[region > 0] = _PR_FG
+        cv2.circle(labels, to_roi(first.x, first.y), radius, int(_PR_FG), -1)
+    labels[[0, -1], :] = _BG
+    labels[:, [0, -1]] = _BG
+
+    stroke = max(2, round(config.stroke_fraction * long_side * scale))
+    for point in points:
+        cx, cy = to_roi(point.x, point.y)
+        radius = stroke
+        if point is last and previous is not None:
+            # A click fixes the error region it lands in: paint the part of it near the click, as far
+            # as half the click's distance to the previous mask's boundary.
+            inside = labels == _PR_FG
+            region = inside if not point.positive else ~inside
+            # No boundary to measure to (the previous mask lies all under earlier strokes): the
+            # distance transform gives ~3e38 there, so the click paints its stroke only.
+            if not region.all():
+                dist = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3)
+                radius = max(stroke, int(0.5 * dist[cy, cx]))
+        label = _FG if point.positive else _BG
+        cv2.circle(labels, (cx, cy), radius, int(label), -1)
+    if previous is not None:
+        # A correction changes the mask near what it was and near the click, not far away where
+        # GrabCut would pick up other things of the object's colours.
+        reach = labels == _PR_FG
+        cx, cy = to_roi(last.x, last.y) if isinstance(last, PointPrompt) else (0, 0)
+        near = np.zeros_like(labels)
+        if isinstance(last, PointPrompt):
+            cv2.circle(near, (cx, cy), max(3 * stroke, round(config.reach_fraction * 2 * long_side * scale)), 1, -1)
+        grow = max(3, round(config.reach_fraction * long_side * scale))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        reach = cv2.dilate(reach.astype(np.uint8), kernel).astype(bool) | near.astype(bool)
+        labels[~reach & (labels == _PR_BG)] = _BG
+    # Earlier strokes keep their word over the last click's brush.
+    for point in points:
+        if point is not last:
+            cv2.circle(labels, to_roi(point.x, point.y), stroke, int(_FG if point.positive else _BG), -1)
+
+    iterations = config.segment_iterations
+    result = _grabcut(roi, labels, iterations)
+    fg = (result == _FG) | (result == _PR_FG)
+    # A click segments one object: keep the parts that hold a positive click or that were the object
+    # before, not far-away regions of similar colour.
+    fg = clean_mask(
+        fg,
+        seeds=[to_roi(p.x, p.y) for p in points if p.positive],
+        keep=(labels == _PR_FG) | (labels == _FG) if box is None else None,
+        min_fraction=None if box is None else 0.15,
+    )
+
+    soft = fg.astype(np.float32)
+    if scale < 1.0:
+        soft = cv2.resize(soft, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
+    mask = np.zeros((height, width), bool)
+    mask[ry0:ry1, rx0:rx1] = soft > 0.5
+    return mask
+
+
+def _colour_region(rgb: np.ndarray, x: float, y: float, config: OpenCVConfig) -> np.ndarray | None:
+    """The connected region of about the click's colour (full-size bool mask), or None when it is a
+    speck or spills over much of the frame (then the click alone seeds GrabCut, as before)."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, config.colour_region_max_side / max(height, width))
+    small = rgb if scale == 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(cv2.GaussianBlur(small, (5, 5), 0), cv2.COLOR_RGB2LAB)
+    sh, sw = lab.shape[:2]
+    cx, cy = int(np.clip(x * scale, 0, sw - 1)), int(np.clip(y * scale, 0, sh - 1))
+    fill = np.zeros((sh + 2, sw + 2), np.uint8)
+    tol = (config.colour_region_tolerance,) * 3
+    # Fixed range: compared with the clicked colour, so a slow gradient cannot carry the fill away.
+    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    cv2.floodFill(lab, fill, (cx, cy), (0, 0, 0), tol, tol, flags)
+    region = fill[1:-1, 1:-1] > 0
+    share = region.mean()
+    if not config.colour_region_min_share <= share <= config.colour_region_max_share:
+        return None
+    if scale < 1.0:
+        region = cv2.resize(region.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
+    return region
+
+
+def _grabcut(bgr: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray:
+    """cv2.grabCut with a fixed RNG seed (its k-means initialisation is random)."""
+    if not np.any((labels == _FG) | (labels == _PR_FG)) or not np.any((labels == _BG) | (labels == _PR_BG)):
+        return labels
+    # cv::theRNG() is per thread and anything may have drawn from it: seed it here, in the thread
+    # that runs GrabCut, or the same clicks give another mask (test_opencv_determinism.py).
+    cv2.setRNGSeed(12345)
+    result = labels.copy()
+    bgd_model = np.zeros((1, 65), np.float64)
+    fgd_model = np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(bgr, result, None, bgd_model, fgd_model, iterations, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        # Too few samples for a colour model (a tiny region): keep the initial labels.
+        return labels
+    return result
+
+
+def clean_mask(
+    fg: np.ndarray,
+    seeds: Sequence[tuple[int, int]] = (),
+    keep: np.ndarray | None = None,
+    min_fraction: float | None = 0.15,
+) -> np.ndarray:
+    """Drop stray regions and fill small holes.
+
+    A connected component stays when it holds a seed, lies mostly inside ``keep``, or (when
+    ``min_fraction`` is set) has at least that fraction of the largest component's area.
+    """
+    count, comp, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return fg
+    areas = stats[:, cv2.CC_STAT_AREA]
+    wanted = np.zeros(count, bool)
+    if min_fraction is not None:
+        wanted[1:] = areas[1:] >= min_fraction * areas[1:].max()
+    for x, y in seeds:
+        wanted[comp[y, x]] = True
+    if keep is not None:
+        inside = np.bincount(comp[keep], minlength=count)
+        wanted |= inside > 0.5 * areas
+    wanted[0] = False
+    out = wanted[comp]
+    # Fill small holes left by specular highlights and shadows.
+    holes = ~out
+    hcount, hcomp, hstats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+    h, w = out.shape
+    limit = 0.02 * max(1, int(out.sum()))
+    for label in range(1, hcount):
+        x, y, bw, bh, area = hstats[label]
+        if area < limit and x > 0 and y > 0 and x + bw < w and y + bh < h:
+            out[hcomp == label] = True
+    return out
+
+
+def step_list(prompts: Sequence[Prompt]) -> list[Prompt]:
+    """The order prompts refine a mask in: the last box given, then the points as clicked."""
+    boxes = [p for p in prompts if isinstance(p, BoxPrompt)]
+    return boxes[-1:] + [p for p in prompts if isinstance(p, PointPrompt)]

@@ -1,0 +1,82 @@
+"""Tuning of the OpenCV engine: each flag says what it costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+
+
+@dataclass
+class OpenCVConfig:
+    """Tuning flags; each says what it costs."""
+
+    # GrabCut for a click runs on the region of interest scaled so its longer side is at most this:
+    # larger is sharper at the boundary, and GrabCut time grows with the pixel count.
+    segment_max_side: int = 400
+    # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
+    segment_iterations: int = 5
+    # Margin of background around what is known of the object (points, box, mask) that GrabCut
+    # sees, as a fraction of the frame's longer side. Larger lets a mask grow further in one click.
+    point_region_fraction: float = 0.15
+    # First click with no box: radius of the disk around it taken as probably the object, as a
+    # fraction of the frame's longer side; GrabCut then grows or shrinks it by colour.
+    seed_region_fraction: float = 0.04
+    # First click: flood fill of like colour (Lab distance per channel) to size the object. Larger
+    # tolerance grows the seed over shading but risks the background; the shares bound what is
+    # believed (a speck, or a fill spilling over the frame, falls back to the click disc).
+    colour_region_tolerance: int = 10
+    colour_region_min_share: float = 0.0005
+    colour_region_max_share: float = 0.35
+    colour_region_max_side: int = 320
+    # A correction click may change the mask only this far (fraction of the frame's longer side)
+    # from the mask before it, or twice as far from the click: larger fixes bigger misses in one
+    # click but lets GrabCut leak into look-alike background.
+    reach_fraction: float = 0.04
+    # Radius of a click's sure stroke, as a fraction of the frame's longer side.
+    stroke_fraction: float = 0.008
+    # Tracking works on the frame scaled so its longer side is at most this; masks are scaled back
+    # up. Time grows with the pixel count; smaller loses thin parts and boundary accuracy.
+    track_max_side: int = 360
+    # Optical flow runs on the frame scaled so its longer side is at most this (DIS at its finest
+    # level): ~30 ms a frame at 360x203 on one core; larger follows small parts better, slower.
+    flow_max_side: int = 360
+    # DIS optical flow preset (ULTRAFAST, FAST, MEDIUM): each step up is ~2-3x the time.
+    flow_preset: int = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
+    # Forward-backward flow check: a round trip that misses by more than this many flow pixels
+    # (plus 10% of the motion) marks the pixel unreliable. Costs a second flow computation.
+    flow_tolerance: float = 3.0
+    # Warped-mask value allowed on unreliable pixels (0.5 = no opinion, lower leans to background).
+    unreliable_prior: float = 0.25
+    # Fewest round-trip-checked flow vectors inside the object (sampled every other pixel) to fit
+    # its motion (a similarity) for the parts where per-pixel flow fails; fewer keep the last one.
+    motion_min_points: int = 20
+    # Uncertain band around the warped boundary, as a fraction of sqrt(object area) (plus 2 px):
+    # wider recovers larger flow errors and also lets the mask leak into look-alike background.
+    band_fraction: float = 0.12
+    # Spread colour histograms to neighbouring bins (~1 ms a frame): helps sparse histograms of
+    # small objects, but blurs apart close colours (blackswan J 0.89 -> 0.70 with it on).
+    colour_smoothing: bool = False
+    # Weight of the warped mask against the colour model in the band (1 = flow only).
+    flow_weight: float = 0.35
+    # The same weight where the flow failed its round trip (fast, blurred, articulated parts such
+    # as a running dog's legs, where the mask was moved by the object's overall motion, a guess):
+    # there colour decides. Costs nothing; lower recovers more of such parts (dog-agility J&F
+    # 0.52 -> 0.64 at 0.1) and lets colour leak into look-alike background that the flow cannot
+    # rule out (motocross-jump 0.65 -> 0.61 at 0.1, unless fresh_background_weight catches it).
+    unreliable_flow_weight: float = 0.1
+    # Background colours seen on the current frame around the object, beyond the band, count as
+    # background at least this much (0 = only the running background model): scenery that comes
+    # into view (trees below a jumping motorbike) is then known at once instead of being taken
+    # for the object and leaked into. One more histogram and dilation a frame (~1 ms at 360 px).
+    fresh_background_weight: float = 0.5
+    # Weight of the key frame's object colours in the object's colour model (1 = never adapts).
+    key_colour_weight: float = 0.5
+    # How fast the colour models follow the tracked frames (0 = keep the key frame's).
+    colour_update_rate: float = 0.1
+    # A refined mask whose area differs from the warped one by more than this ratio is distrusted
+    # and the warped mask is kept (the colour model leaked into background or lost the object).
+    max_area_ratio: float = 2.0
+    # Sessions kept in memory (LRU, see engine/session_cache.py); an evicted one is rebuilt from
+    # ``replay`` (clicked masks are recomputed by GrabCut when next needed).
+    max_sessions: int = 8

@@ -1,0 +1,248 @@
+"""The OpenCV engine: sessions of key frames, GrabCut for clicks, optical flow for tracking.
+
+A key frame's mask is a function of its frame and prompts (see clicks.py), computed when first
+needed, so a session rebuilt by ``replay`` gives the very masks the person saw. A session holds a
+lock: a click from a request thread and a propagation step of a job thread take turns per frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..base import Direction, EngineSession, FrameSource, ObjectMask, Prompt, ReplayFn, SegmentationEngine
+from ..checks import (
+    check_frame,
+    check_has_frames,
+    check_propagation,
+    checked_mask,
+    checked_prompts,
+    checked_start_masks,
+    own,
+)
+from ..session_cache import SessionCache
+from .clicks import segment_prompts, step_list
+from .config import OpenCVConfig
+from .tracking import Tracker
+
+
+@dataclass
+class _KeyFrame:
+    prompts: tuple[Prompt, ...] = ()
+    # Full-resolution boolean mask; None until computed from the prompts (computed lazily).
+    mask: np.ndarray | None = None
+    # Masks after each prompt step (see segment_prompts), so the next click costs one GrabCut.
+    steps: list[np.ndarray] = field(default_factory=list)
+    # The mask the prompts refine (a tracked mask a person corrected), if any.
+    base: np.ndarray | None = None
+
+
+@dataclass
+class OpenCVSession:
+    """State of one media item: its frames and the key frames of each object."""
+
+    media_key: str
+    frames: FrameSource
+    # object id -> frame index -> key frame
+    key_frames: dict[int, dict[int, _KeyFrame]] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    nbytes: int = 0  # the key frames' masks (the frames belong to the caller)
+    propagations: int = 0  # running propagations: a busy session is never evicted
+
+
+def build_opencv_engine(config: OpenCVConfig | None = None) -> OpenCVEngine:
+    """The OpenCV engine with the given tuning (defaults when None)."""
+    return OpenCVEngine(config)
+
+
+class OpenCVEngine(SegmentationEngine):
+    """GrabCut clicks + optical-flow tracking; see clicks.py and tracking.py."""
+
+    key = "opencv"
+
+    def __init__(self, config: OpenCVConfig | None = None) -> None:
+        self.config = config or OpenCVConfig()
+        self._cache: SessionCache[OpenCVSession] = SessionCache("OpenCV", max_sessions=lambda: self.config.max_sessions)
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def session(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> OpenCVSession:
+        return self._cache.get(media_key, lambda: self._build(media_key, frames, replay))
+
+    def forget(self, media_key: str) -> None:
+        self._cache.forget(media_key)
+
+    def cached_sessions(self) -> dict[str, int]:
+        """Media key -> bytes of each cached session, least recently used first."""
+        return self._cache.cached_sessions()
+
+    def _build(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> OpenCVSession:
+        check_has_frames(media_key, frames)
+        built = OpenCVSession(media_key=media_key, frames=frames)
+        for key_frame in replay():
+            check_frame(frames, key_frame.frame_index)
+            per_object = built.key_frames.setdefault(key_frame.object_id, {})
+            if key_frame.prompts:
+                prompts = checked_prompts(frames, key_frame.frame_index, key_frame.prompts)
+                base = None if key_frame.mask is None else checked_mask(frames, key_frame.mask)
+                per_object[key_frame.frame_index] = _KeyFrame(prompts=prompts, base=base)
+            elif key_frame.mask is not None:
+                per_object[key_frame.frame_index] = _KeyFrame(mask=checked_mask(frames, key_frame.mask))
+        _measure(built)
+        return built
+
+    # -- key frames ---------------------------------------------------------------------------
+
+    def segment(
+        self,
+        session: EngineSession,
+        frame_index: int,
+        object_id: int,
+        prompts: Sequence[Prompt],
+        base_mask: np.ndarray | None = None,
+    ) -> ObjectMask:
+        s = own(session, OpenCVSession)
+        prompts = checked_prompts(s.frames, frame_index, prompts)
+        base = None if base_mask is None else checked_mask(s.frames, base_mask)
+        if not prompts:
+            with s.lock:
+                s.key_frames.get(object_id, {}).pop(frame_index, None)
+                _measure(s)
+            return ObjectMask(object_id, np.zeros((s.frames.height, s.frames.width), bool), 0.0)
+        with s.lock:
+            before = s.key_frames.get(object_id, {}).get(frame_index)
+        known = _known_steps(before, prompts, base)
+        # GrabCut runs outside the lock: it only reads the frame, so propagation is not held up.
+        steps = segment_prompts(s.frames.read_rgb(frame_index), prompts, self.config, known, base)
+        mask = steps[-1]
+        with s.lock:
+            s.key_frames.setdefault(object_id, {})[frame_index] = _KeyFrame(prompts, mask, steps, base)
+            _measure(s)
+        # GrabCut gives no calibrated confidence: the score only says whether anything was found.
+        return ObjectMask(object_id, mask.copy(), float(mask.any()))
+
+    def set_mask(self, session: EngineSession, frame_index: int, object_id: int, mask: np.ndarray) -> None:
+        s = own(session, OpenCVSession)
+        check_frame(s.frames, frame_index)
+        checked = checked_mask(s.frames, mask)
+        with s.lock:
+            s.key_frames.setdefault(object_id, {})[frame_index] = _KeyFrame(mask=checked)
+            _measure(s)
+
+    def remove_object(self, session: EngineSession, object_id: int) -> None:
+        s = own(session, OpenCVSession)
+        with s.lock:
+            s.key_frames.pop(object_id, None)
+            _measure(s)
+
+    def _key_frame_mask(self, s: OpenCVSession, object_id: int, frame_index: int) -> np.ndarray | None:
+        """The key-frame mask of the object on that frame (computing it from prompts), or None."""
+        with s.lock:
+            key_frame = s.key_frames.get(object_id, {}).get(frame_index)
+        if key_frame is None:
+            return None
+        if key_frame.mask is None:
+            steps = segment_prompts(s.frames.read_rgb(frame_index), key_frame.prompts, self.config, base=key_frame.base)
+            mask = steps[-1]
+            with s.lock:
+                # Only store it if the prompts were not changed meanwhile.
+                if s.key_frames.get(object_id, {}).get(frame_index) is key_frame:
+                    key_frame.mask, key_frame.steps = mask, steps
+                    _measure(s)
+            return mask
+        return key_frame.mask
+
+    # -- tracking -----------------------------------------------------------------------------
+
+    def propagate(
+        self,
+        session: EngineSession,
+        object_ids: Sequence[int],
+        start_frame: int,
+        direction: Direction,
+        max_frames: int | None = None,
+        start_masks: Mapping[int, np.ndarray] | None = None,
+    ) -> Iterator[tuple[int, list[ObjectMask]]]:
+        s = own(session, OpenCVSession)
+        check_propagation(s.frames, start_frame, direction, max_frames)
+        checked = checked_start_masks(s.frames, start_masks)
+        return self._propagate(s, list(object_ids), start_frame, direction, max_frames, checked)
+
+    def _propagate(
+        self,
+        s: OpenCVSession,
+        object_ids: list[int],
+        start_frame: int,
+        direction: Direction,
+        max_frames: int | None,
+        start_masks: dict[int, np.ndarray],
+    ) -> Iterator[tuple[int, list[ObjectMask]]]:
+        step = 1 if direction == "forward" else -1
+        last = s.frames.num_frames - 1 if step == 1 else 0
+        count = abs(last - start_frame)
+        if max_frames is not None:
+            count = min(count, max_frames)
+        tracker = Tracker(s.frames.height, s.frames.width, self.config)
+
+        with self._cache.propagating(s):
+            # One frame step at a time under the session lock, never across a yield.
+            with s.lock:
+                rgb = s.frames.read_rgb(start_frame)
+                tracker.start(rgb)
+                masks = []
+                for object_id in object_ids:
+                    full = start_masks.get(object_id)
+                    if full is None:
+                        full = self._key_frame_mask(s, object_id, start_frame)
+                    if full is None:
+                        full = np.zeros((s.frames.height, s.frames.width), bool)
+                    tracker.set_mask(object_id, full)
+                    masks.append(ObjectMask(object_id, full.copy(), 1.0))
+            yield start_frame, masks
+
+            for i in range(1, count + 1):
+                frame_index = start_frame + i * step
+                with s.lock:
+                    rgb = s.frames.read_rgb(frame_index)
+                    tracker.advance(rgb)
+                    masks = []
+                    for object_id in object_ids:
+                        key_mask = self._key_frame_mask(s, object_id, frame_index)
+                        if key_mask is not None:
+                            # A key frame is what a person fixed: take it as is and track on from it.
+                            tracker.set_mask(object_id, key_mask)
+                            masks.append(ObjectMask(object_id, key_mask.copy(), 1.0))
+                        else:
+                            full, score = tracker.track(object_id)
+                            masks.append(ObjectMask(object_id, full, score))
+                yield frame_index, masks
+
+
+def _measure(s: OpenCVSession) -> None:
+    """Bytes of the session's key-frame masks (called under the session lock)."""
+    total = 0
+    for per_object in s.key_frames.values():
+        for key_frame in per_object.values():
+            arrays = [key_frame.mask, key_frame.base, *key_frame.steps]
+            total += sum(a.nbytes for a in arrays if a is not None)
+    s.nbytes = total
+
+
+def _known_steps(before: _KeyFrame | None, prompts: Sequence[Prompt], base: np.ndarray | None) -> list[np.ndarray]:
+    """The step masks of ``before`` that still hold for ``prompts`` and ``base`` (common first steps)."""
+    if before is None or not before.steps:
+        return []
+    same_base = (before.base is None and base is None) or (
+        before.base is not None and base is not None and np.array_equal(before.base, base)
+    )
+    if not same_base:
+        return []
+    common = 0
+    for old, new in zip(step_list(before.prompts), step_list(prompts), strict=False):
+        if old != new:
+            break
+        common += 1
+    return before.steps[:common]
