@@ -99,6 +99,18 @@ def test_a_box_outside_the_frame_or_without_its_corners_is_refused(client, video
     assert client.get(f"{video['base']}/prompts").json() == []
 
 
+def test_the_prompt_request_is_a_point_or_a_box_in_the_openapi_document(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert schemas["PromptCreate"]["oneOf"] == [
+        {"$ref": "#/components/schemas/PointPromptCreate"},
+        {"$ref": "#/components/schemas/BoxPromptCreate"},
+    ]
+    point, box = schemas["PointPromptCreate"], schemas["BoxPromptCreate"]
+    assert set(point["required"]) == {"object_id", "frame_index", "x", "y"}  # kind defaults to point
+    assert set(box["required"]) == {"object_id", "frame_index", "kind", "x0", "y0", "x1", "y1"}
+    assert "x0" not in point["properties"] and "x" not in box["properties"]
+
+
 def test_bad_prompts_are_refused(client, video):
     outside = click(client, video, 0, 500, 10)
     assert outside.status_code == 422 and "outside the 160x120 frame" in outside.json()["detail"]

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 import annotated_types
-from pydantic import AfterValidator, ConfigDict, Discriminator, Tag, model_validator
+from pydantic import AfterValidator, ConfigDict, Discriminator, RootModel, Tag, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -275,12 +275,17 @@ def _prompt_kind(data: Any) -> str:
     return str(data.get("kind") or "point") if isinstance(data, dict) else str(getattr(data, "kind", "point"))
 
 
-PromptCreate = Annotated[
-    Annotated[PointPromptCreate, Tag("point")] | Annotated[BoxPromptCreate, Tag("box")],
-    Discriminator(
-        _prompt_kind, custom_error_type="prompt_kind", custom_error_message="kind must be 'point' or 'box'"
-    ),
-]
+class PromptCreate(
+    RootModel[
+        Annotated[
+            Annotated[PointPromptCreate, Tag("point")] | Annotated[BoxPromptCreate, Tag("box")],
+            Discriminator(
+                _prompt_kind, custom_error_type="prompt_kind", custom_error_message="kind must be 'point' or 'box'"
+            ),
+        ]
+    ]
+):
+    """A point or a box (``root``): one named schema, so the generated client has one exact type."""
 
 
 class Prompt(SQLModel, table=True):

@@ -88,10 +88,12 @@ def test_old_rows_are_served_typed_by_the_api(client):
 
 def test_the_openapi_document_types_params_by_job_kind(client):
     spec = client.get("/api/v1/openapi.json").json()
-    job = spec["paths"]["/api/v1/jobs/{job_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    served = spec["paths"]["/api/v1/jobs/{job_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert served["schema"] == {"$ref": "#/components/schemas/JobPublic"}
+    schemas = spec["components"]["schemas"]
+    job = schemas["JobPublic"]
     assert job["discriminator"]["propertyName"] == "kind"
     assert set(job["discriminator"]["mapping"]) == {"propagate", "download-model"}
-    schemas = spec["components"]["schemas"]
     assert schemas["PropagateJobPublic"]["properties"]["params"] == {"$ref": "#/components/schemas/PropagateParams"}
     run = schemas["PropagateParams"]["properties"]["runs"]["items"]
     assert [item.get("type") for item in run["prefixItems"]] == ["integer", "string", "integer"]

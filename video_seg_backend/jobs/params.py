@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, RootModel
 
 from video_seg_backend.models import Job, JobKind, JobStatus
 from video_seg_backend.services.planning import Direction, TrackingRun, Way
@@ -117,4 +117,5 @@ class DownloadModelJobPublic(JobPublicBase):
     params: DownloadModelParams
 
 
-JobPublic = Annotated[PropagateJobPublic | DownloadModelJobPublic, Field(discriminator="kind")]
+class JobPublic(RootModel[Annotated[PropagateJobPublic | DownloadModelJobPublic, Field(discriminator="kind")]]):
+    """A job, its params typed by its ``kind`` (one named schema for the generated client)."""

@@ -25,11 +25,12 @@ def add_prompt(
     *, session: SessionDep, segmentation: SegmentationDep, media: ReadyMediaDep, body: PromptCreate
 ) -> PromptResult:
     """Add a point or a box for an object on a frame; returns the object's new mask there."""
-    obj = session.get(TrackedObject, body.object_id)
+    prompt = body.root
+    obj = session.get(TrackedObject, prompt.object_id)
     if obj is None or obj.media_id != media.id:
         raise HTTPException(status_code=404, detail="Object not found")
     try:
-        return prompts.add_prompt(segmentation, media, body)
+        return prompts.add_prompt(segmentation, media, prompt)
     except PromptError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     except LookupError as exc:
