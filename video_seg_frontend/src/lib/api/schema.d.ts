@@ -666,6 +666,81 @@ export interface components {
             file: string;
         };
         /**
+         * BoxPromptCreate
+         * @description A box by two corners in source pixels (any two opposite corners).
+         */
+        BoxPromptCreate: {
+            /** Object Id */
+            object_id: number;
+            /** Frame Index */
+            frame_index: number;
+            /** Model */
+            model?: string | null;
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "box";
+            /** X0 */
+            x0: number;
+            /** Y0 */
+            y0: number;
+            /** X1 */
+            x1: number;
+            /** Y1 */
+            y1: number;
+            /**
+             * Positive
+             * @default true
+             * @constant
+             */
+            positive: true;
+        };
+        /** DownloadModelJobPublic */
+        DownloadModelJobPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number | null;
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Progress Done */
+            progress_done: number;
+            /** Progress Total */
+            progress_total: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "download-model";
+            params: components["schemas"]["DownloadModelParams"];
+        };
+        /** DownloadModelParams */
+        DownloadModelParams: {
+            /** Model */
+            model: string;
+            result?: components["schemas"]["DownloadModelResult"] | null;
+        };
+        /** DownloadModelResult */
+        DownloadModelResult: {
+            /** Model */
+            model: string;
+            /** Available */
+            available: boolean;
+        };
+        /**
          * ErrorResponse
          * @description Every 4xx answer: one sentence a person can act on; a 422 for a malformed request adds the
          *     structured list of what failed validation, for programs.
@@ -717,40 +792,10 @@ export interface components {
             warnings: string[];
         };
         /**
-         * JobKind
-         * @enum {string}
+         * JobPublic
+         * @description A job, its params typed by its ``kind`` (one named schema for the generated client).
          */
-        JobKind: "propagate" | "export" | "import" | "download-model";
-        /** JobPublic */
-        JobPublic: {
-            /** Id */
-            id: number;
-            /** Project Id */
-            project_id: number | null;
-            /** Media Id */
-            media_id: number | null;
-            kind: components["schemas"]["JobKind"];
-            status: components["schemas"]["JobStatus"];
-            /** Progress Done */
-            progress_done: number;
-            /** Progress Total */
-            progress_total: number;
-            /** Error */
-            error: string | null;
-            /** Params */
-            params: {
-                [key: string]: unknown;
-            };
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Started At */
-            started_at: string | null;
-            /** Finished At */
-            finished_at: string | null;
-        };
+        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"];
         /**
          * JobStatus
          * @enum {string}
@@ -912,6 +957,33 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /**
+         * PointPromptCreate
+         * @description A click in source pixels; ``positive`` false marks background.
+         */
+        PointPromptCreate: {
+            /** Object Id */
+            object_id: number;
+            /** Frame Index */
+            frame_index: number;
+            /** Model */
+            model?: string | null;
+            /**
+             * Kind
+             * @default point
+             * @constant
+             */
+            kind: "point";
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+            /**
+             * Positive
+             * @default true
+             */
+            positive: boolean;
+        };
         /** ProjectCreate */
         ProjectCreate: {
             /** Name */
@@ -948,34 +1020,11 @@ export interface components {
             /** Name */
             name?: string;
         };
-        /** PromptCreate */
-        PromptCreate: {
-            /** Object Id */
-            object_id: number;
-            /** Frame Index */
-            frame_index: number;
-            /** @default point */
-            kind: components["schemas"]["PromptKind"];
-            /** X */
-            x?: number | null;
-            /** Y */
-            y?: number | null;
-            /**
-             * Positive
-             * @default true
-             */
-            positive: boolean;
-            /** X0 */
-            x0?: number | null;
-            /** Y0 */
-            y0?: number | null;
-            /** X1 */
-            x1?: number | null;
-            /** Y1 */
-            y1?: number | null;
-            /** Model */
-            model?: string | null;
-        };
+        /**
+         * PromptCreate
+         * @description A point or a box (``root``): one named schema, so the generated client has one exact type.
+         */
+        PromptCreate: components["schemas"]["PointPromptCreate"] | components["schemas"]["BoxPromptCreate"];
         /**
          * PromptKind
          * @enum {string}
@@ -1013,6 +1062,82 @@ export interface components {
             prompt: components["schemas"]["PromptPublic"] | null;
             annotation: components["schemas"]["AnnotationPublic"] | null;
         };
+        /** PropagateJobPublic */
+        PropagateJobPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number | null;
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Progress Done */
+            progress_done: number;
+            /** Progress Total */
+            progress_total: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "propagate";
+            params: components["schemas"]["PropagateParams"];
+        };
+        /**
+         * PropagateParams
+         * @description A tracking job: the runs planned when it was asked for, and its undo state. Every field has
+         *     a default so that any row stored so far parses: listing jobs must never fail on an old one.
+         */
+        PropagateParams: {
+            /** Media Id */
+            media_id?: number | null;
+            /**
+             * Object Ids
+             * @default []
+             */
+            object_ids: number[];
+            /**
+             * Runs
+             * @description [start frame, direction, frames after start] per run
+             * @default []
+             */
+            runs: [
+                number,
+                "forward" | "backward",
+                number
+            ][];
+            /** Model */
+            model?: string | null;
+            /** Start Frame */
+            start_frame?: number | null;
+            /**
+             * Direction
+             * @default both
+             * @enum {string}
+             */
+            direction: "forward" | "backward" | "both";
+            /**
+             * Changes
+             * @description "dropped": too old, the masks it replaced are no longer kept (no undo)
+             */
+            changes?: "dropped" | null;
+            /**
+             * Undone
+             * @default false
+             */
+            undone: boolean;
+            result?: components["schemas"]["PropagateResult"] | null;
+        };
         /** PropagateRequest */
         PropagateRequest: {
             /**
@@ -1039,6 +1164,11 @@ export interface components {
             num_frames?: number | null;
             /** Model */
             model?: string | null;
+        };
+        /** PropagateResult */
+        PropagateResult: {
+            /** Frames Written */
+            frames_written: number;
         };
         /** RLE */
         RLE: {
