@@ -103,17 +103,9 @@ class _Tracking:
             with session.no_autoflush:
                 for m in masks:
                     before = self._keep_before(session, m.object_id, frame_index)
-                    upsert_mask(
-                        session,
-                        self.media_id,
-                        m.object_id,
-                        frame_index,
-                        m.mask,
-                        AnnotationSource.propagated,
-                        m.score,
-                        keep_human=True,
-                        row=before,
-                    )  # fmt: skip - nor a mask a person made meanwhile
+                    # keep_human: nor over a mask a person made while the job ran.
+                    upsert_mask(session, self.media_id, m.object_id, frame_index, m.mask, AnnotationSource.propagated,
+                                m.score, keep_human=True, row=before)  # fmt: skip
             try:
                 session.commit()
             except IntegrityError:

@@ -131,9 +131,7 @@ async def upload_media(
     staged: list[StagedUpload] = []
     try:
         for upload in uploads:
-            staged.append(
-                await stage_upload(upload, storage, settings.max_upload_bytes, project.media_type)
-            )
+            staged.append(await stage_upload(upload, storage, settings.max_upload_bytes, project.media_type))
     except UploadTooLarge as exc:
         _discard(staged)
         raise HTTPException(status_code=413, detail=str(exc)) from exc
