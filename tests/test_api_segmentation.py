@@ -72,6 +72,45 @@ def test_box_prompt_and_prompt_removal(client, video):
     assert client.get(f"{video['base']}/annotations", params={"frame": 3}).json() == []
 
 
+def test_a_box_drawn_leftwards_from_outside_the_frame_is_clipped_to_the_frame(client, video):
+    """Dragged from beyond the right edge to the left and upwards: the corners are put in order
+    first, then clipped, so the box keeps the part inside the frame."""
+    response = client.post(
+        f"{video['base']}/prompts",
+        json={"object_id": video["obj"], "frame_index": 3, "kind": "box", "x0": 200, "y0": 84, "x1": 24, "y1": 36},
+    )
+    assert response.status_code == 201, response.text
+    prompt = response.json()["prompt"]
+    assert [prompt["x0"], prompt["y0"], prompt["x1"], prompt["y1"]] == [24, 36, W, 84]
+    assert decode(response.json()["annotation"]["rle"])[truth(3)].mean() > 0.8  # the disc is inside the box
+
+
+def test_a_box_outside_the_frame_or_without_its_corners_is_refused(client, video):
+    def box(**corners: float):  # type: ignore[no-untyped-def]
+        body = {"object_id": video["obj"], "frame_index": 0, "kind": "box", **corners}
+        return client.post(f"{video['base']}/prompts", json=body)
+
+    outside = box(x0=W + 40, y0=10, x1=W + 10, y1=50)
+    assert outside.status_code == 422 and "at least 2x2 pixels inside the 160x120 frame" in outside.json()["detail"]
+    no_corners = box(x0=10, y0=10)
+    assert no_corners.status_code == 422 and "needs x0, y0, x1 and y1" in no_corners.json()["detail"]
+    unknown = client.post(f"{video['base']}/prompts", json={"object_id": video["obj"], "frame_index": 0, "kind": "x"})
+    assert unknown.status_code == 422
+    assert client.get(f"{video['base']}/prompts").json() == []
+
+
+def test_the_prompt_request_is_a_point_or_a_box_in_the_openapi_document(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert schemas["PromptCreate"]["oneOf"] == [
+        {"$ref": "#/components/schemas/PointPromptCreate"},
+        {"$ref": "#/components/schemas/BoxPromptCreate"},
+    ]
+    point, box = schemas["PointPromptCreate"], schemas["BoxPromptCreate"]
+    assert set(point["required"]) == {"object_id", "frame_index", "x", "y"}  # kind defaults to point
+    assert set(box["required"]) == {"object_id", "frame_index", "kind", "x0", "y0", "x1", "y1"}
+    assert "x0" not in point["properties"] and "x" not in box["properties"]
+
+
 def test_bad_prompts_are_refused(client, video):
     outside = click(client, video, 0, 500, 10)
     assert outside.status_code == 422 and "outside the 160x120 frame" in outside.json()["detail"]
@@ -412,9 +451,9 @@ def test_a_frame_fixed_after_tracking_keeps_its_mask_when_the_tracking_is_undone
 
 
 def test_only_the_last_tracking_jobs_of_a_video_can_be_undone(client, video, monkeypatch):
-    from video_seg_backend.services import segmentation
+    from video_seg_backend.services import tracking_undo
 
-    monkeypatch.setattr(segmentation, "UNDOABLE_TRACKING_JOBS", 1)
+    monkeypatch.setattr(tracking_undo, "UNDOABLE_TRACKING_JOBS", 1)
     click(client, video, 0, 30, 60)
     first = track(client, video, start_frame=0, direction="forward", num_frames=3)
     second = track(client, video, start_frame=0, direction="forward", num_frames=5)

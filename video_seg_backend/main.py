@@ -30,10 +30,14 @@ from video_seg_backend.api.routes import (
     projects,
     prompts,
 )
+from video_seg_backend.api.state import AppState
 from video_seg_backend.core.config import Settings, get_settings
 from video_seg_backend.core.db import build_db_engine, init_db
-from video_seg_backend.core.state import AppState
+from video_seg_backend.engine.registry import ModelRegistry
 from video_seg_backend.events import build_event_bus
+from video_seg_backend.jobs.model_download import run_model_download
+from video_seg_backend.jobs.params import DownloadModelParams, PropagateParams
+from video_seg_backend.jobs.propagation import run_propagation
 from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.models import JobKind
 from video_seg_backend.services.ingest import IngestService
@@ -64,8 +68,6 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: Settings) -> AppState:
-    from video_seg_backend.engine.registry import ModelRegistry
-
     storage = StorageLayout(settings.data_dir)
     storage.ensure()
     db = build_db_engine(settings)
@@ -84,10 +86,13 @@ def build_state(settings: Settings) -> AppState:
         registry=registry,
         segmentation=segmentation,
     )
-    worker.register(JobKind.propagate, segmentation.run_propagation)
-    from video_seg_backend.jobs.model_download import run_model_download
-
-    worker.register(JobKind.download_model, lambda ctx, params: run_model_download(registry, ctx, params))
+    worker.register(
+        JobKind.propagate, lambda ctx, raw: run_propagation(segmentation, ctx, PropagateParams.model_validate(raw))
+    )
+    worker.register(
+        JobKind.download_model,
+        lambda ctx, raw: run_model_download(registry, ctx, DownloadModelParams.model_validate(raw)),
+    )
     return state
 
 

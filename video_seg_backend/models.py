@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 import annotated_types
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, ConfigDict, Discriminator, RootModel, Tag, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -42,8 +43,16 @@ class AnnotationSource(str, enum.Enum):
     edited = "edited"
 
 
+# A key frame is a mask a person made: clicked, imported or edited. The studio's timelines, the
+# engine's replay and every export read this one set (the values compare equal to plain strings).
+KEY_FRAME_SOURCES = frozenset({AnnotationSource.prompt, AnnotationSource.imported, AnnotationSource.edited})
+
+
 class JobKind(str, enum.Enum):
     propagate = "propagate"
+    # No job of these two kinds is ever created (exports stream, imports run in the request). They
+    # stay because the column type lists the names: PostgreSQL's native ``jobkind`` enum and the
+    # migrations' baseline carry them, so dropping them is a migration of its own.
     export = "export"
     import_ = "import"
     download_model = "download-model"
@@ -219,18 +228,64 @@ class PromptKind(str, enum.Enum):
     box = "box"
 
 
-class PromptCreate(RequestModel):
+class PromptCreateBase(RequestModel):
     object_id: Int
     frame_index: Index
-    kind: PromptKind = PromptKind.point
-    x: float | None = None
-    y: float | None = None
-    positive: bool = True
-    x0: float | None = None
-    y0: float | None = None
-    x1: float | None = None
-    y1: float | None = None
     model: str | None = None
+
+
+def _require(data: Any, fields: tuple[str, ...], message: str) -> Any:
+    """A prompt without its coordinates is refused with a sentence that names them."""
+    if isinstance(data, dict) and any(data.get(f) is None for f in fields):
+        raise PydanticCustomError("missing_coordinates", message)
+    return data
+
+
+class PointPromptCreate(PromptCreateBase):
+    """A click in source pixels; ``positive`` false marks background."""
+
+    kind: Literal["point"] = "point"  # the default: a body without ``kind`` is a point
+    x: float
+    y: float
+    positive: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_xy(cls, data: Any) -> Any:
+        return _require(data, ("x", "y"), "A point prompt needs x and y in source pixels.")
+
+
+class BoxPromptCreate(PromptCreateBase):
+    """A box by two corners in source pixels (any two opposite corners)."""
+
+    kind: Literal["box"]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    positive: Literal[True] = True  # a box always says where the object is
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_corners(cls, data: Any) -> Any:
+        return _require(data, ("x0", "y0", "x1", "y1"), "A box prompt needs x0, y0, x1 and y1 in source pixels.")
+
+
+def _prompt_kind(data: Any) -> str:
+    return str(data.get("kind") or "point") if isinstance(data, dict) else str(getattr(data, "kind", "point"))
+
+
+class PromptCreate(
+    RootModel[
+        Annotated[
+            Annotated[PointPromptCreate, Tag("point")] | Annotated[BoxPromptCreate, Tag("box")],
+            Discriminator(
+                _prompt_kind, custom_error_type="prompt_kind", custom_error_message="kind must be 'point' or 'box'"
+            ),
+        ]
+    ]
+):
+    """A point or a box (``root``): one named schema, so the generated client has one exact type."""
 
 
 class Prompt(SQLModel, table=True):
@@ -372,21 +427,6 @@ class TrackingChange(SQLModel, table=True):
     score: float | None = None
     base_rle_counts: str | None = None
     base_source: AnnotationSource | None = None
-
-
-class JobPublic(SQLModel):
-    id: int
-    project_id: int | None
-    media_id: int | None
-    kind: JobKind
-    status: JobStatus
-    progress_done: int
-    progress_total: int
-    error: str | None
-    params: dict[str, Any]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
 
 
 class PropagateRequest(RequestModel):

@@ -1,41 +1,81 @@
-"""Dependencies as Annotated aliases, so routes read ``def f(*, session: SessionDep, ...)``."""
+"""Dependencies as Annotated aliases, so routes read ``def f(*, session: SessionDep, ...)``.
+
+Each long-lived part of the app is its own dependency, typed by its class: a route names what it
+uses, and a test overrides just that part with ``app.dependency_overrides``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from video_seg_backend.api.state import AppState
 from video_seg_backend.core.config import Settings
-from video_seg_backend.core.state import AppState
+from video_seg_backend.engine.registry import ModelRegistry
+from video_seg_backend.events import EventBus
+from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.models import Int, Media, Project, TrackedObject
+from video_seg_backend.services.ingest import IngestService
+from video_seg_backend.services.segmentation import SegmentationService
+from video_seg_backend.storage.files import StorageLayout
 
 
-def get_state(request: Request) -> AppState:
+def _state(request: Request) -> AppState:
     return request.app.state.studio  # type: ignore[no-any-return]
 
 
-StateDep = Annotated[AppState, Depends(get_state)]
+def get_settings_dep(request: Request) -> Settings:
+    return _state(request).settings
 
 
-def get_settings_dep(state: StateDep) -> Settings:
-    return state.settings
+def get_db(request: Request) -> Engine:
+    return _state(request).db
 
 
-def get_session(state: StateDep) -> Iterator[Session]:
-    with Session(state.db) as session:
-        yield session
+def get_storage(request: Request) -> StorageLayout:
+    return _state(request).storage
 
 
-def get_registry(state: StateDep) -> Any:
-    return state.registry
+def get_events(request: Request) -> EventBus:
+    return _state(request).events
+
+
+def get_worker(request: Request) -> JobWorker:
+    return _state(request).worker
+
+
+def get_ingest(request: Request) -> IngestService:
+    return _state(request).ingest
+
+
+def get_registry(request: Request) -> ModelRegistry:
+    return _state(request).registry
+
+
+def get_segmentation(request: Request) -> SegmentationService:
+    return _state(request).segmentation
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DbDep = Annotated[Engine, Depends(get_db)]
+StorageDep = Annotated[StorageLayout, Depends(get_storage)]
+EventsDep = Annotated[EventBus, Depends(get_events)]
+WorkerDep = Annotated[JobWorker, Depends(get_worker)]
+IngestDep = Annotated[IngestService, Depends(get_ingest)]
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+SegmentationDep = Annotated[SegmentationService, Depends(get_segmentation)]
+
+
+def get_session(db: DbDep) -> Iterator[Session]:
+    with Session(db) as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
-RegistryDep = Annotated[Any, Depends(get_registry)]
 
 
 def get_project(project_id: Int, session: SessionDep) -> Project:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from pycocotools import mask as mask_utils
 
+from video_seg_backend.models import KEY_FRAME_SOURCES
 from video_seg_backend.storage.masks import (  # noqa: F401 - the formats' RLE helpers
     decode_rle,
     encode_rle,
@@ -94,8 +95,8 @@ class DatasetMask:
 
     @property
     def is_keyframe(self) -> bool:
-        # Frames a human prompted or edited are the key frames.
-        return self.source in ("prompt", "edited")
+        # A mask a person made (clicked, imported, edited): the studio's own definition.
+        return self.source in KEY_FRAME_SOURCES
 
 
 MaskSourceFn = Callable[[DatasetMedia], Iterable[DatasetMask]]

@@ -19,6 +19,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
+from video_seg_backend.models import KEY_FRAME_SOURCES
+
 from .base import (
     DatasetLabel,
     DatasetMedia,
@@ -239,7 +241,7 @@ def import_coco(
         key = f"track-{track}-{label_name}" if track is not None else f"ann-{ann.get('id')}"
         objects.setdefault(key, ImportedObject(key=key, label_name=label_name, track_id=track))
         source = ann.get("source")
-        keyframe = source in ("prompt", "edited") if source else True
+        keyframe = source in KEY_FRAME_SOURCES if source else True
         previous = masks.get((key, index))
         if previous is not None:  # two pieces of one object on one frame: one mask
             rle = encode_rle(decode_rle(previous.rle) | decode_rle(rle))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from video_seg_backend.engine.registry import ModelRegistry
+from video_seg_backend.jobs.params import DownloadModelParams, DownloadModelResult
 from video_seg_backend.jobs.worker import JobContext
 
 
-def run_model_download(registry: Any, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+def run_model_download(registry: ModelRegistry, ctx: JobContext, params: DownloadModelParams) -> DownloadModelResult:
     def progress(done: int, total: int) -> None:
-        ctx.progress(done, total, model=params["model"])
+        ctx.progress(done, total, model=params.model)
 
-    registry.download(params["model"], progress)
-    return {"model": params["model"], "available": registry.info(params["model"]).available}
+    registry.download(params.model, progress)
+    return DownloadModelResult(model=params.model, available=registry.info(params.model).available)

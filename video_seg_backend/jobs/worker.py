@@ -1,4 +1,4 @@
-"""One background worker that runs jobs (propagation, exports, model downloads) in order.
+"""One background worker that runs jobs (tracking, model downloads) in order.
 
 Interactive requests never wait for it: clicks run in the request's own thread. Cancel is a flag
 the running job checks between frames. A restart marks jobs that were running as failed
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -76,7 +77,9 @@ class JobContext:
         )
 
 
-JobFn = Callable[[JobContext, dict[str, Any]], dict[str, Any] | None]
+# A job function reads its params as stored (jobs/params.py types them per kind) and returns its
+# result, which is recorded under ``params.result``.
+JobFn = Callable[[JobContext, dict[str, Any]], BaseModel | None]
 
 
 class JobWorker:
@@ -190,8 +193,8 @@ class JobWorker:
                 job = session.get(Job, job_id)
                 if job is not None:
                     job.progress_done, job.progress_total = ctx.done, ctx.total
-                    if result:
-                        job.params = {**job.params, "result": result}
+                    if result is not None:
+                        job.params = {**job.params, "result": result.model_dump(mode="json")}
                     self._finish(session, job, status, error)
                 else:  # deleted with its media or project while it ran: say so to whoever follows it
                     status, error = JobStatus.canceled, "The media item or project was deleted while the job ran."

@@ -27,7 +27,7 @@ from video_seg_backend.models import (
     Project,
     TrackedObject,
 )
-from video_seg_backend.services.segmentation import upsert_rle
+from video_seg_backend.services.crud import upsert_rle
 from video_seg_backend.storage.files import StorageLayout
 from video_seg_backend.storage.masks import normalize_rle
 

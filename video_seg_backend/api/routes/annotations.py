@@ -3,17 +3,16 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
-from video_seg_backend.api.deps import MediaDep, ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.api.deps import MediaDep, ReadyMediaDep, SegmentationDep, SessionDep
 from video_seg_backend.models import (
     Annotation,
     AnnotationIn,
     AnnotationPublic,
-    AnnotationSource,
     Int,
     ObjectFrames,
     TrackedObject,
 )
-from video_seg_backend.services.segmentation import HUMAN_SOURCES, annotation_public, upsert_rle
+from video_seg_backend.services.crud import KEY_MASK_SOURCES, annotation_public, key_frames_by_object, upsert_rle
 from video_seg_backend.storage.masks import InvalidRLE, check_rle
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/annotations", tags=["annotations"])
@@ -50,15 +49,16 @@ def annotation_summary(*, session: SessionDep, media: MediaDep) -> list[ObjectFr
     """Per object: the frame ranges that hold a mask, each frame's mask area, and the key frames
     (no mask data: for timelines)."""
     rows = session.exec(
-        select(Annotation.object_id, Annotation.frame_index, Annotation.source, Annotation.area)
+        select(Annotation.object_id, Annotation.frame_index, Annotation.area)
         .where(Annotation.media_id == media.id)
         .order_by(col(Annotation.object_id), col(Annotation.frame_index))
     ).all()
+    keys = key_frames_by_object(session, media.id or 0)
     out: dict[int, ObjectFrames] = {}
-    for object_id, frame, source, area in rows:
-        entry = out.setdefault(object_id, ObjectFrames(object_id=object_id, ranges=[], key_frames=[]))
-        if source in HUMAN_SOURCES:
-            entry.key_frames.append(frame)
+    for object_id, frame, area in rows:
+        entry = out.setdefault(
+            object_id, ObjectFrames(object_id=object_id, ranges=[], key_frames=keys.get(object_id, []))
+        )
         if area <= 0:
             continue
         entry.areas.append(area)
@@ -71,7 +71,7 @@ def annotation_summary(*, session: SessionDep, media: MediaDep) -> list[ObjectFr
 
 @router.put("", response_model=list[AnnotationPublic])
 def put_annotations(
-    *, session: SessionDep, state: StateDep, media: ReadyMediaDep, body: list[AnnotationIn]
+    *, session: SessionDep, segmentation: SegmentationDep, media: ReadyMediaDep, body: list[AnnotationIn]
 ) -> list[AnnotationPublic]:
     """Store masks as given (undo of a deletion, hand edits); all or none are written."""
     objects = set(session.exec(select(TrackedObject.id).where(TrackedObject.media_id == media.id)))
@@ -108,8 +108,8 @@ def put_annotations(
     session.commit()
     out = [annotation_public(session.merge(r)) for r in rows]
     if body:
-        if any(item.source in (AnnotationSource.imported, AnnotationSource.edited) for item in body):
-            state.segmentation.forget_media(media.id or 0)  # new key frames: the engine replays them
+        if any(item.source in KEY_MASK_SOURCES for item in body):
+            segmentation.forget_media(media.id or 0)  # new key frames: the engine replays them
         frames = [item.frame_index for item in body]
-        state.segmentation.publish_updated(media, sorted({i.object_id for i in body}), [min(frames), max(frames)])
+        segmentation.publish_updated(media, sorted({i.object_id for i in body}), [min(frames), max(frames)])
     return out

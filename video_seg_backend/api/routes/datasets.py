@@ -9,7 +9,16 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from video_seg_backend.api.deps import ProjectDep, ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.api.deps import (
+    DbDep,
+    EventsDep,
+    ProjectDep,
+    ReadyMediaDep,
+    SegmentationDep,
+    SessionDep,
+    StorageDep,
+    WorkerDep,
+)
 from video_seg_backend.events import ObjectsUpdated
 from video_seg_backend.formats import (
     FORMATS,
@@ -52,7 +61,8 @@ ImportFormat = Enum(  # type: ignore[misc]
 )
 def export_project(
     *,
-    state: StateDep,
+    db: DbDep,
+    storage: StorageDep,
     project: ProjectDep,
     format: Annotated[ExportFormat, Query(description="The dataset format")] = ExportFormat["coco"],
     include_frames: bool = False,
@@ -60,7 +70,7 @@ def export_project(
 ) -> StreamingResponse:
     """Download the project's masks as a ZIP in a dataset format (streamed as it is written)."""
     name: str = format.value
-    dataset = export_dataset(state.db, state.storage, project)
+    dataset = export_dataset(db, storage, project)
     chunks = export_zip_stream(
         dataset, name, ExportOptions(include_frames=include_frames, include_png_masks=include_png_masks)
     )
@@ -93,7 +103,11 @@ def attachment(filename: str) -> str:
 async def import_media_annotations(
     *,
     session: SessionDep,
-    state: StateDep,
+    db: DbDep,
+    storage: StorageDep,
+    worker: WorkerDep,
+    segmentation: SegmentationDep,
+    events: EventsDep,
     media: ReadyMediaDep,
     file: Annotated[UploadFile, File(description="CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON")],
     format: Annotated[ImportFormat, Query(description="The annotation file's format")] = ImportFormat["cvat_video"],
@@ -114,21 +128,21 @@ async def import_media_annotations(
             name,
             data,
             file.filename or "upload",
-            dataset_media(media, state.storage),
+            dataset_media(media, storage),
             project_labels(session, media.project_id),
             frame=frame,
         )
     except FormatError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     if replace:  # a tracking job of the objects about to go stops first
-        state.worker.cancel_media_jobs(media.id or 0)
-    counts = apply_import(state.db, media, result, replace=replace)
-    state.segmentation.forget_media(media.id or 0)  # the engine replays the new key frames
+        worker.cancel_media_jobs(media.id or 0)
+    counts = apply_import(db, media, result, replace=replace)
+    segmentation.forget_media(media.id or 0)  # the engine replays the new key frames
     if replace:
-        state.segmentation.publish_updated(media, [], [0, max(0, media.num_frames - 1)])
+        segmentation.publish_updated(media, [], [0, max(0, media.num_frames - 1)])
     elif result.masks:
         frames = [m.frame_index for m in result.masks]
-        state.segmentation.publish_updated(media, [], [min(frames), max(frames)])
+        segmentation.publish_updated(media, [], [min(frames), max(frames)])
     if counts["objects_replaced"] or counts["objects_created"]:  # any of them: the list is read again
-        state.events.publish(media.project_id, ObjectsUpdated(media_id=media.id or 0, object_ids=[]))
+        events.publish(media.project_id, ObjectsUpdated(media_id=media.id or 0, object_ids=[]))
     return ImportSummary(format=name, warnings=result.warnings, **counts)

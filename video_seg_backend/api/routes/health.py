@@ -4,8 +4,9 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from video_seg_backend import __version__
-from video_seg_backend.api.deps import RegistryDep, SessionDep, StateDep
-from video_seg_backend.models import Job, JobKind, JobPublic
+from video_seg_backend.api.deps import RegistryDep, SessionDep, WorkerDep
+from video_seg_backend.jobs.params import DownloadModelParams, JobPublic
+from video_seg_backend.models import Job, JobKind
 
 router = APIRouter(tags=["health"])
 
@@ -60,18 +61,18 @@ def list_models(*, registry: RegistryDep) -> list[ModelPublic]:
 
 
 @router.post("/models/{key}/download", response_model=JobPublic, status_code=202)
-def download_model(*, session: SessionDep, state: StateDep, key: str) -> Job:
+def download_model(*, session: SessionDep, registry: RegistryDep, worker: WorkerDep, key: str) -> Job:
     """Download a model's checkpoint (huggingface_hub) as a job with progress."""
-    info = {m.key: m for m in state.registry.catalogue()}.get(key)
+    info = {m.key: m for m in registry.catalogue()}.get(key)
     if info is None:
         raise HTTPException(status_code=404, detail=f"Unknown model '{key}'")
     if info.available:
         raise HTTPException(status_code=409, detail=f"Model '{key}' is already available")
     if not info.downloadable:
         raise HTTPException(status_code=409, detail=f"Model '{key}' cannot be downloaded: {info.reason}")
-    job = Job(kind=JobKind.download_model, params={"model": key})
+    job = Job(kind=JobKind.download_model, params=DownloadModelParams(model=key).model_dump(mode="json"))
     session.add(job)
     session.commit()
     session.refresh(job)
-    state.worker.submit(job)
+    worker.submit(job)
     return job

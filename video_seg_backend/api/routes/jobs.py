@@ -3,25 +3,42 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, func, select
 
-from video_seg_backend.api.deps import ProjectDep, ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.api.deps import (
+    ProjectDep,
+    ReadyMediaDep,
+    RegistryDep,
+    SegmentationDep,
+    SessionDep,
+    WorkerDep,
+)
+from video_seg_backend.jobs.params import JobPublic, PropagateParams, propagate_params
 from video_seg_backend.models import (
     Int,
     Job,
     JobKind,
-    JobPublic,
     JobStatus,
     Media,
     PropagateRequest,
     TrackedObject,
     TrackingChange,
 )
-from video_seg_backend.services.segmentation import UNDOABLE_TRACKING_JOBS, PromptError
+from video_seg_backend.services import tracking_undo
+from video_seg_backend.services.errors import PromptError
+from video_seg_backend.services.planning import plan_runs
 
 router = APIRouter(tags=["jobs"])
 
 
 @router.post("/projects/{project_id}/media/{media_id}/propagate", response_model=JobPublic, status_code=202)
-def propagate(*, session: SessionDep, state: StateDep, media: ReadyMediaDep, body: PropagateRequest) -> Job:
+def propagate(
+    *,
+    session: SessionDep,
+    segmentation: SegmentationDep,
+    registry: RegistryDep,
+    worker: WorkerDep,
+    media: ReadyMediaDep,
+    body: PropagateRequest,
+) -> Job:
     """Start tracking objects through the video from a frame; returns the job (202)."""
     objects = list(session.exec(select(TrackedObject.id).where(TrackedObject.media_id == media.id)))
     object_ids = body.object_ids or [o for o in objects if o is not None]
@@ -30,34 +47,38 @@ def propagate(*, session: SessionDep, state: StateDep, media: ReadyMediaDep, bod
         raise HTTPException(status_code=404, detail=f"Object(s) {sorted(unknown)} not found in this media item")
     if not object_ids:
         raise HTTPException(status_code=422, detail="This media item has no objects: add an object and a prompt first")
-    keyed = {k.object_id for k in state.segmentation.key_frames(media.id or 0, object_ids)}
+    key_frames = segmentation.key_frames(media.id or 0, object_ids)
+    keyed = {k.object_id for k in key_frames}
     object_ids = [o for o in object_ids if o in keyed]
-    model = body.model or state.registry.default_key()
+    model = body.model or registry.default_key()
     try:
-        state.segmentation.engine(model)  # loads the model now: a bad choice fails here, not in the job
-        runs = state.segmentation.plan_propagation(media, object_ids, body.start_frame, body.direction, body.num_frames)
+        segmentation.engine(model)  # loads the model now: a bad choice fails here, not in the job
+        runs = plan_runs(
+            [k.frame_index for k in key_frames], media.num_frames - 1, body.start_frame, body.direction, body.num_frames
+        )
     except PromptError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     except LookupError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
+    params = PropagateParams(
+        media_id=media.id or 0,
+        object_ids=object_ids,
+        runs=runs,
+        model=model,
+        start_frame=body.start_frame,
+        direction=body.direction,
+    )
     job = Job(
         project_id=media.project_id,
         media_id=media.id,
         kind=JobKind.propagate,
-        progress_total=sum(n for _s, _d, n in runs),
-        params={
-            "media_id": media.id,
-            "object_ids": object_ids,
-            "runs": runs,
-            "model": model,
-            "start_frame": body.start_frame,
-            "direction": body.direction,
-        },
+        progress_total=params.total_frames,
+        params=params.model_dump(mode="json"),
     )
     session.add(job)
     session.commit()
     session.refresh(job)
-    state.worker.submit(job)
+    worker.submit(job)
     return job
 
 
@@ -80,13 +101,13 @@ def get_job(*, session: SessionDep, job_id: Int) -> Job:
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic)
-def cancel_job(*, session: SessionDep, state: StateDep, job_id: Int) -> Job:
+def cancel_job(*, session: SessionDep, worker: WorkerDep, job_id: Int) -> Job:
     """Ask a job to stop; a propagation stops within one frame and keeps the frames it wrote."""
     job = session.get(Job, job_id)
     if job is None:
         raise HTTPException(status_code=404, detail="Job not found")
     if job.status in (JobStatus.queued, JobStatus.running):
-        state.worker.cancel(job_id)
+        worker.cancel(job_id)
         session.refresh(job)
     return job
 
@@ -99,10 +120,10 @@ def _undoable(session: SessionDep, job_id: int) -> tuple[Job, Media]:
         raise HTTPException(status_code=409, detail="Only tracking jobs can be undone")
     if job.status in (JobStatus.queued, JobStatus.running):
         raise HTTPException(status_code=409, detail="The tracking job is still running: cancel it or wait")
-    if job.params.get("changes") == "dropped":
+    if propagate_params(job).changes == "dropped":
         raise HTTPException(
             status_code=410,
-            detail=f"This tracking is too old to undo: the changes of the last {UNDOABLE_TRACKING_JOBS} "
+            detail=f"This tracking is too old to undo: the changes of the last {tracking_undo.UNDOABLE_TRACKING_JOBS} "
             "tracking jobs of a video are kept",
         )
     media = session.get(Media, job.media_id) if job.media_id is not None else None
@@ -116,22 +137,22 @@ def _undoable(session: SessionDep, job_id: int) -> tuple[Job, Media]:
     return job, media
 
 
-def _set_undone(session: SessionDep, state: StateDep, job_id: int, undone: bool) -> Job:
+def _set_undone(session: SessionDep, segmentation: SegmentationDep, job_id: int, undone: bool) -> Job:
     job, media = _undoable(session, job_id)
-    if bool(job.params.get("undone")) != undone:  # asked twice (a retry): nothing more to do
-        state.segmentation.swap_tracking(session, media, job, undone)
+    if propagate_params(job).undone != undone:  # asked twice (a retry): nothing more to do
+        tracking_undo.swap_tracking(segmentation, session, media, job, undone)
         session.refresh(job)
     return job
 
 
 @router.post("/jobs/{job_id}/undo", response_model=JobPublic)
-def undo_job(*, session: SessionDep, state: StateDep, job_id: Int) -> Job:
+def undo_job(*, session: SessionDep, segmentation: SegmentationDep, job_id: Int) -> Job:
     """Undo a finished tracking job: the masks it replaced come back, the ones it created go (a
     frame a person fixed since keeps its mask). ``params.undone`` then says so."""
-    return _set_undone(session, state, job_id, True)
+    return _set_undone(session, segmentation, job_id, True)
 
 
 @router.post("/jobs/{job_id}/redo", response_model=JobPublic)
-def redo_job(*, session: SessionDep, state: StateDep, job_id: Int) -> Job:
+def redo_job(*, session: SessionDep, segmentation: SegmentationDep, job_id: Int) -> Job:
     """Put back the masks of a tracking job that was undone."""
-    return _set_undone(session, state, job_id, False)
+    return _set_undone(session, segmentation, job_id, False)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from video_seg_backend.api.deps import ProjectDep, SessionDep, StateDep
+from video_seg_backend.api.deps import EventsDep, ProjectDep, SegmentationDep, SessionDep
 from video_seg_backend.events import ObjectsUpdated
 from video_seg_backend.models import Int, Label, LabelCreate, LabelPublic, LabelUpdate, TrackedObject
 
@@ -53,7 +53,13 @@ def update_label(*, session: SessionDep, project: ProjectDep, label_id: Int, bod
 
 @router.delete("/{label_id}", status_code=204)
 def delete_label(
-    *, session: SessionDep, state: StateDep, project: ProjectDep, label_id: Int, force: bool = False
+    *,
+    session: SessionDep,
+    segmentation: SegmentationDep,
+    events: EventsDep,
+    project: ProjectDep,
+    label_id: Int,
+    force: bool = False,
 ) -> None:
     """Delete a label; one in use is refused (409) unless ``force``, which deletes its objects too."""
     label = _get_label(session, project, label_id)
@@ -72,9 +78,9 @@ def delete_label(
     session.delete(label)
     session.commit()
     for media_id, object_ids in gone.items():
-        state.segmentation.forget_media(media_id)
+        segmentation.forget_media(media_id)
         # A studio with the media item open (another tab) drops the objects from its list.
-        state.events.publish(project.id, ObjectsUpdated(media_id=media_id, object_ids=object_ids))
+        events.publish(project.id, ObjectsUpdated(media_id=media_id, object_ids=object_ids))
 
 
 def label_in_project(session: SessionDep, project_id: int | None, label_id: int) -> Label:

@@ -10,12 +10,23 @@ from sqlmodel import Session, col, func, select
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from video_seg_backend.api.deps import MediaDep, ProjectDep, SessionDep, StateDep
+from video_seg_backend.api.deps import (
+    DbDep,
+    EventsDep,
+    IngestDep,
+    MediaDep,
+    ProjectDep,
+    SegmentationDep,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    WorkerDep,
+)
 from video_seg_backend.events import MediaDeleted
 from video_seg_backend.models import Annotation, Int, Label, Media, MediaPublic, TrackedObject
 from video_seg_backend.services.ingest import StagedUpload, UploadTooLarge, stage_upload
 from video_seg_backend.services.preview import render_annotated
-from video_seg_backend.storage.files import remove_tree
+from video_seg_backend.storage.files import StorageLayout, remove_tree
 from video_seg_backend.storage.probe import UnsupportedFile
 
 router = APIRouter(prefix="/projects/{project_id}/media", tags=["media"])
@@ -92,9 +103,17 @@ class SizeLimited:
 
 
 @router.post("", response_model=list[MediaPublic], status_code=201, openapi_extra=UPLOAD_BODY)
-async def upload_media(*, request: Request, state: StateDep, project: ProjectDep) -> list[MediaPublic]:
+async def upload_media(
+    *,
+    request: Request,
+    settings: SettingsDep,
+    storage: StorageDep,
+    ingest: IngestDep,
+    db: DbDep,
+    project: ProjectDep,
+) -> list[MediaPublic]:
     """Upload one or more files (multipart field ``files``); videos decode in the background."""
-    limit = state.settings.max_upload_bytes
+    limit = settings.max_upload_bytes
     try:
         body = SizeLimited(request, limit)
         form = await body.request.form(max_files=1000)
@@ -113,9 +132,7 @@ async def upload_media(*, request: Request, state: StateDep, project: ProjectDep
     staged: list[StagedUpload] = []
     try:
         for upload in uploads:
-            staged.append(
-                await stage_upload(upload, state.storage, state.settings.max_upload_bytes, project.media_type)
-            )
+            staged.append(await stage_upload(upload, storage, settings.max_upload_bytes, project.media_type))
     except UploadTooLarge as exc:
         _discard(staged)
         raise HTTPException(status_code=413, detail=str(exc)) from exc
@@ -127,8 +144,8 @@ async def upload_media(*, request: Request, state: StateDep, project: ProjectDep
         raise
     finally:
         await form.close()
-    rows = state.ingest.commit_uploads(project, staged)
-    with Session(state.db) as session:
+    rows = ingest.commit_uploads(project, staged)
+    with Session(db) as session:
         return [media_public(session, m) for m in rows]
 
 
@@ -144,18 +161,26 @@ def get_media(*, session: SessionDep, media: MediaDep) -> MediaPublic:
 
 
 @router.delete("/{media_id}", status_code=204)
-def delete_media(*, session: SessionDep, state: StateDep, media: MediaDep) -> None:
+def delete_media(
+    *,
+    session: SessionDep,
+    storage: StorageDep,
+    worker: WorkerDep,
+    segmentation: SegmentationDep,
+    events: EventsDep,
+    media: MediaDep,
+) -> None:
     """Delete a media item with its objects, prompts, masks and files."""
     assert media.id is not None
-    folder = state.storage.media_dir(media.project_id, media.storage_key)
+    folder = storage.media_dir(media.project_id, media.storage_key)
     media_id, project_id, name = media.id, media.project_id, media.name
-    state.worker.cancel_media_jobs(media_id)
+    worker.cancel_media_jobs(media_id)
     session.delete(media)
     session.commit()
-    state.segmentation.forget_media(media_id)
+    segmentation.forget_media(media_id)
     remove_tree(folder)
     # A studio with it open (another tab) says so, instead of failing on the next click.
-    state.events.publish(project_id, MediaDeleted(media_id=media_id, name=name))
+    events.publish(project_id, MediaDeleted(media_id=media_id, name=name))
 
 
 @router.get(
@@ -163,22 +188,22 @@ def delete_media(*, session: SessionDep, state: StateDep, media: MediaDep) -> No
     response_class=FileResponse,
     responses={200: {"content": {"image/*": {}, "video/*": {}}, "description": "The file as uploaded"}},
 )
-def get_original(*, state: StateDep, media: MediaDep) -> FileResponse:
+def get_original(*, storage: StorageDep, media: MediaDep) -> FileResponse:
     """The original uploaded file."""
-    path = state.storage.media_dir(media.project_id, media.storage_key) / media.original_file
+    path = storage.media_dir(media.project_id, media.storage_key) / media.original_file
     return FileResponse(path, media_type=media.content_type, filename=media.name)
 
 
 @router.get("/{media_id}/thumbnail", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
-def get_thumbnail(*, state: StateDep, media: MediaDep) -> FileResponse:
+def get_thumbnail(*, storage: StorageDep, media: MediaDep) -> FileResponse:
     """A small JPEG for the gallery."""
-    path = state.storage.thumbnail_path(media.project_id, media.storage_key)
+    path = storage.thumbnail_path(media.project_id, media.storage_key)
     if not path.exists():
         raise HTTPException(status_code=404, detail=f"No thumbnail yet: the media is {media.status.value}")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=3600"})
 
 
-def _frame_path(state: StateDep, media: Media, index: int) -> Path:
+def _frame_path(storage: StorageLayout, media: Media, index: int) -> Path:
     if media.status != "ready":
         raise HTTPException(status_code=409, detail=f"Frames are not ready: the media is {media.status.value}")
     if not 0 <= index < media.num_frames:
@@ -186,14 +211,14 @@ def _frame_path(state: StateDep, media: Media, index: int) -> Path:
             status_code=404,
             detail=f"Frame {index} is out of range: this media has frames 0..{media.num_frames - 1}",
         )
-    return state.storage.frame_path(media.project_id, media.storage_key, index)
+    return storage.frame_path(media.project_id, media.storage_key, index)
 
 
 @router.get("/{media_id}/frames/{index}", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
-def get_frame(*, state: StateDep, media: MediaDep, index: Int) -> FileResponse:
+def get_frame(*, storage: StorageDep, media: MediaDep, index: Int) -> FileResponse:
     """Frame ``index`` (from 0) as JPEG."""
     return FileResponse(
-        _frame_path(state, media, index), media_type="image/jpeg", headers={"Cache-Control": FRAME_CACHE}
+        _frame_path(storage, media, index), media_type="image/jpeg", headers={"Cache-Control": FRAME_CACHE}
     )
 
 
@@ -201,10 +226,10 @@ def get_frame(*, state: StateDep, media: MediaDep, index: Int) -> FileResponse:
     "/{media_id}/frames/{index}/annotated", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
 )
 def get_annotated_frame(
-    *, session: SessionDep, state: StateDep, media: MediaDep, index: Int, hidden: str | None = None
+    *, session: SessionDep, storage: StorageDep, media: MediaDep, index: Int, hidden: str | None = None
 ) -> Response:
     """Frame ``index`` with every object's mask drawn in its label colour (``hidden``: object ids)."""
-    path = _frame_path(state, media, index)
+    path = _frame_path(storage, media, index)
     hide = {int(v) for v in hidden.split(",") if v.strip().isdigit()} if hidden else set()
     rows = session.exec(
         select(Annotation, Label.color)

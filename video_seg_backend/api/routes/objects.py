@@ -5,39 +5,17 @@ from collections.abc import Sequence
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, func, select
 
-from video_seg_backend.api.deps import MediaDep, ObjectDep, SessionDep, StateDep
+from video_seg_backend.api.deps import EventsDep, MediaDep, ObjectDep, SegmentationDep, SessionDep
 from video_seg_backend.api.routes.labels import label_in_project
 from video_seg_backend.events import EventBus, ObjectsUpdated
-from video_seg_backend.models import (
-    Annotation,
-    AnnotationSource,
-    Media,
-    ObjectCreate,
-    ObjectPublic,
-    ObjectUpdate,
-    Prompt,
-    TrackedObject,
-)
+from video_seg_backend.models import Media, ObjectCreate, ObjectPublic, ObjectUpdate, TrackedObject
+from video_seg_backend.services.crud import objects_public
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/objects", tags=["objects"])
 
 
 def object_public(session: SessionDep, obj: TrackedObject) -> ObjectPublic:
-    prompt_frames = set(session.exec(select(Prompt.frame_index).where(Prompt.object_id == obj.id)))
-    imported = set(
-        session.exec(
-            select(Annotation.frame_index).where(
-                Annotation.object_id == obj.id,
-                col(Annotation.source).in_([AnnotationSource.imported, AnnotationSource.edited]),
-            )
-        )
-    )
-    annotated = session.exec(
-        select(func.count()).select_from(Annotation).where(Annotation.object_id == obj.id, Annotation.area > 0)
-    ).one()
-    return ObjectPublic.model_validate(
-        obj, update={"key_frames": sorted(prompt_frames | imported), "annotated_frames": annotated}
-    )
+    return objects_public(session, obj.media_id, [obj])[0]
 
 
 def publish_objects_updated(events: EventBus, media: Media, object_ids: Sequence[int]) -> None:
@@ -51,11 +29,11 @@ def list_objects(*, session: SessionDep, media: MediaDep) -> list[ObjectPublic]:
     rows = session.exec(
         select(TrackedObject).where(TrackedObject.media_id == media.id).order_by(col(TrackedObject.track_id))
     ).all()
-    return [object_public(session, o) for o in rows]
+    return objects_public(session, media.id or 0, rows)
 
 
 @router.post("", response_model=ObjectPublic, status_code=201)
-def create_object(*, session: SessionDep, state: StateDep, media: MediaDep, body: ObjectCreate) -> ObjectPublic:
+def create_object(*, session: SessionDep, events: EventsDep, media: MediaDep, body: ObjectCreate) -> ObjectPublic:
     """Create an object with a label; it gets the next track id of the media item, or the one asked
     for if no object of the media item has it (undoing a deletion brings the object back as it was)."""
     label_in_project(session, media.project_id, body.label_id)
@@ -75,13 +53,13 @@ def create_object(*, session: SessionDep, state: StateDep, media: MediaDep, body
     session.add(obj)
     session.commit()
     session.refresh(obj)
-    publish_objects_updated(state.events, media, [obj.id or 0])
+    publish_objects_updated(events, media, [obj.id or 0])
     return object_public(session, obj)
 
 
 @router.patch("/{object_id}", response_model=ObjectPublic)
 def update_object(
-    *, session: SessionDep, state: StateDep, media: MediaDep, obj: ObjectDep, body: ObjectUpdate
+    *, session: SessionDep, events: EventsDep, media: MediaDep, obj: ObjectDep, body: ObjectUpdate
 ) -> ObjectPublic:
     """Relabel or rename an object."""
     if body.label_id is not None:
@@ -90,16 +68,18 @@ def update_object(
     session.add(obj)
     session.commit()
     session.refresh(obj)
-    publish_objects_updated(state.events, media, [obj.id or 0])
+    publish_objects_updated(events, media, [obj.id or 0])
     return object_public(session, obj)
 
 
 @router.delete("/{object_id}", status_code=204)
-def delete_object(*, session: SessionDep, state: StateDep, media: MediaDep, obj: ObjectDep) -> None:
+def delete_object(
+    *, session: SessionDep, events: EventsDep, segmentation: SegmentationDep, media: MediaDep, obj: ObjectDep
+) -> None:
     """Delete an object with its prompts and masks."""
     object_id = obj.id or 0
     session.delete(obj)
     session.commit()
-    state.segmentation.forget_media(media.id or 0)
-    state.segmentation.publish_updated(media, [object_id], [0, max(0, media.num_frames - 1)])
-    publish_objects_updated(state.events, media, [object_id])
+    segmentation.forget_media(media.id or 0)
+    segmentation.publish_updated(media, [object_id], [0, max(0, media.num_frames - 1)])
+    publish_objects_updated(events, media, [object_id])

@@ -3,7 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlmodel import col, func, select
 
-from video_seg_backend.api.deps import ProjectDep, SessionDep, StateDep
+from video_seg_backend.api.deps import (
+    EventsDep,
+    ProjectDep,
+    SegmentationDep,
+    SessionDep,
+    StorageDep,
+    WorkerDep,
+)
 from video_seg_backend.models import Label, Media, Project, ProjectCreate, ProjectPublic, ProjectUpdate
 from video_seg_backend.storage.files import remove_tree
 
@@ -50,16 +57,24 @@ def update_project(*, session: SessionDep, project: ProjectDep, body: ProjectUpd
 
 
 @router.delete("/{project_id}", status_code=204)
-def delete_project(*, session: SessionDep, state: StateDep, project: ProjectDep) -> None:
+def delete_project(
+    *,
+    session: SessionDep,
+    worker: WorkerDep,
+    segmentation: SegmentationDep,
+    storage: StorageDep,
+    events: EventsDep,
+    project: ProjectDep,
+) -> None:
     """Delete a project with all its media, masks and files."""
     assert project.id is not None
     project_id = project.id
     media_ids = [m for m in session.exec(select(Media.id).where(Media.project_id == project_id)) if m is not None]
     for media_id in media_ids:
-        state.worker.cancel_media_jobs(media_id)
+        worker.cancel_media_jobs(media_id)
     session.delete(project)
     session.commit()
     for media_id in media_ids:
-        state.segmentation.forget_media(media_id)
-    remove_tree(state.storage.project_dir(project_id))
-    state.events.forget_project(project_id)
+        segmentation.forget_media(media_id)
+    remove_tree(storage.project_dir(project_id))
+    events.forget_project(project_id)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
-from video_seg_backend.api.deps import ReadyMediaDep, SessionDep, StateDep
+from video_seg_backend.api.deps import ReadyMediaDep, SegmentationDep, SessionDep
 from video_seg_backend.models import Int, Prompt, PromptCreate, PromptPublic, PromptResult, TrackedObject
-from video_seg_backend.services.segmentation import PromptError
+from video_seg_backend.services import prompts
+from video_seg_backend.services.errors import PromptError
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/prompts", tags=["prompts"])
 
@@ -20,13 +21,16 @@ def list_prompts(*, session: SessionDep, media: ReadyMediaDep, frame: Int | None
 
 
 @router.post("", response_model=PromptResult, status_code=201)
-def add_prompt(*, session: SessionDep, state: StateDep, media: ReadyMediaDep, body: PromptCreate) -> PromptResult:
+def add_prompt(
+    *, session: SessionDep, segmentation: SegmentationDep, media: ReadyMediaDep, body: PromptCreate
+) -> PromptResult:
     """Add a point or a box for an object on a frame; returns the object's new mask there."""
-    obj = session.get(TrackedObject, body.object_id)
+    prompt = body.root
+    obj = session.get(TrackedObject, prompt.object_id)
     if obj is None or obj.media_id != media.id:
         raise HTTPException(status_code=404, detail="Object not found")
     try:
-        return state.segmentation.add_prompt(media, body)
+        return prompts.add_prompt(segmentation, media, prompt)
     except PromptError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     except LookupError as exc:
@@ -35,10 +39,15 @@ def add_prompt(*, session: SessionDep, state: StateDep, media: ReadyMediaDep, bo
 
 @router.delete("/{prompt_id}", response_model=PromptResult)
 def delete_prompt(
-    *, session: SessionDep, state: StateDep, media: ReadyMediaDep, prompt_id: Int, model: str | None = None
+    *,
+    session: SessionDep,
+    segmentation: SegmentationDep,
+    media: ReadyMediaDep,
+    prompt_id: Int,
+    model: str | None = None,
 ) -> PromptResult:
     """Remove a prompt; returns the object's recomputed mask on that frame (none if no prompt is left)."""
     prompt = session.get(Prompt, prompt_id)
     if prompt is None or prompt.media_id != media.id:
         raise HTTPException(status_code=404, detail="Prompt not found")
-    return state.segmentation.delete_prompt(media, prompt, model)
+    return prompts.delete_prompt(segmentation, media, prompt, model)

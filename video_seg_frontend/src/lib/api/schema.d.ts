@@ -561,7 +561,7 @@ export interface paths {
         /**
          * Project Events
          * @description Server-Sent Events: media.ready, media.deleted, annotations.updated, objects.updated, job.progress,
-         *     job.finished.
+         *     job.finished, and resync (events were dropped: re-read).
          */
         get: operations["project_events_api_v1_projects__project_id__events_get"];
         put?: never;
@@ -657,6 +657,32 @@ export interface components {
          * @enum {string}
          */
         AnnotationSource: "prompt" | "propagated" | "imported" | "edited";
+        /**
+         * AnnotationsUpdated
+         * @description Masks of these objects changed on frames ``frames[0]..frames[1]``; an empty ``object_ids``
+         *     means any object of the media item.
+         */
+        AnnotationsUpdated: {
+            /**
+             * Project Id
+             * @description The project whose stream carried it
+             */
+            project_id: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "annotations.updated";
+            /** Media Id */
+            media_id: number;
+            /** Object Ids */
+            object_ids: number[];
+            /**
+             * Frames
+             * @description [first, last] frame, inclusive
+             */
+            frames: number[];
+        };
         /** Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post */
         Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
             /**
@@ -664,6 +690,81 @@ export interface components {
              * @description CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON
              */
             file: string;
+        };
+        /**
+         * BoxPromptCreate
+         * @description A box by two corners in source pixels (any two opposite corners).
+         */
+        BoxPromptCreate: {
+            /** Object Id */
+            object_id: number;
+            /** Frame Index */
+            frame_index: number;
+            /** Model */
+            model?: string | null;
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "box";
+            /** X0 */
+            x0: number;
+            /** Y0 */
+            y0: number;
+            /** X1 */
+            x1: number;
+            /** Y1 */
+            y1: number;
+            /**
+             * Positive
+             * @default true
+             * @constant
+             */
+            positive: true;
+        };
+        /** DownloadModelJobPublic */
+        DownloadModelJobPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number | null;
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Progress Done */
+            progress_done: number;
+            /** Progress Total */
+            progress_total: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "download-model";
+            params: components["schemas"]["DownloadModelParams"];
+        };
+        /** DownloadModelParams */
+        DownloadModelParams: {
+            /** Model */
+            model: string;
+            result?: components["schemas"]["DownloadModelResult"] | null;
+        };
+        /** DownloadModelResult */
+        DownloadModelResult: {
+            /** Model */
+            model: string;
+            /** Available */
+            available: boolean;
         };
         /**
          * ErrorResponse
@@ -716,41 +817,77 @@ export interface components {
             /** Warnings */
             warnings: string[];
         };
+        /** JobFinished */
+        JobFinished: {
+            /**
+             * Project Id
+             * @description The project whose stream carried it
+             */
+            project_id: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "job.finished";
+            /** Job Id */
+            job_id: number;
+            kind: components["schemas"]["JobKind"];
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Error */
+            error: string | null;
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
+        };
         /**
          * JobKind
          * @enum {string}
          */
         JobKind: "propagate" | "export" | "import" | "download-model";
-        /** JobPublic */
-        JobPublic: {
-            /** Id */
-            id: number;
-            /** Project Id */
+        /** JobProgress */
+        JobProgress: {
+            /**
+             * Project Id
+             * @description The project whose stream carried it
+             */
             project_id: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "job.progress";
+            /** Job Id */
+            job_id: number;
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
             /** Media Id */
             media_id: number | null;
-            kind: components["schemas"]["JobKind"];
-            status: components["schemas"]["JobStatus"];
-            /** Progress Done */
-            progress_done: number;
-            /** Progress Total */
-            progress_total: number;
-            /** Error */
-            error: string | null;
-            /** Params */
-            params: {
-                [key: string]: unknown;
-            };
             /**
-             * Created At
-             * Format: date-time
+             * Frame
+             * @description Tracking: the frame just written
              */
-            created_at: string;
-            /** Started At */
-            started_at: string | null;
-            /** Finished At */
-            finished_at: string | null;
+            frame: number | null;
+            /**
+             * Frames
+             * @description Tracking: [first, last] frame written so far
+             */
+            frames: number[] | null;
+            /**
+             * Model
+             * @description Model download: the model's key
+             */
+            model: string | null;
         };
+        /**
+         * JobPublic
+         * @description A job, its params typed by its ``kind`` (one named schema for the generated client).
+         */
+        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"];
         /**
          * JobStatus
          * @enum {string}
@@ -788,6 +925,23 @@ export interface components {
             name?: string;
             /** Color */
             color?: string;
+        };
+        /** MediaDeleted */
+        MediaDeleted: {
+            /**
+             * Project Id
+             * @description The project whose stream carried it
+             */
+            project_id: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "media.deleted";
+            /** Media Id */
+            media_id: number;
+            /** Name */
+            name: string;
         };
         /** MediaPublic */
         MediaPublic: {
@@ -828,6 +982,29 @@ export interface components {
              * @default 0
              */
             object_count: number;
+        };
+        /**
+         * MediaReady
+         * @description A media item finished decoding (``ready``) or could not be read (``failed``).
+         */
+        MediaReady: {
+            /**
+             * Project Id
+             * @description The project whose stream carried it
+             */
+            project_id: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "media.ready";
+            /** Media Id */
+            media_id: number;
+            status: components["schemas"]["MediaStatus"];
+            /** Error */
+            error: string | null;
+            /** Num Frames */
+            num_frames: number;
         };
         /**
          * MediaStatus
@@ -912,6 +1089,53 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /**
+         * ObjectsUpdated
+         * @description Objects were created, relabelled or deleted; an empty ``object_ids`` means re-read them all.
+         */
+        ObjectsUpdated: {
+            /**
+             * Project Id
+             * @description The project whose stream carried it
+             */
+            project_id: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "objects.updated";
+            /** Media Id */
+            media_id: number;
+            /** Object Ids */
+            object_ids: number[];
+        };
+        /**
+         * PointPromptCreate
+         * @description A click in source pixels; ``positive`` false marks background.
+         */
+        PointPromptCreate: {
+            /** Object Id */
+            object_id: number;
+            /** Frame Index */
+            frame_index: number;
+            /** Model */
+            model?: string | null;
+            /**
+             * Kind
+             * @default point
+             * @constant
+             */
+            kind: "point";
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+            /**
+             * Positive
+             * @default true
+             */
+            positive: boolean;
+        };
         /** ProjectCreate */
         ProjectCreate: {
             /** Name */
@@ -948,34 +1172,11 @@ export interface components {
             /** Name */
             name?: string;
         };
-        /** PromptCreate */
-        PromptCreate: {
-            /** Object Id */
-            object_id: number;
-            /** Frame Index */
-            frame_index: number;
-            /** @default point */
-            kind: components["schemas"]["PromptKind"];
-            /** X */
-            x?: number | null;
-            /** Y */
-            y?: number | null;
-            /**
-             * Positive
-             * @default true
-             */
-            positive: boolean;
-            /** X0 */
-            x0?: number | null;
-            /** Y0 */
-            y0?: number | null;
-            /** X1 */
-            x1?: number | null;
-            /** Y1 */
-            y1?: number | null;
-            /** Model */
-            model?: string | null;
-        };
+        /**
+         * PromptCreate
+         * @description A point or a box (``root``): one named schema, so the generated client has one exact type.
+         */
+        PromptCreate: components["schemas"]["PointPromptCreate"] | components["schemas"]["BoxPromptCreate"];
         /**
          * PromptKind
          * @enum {string}
@@ -1013,6 +1214,82 @@ export interface components {
             prompt: components["schemas"]["PromptPublic"] | null;
             annotation: components["schemas"]["AnnotationPublic"] | null;
         };
+        /** PropagateJobPublic */
+        PropagateJobPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number | null;
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Progress Done */
+            progress_done: number;
+            /** Progress Total */
+            progress_total: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "propagate";
+            params: components["schemas"]["PropagateParams"];
+        };
+        /**
+         * PropagateParams
+         * @description A tracking job: the runs planned when it was asked for, and its undo state. Every field has
+         *     a default so that any row stored so far parses: listing jobs must never fail on an old one.
+         */
+        PropagateParams: {
+            /** Media Id */
+            media_id?: number | null;
+            /**
+             * Object Ids
+             * @default []
+             */
+            object_ids: number[];
+            /**
+             * Runs
+             * @description [start frame, direction, frames after start] per run
+             * @default []
+             */
+            runs: [
+                number,
+                "forward" | "backward",
+                number
+            ][];
+            /** Model */
+            model?: string | null;
+            /** Start Frame */
+            start_frame?: number | null;
+            /**
+             * Direction
+             * @default both
+             * @enum {string}
+             */
+            direction: "forward" | "backward" | "both";
+            /**
+             * Changes
+             * @description "dropped": too old, the masks it replaced are no longer kept (no undo)
+             */
+            changes?: "dropped" | null;
+            /**
+             * Undone
+             * @default false
+             */
+            undone: boolean;
+            result?: components["schemas"]["PropagateResult"] | null;
+        };
         /** PropagateRequest */
         PropagateRequest: {
             /**
@@ -1040,6 +1317,11 @@ export interface components {
             /** Model */
             model?: string | null;
         };
+        /** PropagateResult */
+        PropagateResult: {
+            /** Frames Written */
+            frames_written: number;
+        };
         /** RLE */
         RLE: {
             /**
@@ -1049,6 +1331,22 @@ export interface components {
             size: number[];
             /** Counts */
             counts: string;
+        };
+        /**
+         * Resync
+         * @description Events for this stream were dropped (the client read too slowly): re-read everything.
+         */
+        Resync: {
+            /**
+             * Project Id
+             * @description The project whose stream carried it
+             */
+            project_id: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "resync";
         };
         /** ValidationErrorItem */
         ValidationErrorItem: {
@@ -2263,12 +2561,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description A stream of events; each `data:` line is one of these */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/event-stream": string & (components["schemas"]["MediaReady"] | components["schemas"]["MediaDeleted"] | components["schemas"]["AnnotationsUpdated"] | components["schemas"]["ObjectsUpdated"] | components["schemas"]["JobProgress"] | components["schemas"]["JobFinished"] | components["schemas"]["Resync"]);
+                };
             };
             /** @description The request cannot be served as sent; `detail` says why */
             "4XX": {

@@ -8,6 +8,8 @@ export type LabelPublic = Schemas['LabelPublic'];
 export type MediaPublic = Schemas['MediaPublic'];
 export type ObjectPublic = Schemas['ObjectPublic'];
 export type PromptCreate = Schemas['PromptCreate'];
+/** Omit over each member of a union (a point or a box), where plain Omit keeps only shared keys. */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type PromptPublic = Schemas['PromptPublic'];
 export type PromptResult = Schemas['PromptResult'];
 export type AnnotationPublic = Schemas['AnnotationPublic'];

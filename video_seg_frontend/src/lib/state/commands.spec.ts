@@ -36,7 +36,7 @@ class FakeServer implements ObjectServer {
 	};
 	addPrompt = async (prompt: PromptCreate): Promise<PromptResult> => {
 		this.calls.push(`prompt ${prompt.frame_index}`);
-		const p: PromptPublic = { id: this.nextId++, object_id: prompt.object_id, frame_index: prompt.frame_index, kind: prompt.kind ?? 'point', x: prompt.x ?? null, y: prompt.y ?? null, positive: prompt.positive ?? true, x0: null, y0: null, x1: null, y1: null };
+		const p: PromptPublic = { id: this.nextId++, object_id: prompt.object_id, frame_index: prompt.frame_index, kind: prompt.kind ?? 'point', x: prompt.kind === 'box' ? null : prompt.x, y: prompt.kind === 'box' ? null : prompt.y, positive: prompt.positive ?? true, x0: null, y0: null, x1: null, y1: null };
 		this.prompts.push(p);
 		return { prompt: p, annotation: this.mask(prompt.object_id, prompt.frame_index, 'prompt') };
 	};
@@ -146,7 +146,7 @@ class SqliteLikeServer extends FakeServer {
 	createObject = async (labelId: number) => this.object(this.next(this.objects.keys()), labelId);
 	addPrompt = async (prompt: PromptCreate): Promise<PromptResult> => {
 		const id = this.next(this.prompts.map((p) => p.id));
-		const p: PromptPublic = { id, object_id: prompt.object_id, frame_index: prompt.frame_index, kind: 'point', x: prompt.x ?? null, y: prompt.y ?? null, positive: true, x0: null, y0: null, x1: null, y1: null };
+		const p: PromptPublic = { id, object_id: prompt.object_id, frame_index: prompt.frame_index, kind: 'point', x: prompt.kind === 'box' ? null : prompt.x, y: prompt.kind === 'box' ? null : prompt.y, positive: true, x0: null, y0: null, x1: null, y1: null };
 		this.prompts.push(p);
 		return { prompt: p, annotation: this.mask(prompt.object_id, prompt.frame_index, 'prompt') };
 	};

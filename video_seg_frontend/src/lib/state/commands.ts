@@ -2,7 +2,7 @@
  * Undoable commands whose logic is worth testing on its own: plain TypeScript over a small port
  * to the server, so the unit tests run them against an in-memory fake.
  */
-import type { AnnotationIn, AnnotationPublic, ObjectPublic, PromptCreate, PromptPublic, PromptResult } from '$lib/api/types';
+import type { AnnotationIn, AnnotationPublic, DistributiveOmit, ObjectPublic, PromptCreate, PromptPublic, PromptResult } from '$lib/api/types';
 import type { Command } from './undo';
 
 /** A handle on one object or prompt; its `id` follows it when undo or redo makes it again. */
@@ -96,10 +96,10 @@ export interface DeleteObjectOptions {
 	onRestored: (restored: Restored) => void;
 }
 
-export function promptToCreate(p: PromptPublic): Omit<PromptCreate, 'object_id'> {
+export function promptToCreate(p: PromptPublic): DistributiveOmit<PromptCreate, 'object_id'> {
 	return p.kind === 'box'
-		? { frame_index: p.frame_index, kind: 'box', x0: p.x0, y0: p.y0, x1: p.x1, y1: p.y1, positive: true }
-		: { frame_index: p.frame_index, kind: 'point', x: p.x, y: p.y, positive: p.positive };
+		? { frame_index: p.frame_index, kind: 'box', x0: p.x0!, y0: p.y0!, x1: p.x1!, y1: p.y1!, positive: true }
+		: { frame_index: p.frame_index, kind: 'point', x: p.x!, y: p.y!, positive: p.positive };
 }
 
 /**

@@ -87,7 +87,7 @@ vi.mock('$lib/api/client', async () => {
 			addPrompt: async (_p: number, mid: number, body: PromptCreate) => {
 				if (server.hold) await server.hold;
 				if (mediaOf(body.object_id) !== mid) throw notFound('Object');
-				const prompt = { id: server.nextId(server.prompts), object_id: body.object_id, frame_index: body.frame_index, kind: 'point', x: body.x, y: body.y, positive: body.positive ?? true, x0: null, y0: null, x1: null, y1: null } as PromptPublic;
+				const prompt = { id: server.nextId(server.prompts), object_id: body.object_id, frame_index: body.frame_index, kind: 'point', x: body.kind === 'box' ? null : body.x, y: body.kind === 'box' ? null : body.y, positive: body.positive ?? true, x0: null, y0: null, x1: null, y1: null } as PromptPublic;
 				server.prompts.push(prompt);
 				return { prompt, annotation: server.mask(mid, body.object_id, body.frame_index) };
 			},

@@ -7,6 +7,7 @@ import { api, urls } from '$lib/api/client';
 import { ApiError } from '$lib/api/errors';
 import type {
 	AnnotationPublic,
+	DistributiveOmit,
 	ImportSummary,
 	JobPublic,
 	MediaPublic,
@@ -775,7 +776,7 @@ export class StudioState {
 	// --- prompts -------------------------------------------------------------------------------
 
 	/** A click or a box: shows a pending marker at once, then the server's mask replaces it. */
-	async addPrompt(prompt: Omit<PromptCreate, 'object_id' | 'frame_index'>): Promise<void> {
+	async addPrompt(prompt: DistributiveOmit<PromptCreate, 'object_id' | 'frame_index'>): Promise<void> {
 		let mediaId: number;
 		try {
 			mediaId = this.requireMedia();
@@ -794,8 +795,8 @@ export class StudioState {
 			positive: prompt.positive ?? true,
 			x: prompt.kind === 'box' ? prompt.x0! : prompt.x!,
 			y: prompt.kind === 'box' ? prompt.y0! : prompt.y!,
-			x1: prompt.x1 ?? undefined,
-			y1: prompt.y1 ?? undefined
+			x1: prompt.kind === 'box' ? prompt.x1 : undefined,
+			y1: prompt.kind === 'box' ? prompt.y1 : undefined
 		};
 		this.pending = [...this.pending, marker];
 		try {

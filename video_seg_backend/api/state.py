@@ -1,13 +1,17 @@
-"""The long-lived things the app builds once in its lifespan and routes reach through deps."""
+"""The long-lived things the app builds once in its lifespan and routes reach through deps.
+
+It lives beside the dependencies, not in ``core/``: it holds services and the job worker, and
+``core/`` is what those are built on.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from video_seg_backend.core.config import Settings
+from video_seg_backend.engine.registry import ModelRegistry
 from video_seg_backend.events import EventBus
 from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.services.ingest import IngestService
@@ -23,5 +27,5 @@ class AppState:
     events: EventBus
     worker: JobWorker
     ingest: IngestService
-    registry: Any  # engine.registry.ModelRegistry
+    registry: ModelRegistry
     segmentation: SegmentationService

@@ -1,0 +1,121 @@
+"""What each kind of job is given and what it records in ``Job.params``, typed per kind.
+
+The column stays JSON; these models are how code reads and writes it and how the API shows it.
+Rows stored before the models existed parse as they are: a run was, and is still stored as,
+``[start, direction, frames]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, RootModel
+
+from video_seg_backend.models import Job, JobKind, JobStatus
+from video_seg_backend.services.planning import Direction, TrackingRun, Way
+
+
+def _run_from_stored(value: Any) -> Any:
+    if isinstance(value, list | tuple) and len(value) == 3:  # checked field by field, as a dict is
+        return {"start": value[0], "direction": value[1], "frames": value[2]}
+    return value
+
+
+StoredRun = Annotated[
+    TrackingRun,
+    BeforeValidator(_run_from_stored),
+    PlainSerializer(lambda run: (run.start, run.direction, run.frames), return_type=tuple[int, Way, int]),
+]
+
+
+class PropagateResult(BaseModel):
+    frames_written: int
+
+
+class PropagateParams(BaseModel):
+    """A tracking job: the runs planned when it was asked for, and its undo state. Every field has
+    a default so that any row stored so far parses: listing jobs must never fail on an old one."""
+
+    media_id: int | None = None
+    object_ids: list[int] = []
+    runs: list[StoredRun] = Field(default=[], description="[start frame, direction, frames after start] per run")
+    model: str | None = None
+    # As the request asked (the runs are what it planned to).
+    start_frame: int | None = None
+    direction: Direction = "both"
+    changes: Literal["dropped"] | None = Field(
+        default=None, description='"dropped": too old, the masks it replaced are no longer kept (no undo)'
+    )
+    undone: bool = False
+    result: PropagateResult | None = None
+
+    @property
+    def total_frames(self) -> int:
+        return sum(run.frames for run in self.runs)
+
+
+class DownloadModelResult(BaseModel):
+    model: str
+    available: bool
+
+
+class DownloadModelParams(BaseModel):
+    model: str
+    result: DownloadModelResult | None = None
+
+
+JobParams = PropagateParams | DownloadModelParams
+PARAMS_BY_KIND: dict[JobKind, type[PropagateParams] | type[DownloadModelParams]] = {
+    JobKind.propagate: PropagateParams,
+    JobKind.download_model: DownloadModelParams,
+}
+
+
+def parse_params(kind: JobKind, raw: Mapping[str, Any]) -> JobParams:
+    """A job row's params as its kind's model (ValueError for a kind that takes none)."""
+    model = PARAMS_BY_KIND.get(kind)
+    if model is None:
+        raise ValueError(f"Jobs of kind {kind.value} carry no params")
+    return model.model_validate(dict(raw))
+
+
+def propagate_params(job: Job) -> PropagateParams:
+    params = parse_params(job.kind, job.params)
+    if not isinstance(params, PropagateParams):
+        raise ValueError(f"Job {job.id} is a {job.kind.value} job, not a tracking job")
+    return params
+
+
+def store_params(job: Job, params: JobParams) -> None:
+    """Write typed params back into the row (a new dict, so that SQLAlchemy sees the change)."""
+    job.params = params.model_dump(mode="json")
+
+
+# --- the API's view of a job: its params typed by its kind ----------------------------------------
+class JobPublicBase(BaseModel):
+    id: int
+    project_id: int | None
+    media_id: int | None
+    status: JobStatus
+    progress_done: int
+    progress_total: int
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class PropagateJobPublic(JobPublicBase):
+    kind: Literal[JobKind.propagate]
+    params: PropagateParams
+
+
+class DownloadModelJobPublic(JobPublicBase):
+    kind: Literal[JobKind.download_model]
+    params: DownloadModelParams
+
+
+class JobPublic(RootModel[Annotated[PropagateJobPublic | DownloadModelJobPublic, Field(discriminator="kind")]]):
+    """A job, its params typed by its ``kind`` (one named schema for the generated client)."""

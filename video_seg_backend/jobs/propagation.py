@@ -1,0 +1,134 @@
+"""The tracking job: the engine yields each frame's masks, the job writes them as they come.
+
+Cancel is checked between frames, a mask a person made is never overwritten, and the first write to
+each (object, frame) keeps the mask that was there, so the job can be undone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from types import EllipsisType
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from video_seg_backend.engine.base import EngineSession, ObjectMask, SegmentationEngine
+from video_seg_backend.jobs.params import PropagateParams, PropagateResult
+from video_seg_backend.jobs.worker import JobContext
+from video_seg_backend.models import KEY_FRAME_SOURCES, Annotation, AnnotationSource, Media, TrackingChange
+from video_seg_backend.services.crud import (
+    annotation_on,
+    human_frames,
+    mask_state,
+    masks_on_frame,
+    raise_if_deleted,
+    upsert_mask,
+)
+from video_seg_backend.services.planning import TrackingRun
+from video_seg_backend.services.segmentation import SegmentationService
+from video_seg_backend.services.tracking_undo import prune_tracking_changes
+
+log = logging.getLogger(__name__)
+
+
+def run_propagation(seg: SegmentationService, ctx: JobContext, params: PropagateParams) -> PropagateResult:
+    with Session(seg.db) as session:
+        media = session.get(Media, params.media_id) if params.media_id is not None else None
+        if media is None:
+            raise ValueError("The media item was deleted.")
+        session.expunge(media)
+    return _Tracking(seg, ctx, media, params).run()
+
+
+@dataclass
+class _Written:
+    """Frames written so far, over all runs: for progress and the annotations.updated event."""
+
+    done: int = 0
+    lo: int | None = None
+    hi: int | None = None
+
+    def add(self, frame_index: int) -> None:
+        self.done += 1
+        self.lo = frame_index if self.lo is None else min(self.lo, frame_index)
+        self.hi = frame_index if self.hi is None else max(self.hi, frame_index)
+
+    def span(self) -> list[int] | None:
+        """[first, last] frame written, or None before the first."""
+        return None if self.lo is None or self.hi is None else [self.lo, self.hi]
+
+
+class _Tracking:
+    def __init__(self, seg: SegmentationService, ctx: JobContext, media: Media, params: PropagateParams) -> None:
+        self.seg, self.ctx, self.media, self.params = seg, ctx, media, params
+        self.media_id = media.id or 0
+        self.written = _Written()
+        self.recorded: set[tuple[int, int]] = set()  # (object, frame) whose mask before the job is kept
+
+    def run(self) -> PropagateResult:
+        engine, state = self.seg.engine_session(self.media, self.params.model)
+        with Session(self.seg.db) as session:
+            prune_tracking_changes(session, self.media_id, keep_newest_with=self.ctx.job_id)
+        total = self.params.total_frames
+        self.ctx.progress(0, total, force=True, media_id=self.media_id)
+        for run in self.params.runs:
+            self._track(engine, state, run, total)
+        self.ctx.progress(self.written.done, total, force=True, media_id=self.media_id)
+        return PropagateResult(frames_written=self.written.done)
+
+    def _track(self, engine: SegmentationEngine, state: EngineSession, run: TrackingRun, total: int) -> None:
+        object_ids = self.params.object_ids
+        with Session(self.seg.db) as session:
+            human = human_frames(session, self.media_id)
+            start_masks = masks_on_frame(session, self.media_id, run.start, object_ids)
+        tracked = [o for o in object_ids if o in start_masks] or object_ids
+        frames = engine.propagate(state, tracked, run.start, run.direction, run.frames, start_masks)
+        try:
+            for frame_index, masks in frames:
+                self.ctx.check_cancel()
+                if frame_index == run.start:
+                    continue  # the start frame is where tracking came from; it is already right
+                self._write_frame(frame_index, [m for m in masks if (m.object_id, frame_index) not in human])
+                self.written.add(frame_index)
+                self.ctx.progress(
+                    self.written.done, total, media_id=self.media_id, frame=frame_index, frames=self.written.span()
+                )
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:  # a generator: release the engine's per-session state now
+                close()
+            span = self.written.span()
+            if span is not None:
+                self.seg.publish_updated(self.media, object_ids, span)
+            log.debug("job %s: run %s ended, %d frames written so far", self.ctx.job_id, run, self.written.done)
+
+    def _write_frame(self, frame_index: int, masks: list[ObjectMask]) -> None:
+        with Session(self.seg.db) as session:
+            # Flushed at the commit below, where a concurrent deletion is told apart.
+            with session.no_autoflush:
+                for m in masks:
+                    before = self._keep_before(session, m.object_id, frame_index)
+                    # keep_human: nor over a mask a person made while the job ran.
+                    upsert_mask(session, self.media_id, m.object_id, frame_index, m.mask, AnnotationSource.propagated,
+                                m.score, keep_human=True, row=before)  # fmt: skip
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raise_if_deleted(session, self.media_id, self.params.object_ids)
+                raise
+
+    def _keep_before(self, session: Session, object_id: int, frame_index: int) -> Annotation | None | EllipsisType:
+        """On the job's first write to a frame, keep the mask there for undo; returns the row it
+        read (``...``: not read, the frame was written by this job already)."""
+        if (object_id, frame_index) in self.recorded:
+            return ...
+        self.recorded.add((object_id, frame_index))
+        before = annotation_on(session, object_id, frame_index)
+        if before is None or before.source not in KEY_FRAME_SOURCES:
+            kept = TrackingChange(
+                job_id=self.ctx.job_id, object_id=object_id, frame_index=frame_index, **mask_state(before)
+            )
+            session.add(kept)
+        return before
