@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from video_seg_backend import models  # noqa: F401 - registers the tables
-from video_seg_backend.core.migrations import configure_context
+from video_seg_backend.core.migrations import configure_context, migration_connection
 
 
 def run_with(connection: Connection) -> None:
@@ -30,6 +30,6 @@ else:
     from video_seg_backend.core.db import build_db_engine
 
     engine = build_db_engine(get_settings())
-    with engine.begin() as conn:
+    with migration_connection(engine) as conn:  # the same safeguards as the app's own upgrade
         run_with(conn)
     engine.dispose()
