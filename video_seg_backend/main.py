@@ -22,6 +22,7 @@ from video_seg_backend.api.deps import get_current_user
 from video_seg_backend.api.routes import annotations as annotation_routes
 from video_seg_backend.api.routes import (
     assignments,
+    consensus,
     datasets,
     events,
     health,
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         assignments.router,
         history.router,
+        consensus.router,
     ):
         # Every route passes the one access check (auth/access.py): sign-in, project membership,
         # job ownership; the few public ones (health, sign-in) are listed there.
