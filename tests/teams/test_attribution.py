@@ -46,3 +46,5 @@ def test_a_click_and_a_tracking_job_are_attributed_and_the_job_is_private(team: 
     # Filter by object: the click and its mask.
     by_object = c.get(f"{base}/history", params={"object_id": obj["id"]}, headers=rita).json()
     assert {h["object_id"] for h in by_object} == {obj["id"]}
+    authors = c.get(f"{base}/authors", headers=rita).json()
+    assert [(a["object_id"], a["created_by"], a["last_changed_by"]) for a in authors] == [(obj["id"], "ann", "ann")]

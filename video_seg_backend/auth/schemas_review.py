@@ -63,3 +63,12 @@ class HistoryEventPublic(SQLModel):
     action: str
     detail: str | None
     created_at: datetime
+
+
+class ObjectAuthors(SQLModel):
+    """Who made an object and who last changed it: what an export adds as the annotator."""
+
+    object_id: int
+    created_by: str | None
+    last_changed_by: str | None
+    last_changed_at: datetime | None
