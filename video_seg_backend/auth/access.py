@@ -79,9 +79,9 @@ def check_path(request: Request, session: Session, principal: Principal) -> None
         raise HTTPException(status_code=404, detail="Project not found")
     job_id = _path_int(request, "job_id")
     job = session.get(Job, job_id) if job_id is not None else None
-    if job is not None:
+    if job is not None and job.id is not None:  # a missing job: the route's own 404
         member = job.project_id is not None and is_member(session, job.project_id, principal.id)
-        own = job_owner(session, job_id) == principal.id if job_id is not None else False
+        own = job_owner(session, job.id) == principal.id
         if not member or not (own or principal.role == Role.reviewer):
             raise HTTPException(status_code=404, detail="Job not found")
 
@@ -95,7 +95,7 @@ def route_template(request: Request) -> str:
 def authorize(request: Request, session: Session, settings: Settings) -> Principal:
     key = (request.method, route_template(request))
     if key in PUBLIC:
-        return LOCAL_USER if not auth_required(settings, session) else _optional(request, session, settings)
+        return _optional(request, session, settings)
     principal = resolve_principal(request, session, settings)
     check_path(request, session, principal)
     if key in ADMIN_ONLY and not principal.is_admin:
@@ -104,6 +104,7 @@ def authorize(request: Request, session: Session, settings: Settings) -> Princip
 
 
 def _optional(request: Request, session: Session, settings: Settings) -> Principal:
+    """A public route still knows who asks when a valid token comes along (``/auth/mode``)."""
     try:
         return resolve_principal(request, session, settings)
     except HTTPException:
