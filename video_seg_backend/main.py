@@ -38,6 +38,7 @@ from video_seg_backend.api.routes import (
 from video_seg_backend.api.routes import auth as auth_routes
 from video_seg_backend.api.state import AppState
 from video_seg_backend.auth import history as attribution
+from video_seg_backend.auth import visibility as replica_visibility
 from video_seg_backend.auth.mode import AdminMissingError, check_startup
 from video_seg_backend.core.config import Settings, get_settings
 from video_seg_backend.core.db import build_db_engine, init_db
@@ -77,6 +78,7 @@ log = logging.getLogger(__name__)
 
 def build_state(settings: Settings) -> AppState:
     attribution.install()
+    replica_visibility.install()
     storage = StorageLayout(settings.data_dir)
     storage.ensure()
     db = build_db_engine(settings)
