@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import get_args, get_origin
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
@@ -18,19 +18,28 @@ from pydantic import BaseModel
 from starlette.routing import Match
 
 from video_seg_backend import __version__
+from video_seg_backend.api.deps import get_current_user
 from video_seg_backend.api.routes import annotations as annotation_routes
 from video_seg_backend.api.routes import (
+    assignments,
+    consensus,
     datasets,
     events,
     health,
+    history,
     jobs,
     labels,
     media,
     objects,
     projects,
     prompts,
+    users,
 )
+from video_seg_backend.api.routes import auth as auth_routes
 from video_seg_backend.api.state import AppState
+from video_seg_backend.auth import history as attribution
+from video_seg_backend.auth import visibility as replica_visibility
+from video_seg_backend.auth.mode import AdminMissingError, check_startup
 from video_seg_backend.core.config import Settings, get_settings
 from video_seg_backend.core.db import build_db_engine, init_db
 from video_seg_backend.engine.registry import ModelRegistry
@@ -68,6 +77,8 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: Settings) -> AppState:
+    attribution.install()
+    replica_visibility.install()
     storage = StorageLayout(settings.data_dir)
     storage.ensure()
     db = build_db_engine(settings)
@@ -102,6 +113,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings)
+        try:
+            check_startup(settings, state.db)  # beyond loopback: no serving until an admin exists
+        except AdminMissingError:
+            state.ingest.shutdown()
+            state.events.close()
+            state.db.dispose()
+            raise
         state.events.bind_loop(asyncio.get_running_loop())
         state.worker.start()
         app.state.studio = state
@@ -157,8 +175,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.router,
         events.router,
         datasets.router,
+        auth_routes.router,
+        users.router,
+        assignments.router,
+        history.router,
+        consensus.router,
     ):
-        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+        # Every route passes the one access check (auth/access.py): sign-in, project membership,
+        # job ownership; the few public ones (health, sign-in) are listed there.
+        app.include_router(
+            router, prefix=API_PREFIX, responses=ERROR_RESPONSES, dependencies=[Depends(get_current_user)]
+        )
 
     @app.api_route(
         f"{API_PREFIX}/{{path:path}}",

@@ -441,3 +441,77 @@ class PropagateRequest(RequestModel):
         default=None, description="Track only this many frames each way"
     )
     model: str | None = None
+
+
+# --- accounts, review and history (teams) ----------------------------------------------------------
+class Role(str, enum.Enum):
+    admin = "admin"
+    annotator = "annotator"
+    reviewer = "reviewer"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    full_name: str | None = Field(default=None, max_length=200)
+    role: str = Field(default=Role.annotator.value, max_length=16)
+    hashed_password: str
+    is_active: bool = True
+    # Bumped by logout, a password change or disabling: every token issued before stops working.
+    token_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProjectMember(SQLModel, table=True):
+    __tablename__ = "project_member"
+    project_id: int = Field(foreign_key="project.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class AssignmentState(str, enum.Enum):
+    new = "new"
+    in_progress = "in_progress"
+    submitted = "submitted"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class Assignment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("media_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    media_id: int = Field(foreign_key="media.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    state: str = Field(default=AssignmentState.new.value, max_length=16)
+    # One of k independent labellings of the item, compared by the consensus report.
+    replica: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewComment(SQLModel, table=True):
+    __tablename__ = "review_comment"
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True, ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    frame_index: int | None = None
+    text: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class HistoryEvent(SQLModel, table=True):
+    """Who did what to which item, and when. No foreign keys on the subjects: the record of a
+    deleted object or job outlives it."""
+
+    __tablename__ = "history_event"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int | None = Field(default=None, index=True)
+    media_id: int | None = Field(default=None, index=True)
+    object_id: int | None = None
+    job_id: int | None = Field(default=None, index=True)
+    frame_index: int | None = None
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    username: str | None = Field(default=None, max_length=64)  # kept when the user is deleted
+    action: str = Field(max_length=32)  # "prompt.create", "mask.update", "job.create", "review.reject", ...
+    detail: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from video_seg_backend.api.state import AppState
+from video_seg_backend.auth.access import authorize, bind
+from video_seg_backend.auth.principal import Principal
 from video_seg_backend.core.config import Settings
 from video_seg_backend.engine.registry import ModelRegistry
 from video_seg_backend.events import EventBus
@@ -76,6 +78,39 @@ def get_session(db: DbDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    return authorize(request, session, settings)
+
+
+async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    # Async so that it runs in the request's own task: the principal it binds for the history
+    # writer is then seen by the route, which runs in a copy of that context.
+    bind(principal)
+    return principal
+
+
+CurrentUserDep = Annotated[Principal, Depends(get_current_user)]
+
+
+def require_admin(user: CurrentUserDep) -> Principal:
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail="Only an admin can do this")
+    return user
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+def require_signed_in(user: CurrentUserDep) -> Principal:
+    """A real account (not the implicit local user): signing out or changing a password needs one."""
+    if user.id is None:
+        raise HTTPException(status_code=401, detail="Not signed in", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+SignedInDep = Annotated[Principal, Depends(require_signed_in)]
 
 
 def get_project(project_id: Int, session: SessionDep) -> Project:

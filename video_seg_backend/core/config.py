@@ -23,6 +23,17 @@ class Settings(BaseSettings):
     frontend_dir: Path = Path(__file__).resolve().parents[2] / "video_seg_frontend" / "build"
     cors_origins: list[str] = ["http://localhost:5173"]
 
+    # --- accounts --------------------------------------------------------------------------------
+    # "auto": sign-in is required when bound beyond loopback or once any user exists; on loopback
+    # with no users the studio is single-user, as before accounts existed.
+    auth: Literal["auto", "on", "off"] = "auto"
+    # Signs access tokens; unset: generated once into data_dir/secret_key (mode 0600).
+    secret_key: str | None = None
+    # Short-lived tokens: a stolen one is worth little; the studio signs in again.
+    access_token_minutes: int = 30
+    # Failed sign-ins allowed per client address and user name per minute (per API replica).
+    login_attempts_per_minute: int = 5
+
     # --- uploads ---------------------------------------------------------------------------------
     # Enforced while the upload streams in, so a huge file is cut off without filling the disk.
     max_upload_mb: int = 2048

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from sqlmodel import col, func, select
 
 from video_seg_backend.api.deps import (
+    CurrentUserDep,
     EventsDep,
     ProjectDep,
     SegmentationDep,
@@ -11,6 +12,7 @@ from video_seg_backend.api.deps import (
     StorageDep,
     WorkerDep,
 )
+from video_seg_backend.auth.users import visible_projects
 from video_seg_backend.models import Label, Media, Project, ProjectCreate, ProjectPublic, ProjectUpdate
 from video_seg_backend.storage.files import remove_tree
 
@@ -24,9 +26,9 @@ def _public(session: SessionDep, project: Project) -> ProjectPublic:
 
 
 @router.get("", response_model=list[ProjectPublic])
-def list_projects(*, session: SessionDep) -> list[ProjectPublic]:
-    """List projects, newest first."""
-    projects = session.exec(select(Project).order_by(col(Project.id).desc())).all()
+def list_projects(*, session: SessionDep, user: CurrentUserDep) -> list[ProjectPublic]:
+    """List projects, newest first (those the user is a member of, all for an admin)."""
+    projects = session.exec(visible_projects(user).order_by(col(Project.id).desc())).all()
     return [_public(session, p) for p in projects]
 
 

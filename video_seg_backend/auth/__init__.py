@@ -1,0 +1,1 @@
+"""Accounts: passwords, tokens, who is asking, and what they may reach."""

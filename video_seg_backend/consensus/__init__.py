@@ -1,0 +1,1 @@
+"""Agreement between independent replicas of one item's annotation, and their merge."""
