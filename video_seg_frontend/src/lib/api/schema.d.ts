@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * List Projects
-         * @description List projects, newest first.
+         * @description List projects, newest first (those the user is a member of, all for an admin).
          */
         get: operations["list_projects_api_v1_projects_get"];
         put?: never;
@@ -612,6 +612,505 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Auth Mode
+         * @description Whether sign-in is required, and who is signed in (none for the implicit local user).
+         */
+        get: operations["auth_mode_api_v1_auth_mode_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Sign in with user name and password: a short-lived bearer token, also set as an HttpOnly
+         *     cookie for the requests a browser cannot add a header to (event stream, images).
+         */
+        post: operations["login_api_v1_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description Sign out everywhere: every token issued to this user so far stops working.
+         */
+        post: operations["logout_api_v1_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description The signed-in user.
+         */
+        get: operations["me_api_v1_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Password
+         * @description Change one's own password: other sessions are signed out, this one gets a new token.
+         */
+        post: operations["change_password_api_v1_auth_password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Users
+         * @description Every account, oldest first.
+         */
+        get: operations["list_users_api_v1_users_get"];
+        put?: never;
+        /**
+         * Add User
+         * @description Create an account with a role (admin, annotator or reviewer).
+         */
+        post: operations["add_user_api_v1_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Change a role, disable or enable an account, or set a new password.
+         */
+        patch: operations["update_user_api_v1_users__user_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Members
+         * @description Who works on the project.
+         */
+        get: operations["list_members_api_v1_projects__project_id__members_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add Member
+         * @description Give a user access to the project (idempotent).
+         */
+        put: operations["add_member_api_v1_projects__project_id__members__user_id__put"];
+        post?: never;
+        /**
+         * Remove Member
+         * @description Take a user's access to the project away; their work stays.
+         */
+        delete: operations["remove_member_api_v1_projects__project_id__members__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign
+         * @description Assign the item to annotators (reviewers and admins); an existing assignment is kept.
+         */
+        post: operations["assign_api_v1_projects__project_id__media__media_id__assignments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Assignments
+         * @description An annotator's queue (their own assignments), or for a reviewer every assignment, e.g. with
+         *     ``state=submitted`` what waits for review.
+         */
+        get: operations["list_assignments_api_v1_projects__project_id__assignments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assignments/{assignment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Assignment
+         * @description One assignment.
+         */
+        get: operations["get_assignment_api_v1_projects__project_id__assignments__assignment_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Unassign
+         * @description Withdraw an assignment (reviewers and admins); the annotations made stay.
+         */
+        delete: operations["unassign_api_v1_projects__project_id__assignments__assignment_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assignments/{assignment_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start
+         * @description Begin (or after a rejection, resume) work on an assignment.
+         */
+        post: operations["start_api_v1_projects__project_id__assignments__assignment_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assignments/{assignment_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit
+         * @description Hand the work in for review.
+         */
+        post: operations["submit_api_v1_projects__project_id__assignments__assignment_id__submit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assignments/{assignment_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept
+         * @description Accept submitted work (reviewers and admins), with an optional comment.
+         */
+        post: operations["accept_api_v1_projects__project_id__assignments__assignment_id__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assignments/{assignment_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject
+         * @description Send submitted work back with a comment (on a frame, when ``frame_index`` is given).
+         */
+        post: operations["reject_api_v1_projects__project_id__assignments__assignment_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/assignments/{assignment_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Comments
+         * @description The review conversation of an assignment, oldest first.
+         */
+        get: operations["list_comments_api_v1_projects__project_id__assignments__assignment_id__comments_get"];
+        put?: never;
+        /**
+         * Add Comment
+         * @description Comment on an assignment, on a frame when ``frame_index`` is given.
+         */
+        post: operations["add_comment_api_v1_projects__project_id__assignments__assignment_id__comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress
+         * @description Assignments per annotator and state: the dashboard's progress table.
+         */
+        get: operations["progress_api_v1_projects__project_id__progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Media History
+         * @description Prompts, mask changes, objects, tracking jobs and review actions on one item, newest first.
+         */
+        get: operations["media_history_api_v1_projects__project_id__media__media_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Project History
+         * @description Everything recorded in the project, newest first.
+         */
+        get: operations["project_history_api_v1_projects__project_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/authors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Object Authors
+         * @description Per object of the item: who created it and who last changed it (a prompt or a mask).
+         */
+        get: operations["object_authors_api_v1_projects__project_id__media__media_id__authors_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/consensus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Item Consensus
+         * @description Agreement of the item's replicas: per annotator pair and overall.
+         */
+        get: operations["item_consensus_api_v1_projects__project_id__media__media_id__consensus_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/consensus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consensus Report
+         * @description Items with replicas whose agreement score is under ``threshold``, worst first.
+         */
+        get: operations["consensus_report_api_v1_projects__project_id__consensus_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/consensus/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Replicas
+         * @description Make the accepted annotation: one new object per matched group, by per-pixel majority of the
+         *     replicas or the reviewer's pick per group. The replicas are kept.
+         */
+        post: operations["merge_replicas_api_v1_projects__project_id__media__media_id__consensus_merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -683,6 +1182,70 @@ export interface components {
              */
             frames: number[];
         };
+        /** AnnotatorProgress */
+        AnnotatorProgress: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+        };
+        /** AssignmentCreate */
+        AssignmentCreate: {
+            /** User Ids */
+            user_ids: number[];
+            /**
+             * Replica
+             * @description Independent replicas, compared by the consensus report
+             * @default false
+             */
+            replica: boolean;
+        };
+        /** AssignmentPublic */
+        AssignmentPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+            /** Media Id */
+            media_id: number;
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            state: components["schemas"]["AssignmentState"];
+            /** Replica */
+            replica: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * AssignmentState
+         * @enum {string}
+         */
+        AssignmentState: "new" | "in_progress" | "submitted" | "accepted" | "rejected";
+        /**
+         * AuthMode
+         * @description What the studio needs before it draws: is a sign-in page needed, and who is signed in.
+         */
+        AuthMode: {
+            /** Auth Required */
+            auth_required: boolean;
+            user?: components["schemas"]["UserPublic"] | null;
+        };
         /** Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post */
         Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
             /**
@@ -690,6 +1253,30 @@ export interface components {
              * @description CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON
              */
             file: string;
+        };
+        /** Body_login_api_v1_auth_login_post */
+        Body_login_api_v1_auth_login_post: {
+            /** Grant Type */
+            grant_type?: string | null;
+            /** Username */
+            username: string;
+            /**
+             * Password
+             * Format: password
+             */
+            password: string;
+            /**
+             * Scope
+             * @default
+             */
+            scope: string;
+            /** Client Id */
+            client_id?: string | null;
+            /**
+             * Client Secret
+             * Format: password
+             */
+            client_secret?: string | null;
         };
         /**
          * BoxPromptCreate
@@ -721,6 +1308,74 @@ export interface components {
              * @constant
              */
             positive: true;
+        };
+        /** CommentCreate */
+        CommentCreate: {
+            /** Text */
+            text: string;
+            /** Frame Index */
+            frame_index?: number | null;
+        };
+        /** CommentPublic */
+        CommentPublic: {
+            /** Id */
+            id: number;
+            /** Assignment Id */
+            assignment_id: number;
+            /** Author */
+            author: string | null;
+            /** Frame Index */
+            frame_index: number | null;
+            /** Text */
+            text: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ConsensusItem */
+        ConsensusItem: {
+            /** Media Id */
+            media_id: number;
+            /** Name */
+            name: string;
+            /** Annotators */
+            annotators: string[];
+            /** Score */
+            score: number;
+            /** Label Alpha */
+            label_alpha: number | null;
+            /** Presence Alpha */
+            presence_alpha: number | null;
+        };
+        /** ConsensusPublic */
+        ConsensusPublic: {
+            /** Media Id */
+            media_id: number;
+            /** Annotators */
+            annotators: string[];
+            /** Pairs */
+            pairs: components["schemas"]["PairPublic"][];
+            /** Score */
+            score: number;
+            /**
+             * Label Alpha
+             * @description Krippendorff's alpha (nominal) of the labels; null: undefined
+             */
+            label_alpha: number | null;
+            /**
+             * Presence Alpha
+             * @description Krippendorff's alpha of per-frame presence; null: undefined
+             */
+            presence_alpha: number | null;
+            /**
+             * Groups
+             * @description Per matched object: annotator -> their object id
+             */
+            groups: {
+                [key: string]: number;
+            }[];
         };
         /** DownloadModelJobPublic */
         DownloadModelJobPublic: {
@@ -794,6 +1449,32 @@ export interface components {
             precision: string;
             /** Default Model */
             default_model: string;
+        };
+        /** HistoryEventPublic */
+        HistoryEventPublic: {
+            /** Id */
+            id: number;
+            /** Media Id */
+            media_id: number | null;
+            /** Object Id */
+            object_id: number | null;
+            /** Job Id */
+            job_id: number | null;
+            /** Frame Index */
+            frame_index: number | null;
+            /** User Id */
+            user_id: number | null;
+            /** Username */
+            username: string | null;
+            /** Action */
+            action: string;
+            /** Detail */
+            detail: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * ImportFormat
@@ -1016,6 +1697,31 @@ export interface components {
          * @enum {string}
          */
         MediaType: "image" | "video";
+        /** MemberPublic */
+        MemberPublic: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** Full Name */
+            full_name: string | null;
+            role: components["schemas"]["Role"];
+        };
+        /** MergeRequest */
+        MergeRequest: {
+            /**
+             * Picks
+             * @description Group index -> the user id whose object is taken as is; others by vote
+             */
+            picks?: {
+                [key: string]: number;
+            };
+        };
+        /** MergeResult */
+        MergeResult: {
+            /** Object Ids */
+            object_ids: number[];
+        };
         /** ModelPublic */
         ModelPublic: {
             /** Key */
@@ -1032,6 +1738,20 @@ export interface components {
             downloadable: boolean;
             /** Default */
             default: boolean;
+        };
+        /**
+         * ObjectAuthors
+         * @description Who made an object and who last changed it: what an export adds as the annotator.
+         */
+        ObjectAuthors: {
+            /** Object Id */
+            object_id: number;
+            /** Created By */
+            created_by: string | null;
+            /** Last Changed By */
+            last_changed_by: string | null;
+            /** Last Changed At */
+            last_changed_at: string | null;
         };
         /** ObjectCreate */
         ObjectCreate: {
@@ -1108,6 +1828,42 @@ export interface components {
             media_id: number;
             /** Object Ids */
             object_ids: number[];
+        };
+        /** PairPublic */
+        PairPublic: {
+            /** Annotator A */
+            annotator_a: string;
+            /** Annotator B */
+            annotator_b: string;
+            /**
+             * Matches
+             * @description (object of a, object of b, IoU over the video)
+             */
+            matches: [
+                number,
+                number,
+                number
+            ][];
+            /** Unmatched A */
+            unmatched_a: number[];
+            /** Unmatched B */
+            unmatched_b: number[];
+            /** Mean J */
+            mean_j: number | null;
+            /** Mean F */
+            mean_f: number | null;
+            /**
+             * Score
+             * @description Matched objects' J summed over the mean object count: unmatched ones score 0
+             */
+            score: number;
+        };
+        /** PasswordChange */
+        PasswordChange: {
+            /** Current Password */
+            current_password: string;
+            /** New Password */
+            new_password: string;
         };
         /**
          * PointPromptCreate
@@ -1347,6 +2103,77 @@ export interface components {
              * @enum {string}
              */
             type: "resync";
+        };
+        /** ReviewDecision */
+        ReviewDecision: {
+            /** Comment */
+            comment?: string | null;
+            /** Frame Index */
+            frame_index?: number | null;
+        };
+        /**
+         * Role
+         * @enum {string}
+         */
+        Role: "admin" | "annotator" | "reviewer";
+        /** Token */
+        Token: {
+            /** Access Token */
+            access_token: string;
+            /**
+             * Token Type
+             * @default bearer
+             */
+            token_type: string;
+            /**
+             * Expires In
+             * @description Seconds until the token expires
+             */
+            expires_in: number;
+        };
+        /** UserCreate */
+        UserCreate: {
+            /** Username */
+            username: string;
+            /** Password */
+            password: string;
+            /** @default annotator */
+            role: components["schemas"]["Role"];
+            /** Full Name */
+            full_name?: string | null;
+        };
+        /** UserPublic */
+        UserPublic: {
+            /** Id */
+            id: number;
+            /** Username */
+            username: string;
+            /** Full Name */
+            full_name: string | null;
+            role: components["schemas"]["Role"];
+            /** Is Active */
+            is_active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** UserUpdate */
+        UserUpdate: {
+            role?: components["schemas"]["Role"];
+            /**
+             * Is Active
+             * @description false disables the account and signs it out everywhere
+             */
+            is_active?: boolean;
+            /** Full Name */
+            full_name?: string | null;
+            /**
+             * Password
+             * @description A new password set by the admin; signs the user out
+             */
+            password?: string;
         };
         /** ValidationErrorItem */
         ValidationErrorItem: {
@@ -2647,6 +3474,914 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportSummary"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    auth_mode_api_v1_auth_mode_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMode"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    login_api_v1_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_login_api_v1_auth_login_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    logout_api_v1_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    me_api_v1_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    change_password_api_v1_auth_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_users_api_v1_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    add_user_api_v1_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_user_api_v1_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_members_api_v1_projects__project_id__members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    add_member_api_v1_projects__project_id__members__user_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    remove_member_api_v1_projects__project_id__members__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    assign_api_v1_projects__project_id__media__media_id__assignments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_assignments_api_v1_projects__project_id__assignments_get: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["AssignmentState"] | null;
+                media_id?: number | null;
+                mine?: boolean;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_assignment_api_v1_projects__project_id__assignments__assignment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unassign_api_v1_projects__project_id__assignments__assignment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    start_api_v1_projects__project_id__assignments__assignment_id__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    submit_api_v1_projects__project_id__assignments__assignment_id__submit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    accept_api_v1_projects__project_id__assignments__assignment_id__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    reject_api_v1_projects__project_id__assignments__assignment_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_comments_api_v1_projects__project_id__assignments__assignment_id__comments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    add_comment_api_v1_projects__project_id__assignments__assignment_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assignment_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    progress_api_v1_projects__project_id__progress_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnotatorProgress"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    media_history_api_v1_projects__project_id__media__media_id__history_get: {
+        parameters: {
+            query?: {
+                object_id?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryEventPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    project_history_api_v1_projects__project_id__history_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryEventPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    object_authors_api_v1_projects__project_id__media__media_id__authors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectAuthors"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    item_consensus_api_v1_projects__project_id__media__media_id__consensus_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsensusPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    consensus_report_api_v1_projects__project_id__consensus_get: {
+        parameters: {
+            query?: {
+                threshold?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsensusItem"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    merge_replicas_api_v1_projects__project_id__media__media_id__consensus_merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeResult"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */
