@@ -1,10 +1,8 @@
 import { urls } from '$lib/api/client';
+import { EVENT_TYPES, readEvent, type ProjectEvent } from './event-payloads';
 
-export type ProjectEventType = 'media.ready' | 'media.deleted' | 'annotations.updated' | 'objects.updated' | 'job.progress' | 'job.finished';
-export type ProjectEventData = Record<string, unknown> & { project_id?: number; media_id?: number; job_id?: number };
-type Handler = (type: ProjectEventType, data: ProjectEventData) => void;
-
-const EVENT_TYPES: ProjectEventType[] = ['media.ready', 'media.deleted', 'annotations.updated', 'objects.updated', 'job.progress', 'job.finished'];
+export type { ProjectEvent, ProjectEventType } from './event-payloads';
+type Handler = (event: ProjectEvent) => void;
 
 /**
  * One EventSource per open project. EventSource reconnects by itself and sends Last-Event-ID,
@@ -25,16 +23,22 @@ export class ProjectEvents {
 		source.onerror = () => (this.connected = source.readyState === EventSource.OPEN);
 		for (const type of EVENT_TYPES) {
 			source.addEventListener(type, (e) => {
-				let data: ProjectEventData = {};
+				let data: Record<string, unknown> = {};
 				try {
-					data = JSON.parse((e as MessageEvent<string>).data) as ProjectEventData;
+					data = JSON.parse((e as MessageEvent<string>).data || '{}') as Record<string, unknown>;
 				} catch {
 					return;
 				}
-				for (const handler of this.handlers) handler(type, data);
+				this.deliver(type, data);
 			});
 		}
 		this.source = source;
+	}
+
+	/** Hands one message of the stream, read into its typed event, to every subscriber. */
+	deliver(type: string, data: Record<string, unknown>): void {
+		const event = readEvent(type, data);
+		if (event) for (const handler of this.handlers) handler(event);
 	}
 
 	on(handler: Handler): () => void {

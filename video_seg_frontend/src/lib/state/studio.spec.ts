@@ -151,8 +151,7 @@ async function openStudio() {
 
 /** Hands an event to the studio as the project's event stream would. */
 function emit(studio: InstanceType<typeof StudioState>, type: string, data: Record<string, unknown>) {
-	const handlers = (studio.project.events as unknown as { handlers: Set<(t: string, d: unknown) => void> }).handlers;
-	for (const handler of handlers) handler(type, data);
+	studio.project.events.deliver(type, data);
 }
 
 /** Lets queued promise callbacks run (the in-memory server answers in microtasks). */
