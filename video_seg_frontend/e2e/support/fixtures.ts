@@ -1,0 +1,70 @@
+/**
+ * The pages of the suite: the studio exposes its state as window.__vss only to pages that ask
+ * for it (window.__VSS_TEST__), and every console error fails the flow unless the flow provoked
+ * it on purpose and says so (`errors.expected(/409/)`).
+ */
+import { join } from 'node:path';
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { contextOptions, screenshotsDir } from './env';
+
+export class ConsoleErrors {
+	readonly seen: string[] = [];
+
+	watch(page: Page): void {
+		page.on('console', (msg) => {
+			if (msg.type() === 'error') this.seen.push(`${msg.text()} @ ${msg.location()?.url ?? ''}`);
+		});
+		page.on('pageerror', (error) => this.seen.push(`pageerror: ${error.message}`));
+	}
+
+	/** Forgets one error the flow provoked on purpose (a refused request the page reports). */
+	expected(pattern: RegExp): void {
+		const i = this.seen.findIndex((e) => pattern.test(e));
+		if (i >= 0) this.seen.splice(i, 1);
+	}
+
+	none(): void {
+		expect(this.seen, `console errors:\n${this.seen.join('\n')}`).toEqual([]);
+	}
+}
+
+const markTest = () => {
+	(window as unknown as { __VSS_TEST__: boolean }).__VSS_TEST__ = true;
+};
+
+/** A context and page that live through the tests of a serial flow (each test is one step). */
+export async function openFlow(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: ConsoleErrors }> {
+	const context = await browser.newContext({ ...contextOptions, baseURL: process.env.VSS_E2E_BASE });
+	await context.addInitScript(markTest);
+	// As the config's expect timeout: a step that waits longer says so.
+	context.setDefaultTimeout(30_000);
+	const page = await context.newPage();
+	const errors = new ConsoleErrors();
+	errors.watch(page);
+	return { context, page, errors };
+}
+
+/** For one-test flows: the built-in page, marked for tests, with its console watched. */
+export const test = base.extend<{ errors: ConsoleErrors }>({
+	context: async ({ context }, use) => {
+		await context.addInitScript(markTest);
+		await use(context);
+	},
+	errors: [
+		async ({ page }, use) => {
+			const errors = new ConsoleErrors();
+			errors.watch(page);
+			await use(errors);
+			errors.none();
+		},
+		{ auto: true }
+	]
+});
+
+export { expect };
+
+/** A README screenshot: one pixel per CSS pixel (1440x900) whatever the device pixel ratio. */
+export const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshotsDir, name), scale: 'css' });
+
+/** Closes every toast (they cover the panels' lower part). */
+export const closeToasts = (page: Page) => page.locator('.toast button.close').evaluateAll((buttons) => buttons.forEach((b) => (b as HTMLElement).click()));
