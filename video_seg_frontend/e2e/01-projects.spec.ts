@@ -1,7 +1,7 @@
 // The projects page: create, rename, long names, delete.
 import type { BrowserContext, Page } from '@playwright/test';
 import { api, post, remove } from './support/api';
-import { expect, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
+import { expect, poll, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -27,7 +27,7 @@ test('create and rename a project', async () => {
 	await field.press('Enter');
 	const renamed = page.getByTestId('project-card').filter({ hasText: 'Driving demo' });
 	await expect(renamed).toBeVisible();
-	await expect.poll(async () => (await api('/projects')).map((p: { name: string }) => p.name), { message: 'the rename to reach the server' }).toContain('Driving demo');
+	await poll(async () => (await api('/projects')).map((p: { name: string }) => p.name), { message: 'the rename to reach the server' }).toContain('Driving demo');
 	// Every button of the card lies inside it (a Delete sticking out is hidden by the next card).
 	const cardBox = (await renamed.boundingBox())!;
 	for (const button of await renamed.locator('.actions > *').all()) {

@@ -1,8 +1,8 @@
 // The labels page: add, rename, recolour, refusals, and deleting a label still in use.
 import type { BrowserContext, Page } from '@playwright/test';
-import { api, post, remove, upload } from './support/api';
-import { LABEL_COLOR, video } from './support/env';
-import { closeToasts, expect, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
+import { api, oneFrameClip, post, remove, upload } from './support/api';
+import { LABEL_COLOR } from './support/env';
+import { closeToasts, expect, poll, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -32,8 +32,7 @@ test('add, rename and recolour', async () => {
 	const name = page.getByLabel('Name of vehicle');
 	await name.fill('car');
 	await name.press('Enter');
-	await expect
-		.poll(async () => (await labels()).map((l) => [l.name, l.color]), { message: 'the label rename to reach the server', timeout: 5000 })
+	await poll(async () => (await labels()).map((l) => [l.name, l.color]), { message: 'the label rename to reach the server', timeout: 5000 })
 		.toEqual([['car', LABEL_COLOR]]);
 	await page.getByPlaceholder('Label name, e.g. car').fill('person');
 	await page.getByRole('button', { name: 'Add label' }).click();
@@ -61,7 +60,8 @@ test('server errors show as toasts with the server message', async () => {
 });
 
 test('deleting a label in use offers to delete its objects too', async () => {
-	const [media] = await upload(projectId, [video]);
+	// The smallest video there is: what matters is an object that uses the label.
+	const [media] = await upload(projectId, [{ name: 'one-frame.mp4', bytes: oneFrameClip(), type: 'video/mp4' }]);
 	const car = (await labels()).find((l) => l.name === 'car')!;
 	await post(`/projects/${projectId}/media/${media.id}/objects`, { label_id: car.id });
 	await page.reload();

@@ -2,7 +2,7 @@
 // relabel, removing a prompt.
 import type { BrowserContext, Page } from '@playwright/test';
 import { drivingProject, remove } from './support/api';
-import { expect, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
+import { expect, poll, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
 import { canvasPixel, carPixel, clientOfPixel, frameReady, painted, readStudio, until, type Pixel } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
@@ -82,7 +82,7 @@ test('a click shows a pending marker, then a mask under the click', async () => 
 		await overlays(true);
 		return tinted[1] - tinted[0] - (plain[1] - plain[0]);
 	};
-	await expect.poll(greenShift, { message: 'the mask drawn in the label colour' }).toBeGreaterThan(20);
+	await poll(greenShift, { message: 'the mask drawn in the label colour' }).toBeGreaterThan(20);
 	await page.getByTestId('prompt-list').locator('li').first().waitFor();
 });
 
@@ -97,7 +97,7 @@ test('clicks land on the exact source pixel after zoom and pan', async () => {
 	await page.mouse.up();
 	await page.keyboard.up('Alt');
 	const fitted = await page.evaluate(() => window.__vss.canvas.view.cssWidth / window.__vss.studio.current.width);
-	await expect.poll(() => page.evaluate(() => window.__vss.canvas.view.view.scale), { message: 'the wheel to zoom' }).toBeGreaterThan(fitted * 1.5);
+	await poll(() => page.evaluate(() => window.__vss.canvas.view.view.scale), { message: 'the wheel to zoom' }).toBeGreaterThan(fitted * 1.5);
 	const pixel = { x: target.x + 9, y: target.y - 4 };
 	const p = await clientOfPixel(page, pixel);
 	const count = await studio((s) => s.prompts.length);
@@ -142,20 +142,20 @@ test('undo and redo a prompt (Ctrl+Z, Ctrl+Y / Ctrl+Shift+Z)', async () => {
 	const state = () => studio((s) => [s.prompts.length, s.frameMasks.filter((a: { area: number }) => a.area > 0).length]);
 	const n = await studio((s) => s.prompts.length);
 	await page.keyboard.press('Control+z');
-	await expect.poll(state, { message: 'undo to remove the box and its mask' }).toEqual([n - 1, 1]);
+	await poll(state, { message: 'undo to remove the box and its mask' }).toEqual([n - 1, 1]);
 	await page.keyboard.press('Control+y');
-	await expect.poll(state, { message: 'redo to add them back' }).toEqual([n, 2]);
+	await poll(state, { message: 'redo to add them back' }).toEqual([n, 2]);
 	await page.keyboard.press('Control+z');
-	await expect.poll(async () => (await state())[0], { message: 'undo again' }).toBe(n - 1);
+	await poll(async () => (await state())[0], { message: 'undo again' }).toBe(n - 1);
 	await page.keyboard.press('Control+Shift+z');
-	await expect.poll(state, { message: 'Ctrl+Shift+Z redo' }).toEqual([n, 2]);
+	await poll(state, { message: 'Ctrl+Shift+Z redo' }).toEqual([n, 2]);
 });
 
 test('delete an object and relabel one, both undoable', async () => {
 	const objects = () => studio((s) => s.objects.map((o: { id: number; label_id: number; track_id: number }) => ({ id: o.id, label: o.label_id, track: o.track_id })));
 	const before = await objects();
 	await page.getByRole('button', { name: `Delete object ${before[1].track}` }).click();
-	await expect.poll(async () => (await objects()).length, { message: 'the object deletion' }).toBe(1);
+	await poll(async () => (await objects()).length, { message: 'the object deletion' }).toBe(1);
 	await page.keyboard.press('Control+z');
 	await until(page, 'undo to recreate the object with its mask', () => {
 		const s = window.__vss.studio;
@@ -164,26 +164,26 @@ test('delete an object and relabel one, both undoable', async () => {
 	const labels = project.labels;
 	const person = labels.find((l) => l.name === 'person');
 	await page.getByLabel(`Label of object ${before[0].track}`).selectOption(String(person.id));
-	await expect.poll(async () => (await objects())[0].label, { message: 'the relabel' }).toBe(person.id);
+	await poll(async () => (await objects())[0].label, { message: 'the relabel' }).toBe(person.id);
 	await page.keyboard.press('Control+z');
-	await expect.poll(async () => (await objects())[0].label, { message: 'undo of the relabel' }).toBe(before[0].label);
+	await poll(async () => (await objects())[0].label, { message: 'undo of the relabel' }).toBe(before[0].label);
 	// A label button does what its digit key does: relabels the selected object, undoably.
 	await page.getByTestId('object-list').getByRole('button', { name: `#${before[0].track}`, exact: true }).click();
 	const selected = await studio((s) => s.selectedObject);
 	expect([selected.id, selected.label_id], 'the first object (first label) is selected').toEqual([before[0].id, labels[0].id]);
 	const other = labels.find((l) => l.id !== selected.label_id);
 	await page.getByTestId('label-selector').getByRole('button', { name: other.name }).click();
-	await expect.poll(async () => (await objects()).find((o: { id: number }) => o.id === selected.id).label, { message: 'the relabel by label button' }).toBe(other.id);
+	await poll(async () => (await objects()).find((o: { id: number }) => o.id === selected.id).label, { message: 'the relabel by label button' }).toBe(other.id);
 	await page.keyboard.press('Control+z');
-	await expect.poll(async () => (await objects()).find((o: { id: number }) => o.id === selected.id).label, { message: 'undo of the relabel by button' }).toBe(selected.label_id);
+	await poll(async () => (await objects()).find((o: { id: number }) => o.id === selected.id).label, { message: 'undo of the relabel by button' }).toBe(selected.label_id);
 });
 
 test('right-click on a prompt removes it, undo restores it', async () => {
 	const count = () => studio((s) => s.prompts.length);
 	const n = await count();
 	await page.mouse.click(click.x, click.y, { button: 'right' });
-	await expect.poll(count, { message: 'right-click removal' }).toBe(n - 1);
+	await poll(count, { message: 'right-click removal' }).toBe(n - 1);
 	await page.keyboard.press('Control+z');
-	await expect.poll(count, { message: 'undo of the removal' }).toBe(n);
+	await poll(count, { message: 'undo of the removal' }).toBe(n);
 	await until(page, 'the mask to come back', ({ x, y }) => window.__vss.canvas.maskAtClient(x, y) !== null, click);
 });

@@ -1,8 +1,10 @@
 /** The backend's REST API, for what a flow sets up or checks behind the browser's back. */
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { expect } from '@playwright/test';
-import { backendUrl, LABEL_COLOR, video } from './env';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { backendUrl, LABEL_COLOR, python, video } from './env';
+import { poll } from './fixtures';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- answers are checked field by field
 
@@ -18,15 +20,14 @@ export const post = (path: string, body: unknown) =>
 export const remove = (path: string) => fetch(`${backendUrl()}/api/v1${path}`, { method: 'DELETE' });
 
 /** Uploads files (a path on disk, or bytes with a name) and waits until each is ready. */
-export async function upload(projectId: number, files: (string | { name: string; bytes: Uint8Array; type: string })[]): Promise<Json[]> {
+export async function upload(projectId: number, files: (string | { name: string; bytes: BlobPart; type: string })[]): Promise<Json[]> {
 	const form = new FormData();
 	for (const f of files) {
 		if (typeof f === 'string') form.append('files', new Blob([readFileSync(f)], { type: 'video/mp4' }), basename(f));
 		else form.append('files', new Blob([f.bytes], { type: f.type }), f.name);
 	}
 	const created: Json[] = await api(`/projects/${projectId}/media`, { method: 'POST', body: form });
-	await expect
-		.poll(async () => (await Promise.all(created.map((m) => api(`/projects/${projectId}/media/${m.id}`)))).map((m) => m.status), {
+	await poll(async () => (await Promise.all(created.map((m) => api(`/projects/${projectId}/media/${m.id}`)))).map((m) => m.status), {
 			message: 'the uploads to be ready',
 			timeout: 120_000
 		})
@@ -60,4 +61,36 @@ export function cvatSquareTrack(width: number, height: number): string {
   </track>
 </annotations>
 `;
+}
+
+/** The two objects of the first clicks in the studio, made through the API: the car (two points) and the SUV (a box). */
+export async function carAndSuv(projectId: number, media: { id: number; width: number; height: number }, labels: { id: number }[]): Promise<number[]> {
+	const base = `/projects/${projectId}/media/${media.id}`;
+	const car = await post(`${base}/objects`, { label_id: labels[0].id });
+	const target = { x: Math.floor(media.width * 0.435), y: Math.floor(media.height * 0.74) };
+	for (const [dx, dy] of [[0, 0], [9, -4]]) {
+		await post(`${base}/prompts`, { object_id: car.id, frame_index: 0, kind: 'point', positive: true, x: target.x + dx + 0.5, y: target.y + dy + 0.5 });
+	}
+	const suv = await post(`${base}/objects`, { label_id: labels[1].id });
+	const [w, h] = [media.width, media.height];
+	await post(`${base}/prompts`, { object_id: suv.id, frame_index: 0, kind: 'box', positive: true, x0: Math.round(w * 0.548), y0: Math.round(h * 0.683), x1: Math.round(w * 0.609), y1: Math.round(h * 0.776) });
+	return [car.id, suv.id];
+}
+
+/** A one-frame, 64x48 grey H.264 clip, made with PyAV: the smallest video the backend accepts. */
+export function oneFrameClip(): Buffer {
+	const dir = mkdtempSync(join(tmpdir(), 'vss-one-frame-'));
+	const clip = join(dir, 'one-frame.mp4');
+	const make = [
+		'import sys, av, numpy as np',
+		'with av.open(sys.argv[1], "w") as out:',
+		'    s = out.add_stream("libx264", rate=25); s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"',
+		'    frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 128, np.uint8), format="rgb24")',
+		'    for packet in s.encode(frame): out.mux(packet)',
+		'    for packet in s.encode(): out.mux(packet)'
+	].join('\n');
+	execFileSync(python, ['-c', make, clip]);
+	const bytes = readFileSync(clip);
+	rmSync(dir, { recursive: true, force: true });
+	return bytes;
 }

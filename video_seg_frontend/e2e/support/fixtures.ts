@@ -63,6 +63,9 @@ export const test = base.extend<{ errors: ConsoleErrors }>({
 
 export { expect };
 
+/** expect.poll checking every 100-200 ms: its default backs off to once a second, slow for a suite of short waits. */
+export const poll = <T>(fn: () => T | Promise<T>, options: { message?: string; timeout?: number } = {}) => expect.poll(fn, { intervals: [100, 200], ...options });
+
 /** A README screenshot: one pixel per CSS pixel (1440x900) whatever the device pixel ratio. */
 export const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshotsDir, name), scale: 'css' });
 

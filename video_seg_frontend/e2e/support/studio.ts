@@ -22,7 +22,7 @@ export interface Pixel {
  */
 export async function until<T, A = undefined>(page: Page, what: string, fn: (arg: A) => T, arg?: A, timeout?: number): Promise<T> {
 	try {
-		const handle = await page.waitForFunction(fn, arg as A, { timeout });
+		const handle = await page.waitForFunction(fn as unknown as (arg: unknown) => T, arg as unknown, { timeout });
 		return (await handle.jsonValue()) as T;
 	} catch (error) {
 		throw new Error(`Timed out waiting for ${what}: ${(error as Error).message.split('\n')[0]}`);
