@@ -2,7 +2,7 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { api, oneFrameClip, post, remove, upload } from './support/api';
 import { LABEL_COLOR } from './support/env';
-import { closeToasts, expect, poll, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
+import { closeToasts, expect, poll, openFlow, shot, flowTest as test, type ConsoleErrors } from './support/fixtures';
 
 test.describe.configure({ mode: 'serial' });
 

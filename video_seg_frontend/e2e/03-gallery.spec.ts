@@ -2,7 +2,7 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { api, post, remove } from './support/api';
 import { video } from './support/env';
-import { closeToasts, expect, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
+import { closeToasts, expect, openFlow, shot, flowTest as test, type ConsoleErrors } from './support/fixtures';
 
 test.describe.configure({ mode: 'serial' });
 

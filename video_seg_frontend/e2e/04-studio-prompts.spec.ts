@@ -1,8 +1,8 @@
 // Studio, first clicks on a video: a point, a zoomed click, a box, undo and redo, delete and
 // relabel, removing a prompt.
 import type { BrowserContext, Page } from '@playwright/test';
-import { drivingProject, remove } from './support/api';
-import { expect, poll, openFlow, shot, test, type ConsoleErrors } from './support/fixtures';
+import type { Driving } from './support/api';
+import { expect, poll, openFlow, shot, flowTest as test, withoutObjects, type ConsoleErrors } from './support/fixtures';
 import { canvasPixel, carPixel, clientOfPixel, frameReady, painted, readStudio, until, type Pixel } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
@@ -10,22 +10,19 @@ test.describe.configure({ mode: 'serial' });
 let context: BrowserContext;
 let page: Page;
 let errors: ConsoleErrors;
-let project: Awaited<ReturnType<typeof drivingProject>>;
+let project: Driving;
 /** The car clicked first: its source pixel, and where it was on screen. */
 let target: Pixel;
 let click: Pixel;
 
 const studio = <T>(fn: (s: Window['__vss']['studio']) => T) => readStudio(page, fn);
 
-test.beforeAll(async ({ browser }) => {
+test.beforeAll(async ({ browser, driving }) => {
 	({ context, page, errors } = await openFlow(browser));
-	project = await drivingProject();
+	project = await withoutObjects(driving);
 });
 test.afterEach(() => errors.none());
-test.afterAll(async () => {
-	await context.close();
-	await remove(`/projects/${project.id}`);
-});
+test.afterAll(() => context.close());
 
 test('a click shows a pending marker, then a mask under the click', async () => {
 	await page.goto(`/projects/${project.id}/studio?media=${project.media[0].id}`);

@@ -1,17 +1,16 @@
 // The project overview: export every format as a ZIP.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { carAndSuv, drivingProject, remove } from './support/api';
+import { carAndSuv, type Driving } from './support/api';
 import { python } from './support/env';
-import { expect, shot, test } from './support/fixtures';
+import { expect, shot, test, withoutObjects } from './support/fixtures';
 
-let project: Awaited<ReturnType<typeof drivingProject>>;
+let project: Driving;
 
-test.beforeAll(async () => {
-	project = await drivingProject();
+test.beforeAll(async ({ driving }) => {
+	project = await withoutObjects(driving);
 	await carAndSuv(project.id, project.media[0], project.labels);
 });
-test.afterAll(() => remove(`/projects/${project.id}`));
 
 test('export every format as a ZIP', async ({ page }) => {
 	await page.goto(`/projects/${project.id}`);

@@ -1,17 +1,22 @@
 // Studio, going from one video to the next: the next one opens fitted.
-import { drivingProject, remove } from './support/api';
-import { test } from './support/fixtures';
+import { readFileSync } from 'node:fs';
+import { remove, upload, type Driving } from './support/api';
+import { video } from './support/env';
+import { test, withoutObjects } from './support/fixtures';
 import { frameReady, until } from './support/studio';
 
-let project: Awaited<ReturnType<typeof drivingProject>>;
+let project: Driving;
+/** A second video, for this flow only. */
+let second: { id: number };
 
-test.beforeAll(async () => {
-	project = await drivingProject(['08_driving.mp4', 'second.mp4']);
+test.beforeAll(async ({ driving }) => {
+	project = await withoutObjects(driving);
+	[second] = await upload(project.id, [{ name: 'second.mp4', bytes: readFileSync(video), type: 'video/mp4' }]);
 });
-test.afterAll(() => remove(`/projects/${project.id}`));
+test.afterAll(() => remove(`/projects/${project.id}/media/${second.id}`));
 
 test('the next video opens fitted, not zoomed like the last one', async ({ page }) => {
-	const [first, second] = project.media;
+	const [first] = project.media;
 	await page.goto(`/projects/${project.id}/studio?media=${first.id}`);
 	await frameReady(page, 'the first video to load');
 	const fitted = await page.evaluate(() => window.__vss.canvas.view.view.scale as number);

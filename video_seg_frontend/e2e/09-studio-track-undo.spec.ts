@@ -1,14 +1,13 @@
 // Studio, a tracking job in the undo history: Ctrl+Z removes its masks and keeps the click.
-import { api, drivingProject, remove } from './support/api';
-import { expect, poll, test } from './support/fixtures';
+import { api, type Driving } from './support/api';
+import { expect, poll, test, withoutObjects } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, until } from './support/studio';
 
-let project: Awaited<ReturnType<typeof drivingProject>>;
+let project: Driving;
 
-test.beforeAll(async () => {
-	project = await drivingProject();
+test.beforeAll(async ({ driving }) => {
+	project = await withoutObjects(driving);
 });
-test.afterAll(() => remove(`/projects/${project.id}`));
 
 test('Ctrl+Z undoes a tracking job (its masks go, the click stays), Ctrl+Y redoes it', async ({ page }) => {
 	const mid = project.media[0].id;

@@ -1,15 +1,14 @@
 // SAM 2 in the studio: tiny, with random weights at 256 px (the path a checkpoint download
 // cannot reach here). The mask means nothing; that it is SAM 2's, stored and drawn, does.
-import { api, drivingProject, remove } from './support/api';
-import { expect, poll, test } from './support/fixtures';
+import { api, type Driving } from './support/api';
+import { expect, poll, test, withoutObjects } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, until } from './support/studio';
 
-let project: Awaited<ReturnType<typeof drivingProject>>;
+let project: Driving;
 
-test.beforeAll(async () => {
-	project = await drivingProject();
+test.beforeAll(async ({ driving }) => {
+	project = await withoutObjects(driving);
 });
-test.afterAll(() => remove(`/projects/${project.id}`));
 
 test('SAM 2 says where it runs, segments a click and tracks', async ({ page }) => {
 	const mid = project.media[0].id;

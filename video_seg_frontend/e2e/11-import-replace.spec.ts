@@ -1,14 +1,13 @@
 // Studio, importing a corrected file again: "replace" swaps the objects after a confirmation.
-import { api, cvatSquareTrack, drivingProject, remove } from './support/api';
-import { closeToasts, expect, test } from './support/fixtures';
+import { api, cvatSquareTrack, type Driving } from './support/api';
+import { closeToasts, expect, test, withoutObjects } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, until } from './support/studio';
 
-let project: Awaited<ReturnType<typeof drivingProject>>;
+let project: Driving;
 
-test.beforeAll(async () => {
-	project = await drivingProject();
+test.beforeAll(async ({ driving }) => {
+	project = await withoutObjects(driving);
 });
-test.afterAll(() => remove(`/projects/${project.id}`));
 
 test('importing with "replace" swaps the objects after a confirmation', async ({ page }) => {
 	const mid = project.media[0].id;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { backendUrl, LABEL_COLOR, python, video } from './env';
-import { poll } from './fixtures';
+import { poll } from './poll';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- answers are checked field by field
 
@@ -36,7 +36,13 @@ export async function upload(projectId: number, files: (string | { name: string;
 }
 
 /** A video project named as the README shows it, with the labels car (green) and person. */
-export async function drivingProject(videos: string[] = ['08_driving.mp4']): Promise<{ id: number; labels: Json[]; media: Json[] }> {
+export interface Driving {
+	id: number;
+	labels: Json[];
+	media: Json[];
+}
+
+export async function drivingProject(videos: string[] = ['08_driving.mp4']): Promise<Driving> {
 	const project = await post('/projects', { name: 'Driving demo', media_type: 'video' });
 	const labels = [await post(`/projects/${project.id}/labels`, { name: 'car', color: LABEL_COLOR }), await post(`/projects/${project.id}/labels`, { name: 'person', color: '#e6194b' })];
 	const media = await upload(

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { api, drivingProject, remove, type Driving } from './api';
 import { contextOptions, screenshotsDir } from './env';
 
 export class ConsoleErrors {
@@ -44,8 +45,34 @@ export async function openFlow(browser: Browser): Promise<{ context: BrowserCont
 	return { context, page, errors };
 }
 
+/**
+ * The driving video is decoded once per worker, in a "Driving demo" project with the labels car
+ * and person; each flow that uses it starts with `withoutObjects(driving)`, so flows do not
+ * depend on each other, and do not pay for an upload each.
+ */
+export async function withoutObjects(driving: Driving): Promise<Driving> {
+	for (const media of driving.media) {
+		const base = `/projects/${driving.id}/media/${media.id}/objects`;
+		for (const o of await api(base)) await remove(`${base}/${o.id}`);
+	}
+	return driving;
+}
+
+/** For serial flows (their steps share a page made by openFlow): the driving video, and no page per test. */
+export const flowTest = base.extend<object, { driving: Driving }>({
+	driving: [
+		// eslint-disable-next-line no-empty-pattern -- a worker fixture that needs no other
+		async ({}, use) => {
+			const project = await drivingProject();
+			await use(project);
+			await remove(`/projects/${project.id}`);
+		},
+		{ scope: 'worker' }
+	]
+});
+
 /** For one-test flows: the built-in page, marked for tests, with its console watched. */
-export const test = base.extend<{ errors: ConsoleErrors }>({
+export const test = flowTest.extend<{ errors: ConsoleErrors }>({
 	context: async ({ context }, use) => {
 		await context.addInitScript(markTest);
 		await use(context);
@@ -62,9 +89,7 @@ export const test = base.extend<{ errors: ConsoleErrors }>({
 });
 
 export { expect };
-
-/** expect.poll checking every 100-200 ms: its default backs off to once a second, slow for a suite of short waits. */
-export const poll = <T>(fn: () => T | Promise<T>, options: { message?: string; timeout?: number } = {}) => expect.poll(fn, { intervals: [100, 200], ...options });
+export { poll } from './poll';
 
 /** A README screenshot: one pixel per CSS pixel (1440x900) whatever the device pixel ratio. */
 export const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshotsDir, name), scale: 'css' });
