@@ -1,19 +1,16 @@
 // The projects page: create, rename, long names, delete.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { api, post, remove } from './support/api';
-import { expect, poll, openFlow, shot, flowTest as test, type ConsoleErrors } from './support/fixtures';
+import { expect, poll, leave, shot, test } from './support/fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
-let context: BrowserContext;
 let page: Page;
-let errors: ConsoleErrors;
 
-test.beforeAll(async ({ browser }) => ({ context, page, errors } = await openFlow(browser)));
-test.afterEach(() => errors.none());
+test.beforeAll(({ flow }) => ({ page } = flow));
 let projectId = 0;
 test.afterAll(async () => {
-	await context.close();
+	await leave(page);
 	// Gone already, unless a step failed before deleting it.
 	if (projectId) await remove(`/projects/${projectId}`);
 });

@@ -1,25 +1,23 @@
 // The labels page: add, rename, recolour, refusals, and deleting a label still in use.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { api, oneFrameClip, post, remove, upload } from './support/api';
 import { LABEL_COLOR } from './support/env';
-import { closeToasts, expect, poll, openFlow, shot, flowTest as test, type ConsoleErrors } from './support/fixtures';
+import { closeToasts, expect, poll, leave, shot, test, type ConsoleErrors } from './support/fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
-let context: BrowserContext;
 let page: Page;
 let errors: ConsoleErrors;
 let projectId = 0;
 type Label = { id: number; name: string; color: string };
 const labels = (): Promise<Label[]> => api(`/projects/${projectId}/labels`);
 
-test.beforeAll(async ({ browser }) => {
-	({ context, page, errors } = await openFlow(browser));
+test.beforeAll(async ({ flow }) => {
+	({ page, errors } = flow);
 	projectId = (await post('/projects', { name: 'Driving demo', media_type: 'video' })).id;
 });
-test.afterEach(() => errors.none());
 test.afterAll(async () => {
-	await context.close();
+	await leave(page);
 	await remove(`/projects/${projectId}`);
 });
 

@@ -1,23 +1,21 @@
 // The gallery: upload with progress, a refused upload, the preview dialog.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { api, post, remove } from './support/api';
 import { video } from './support/env';
-import { closeToasts, expect, openFlow, shot, flowTest as test, type ConsoleErrors } from './support/fixtures';
+import { closeToasts, expect, leave, shot, test, type ConsoleErrors } from './support/fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
-let context: BrowserContext;
 let page: Page;
 let errors: ConsoleErrors;
 let projectId = 0;
 
-test.beforeAll(async ({ browser }) => {
-	({ context, page, errors } = await openFlow(browser));
+test.beforeAll(async ({ flow }) => {
+	({ page, errors } = flow);
 	projectId = (await post('/projects', { name: 'Driving demo', media_type: 'video' })).id;
 });
-test.afterEach(() => errors.none());
 test.afterAll(async () => {
-	await context.close();
+	await leave(page);
 	await remove(`/projects/${projectId}`);
 });
 

@@ -1,15 +1,13 @@
 // Studio, first clicks on a video: a point, a zoomed click, a box, undo and redo, delete and
 // relabel, removing a prompt.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import type { Driving } from './support/api';
-import { expect, poll, openFlow, shot, flowTest as test, withoutObjects, type ConsoleErrors } from './support/fixtures';
+import { expect, poll, shot, test, withoutObjects } from './support/fixtures';
 import { canvasPixel, carPixel, clientOfPixel, frameReady, painted, readStudio, until, type Pixel } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
 
-let context: BrowserContext;
 let page: Page;
-let errors: ConsoleErrors;
 let project: Driving;
 /** The car clicked first: its source pixel, and where it was on screen. */
 let target: Pixel;
@@ -17,12 +15,10 @@ let click: Pixel;
 
 const studio = <T>(fn: (s: Window['__vss']['studio']) => T) => readStudio(page, fn);
 
-test.beforeAll(async ({ browser, driving }) => {
-	({ context, page, errors } = await openFlow(browser));
+test.beforeAll(async ({ flow, driving }) => {
+	({ page } = flow);
 	project = await withoutObjects(driving);
 });
-test.afterEach(() => errors.none());
-test.afterAll(() => context.close());
 
 test('a click shows a pending marker, then a mask under the click', async () => {
 	await page.goto(`/projects/${project.id}/studio?media=${project.media[0].id}`);

@@ -1,15 +1,13 @@
 // Studio, tracking a video: live progress, one timeline row per object, cancel, deleting a
 // tracked object and undoing it, scrubbing and playback, a reload.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { api, carAndSuv, type Driving, post } from './support/api';
-import { expect, poll, openFlow, shot, flowTest as test, withoutObjects, type ConsoleErrors } from './support/fixtures';
+import { expect, poll, shot, test, withoutObjects } from './support/fixtures';
 import { frameReady, painted, readStudio, until } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
 
-let context: BrowserContext;
 let page: Page;
-let errors: ConsoleErrors;
 let project: Driving;
 let mediaId = 0;
 
@@ -18,8 +16,8 @@ type Summary = { object_id: number; ranges: [number, number][]; key_frames: numb
 const summary = (): Promise<Summary> => api(`/projects/${project.id}/media/${mediaId}/annotations/summary`);
 const timelineRanges = () => page.getByTestId('timeline-range').evaluateAll((els) => els.map((e) => (e as HTMLElement).title));
 
-test.beforeAll(async ({ browser, driving }) => {
-	({ context, page, errors } = await openFlow(browser));
+test.beforeAll(async ({ flow, driving }) => {
+	({ page } = flow);
 	project = await withoutObjects(driving);
 	mediaId = project.media[0].id;
 	await carAndSuv(project.id, project.media[0], project.labels);
@@ -27,8 +25,6 @@ test.beforeAll(async ({ browser, driving }) => {
 	await frameReady(page, 'the first frame to load');
 	await until(page, 'both objects with their masks', () => window.__vss.studio.frameMasks.filter((a: { area: number }) => a.area > 0).length === 2);
 });
-test.afterEach(() => errors.none());
-test.afterAll(() => context.close());
 
 test('track the next 20 frames with live progress', async () => {
 	await expect(page.getByLabel('Direction'), 'T tracks both ways by default; a correction needs both stretches re-tracked').toHaveValue('both');

@@ -1,28 +1,25 @@
 // Studio, bringing annotations in and starting over: a CVAT import (and a refused one), the
 // shortcut list, and a fresh start after an undone deletion.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { api, carAndSuv, cvatSquareTrack, type Driving } from './support/api';
-import { closeToasts, expect, poll, openFlow, shot, flowTest as test, withoutObjects, type ConsoleErrors } from './support/fixtures';
+import { closeToasts, expect, poll, shot, test, withoutObjects, type ConsoleErrors } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, painted, readStudio, until } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
 
-let context: BrowserContext;
 let page: Page;
 let errors: ConsoleErrors;
 let project: Driving;
 
 const studio = <T>(fn: (s: Window['__vss']['studio']) => T) => readStudio(page, fn);
 
-test.beforeAll(async ({ browser, driving }) => {
-	({ context, page, errors } = await openFlow(browser));
+test.beforeAll(async ({ flow, driving }) => {
+	({ page, errors } = flow);
 	project = await withoutObjects(driving);
 	await carAndSuv(project.id, project.media[0], project.labels);
 	await page.goto(`/projects/${project.id}/studio?media=${project.media[0].id}&frame=7`);
 	await frameReady(page, 'frame 7 to load');
 });
-test.afterEach(() => errors.none());
-test.afterAll(() => context.close());
 
 test('import a CVAT for video track, refusals show as toasts', async () => {
 	const { width, height } = await studio((s) => ({ width: s.current.width as number, height: s.current.height as number }));

@@ -12,7 +12,7 @@ test.beforeAll(async ({ driving }) => {
 	await carAndSuv(project.id, project.media[0], project.labels);
 });
 
-test('export every format as a ZIP', async ({ page }) => {
+test('export every format as a ZIP', async ({ flow: { page } }) => {
 	await page.goto(`/projects/${project.id}`);
 	await page.getByTestId('export').waitFor();
 	await expect(page.getByTestId('project-name')).toHaveText('Driving demo');

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { remove, upload, type Driving } from './support/api';
 import { video } from './support/env';
-import { test, withoutObjects } from './support/fixtures';
+import { test, withoutObjects, leave } from './support/fixtures';
 import { frameReady, until } from './support/studio';
 
 let project: Driving;
@@ -13,9 +13,12 @@ test.beforeAll(async ({ driving }) => {
 	project = await withoutObjects(driving);
 	[second] = await upload(project.id, [{ name: 'second.mp4', bytes: readFileSync(video), type: 'video/mp4' }]);
 });
-test.afterAll(() => remove(`/projects/${project.id}/media/${second.id}`));
+test.afterAll(async ({ flow }) => {
+	await leave(flow.page);
+	await remove(`/projects/${project.id}/media/${second.id}`);
+});
 
-test('the next video opens fitted, not zoomed like the last one', async ({ page }) => {
+test('the next video opens fitted, not zoomed like the last one', async ({ flow: { page } }) => {
 	const [first] = project.media;
 	await page.goto(`/projects/${project.id}/studio?media=${first.id}`);
 	await frameReady(page, 'the first video to load');

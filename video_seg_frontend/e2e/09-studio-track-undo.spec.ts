@@ -9,7 +9,7 @@ test.beforeAll(async ({ driving }) => {
 	project = await withoutObjects(driving);
 });
 
-test('Ctrl+Z undoes a tracking job (its masks go, the click stays), Ctrl+Y redoes it', async ({ page }) => {
+test('Ctrl+Z undoes a tracking job (its masks go, the click stays), Ctrl+Y redoes it', async ({ flow: { page } }) => {
 	const mid = project.media[0].id;
 	const media = (path: string) => api(`/projects/${project.id}/media/${mid}${path}`);
 	await page.goto(`/projects/${project.id}/studio?media=${mid}`);

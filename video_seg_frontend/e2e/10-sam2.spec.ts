@@ -10,7 +10,7 @@ test.beforeAll(async ({ driving }) => {
 	project = await withoutObjects(driving);
 });
 
-test('SAM 2 says where it runs, segments a click and tracks', async ({ page }) => {
+test('SAM 2 says where it runs, segments a click and tracks', async ({ flow: { page } }) => {
 	const mid = project.media[0].id;
 	const media = (path: string) => api(`/projects/${project.id}/media/${mid}${path}`);
 	await page.goto(`/projects/${project.id}/studio?media=${mid}`);

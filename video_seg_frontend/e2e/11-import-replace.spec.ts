@@ -9,7 +9,7 @@ test.beforeAll(async ({ driving }) => {
 	project = await withoutObjects(driving);
 });
 
-test('importing with "replace" swaps the objects after a confirmation', async ({ page }) => {
+test('importing with "replace" swaps the objects after a confirmation', async ({ flow: { page } }) => {
 	const mid = project.media[0].id;
 	const objects = () => api(`/projects/${project.id}/media/${mid}/objects`);
 	await page.goto(`/projects/${project.id}/studio?media=${mid}`);

@@ -1,7 +1,7 @@
 // Two tabs on one video: objects made, relabelled and deleted in one follow in the other; a
 // video deleted in the gallery is announced.
 import { api, drivingProject, post, remove } from './support/api';
-import { closeToasts, ConsoleErrors, expect, test } from './support/fixtures';
+import { closeToasts, ConsoleErrors, expect, test, leave } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, until } from './support/studio';
 
 let project: Awaited<ReturnType<typeof drivingProject>>;
@@ -13,9 +13,12 @@ test.beforeAll(async () => {
 	const car = await post(`/projects/${project.id}/media/${media.id}/objects`, { label_id: project.labels[0].id });
 	await post(`/projects/${project.id}/media/${media.id}/prompts`, { object_id: car.id, frame_index: 0, kind: 'point', positive: true, x: 100.5, y: 100.5 });
 });
-test.afterAll(() => remove(`/projects/${project.id}`));
+test.afterAll(async ({ flow }) => {
+	await leave(flow.page);
+	await remove(`/projects/${project.id}`);
+});
 
-test('objects made, relabelled and deleted in one tab follow in the other; a video deleted in the gallery is announced', async ({ page, context }) => {
+test('objects made, relabelled and deleted in one tab follow in the other; a video deleted in the gallery is announced', async ({ flow: { page, context } }) => {
 	const secondId = project.media[0].id;
 	await page.goto(`/projects/${project.id}/studio?media=${secondId}`);
 	await frameReady(page);

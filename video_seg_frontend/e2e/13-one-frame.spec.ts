@@ -1,6 +1,6 @@
 // A one-frame video: nothing to track, and the studio says so instead of starting a job.
 import { oneFrameClip, post, remove, upload } from './support/api';
-import { expect, test } from './support/fixtures';
+import { expect, test, leave } from './support/fixtures';
 import { frameReady } from './support/studio';
 
 let projectId = 0;
@@ -11,9 +11,12 @@ test.beforeAll(async () => {
 	await post(`/projects/${projectId}/labels`, { name: 'car' });
 	[{ id: mediaId }] = await upload(projectId, [{ name: 'one-frame.mp4', bytes: oneFrameClip(), type: 'video/mp4' }]);
 });
-test.afterAll(() => remove(`/projects/${projectId}`));
+test.afterAll(async ({ flow }) => {
+	await leave(flow.page);
+	await remove(`/projects/${projectId}`);
+});
 
-test('a one-frame video offers nothing to track', async ({ page }) => {
+test('a one-frame video offers nothing to track', async ({ flow: { page } }) => {
 	await page.goto(`/projects/${projectId}/studio?media=${mediaId}`);
 	await frameReady(page, 'the one-frame video to load');
 	await page.getByTestId('single-frame').waitFor();

@@ -1,39 +1,29 @@
 // An image project: each image keeps its own undo history.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { api, post, remove, upload } from './support/api';
-import { LABEL_COLOR, python, video } from './support/env';
-import { expect, poll, test } from './support/fixtures';
+import { backendUrl, LABEL_COLOR } from './support/env';
+import { expect, poll, test, leave } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, until } from './support/studio';
 
 let projectId = 0;
 let first = 0;
 
-test.beforeAll(async () => {
-	// Two stills of the driving video (frames 0 and 60), as JPEGs.
-	const dir = mkdtempSync(join(tmpdir(), 'vss-stills-'));
-	const still = [
-		'import sys, av',
-		'with av.open(sys.argv[1]) as src:',
-		'    for i, frame in enumerate(src.decode(video=0)):',
-		'        if i in (0, 60): frame.to_image().save(f"{sys.argv[2]}/still-{i}.jpg", quality=90)',
-		'        if i >= 60: break'
-	].join('\n');
-	execFileSync(python, ['-c', still, video, dir]);
+test.beforeAll(async ({ driving }) => {
 	projectId = (await post('/projects', { name: 'Stills', media_type: 'image' })).id;
 	await post(`/projects/${projectId}/labels`, { name: 'car', color: LABEL_COLOR });
+	// Two stills of the driving video (frames 0 and 60), as the server serves its frames.
+	const frame = async (f: number) => new Uint8Array(await (await fetch(`${backendUrl()}/api/v1/projects/${driving.id}/media/${driving.media[0].id}/frames/${f}`)).arrayBuffer());
 	const uploaded = await upload(
 		projectId,
-		[0, 60].map((f) => ({ name: `still-${f}.jpg`, bytes: readFileSync(join(dir, `still-${f}.jpg`)), type: 'image/jpeg' }))
+		await Promise.all([0, 60].map(async (f) => ({ name: `still-${f}.jpg`, bytes: await frame(f), type: 'image/jpeg' })))
 	);
-	rmSync(dir, { recursive: true, force: true });
 	first = uploaded.find((m) => m.name === 'still-0.jpg').id;
 });
-test.afterAll(() => remove(`/projects/${projectId}`));
+test.afterAll(async ({ flow }) => {
+	await leave(flow.page);
+	await remove(`/projects/${projectId}`);
+});
 
-test('back on an image after →, Ctrl+Z undoes the click made there', async ({ page }) => {
+test('back on an image after →, Ctrl+Z undoes the click made there', async ({ flow: { page } }) => {
 	const serverPrompts = async (mid: number) => (await api(`/projects/${projectId}/media/${mid}/prompts`)).length;
 	await page.goto(`/projects/${projectId}/studio?media=${first}`);
 	await page.getByTestId('studio-canvas').waitFor();

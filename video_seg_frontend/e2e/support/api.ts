@@ -83,8 +83,11 @@ export async function carAndSuv(projectId: number, media: { id: number; width: n
 	return [car.id, suv.id];
 }
 
-/** A one-frame, 64x48 grey H.264 clip, made with PyAV: the smallest video the backend accepts. */
+let clipBytes: Buffer | null = null;
+
+/** A one-frame, 64x48 grey H.264 clip, made with PyAV (once a worker): the smallest video the backend accepts. */
 export function oneFrameClip(): Buffer {
+	if (clipBytes) return clipBytes;
 	const dir = mkdtempSync(join(tmpdir(), 'vss-one-frame-'));
 	const clip = join(dir, 'one-frame.mp4');
 	const make = [
@@ -96,7 +99,7 @@ export function oneFrameClip(): Buffer {
 		'    for packet in s.encode(): out.mux(packet)'
 	].join('\n');
 	execFileSync(python, ['-c', make, clip]);
-	const bytes = readFileSync(clip);
+	clipBytes = readFileSync(clip);
 	rmSync(dir, { recursive: true, force: true });
-	return bytes;
+	return clipBytes;
 }

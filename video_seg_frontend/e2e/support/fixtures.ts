@@ -33,8 +33,14 @@ const markTest = () => {
 	(window as unknown as { __VSS_TEST__: boolean }).__VSS_TEST__ = true;
 };
 
-/** A context and page that live through the tests of a serial flow (each test is one step). */
-export async function openFlow(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: ConsoleErrors }> {
+/** The browser page the flows drive, with its context and its console's errors. */
+export interface Flow {
+	context: BrowserContext;
+	page: Page;
+	errors: ConsoleErrors;
+}
+
+async function openFlow(browser: Browser): Promise<Flow> {
 	const context = await browser.newContext({ ...contextOptions, baseURL: process.env.VSS_E2E_BASE });
 	await context.addInitScript(markTest);
 	// As the config's expect timeout: a step that waits longer says so.
@@ -58,8 +64,18 @@ export async function withoutObjects(driving: Driving): Promise<Driving> {
 	return driving;
 }
 
-/** For serial flows (their steps share a page made by openFlow): the driving video, and no page per test. */
-export const flowTest = base.extend<object, { driving: Driving }>({
+/** Off the project's pages, so that nothing they still read is answered 404 once it is deleted. */
+export async function leave(page: Page): Promise<void> {
+	await page.goto('about:blank');
+}
+
+/**
+ * One page per worker, as a person keeps one tab: each flow starts by going to its page (a new
+ * browser context per flow costs a renderer start, seconds on a busy 2-core machine). A step
+ * fails on any console error its flow did not provoke on purpose; a failure starts a new worker,
+ * so the next flow gets a fresh page.
+ */
+export const test = base.extend<{ consoleClean: void }, { driving: Driving; flow: Flow }>({
 	driving: [
 		// eslint-disable-next-line no-empty-pattern -- a worker fixture that needs no other
 		async ({}, use) => {
@@ -68,21 +84,19 @@ export const flowTest = base.extend<object, { driving: Driving }>({
 			await remove(`/projects/${project.id}`);
 		},
 		{ scope: 'worker' }
-	]
-});
-
-/** For one-test flows: the built-in page, marked for tests, with its console watched. */
-export const test = flowTest.extend<{ errors: ConsoleErrors }>({
-	context: async ({ context }, use) => {
-		await context.addInitScript(markTest);
-		await use(context);
-	},
-	errors: [
-		async ({ page }, use) => {
-			const errors = new ConsoleErrors();
-			errors.watch(page);
-			await use(errors);
-			errors.none();
+	],
+	flow: [
+		async ({ browser }, use) => {
+			const flow = await openFlow(browser);
+			await use(flow);
+			await flow.context.close();
+		},
+		{ scope: 'worker' }
+	],
+	consoleClean: [
+		async ({ flow }, use) => {
+			await use();
+			flow.errors.none();
 		},
 		{ auto: true }
 	]
