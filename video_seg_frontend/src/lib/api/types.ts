@@ -23,3 +23,12 @@ export type ObjectFrames = Schemas['ObjectFrames'];
 export type ImportSummary = Schemas['ImportSummary'];
 export type ExportFormat = Schemas['ExportFormat'];
 export type ImportFormat = Schemas['ImportFormat'];
+/** One Server-Sent Event's payload, as the backend's OpenAPI document types it (a union on `type`). */
+export type StudioEventPayload =
+	| Schemas['MediaReady']
+	| Schemas['MediaDeleted']
+	| Schemas['AnnotationsUpdated']
+	| Schemas['ObjectsUpdated']
+	| Schemas['JobProgress']
+	| Schemas['JobFinished']
+	| Schemas['Resync'];

@@ -2,8 +2,9 @@
  * Undoable commands whose logic is worth testing on its own: plain TypeScript over a small port
  * to the server, so the unit tests run them against an in-memory fake.
  */
+import { ApiError } from '$lib/api/errors';
 import type { AnnotationIn, AnnotationPublic, DistributiveOmit, ObjectPublic, PromptCreate, PromptPublic, PromptResult } from '$lib/api/types';
-import type { Command } from './undo';
+import { Irreversible, type Command } from './undo';
 
 /** A handle on one object or prompt; its `id` follows it when undo or redo makes it again. */
 export interface IdRef {
@@ -154,4 +155,25 @@ export function deleteObjectCommand(o: DeleteObjectOptions): Command {
 			}
 		}
 	};
+}
+
+/**
+ * Once done, a step whose object or prompt is gone from the server (deleted in another tab) can
+ * no longer be undone or redone: its 404 becomes Irreversible, so the history drops the step with
+ * a message and the steps under it stay reachable. A first `do` that fails keeps its own error.
+ */
+export function unlessGone(command: Command): Command {
+	let done = false;
+	const guard = (run: () => Promise<void> | void) => async () => {
+		try {
+			await run();
+			done = true;
+		} catch (error) {
+			if (done && error instanceof ApiError && error.status === 404) {
+				throw new Irreversible(`${error.detail}: it was deleted meanwhile (in another tab?), so “${command.label}” is dropped from the undo history`);
+			}
+			throw error;
+		}
+	};
+	return { label: command.label, do: guard(command.do), undo: guard(command.undo) };
 }

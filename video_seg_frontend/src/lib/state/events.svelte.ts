@@ -1,10 +1,8 @@
 import { urls } from '$lib/api/client';
+import { EVENT_TYPES, readEvent, type ProjectEvent, type ReceivedEvent } from './event-payloads';
 
-export type ProjectEventType = 'media.ready' | 'media.deleted' | 'annotations.updated' | 'objects.updated' | 'job.progress' | 'job.finished';
-export type ProjectEventData = Record<string, unknown> & { project_id?: number; media_id?: number; job_id?: number };
-type Handler = (type: ProjectEventType, data: ProjectEventData) => void;
-
-const EVENT_TYPES: ProjectEventType[] = ['media.ready', 'media.deleted', 'annotations.updated', 'objects.updated', 'job.progress', 'job.finished'];
+export type { ProjectEvent, ProjectEventType } from './event-payloads';
+type Handler = (event: ProjectEvent) => void;
 
 /**
  * One EventSource per open project. EventSource reconnects by itself and sends Last-Event-ID,
@@ -25,16 +23,23 @@ export class ProjectEvents {
 		source.onerror = () => (this.connected = source.readyState === EventSource.OPEN);
 		for (const type of EVENT_TYPES) {
 			source.addEventListener(type, (e) => {
-				let data: ProjectEventData = {};
+				let data: ReceivedEvent;
 				try {
-					data = JSON.parse((e as MessageEvent<string>).data) as ProjectEventData;
+					// The listener's type is the one the stream named; the payload repeats it.
+					data = { ...(JSON.parse((e as MessageEvent<string>).data || '{}') as object), type } as ReceivedEvent;
 				} catch {
 					return;
 				}
-				for (const handler of this.handlers) handler(type, data);
+				this.deliver(data);
 			});
 		}
 		this.source = source;
+	}
+
+	/** Hands one message of the stream, read into its typed event, to every subscriber. */
+	deliver(data: ReceivedEvent): void {
+		const event = readEvent(data);
+		if (event) for (const handler of this.handlers) handler(event);
 	}
 
 	on(handler: Handler): () => void {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AnnotationPublic, LabelPublic, MediaPublic, ObjectPublic, PromptCreate, PromptPublic } from '$lib/api/types';
+import type { ReceivedEvent } from './event-payloads';
 
 /**
  * The studio state against an in-memory server: ids as SQLite hands them out (highest in use
@@ -25,6 +26,8 @@ const server = vi.hoisted(() => {
 		jobUndoError: null as Error | null,
 		/** Runs just before the answer to a tracking request (the job can end first). */
 		beforePropagateAnswer: null as (() => void) | null,
+		/** What the server says of job 9 when asked. */
+		jobStatus: 'running' as string,
 		reset() {
 			s.media = [1, 2].map((id) => ({ id, project_id: 1, name: `v${id}.mp4`, kind: 'video', status: 'ready', width: 8, height: 8, num_frames: 10, fps: 25, annotated_frames: 0, error: null }) as unknown as MediaPublic);
 			s.objects = [];
@@ -37,6 +40,7 @@ const server = vi.hoisted(() => {
 			s.jobUndos = [];
 			s.jobUndoError = null;
 			s.beforePropagateAnswer = null;
+			s.jobStatus = 'running';
 		},
 		nextId: (rows: { id: number }[]) => Math.max(0, ...rows.map((r) => r.id)) + 1,
 		mask(mediaId: number, objectId: number, frame: number): AnnotationPublic {
@@ -120,6 +124,7 @@ vi.mock('$lib/api/client', async () => {
 				server.jobUndos.push([jid, false]);
 				return { id: jid };
 			},
+			getJob: async (jid: number) => ({ id: jid, media_id: 1, kind: 'propagate', status: server.jobStatus, progress_done: 9, progress_total: 9, error: null }),
 			propagate: async (_p: number, mid: number) => {
 				server.propagated.push(mid);
 				server.beforePropagateAnswer?.();
@@ -151,8 +156,7 @@ async function openStudio() {
 
 /** Hands an event to the studio as the project's event stream would. */
 function emit(studio: InstanceType<typeof StudioState>, type: string, data: Record<string, unknown>) {
-	const handlers = (studio.project.events as unknown as { handlers: Set<(t: string, d: unknown) => void> }).handlers;
-	for (const handler of handlers) handler(type, data);
+	studio.project.events.deliver({ ...data, type } as ReceivedEvent);
 }
 
 /** Lets queued promise callbacks run (the in-memory server answers in microtasks). */
@@ -551,5 +555,34 @@ describe('StudioState', () => {
 		expect(studio.undoState.undoLabel).toBe('Add point');
 		await studio.undoLast();
 		expect(server.prompts).toEqual([]);
+	});
+
+	it('events dropped on the way (resync): what another tab did meanwhile is read again', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		// Tab B makes an object and clicks on it; the events saying so never arrive.
+		const other = { id: server.nextId(server.objects), media_id: 1, label_id: 8, track_id: 2, name: null, key_frames: [0], annotated_frames: 1 } as ObjectPublic;
+		server.objects.push(other);
+		const prompt = { id: server.nextId(server.prompts), object_id: other.id, frame_index: 0, kind: 'point', x: 5, y: 5, positive: true, x0: null, y0: null, x1: null, y1: null } as PromptPublic;
+		server.prompts.push(prompt);
+		server.mask(1, other.id, 0);
+		emit(studio, 'resync', {});
+		await settle();
+		await settle();
+		expect(studio.objects.map((o) => o.id)).toEqual([server.objects[0].id, other.id]);
+		expect(studio.prompts.map((p) => p.id)).toContain(prompt.id);
+		expect(studio.frameMasks.map((m) => m.object_id)).toContain(other.id);
+	});
+
+	it('a tracking job whose end was dropped with the events is shown finished after a resync, and undoable', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		expect(studio.job?.status).toBe('running');
+		server.jobStatus = 'completed';
+		emit(studio, 'resync', {});
+		await settle();
+		expect(studio.job?.status).toBe('completed');
+		expect(studio.undoState.undoLabel).toBe('Track');
 	});
 });

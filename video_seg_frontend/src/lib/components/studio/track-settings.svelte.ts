@@ -1,0 +1,12 @@
+import type { TrackDirection } from '$lib/state/studio.svelte';
+
+/** How T and the Track button track: set in the track panel, read by the key handler too. */
+export class TrackSettings {
+	// Both ways by default: a click in mid-video fills the frames before it too, and a correction
+	// re-tracks the stretch from the previous key frame as well as the one to the next.
+	direction = $state<TrackDirection>('both');
+	limitFrames = $state(false);
+	numFrames = $state(30);
+	/** How many frames to track, or null for the rest of the video. */
+	frames = $derived(this.limitFrames ? Math.max(1, this.numFrames) : null);
+}
