@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import random
 import statistics
 import sys
@@ -154,8 +155,15 @@ def main() -> None:
         "--choice", action="append", default=[], help='one setting to choose from: "band_fraction=0.2 flow_weight=0.5"'
     )
     parser.add_argument("--first-only", action="store_true", help="score the frame-0 mask only (no tracking)")
+    parser.add_argument("--save", type=Path, help="write every per-sequence row here (JSON)")
+    parser.add_argument(
+        "--load", type=Path, nargs="+", help="only cross-validate the settings saved by earlier --save runs together"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each setting (frames/s: best and median)")
     args = parser.parse_args()
+    if args.load:
+        merge_saved(args.load, "first" if args.first_only else "JF")
+        return
     names = args.sequences or find_sequences(args.data)
     data = {n: load(args.data / n) for n in names}
     fixed = dict(item.split("=", 1) for item in args.set)
@@ -163,6 +171,7 @@ def main() -> None:
     settings += [dict(kv.split("=", 1) for kv in choice.split()) for choice in args.choice]
     settings = settings or [{}]
     print(f"{len(names)} sequences: {' '.join(names)}")
+    saved: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     for mode in args.modes.split(","):
         table: list[dict[str, dict[str, float]]] = []
         for overrides in settings:
@@ -173,6 +182,7 @@ def main() -> None:
                 runs.append({n: evaluate(n, data[n], engine, mode, args.clicks, not args.first_only) for n in names})
             rows = runs[0]
             table.append(rows)
+            saved.setdefault(mode, {})[" ".join(f"{k}={v}" for k, v in {**fixed, **overrides}.items())] = rows
             print(f"\n[{mode}] {label}  (mean on all {len(names)} sequences)")
             print(f"{'sequence':16} first-IoU      J      F    J&F    fps")
             for n in names:
@@ -194,6 +204,26 @@ def main() -> None:
                 print(f"  {key:6} leave-one-out {cv['loo']:.3f}  two-fold {cv['two_fold']:.3f}")
         else:
             print(f"[{mode}] one setting, nothing chosen on the data: the all-sequences mean is also held-out")
+    if args.save:
+        args.save.write_text(json.dumps(saved, indent=1))
+
+
+def merge_saved(paths: list[Path], by: str) -> None:
+    """Cross-validate over every setting saved by earlier runs (same sequences in each)."""
+    merged: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    for path in paths:
+        for mode, settings in json.loads(path.read_text()).items():
+            merged.setdefault(mode, {}).update(settings)
+    for mode, settings in merged.items():
+        names = sorted(set.intersection(*(set(rows) for rows in settings.values())))
+        table = [settings[label] for label in settings]
+        print(f"[{mode}] {len(table)} settings on {len(names)} sequences")
+        for label, rows in settings.items():
+            mean = np.mean([rows[n][by] for n in names])
+            print(f"  {mean:.3f} {by} on all  {label or 'defaults'}")
+        for key in ("first", "J", "F", "JF"):
+            cv = cross_validate(table, names, key, by)
+            print(f"  {key:6} leave-one-out {cv['loo']:.3f}  two-fold {cv['two_fold']:.3f}")
 
 
 if __name__ == "__main__":
