@@ -96,7 +96,8 @@ def _segment_step(
     rx1 = int(min(width, np.ceil(x1 + margin)))
     ry1 = int(min(height, np.ceil(y1 + margin)))
     roi = np.ascontiguousarray(rgb[ry0:ry1, rx0:rx1, ::-1])  # BGR like the rest of OpenCV
-    scale = min(1.0, config.segment_max_side / max(roi.shape[:2]))
+    max_side = config.box_max_side if previous is None and box is not None else config.segment_max_side
+    scale = min(1.0, max_side / max(roi.shape[:2]))
     if scale < 1.0:
         roi = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     rh, rw = roi.shape[:2]

@@ -14,6 +14,9 @@ class OpenCVConfig:
     # GrabCut for a click runs on the region of interest scaled so its longer side is at most this:
     # larger is sharper at the boundary, and GrabCut time grows with the pixel count.
     segment_max_side: int = 400
+    # The same for a box alone (the first step from a box): it has no click to fix its thin parts
+    # later, so it is worth the finer GrabCut (~2x the time at 600 against 400).
+    box_max_side: int = 600
     # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
     segment_iterations: int = 5
     # Margin of background around what is known of the object (points, box, mask) that GrabCut
