@@ -96,7 +96,8 @@ def _segment_step(
     rx1 = int(min(width, np.ceil(x1 + margin)))
     ry1 = int(min(height, np.ceil(y1 + margin)))
     roi = np.ascontiguousarray(rgb[ry0:ry1, rx0:rx1, ::-1])  # BGR like the rest of OpenCV
-    scale = min(1.0, config.segment_max_side / max(roi.shape[:2]))
+    max_side = config.box_max_side if previous is None and box is not None else config.segment_max_side
+    scale = min(1.0, max_side / max(roi.shape[:2]))
     if scale < 1.0:
         roi = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     rh, rw = roi.shape[:2]
@@ -147,6 +148,14 @@ def _segment_step(
                 dist = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3)
                 radius = max(stroke, int(0.5 * dist[cy, cx]))
         label = _FG if point.positive else _BG
+        if radius > stroke and config.paint_colour_tolerance > 0:
+            # A wide brush is sure of the clicked colour only: a click on a thin missed part (a
+            # rope, a leg) far from the mask would otherwise paint the background around it.
+            disc = np.zeros((rh, rw), np.uint8)
+            cv2.circle(disc, (cx, cy), radius, 1, -1)
+            like = _like_colour(roi, cx, cy, config.paint_colour_tolerance)
+            labels[(disc > 0) & like] = label
+            radius = stroke
         cv2.circle(labels, (cx, cy), radius, int(label), -1)
     if previous is not None:
         # A correction changes the mask near what it was and near the click, not far away where
@@ -183,6 +192,16 @@ def _segment_step(
     mask = np.zeros((height, width), bool)
     mask[ry0:ry1, rx0:rx1] = soft > 0.5
     return mask
+
+
+def _like_colour(bgr: np.ndarray, x: int, y: int, tolerance: int) -> np.ndarray:
+    """The pixels connected to (x, y) whose Lab colour is within ``tolerance`` of its colour."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(bgr, (5, 5), 0), cv2.COLOR_BGR2LAB)
+    fill = np.zeros((lab.shape[0] + 2, lab.shape[1] + 2), np.uint8)
+    tol = (tolerance,) * 3
+    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    cv2.floodFill(lab, fill, (x, y), (0, 0, 0), tol, tol, flags)
+    return fill[1:-1, 1:-1] > 0
 
 
 def _colour_region(rgb: np.ndarray, x: float, y: float, config: OpenCVConfig) -> np.ndarray | None:

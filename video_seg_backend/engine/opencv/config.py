@@ -14,6 +14,9 @@ class OpenCVConfig:
     # GrabCut for a click runs on the region of interest scaled so its longer side is at most this:
     # larger is sharper at the boundary, and GrabCut time grows with the pixel count.
     segment_max_side: int = 400
+    # The same for a box alone (the first step from a box): it has no click to fix its thin parts
+    # later, so it is worth the finer GrabCut (~2x the time at 600 against 400).
+    box_max_side: int = 600
     # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
     segment_iterations: int = 5
     # Margin of background around what is known of the object (points, box, mask) that GrabCut
@@ -33,6 +36,10 @@ class OpenCVConfig:
     # from the mask before it, or twice as far from the click: larger fixes bigger misses in one
     # click but lets GrabCut leak into look-alike background.
     reach_fraction: float = 0.04
+    # A correction click paints as sure only the pixels of its brush (wider than the stroke) that
+    # are connected to it within this Lab distance of its colour (0 = the whole brush). One flood
+    # fill a click; larger tolerance paints over shading, and more of the background.
+    paint_colour_tolerance: int = 12
     # Radius of a click's sure stroke, as a fraction of the frame's longer side.
     stroke_fraction: float = 0.008
     # Tracking works on the frame scaled so its longer side is at most this; masks are scaled back
@@ -54,6 +61,12 @@ class OpenCVConfig:
     # Uncertain band around the warped boundary, as a fraction of sqrt(object area) (plus 2 px):
     # wider recovers larger flow errors and also lets the mask leak into look-alike background.
     band_fraction: float = 0.12
+    # Regions whose colour posterior (blurred) is above regrow_threshold and that touch the mask,
+    # within this distance of it (fraction of sqrt(object area); 0 = off), join the mask: parts
+    # that reappear from behind an occluder are found again. One more distance transform a frame;
+    # larger reach also lets the mask leak into object-coloured background.
+    regrow_fraction: float = 0.0
+    regrow_threshold: float = 0.8
     # Spread colour histograms to neighbouring bins (~1 ms a frame): helps sparse histograms of
     # small objects, but blurs apart close colours (blackswan J 0.89 -> 0.70 with it on).
     colour_smoothing: bool = False
@@ -72,6 +85,10 @@ class OpenCVConfig:
     fresh_background_weight: float = 0.5
     # Weight of the key frame's object colours in the object's colour model (1 = never adapts).
     key_colour_weight: float = 0.5
+    # Weight of the key frame's background colours in the background model (0 = only recent
+    # frames): background the key frame saw next to the object (a reflection, a wake) stays
+    # background even once a leak has carried the ring of recent background away from it.
+    key_background_weight: float = 0.0
     # How fast the colour models follow the tracked frames (0 = keep the key frame's).
     colour_update_rate: float = 0.1
     # A refined mask whose area differs from the warped one by more than this ratio is distrusted

@@ -34,11 +34,12 @@ def _colour_index(bgr: np.ndarray) -> np.ndarray:
 class ObjectTrack:
     """What the tracker knows of one object: its mask and colour models at working size."""
 
-    def __init__(self, soft: np.ndarray, key_fg: np.ndarray, fg: np.ndarray, bg: np.ndarray) -> None:
+    def __init__(self, soft: np.ndarray, fg: np.ndarray, bg: np.ndarray) -> None:
         self.soft = soft  # float mask 0..1 on the last frame
-        self.key_fg = key_fg  # colour histogram of the object on its key frame (never drifts)
-        self.fg = fg  # colour histogram of the object on recent frames
-        self.bg = bg  # colour histogram of the background near the object on recent frames
+        self.key_fg = fg  # colour histogram of the object on its key frame (never drifts)
+        self.key_bg = bg  # and of the background near it there
+        self.fg = fg.copy()  # colour histogram of the object on recent frames
+        self.bg = bg.copy()  # colour histogram of the background near the object on recent frames
         # The object's last motion (2x3 similarity, previous frame -> current), None until known.
         self.motion: np.ndarray | None = None
 
@@ -69,9 +70,10 @@ class Tracker:
         self.reliable: np.ndarray | None = None
 
     def _load(self, rgb: np.ndarray) -> None:
-        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        # Scaled down first, so the channel swap copies the small frame, not the full one.
         if self.scale < 1.0:
-            bgr = cv2.resize(bgr, self.size, interpolation=cv2.INTER_AREA)
+            rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
         if self.flow_size != self.size:
             gray = cv2.resize(gray, self.flow_size, interpolation=cv2.INTER_AREA)
@@ -89,7 +91,7 @@ class Tracker:
         hard = soft > 0.5
         fg = self._histogram(hard)
         bg = self._histogram(self._surroundings(hard))
-        self.objects[object_id] = ObjectTrack(soft, fg, fg.copy(), bg)
+        self.objects[object_id] = ObjectTrack(soft, fg, bg)
 
     def advance(self, rgb: np.ndarray) -> None:
         previous = self.gray
@@ -105,8 +107,9 @@ class Tracker:
         there = cv2.remap(
             forward, gx + back[..., 0], gy + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        error = np.linalg.norm(back + there, axis=2)
-        speed = np.linalg.norm(back, axis=2)
+        miss = back + there
+        error = cv2.magnitude(miss[..., 0], miss[..., 1])
+        speed = cv2.magnitude(back[..., 0], back[..., 1])
         reliable = (error <= self.config.flow_tolerance * (1.0 + 0.1 * speed)).astype(np.float32)
         if self.flow_size != self.size:
             factor = self.size[0] / self.flow_size[0]
@@ -182,19 +185,15 @@ class Tracker:
             hist = cube.reshape(-1)
         return hist / max(1.0, float(hist.sum()))
 
-    def _surroundings(self, hard: np.ndarray, by_distance: bool = False) -> np.ndarray:
+    def _surroundings(self, hard: np.ndarray) -> np.ndarray:
         """Background near the object: a ring as wide as the object's typical size.
 
-        ``by_distance`` finds the same disc by a distance transform, in time that does not grow with
-        the ring's width (the dilation costs ~4 ms a frame for a large object at 360 px); the two
-        differ on a few pixels of the ring's outer edge."""
+        Found by a distance transform, in time that does not grow with the ring's width (a
+        dilation with the same disc costs ~4 ms a frame for a large object at 360 px)."""
         area = int(hard.sum())
         ring = 3 + int(0.5 * np.sqrt(area))
-        if by_distance:
-            distance = cv2.distanceTransform((~hard).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-            return (distance <= ring) & ~hard
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1))
-        return cv2.dilate(hard.astype(np.uint8), kernel).astype(bool) & ~hard
+        distance = cv2.distanceTransform((~hard).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        return (distance <= ring) & ~hard
 
     def _refine(self, track: ObjectTrack, warped: np.ndarray) -> tuple[np.ndarray, float]:
         """Snap a warped mask to the object's colours in a band around its boundary."""
@@ -220,7 +219,7 @@ class Tracker:
         fresh = None
         if config.fresh_background_weight > 0:
             # Beyond the band, so the parts of the object the warped mask missed are not taken in.
-            fresh = config.fresh_background_weight * self._histogram(self._surroundings(outer, by_distance=True))
+            fresh = config.fresh_background_weight * self._histogram(self._surroundings(outer))
         sub = self._colour_band(track, warped[y0:y1, x0:x1], inner[y0:y1, x0:x1], outer[y0:y1, x0:x1], band, box, fresh)
         sub = _clean_track(sub, band)
         new_area = int(sub.sum())
@@ -230,25 +229,58 @@ class Tracker:
             out[y0:y1, x0:x1] = sub
         else:
             out = hard
+        if config.regrow_fraction > 0 and out.any():
+            out = self._regrow(track, out, fresh)
+        inter = np.logical_and(out, hard).sum()
+        union = np.logical_or(out, hard).sum()
         # Colour models follow slow changes of light and pose; the key frame's anchors them.
         rate = config.colour_update_rate
         track.fg = (1 - rate) * track.fg + rate * self._histogram(out)
         track.bg = (1 - rate) * track.bg + rate * self._histogram(self._surroundings(out))
-        inter = np.logical_and(out, hard).sum()
-        union = np.logical_or(out, hard).sum()
         return out.astype(np.float32), float(inter / max(1, union))
 
-    def _colour_band(self, track, warped, inner, outer, band, box, fresh) -> np.ndarray:
+    def _colour_prob(self, track: ObjectTrack, box: tuple[int, int, int, int], fresh: np.ndarray | None) -> np.ndarray:
+        """Posterior that a pixel of ``box`` is the object from its colour alone (0.5 where unknown)."""
         x0, y0, x1, y1 = box
         config = self.config
         assert self.colours is not None
         colours = self.colours[y0:y1, x0:x1]
         fg_model = config.key_colour_weight * track.key_fg + (1 - config.key_colour_weight) * track.fg
+        key_bg = config.key_background_weight
+        bg_model = key_bg * track.key_bg + (1 - key_bg) * track.bg
+        if fresh is not None:
+            bg_model = np.maximum(bg_model, fresh)
         fg_like = fg_model[colours]
-        bg_model = track.bg if fresh is None else np.maximum(track.bg, fresh)
         bg_like = bg_model[colours]
-        # Posterior that a pixel is the object from its colour alone (0.5 where colour is unknown).
-        colour_prob = (fg_like + 1e-6) / (fg_like + bg_like + 2e-6)
+        return (fg_like + 1e-6) / (fg_like + bg_like + 2e-6)
+
+    def _regrow(self, track: ObjectTrack, out: np.ndarray, fresh: np.ndarray | None) -> np.ndarray:
+        """Add the surely object-coloured regions next to the mask, within reach of it.
+
+        Parts that come out from behind an occluder (legs past a pole) have no mask to warp from,
+        and the band is too narrow to find them; their colours are still the object's."""
+        config = self.config
+        reach = 2 + int(config.regrow_fraction * np.sqrt(out.sum()))
+        distance = cv2.distanceTransform((~out).astype(np.uint8), cv2.DIST_L2, 3)
+        near = distance <= reach
+        ys, xs = np.nonzero(near)
+        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        x0, y0, x1, y1 = box
+        prob = cv2.GaussianBlur(self._colour_prob(track, box, fresh).astype(np.float32), (5, 5), 0)
+        sub = out[y0:y1, x0:x1]
+        grown = sub | ((prob > config.regrow_threshold) & near[y0:y1, x0:x1])
+        count, comp = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
+        touching = np.zeros(count, bool)
+        touching[np.unique(comp[sub])] = True
+        touching[0] = False
+        result = out.copy()
+        result[y0:y1, x0:x1] = touching[comp]
+        return result
+
+    def _colour_band(self, track, warped, inner, outer, band, box, fresh) -> np.ndarray:
+        x0, y0, x1, y1 = box
+        config = self.config
+        colour_prob = self._colour_prob(track, box, fresh)
         assert self.reliable is not None
         weight = np.where(self.reliable[y0:y1, x0:x1], config.flow_weight, config.unreliable_flow_weight)
         score_map = (weight * warped + (1 - weight) * colour_prob).astype(np.float32)
