@@ -1,0 +1,114 @@
+"""Broker mode (``VSS_BROKER_URL``): jobs run as Celery tasks on worker processes.
+
+A message only says "run job N"; the job row is the truth (jobs/runner.py claims it). Each worker
+process is a solo pool that takes one message at a time and acknowledges it when the job ends, so a
+queued job waits in Redis where any idle worker can take it, not behind a busy one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+import redis
+from celery import Celery
+from sqlalchemy.engine import Engine
+
+from video_seg_backend.jobs.reaper import queued_jobs, reap
+from video_seg_backend.jobs.runner import IO_QUEUE, TRACKING_QUEUE, JobRunner
+from video_seg_backend.models import Job
+
+if TYPE_CHECKING:
+    from video_seg_backend.core.config import Settings
+
+log = logging.getLogger(__name__)
+
+app = Celery("video_seg_backend")
+app.conf.update(
+    task_acks_late=True,  # done when the job is, not when the message arrives
+    worker_prefetch_multiplier=1,  # one message per worker: the rest wait where any worker can take them
+    task_ignore_result=True,  # the job row is the result
+    task_default_queue=TRACKING_QUEUE,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    worker_cancel_long_running_tasks_on_connection_loss=False,
+)
+RUN_JOB = "vss.run_job"
+# Set in Redis while the broker keeps its lists; gone after a restart without persistence, which is
+# how a reaper knows that queued jobs' messages may be lost and sends them again.
+BROKER_EPOCH_KEY = "vss:jobs:broker-epoch"
+
+_runner: JobRunner | None = None
+
+
+@app.task(name=RUN_JOB)
+def run_job(job_id: int) -> None:
+    if _runner is None:
+        raise RuntimeError("This process is not a job worker (python -m video_seg_backend worker)")
+    _runner.run(job_id)
+
+
+class BrokerQueue:
+    """Sends "run job N" to the job's queue; the API and every worker's reaper hold one."""
+
+    def __init__(self, broker_url: str) -> None:
+        app.conf.broker_url = broker_url
+        self._redis = redis.Redis.from_url(broker_url, socket_timeout=5)
+
+    def send(self, job: Job) -> None:
+        app.send_task(RUN_JOB, args=[job.id], queue=job.queue)
+
+    def resend_if_lost(self, db: Engine) -> int:
+        """After a broker restart (or the first start), send every queued job's message again: a
+        duplicate finds its row claimed and does nothing. Returns how many were sent."""
+        if not self._redis.set(BROKER_EPOCH_KEY, "1", nx=True):
+            return 0
+        jobs = queued_jobs(db)
+        for job in jobs:
+            self.send(job)
+        if jobs:
+            log.warning("the broker had lost its state: %d queued job(s) sent again", len(jobs))
+        return len(jobs)
+
+
+def watch_jobs(settings: Settings, runner: JobRunner, broker: BrokerQueue, stop: threading.Event) -> None:
+    """A worker's reaper loop: jobs of dead workers, and messages a restarted broker lost."""
+    while not stop.wait(settings.job_heartbeat_s):
+        try:
+            reap(
+                runner.db, runner.events, broker.send,
+                stale_after_s=settings.job_stale_after_s, max_attempts=settings.job_max_attempts,
+            )  # fmt: skip
+            broker.resend_if_lost(runner.db)
+        except Exception:  # the broker or database is away for a moment: the next round retries
+            log.warning("job reaper round failed", exc_info=True)
+
+
+def run_worker(settings: Settings, queues: list[str], name: str) -> None:
+    """The ``worker`` command: this process runs the jobs of ``queues`` one at a time."""
+    global _runner
+    from video_seg_backend.main import build_state
+
+    assert settings.broker_url, "a worker needs VSS_BROKER_URL"
+    state = build_state(settings)
+    state.worker.runner.name = name
+    _runner = state.worker.runner
+    broker = BrokerQueue(settings.broker_url)
+    stop = threading.Event()
+    reaper = threading.Thread(target=watch_jobs, args=(settings, _runner, broker, stop), name="job-reaper", daemon=True)
+    reaper.start()
+    unknown = set(queues) - {TRACKING_QUEUE, IO_QUEUE}
+    if unknown:
+        raise SystemExit(f"Unknown queue(s) {sorted(unknown)}: use {TRACKING_QUEUE} and/or {IO_QUEUE}")
+    try:
+        app.worker_main([
+            "worker", "--pool=solo", "--concurrency=1", "--prefetch-multiplier=1", "-Q", ",".join(queues),
+            "-n", name, "--loglevel=INFO", "--without-gossip", "--without-mingle",
+        ])  # fmt: skip
+    finally:
+        stop.set()
+        state.events.close()
+        state.db.dispose()
