@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-app = Celery("video_seg_backend")
-app.conf.update(
+CELERY_CONFIG = dict(
     task_acks_late=True,  # done when the job is, not when the message arrives
     worker_prefetch_multiplier=1,  # one message per worker: the rest wait where any worker can take them
     task_ignore_result=True,  # the job row is the result
@@ -36,6 +35,8 @@ app.conf.update(
     worker_hijack_root_logger=False,
     worker_cancel_long_running_tasks_on_connection_loss=False,
 )
+app = Celery("video_seg_backend")  # the workers' app: its broker is set when the worker starts
+app.conf.update(CELERY_CONFIG)
 RUN_JOB = "vss.run_job"
 # Set in Redis while the broker keeps its lists; gone after a restart without persistence, which is
 # how a reaper knows that queued jobs' messages may be lost and sends them again.
@@ -55,11 +56,17 @@ class BrokerQueue:
     """Sends "run job N" to the job's queue; the API and every worker's reaper hold one."""
 
     def __init__(self, broker_url: str) -> None:
-        app.conf.broker_url = broker_url
+        # An app of its own: its producer pool is bound to this broker, whatever else the process holds.
+        self._app = Celery("video_seg_backend", broker=broker_url, set_as_current=False)
+        self._app.conf.update(CELERY_CONFIG)
         self._redis = redis.Redis.from_url(broker_url, socket_timeout=5)
 
     def send(self, job: Job) -> None:
-        app.send_task(RUN_JOB, args=[job.id], queue=job.queue)
+        self._app.send_task(RUN_JOB, args=[job.id], queue=job.queue)
+
+    def close(self) -> None:
+        self._app.close()
+        self._redis.close()
 
     def resend_if_lost(self, db: Engine) -> int:
         """After a broker restart (or the first start), send every queued job's message again: a
@@ -93,6 +100,7 @@ def run_worker(settings: Settings, queues: list[str], name: str) -> None:
     from video_seg_backend.main import build_state
 
     assert settings.broker_url, "a worker needs VSS_BROKER_URL"
+    app.conf.broker_url = settings.broker_url
     state = build_state(settings)
     state.worker.runner.name = name
     _runner = state.worker.runner
@@ -110,5 +118,6 @@ def run_worker(settings: Settings, queues: list[str], name: str) -> None:
         ])  # fmt: skip
     finally:
         stop.set()
+        broker.close()
         state.events.close()
         state.db.dispose()

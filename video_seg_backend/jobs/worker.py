@@ -90,6 +90,8 @@ class JobWorker:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._broker is not None:
+            self._broker.close()
         if not self._threads:
             return
         self.runner.cancel_requested.update(self._running_ids())
