@@ -103,6 +103,7 @@ def run_worker(settings: Settings, queues: list[str], name: str) -> None:
     app.conf.broker_url = settings.broker_url
     state = build_state(settings)
     state.worker.runner.name = name
+    state.worker.runner.key_frame_marks = {}
     _runner = state.worker.runner
     broker = BrokerQueue(settings.broker_url)
     stop = threading.Event()

@@ -11,6 +11,7 @@ before the first attempt.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -48,6 +49,16 @@ def run_propagation(seg: SegmentationService, ctx: JobContext, params: Propagate
     return _Tracking(seg, ctx, media, params).run()
 
 
+def key_frame_mark(session: Session, media_id: int) -> str:
+    """What a video state is built from: the key frames (a person's masks) and when each changed."""
+    rows = session.exec(
+        select(Annotation.object_id, Annotation.frame_index, Annotation.updated_at)
+        .where(Annotation.media_id == media_id, col(Annotation.source).in_(KEY_FRAME_SOURCES))
+        .order_by(col(Annotation.object_id), col(Annotation.frame_index))
+    ).all()
+    return hashlib.sha1(repr([tuple(r) for r in rows]).encode()).hexdigest()
+
+
 @dataclass
 class _Written:
     """Frames written so far, over all runs: for progress and the annotations.updated event."""
@@ -74,6 +85,13 @@ class _Tracking:
         self.recorded: set[tuple[int, int]] = set()  # (object, frame) whose mask before the job is kept
 
     def run(self) -> PropagateResult:
+        marks = self.ctx.key_frame_marks
+        if marks is not None:  # a worker process: its cached state may predate the API's clicks
+            with Session(self.seg.db) as session:
+                mark = key_frame_mark(session, self.media_id)
+            if marks.get(self.media_id) != mark:
+                self.seg.forget_media(self.media_id)  # rebuilt below by replaying the stored prompts
+                marks[self.media_id] = mark
         engine, state = self.seg.engine_session(self.media, self.params.model)
         with Session(self.seg.db) as session:
             prune_tracking_changes(session, self.media_id, keep_newest_with=self.ctx.job_id)

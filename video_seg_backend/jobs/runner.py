@@ -60,6 +60,7 @@ class JobContext:
         self.attempt = job.attempts
         self.checkpoint: dict[str, int] = dict(job.checkpoint or {})
         self.frame_delay_s = runner.frame_delay_s
+        self.key_frame_marks = runner.key_frame_marks
         self._last_emit = 0.0
         self._last_poll = 0.0
         self._canceled = False
@@ -136,6 +137,10 @@ class JobRunner:
         self.heartbeat_s = heartbeat_s
         self.frame_delay_s = frame_delay_s
         self.handlers: dict[JobKind, JobFn] = {}
+        # A worker process (not the API's own thread): the clicks that change a video's key frames
+        # land in the API's engine, so a video state this process cached may be behind them. Per
+        # media item, the key frames it was built from (jobs/propagation.py compares and rebuilds).
+        self.key_frame_marks: dict[int, str] | None = None
         # Canceled from this very process: seen at once, without reading the row.
         self.cancel_requested: set[int] = set()
 
