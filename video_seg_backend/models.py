@@ -412,7 +412,7 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = None
     # The row is the truth whichever runner runs it (jobs/runner.py): a broker message only says
     # "run job N"; the runner claims the row, heartbeats, and a stale heartbeat means a dead runner.
-    queue: str = Field(default="tracking", max_length=32)  # "tracking" or "io" (downloads)
+    queue: str = Field(default="tracking", max_length=200)  # "tracking", "tracking.<worker>" or "io"
     attempts: int = 0
     worker: str | None = Field(default=None, max_length=200)
     heartbeat_at: datetime | None = None

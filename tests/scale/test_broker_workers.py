@@ -64,6 +64,13 @@ def test_jobs_spread_over_two_workers_and_a_killed_worker_s_job_is_finished_by_t
         for j in first:
             wait_for(lambda j=j: job(client, j["id"])["status"] == "completed", 60, f"job {j['id']} ended")
         assert {row(broker_settings, j["id"]).worker for j in first} == {"w1", "w2"}  # one each
+        warm = track(client, b)  # back to the worker that holds b's state, not any free one
+        wait_for(lambda: job(client, warm["id"])["status"] == "completed", 60, "b tracked again")
+        holder = row(broker_settings, first[1]["id"]).worker
+        assert (row(broker_settings, warm["id"]).worker, row(broker_settings, warm["id"]).queue) == (
+            holder,
+            f"tracking.{holder}",
+        )
         before = masks_by_frame(client, a)
         assert sorted(before) == list(range(FRAMES))
 

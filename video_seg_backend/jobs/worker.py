@@ -114,6 +114,7 @@ class JobWorker:
     def submit(self, job: Job) -> None:
         assert job.id is not None
         if self._broker is not None:
+            self._broker.route(self.db, job)
             self._broker.send(job)
             return
         with self._busy_lock:

@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("job") as batch:
         # Server defaults fill the rows already there; the app always writes its own values.
-        batch.add_column(sa.Column("queue", sa.String(length=32), nullable=False, server_default="tracking"))
+        batch.add_column(sa.Column("queue", sa.String(length=200), nullable=False, server_default="tracking"))
         batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("worker", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
