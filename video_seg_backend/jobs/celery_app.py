@@ -83,7 +83,7 @@ class BrokerQueue:
         return bool(self._redis.exists(WORKER_ALIVE_KEY + name))
 
     def route(self, db: Engine, job: Job) -> None:
-        """Put a tracking job on the own queue of the live worker that last tracked its video
+        """Put a tracking job on the own queue of the live, idle worker that last tracked its video
         (its engine state is warm there), else on the shared one; recorded in ``job.queue``."""
         if job.queue != TRACKING_QUEUE or job.media_id is None:
             return
@@ -96,6 +96,11 @@ class BrokerQueue:
                 .limit(1)
             ).first()
             if last is None or not self.alive(last):
+                return
+            busy = session.exec(
+                select(Job.id).where(Job.worker == last, Job.status == JobStatus.running).limit(1)
+            ).first()
+            if busy is not None:  # a free worker replaying the prompts beats waiting behind a whole job
                 return
             job.queue = own_queue(last)
             session.execute(update(Job).where(col(Job.id) == job.id).values(queue=job.queue))
