@@ -84,7 +84,11 @@ def build_state(settings: Settings) -> AppState:
     db = build_db_engine(settings)
     init_db(db)
     events = build_event_bus(settings)
-    worker = JobWorker(db, events, settings.progress_events_per_s)
+    worker = JobWorker(
+        db, events, settings.progress_events_per_s, broker_url=settings.broker_url,
+        heartbeat_s=settings.job_heartbeat_s, stale_after_s=settings.job_stale_after_s,
+        max_attempts=settings.job_max_attempts, frame_delay_s=settings.job_frame_delay_s,
+    )  # fmt: skip
     registry = ModelRegistry(settings)
     segmentation = SegmentationService(db, storage, events, registry)
     state = AppState(

@@ -402,7 +402,7 @@ class Job(SQLModel, table=True):
     project_id: int | None = Field(default=None, foreign_key="project.id", index=True, ondelete="CASCADE")
     media_id: int | None = Field(default=None, foreign_key="media.id", ondelete="CASCADE")
     kind: JobKind
-    status: JobStatus = JobStatus.queued
+    status: JobStatus = Field(default=JobStatus.queued, index=True)  # the reapers look jobs up by status
     progress_done: int = 0
     progress_total: int = 0
     error: str | None = None
@@ -410,6 +410,16 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # The row is the truth whichever runner runs it (jobs/runner.py): a broker message only says
+    # "run job N"; the runner claims the row, heartbeats, and a stale heartbeat means a dead runner.
+    queue: str = Field(default="tracking", max_length=200)  # "tracking", "tracking.<worker>" or "io"
+    attempts: int = 0
+    worker: str | None = Field(default=None, max_length=200)
+    heartbeat_at: datetime | None = None
+    cancel_requested: bool = False
+    # Tracking jobs: the last frame written per run (its index as a string), committed with that
+    # frame's masks, so a second attempt resumes right after it.
+    checkpoint: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class TrackingChange(SQLModel, table=True):

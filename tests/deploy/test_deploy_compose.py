@@ -52,7 +52,7 @@ def test_the_schema_check_catches_a_misplaced_key(compose_schema, compose):
     import jsonschema
 
     broken = copy.deepcopy(compose)
-    reservations = broken["services"]["backend"]["deploy"]["resources"]["reservations"]
+    reservations = broken["services"]["api"]["deploy"]["resources"]["reservations"]
     reservations["device"] = reservations.pop("devices")
     assert not jsonschema.Draft202012Validator(compose_schema).is_valid(broken)
 
@@ -74,7 +74,7 @@ def _dockerfile_of(service: dict[str, Any]) -> Dockerfile:
     return parse_dockerfile(COMPOSE_FILE.parent / build["context"] / build["dockerfile"])
 
 
-@pytest.mark.parametrize("name", ["backend", "frontend"])
+@pytest.mark.parametrize("name", ["api", "worker", "frontend"])
 def test_build_context_and_dockerfile_exist(compose, name):
     build = compose["services"][name]["build"]
     context = COMPOSE_FILE.parent / build["context"]
@@ -84,7 +84,9 @@ def test_build_context_and_dockerfile_exist(compose, name):
 
 
 def test_every_build_arg_is_declared_by_its_dockerfile(compose_cpu):
-    for name, service in compose_cpu["services"].items():
+    built = {name: service for name, service in compose_cpu["services"].items() if "build" in service}
+    assert set(built) == {"api", "worker", "frontend"}  # redis and postgres run their official images
+    for name, service in built.items():
         dockerfile = _dockerfile_of(service)
         declared = set(dockerfile.global_args) | {
             ins.args.partition("=")[0] for stage in dockerfile.stages for ins in stage.all("ARG")
@@ -93,36 +95,60 @@ def test_every_build_arg_is_declared_by_its_dockerfile(compose_cpu):
         assert not unknown, f"{name}: build args {unknown} are not ARGs of {dockerfile.path.name}"
 
 
-def test_backend_reserves_the_gpus(compose):
-    devices = compose["services"]["backend"]["deploy"]["resources"]["reservations"]["devices"]
-    assert devices == [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]
+def test_the_api_reserves_the_gpus_and_each_worker_one(compose):
+    api = compose["services"]["api"]["deploy"]["resources"]["reservations"]["devices"]
+    assert api == [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]
+    worker = compose["services"]["worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert worker == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
 
 
-def test_cpu_variant_drops_the_gpu_and_builds_cpu_torch(compose, compose_cpu):
-    backend = compose_cpu["services"]["backend"]
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_cpu_variant_drops_the_gpu_and_builds_cpu_torch(compose, compose_cpu, name):
+    backend = compose_cpu["services"][name]
     assert backend["deploy"]["resources"]["reservations"]["devices"] == []
     assert backend["environment"]["VSS_DEVICE"] == "cpu"
     assert backend["build"]["args"]["TORCH_INDEX_URL"].endswith("/whl/cpu")
-    assert backend["image"] != compose["services"]["backend"]["image"], "the CPU build would overwrite the GPU tag"
-    # everything else is the GPU service's: same volumes, healthcheck, Dockerfile and bake arguments
-    gpu = compose["services"]["backend"]
-    for key in ("volumes", "healthcheck", "expose"):
-        assert backend[key] == gpu[key]
+    assert backend["image"] != compose["services"][name]["image"], "the CPU build would overwrite the GPU tag"
+    # everything else is the GPU service's: same volumes, Dockerfile and bake arguments
+    gpu = compose["services"][name]
+    for key in ("volumes", "healthcheck", "expose", "command"):
+        assert backend.get(key) == gpu.get(key)
     assert backend["build"]["dockerfile"] == gpu["build"]["dockerfile"]
     assert gpu["build"]["args"].items() <= backend["build"]["args"].items()
 
 
-def test_backend_volumes_hold_the_data_and_checkpoint_dirs(compose, backend_dockerfile):
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_backend_volumes_hold_the_data_and_checkpoint_dirs(compose, backend_dockerfile, name):
     env = backend_dockerfile.final.env()
-    mounts = dict(entry.split(":")[::-1] for entry in compose["services"]["backend"]["volumes"])
+    mounts = dict(entry.split(":")[::-1] for entry in compose["services"][name]["volumes"])
     assert set(mounts) == {env["VSS_DATA_DIR"], env["VSS_CHECKPOINT_DIR"]}
     assert all(volume in compose["volumes"] for volume in mounts.values()), "named volumes survive `down`"
     declared = backend_dockerfile.final.last("VOLUME").exec_form()
     assert set(declared) == set(mounts)
 
 
+def test_api_and_workers_share_one_broker_one_database_and_one_image(compose):
+    """Broker mode: the API queues jobs in the redis service, the workers take them, and both read
+    and write the postgres service's database; a worker runs the image the API runs."""
+    api, worker = compose["services"]["api"], compose["services"]["worker"]
+    for name in ("VSS_BROKER_URL", "VSS_DATABASE_URL"):
+        assert api["environment"][name] == worker["environment"][name]
+    broker = urlsplit(api["environment"]["VSS_BROKER_URL"])
+    database = urlsplit(api["environment"]["VSS_DATABASE_URL"])
+    assert broker.scheme == "redis" and broker.hostname == "redis" and "redis" in compose["services"]
+    assert database.scheme == "postgresql+psycopg" and database.hostname == "postgres"
+    postgres = compose["services"]["postgres"]
+    assert database.username == postgres["environment"]["POSTGRES_USER"]
+    assert database.path.lstrip("/") == postgres["environment"]["POSTGRES_DB"]
+    assert worker["image"] == api["image"] and worker["build"] == api["build"]
+    for service in (api, worker):
+        assert {"redis", "postgres"} <= set(service["depends_on"])
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "ports" not in worker and "replicas" not in worker.get("deploy", {}), "scaled with --scale worker=N"
+
+
 def test_backend_healthcheck_asks_the_health_endpoint_on_the_app_port(compose, backend_dockerfile):
-    test = compose["services"]["backend"]["healthcheck"]["test"]
+    test = compose["services"]["api"]["healthcheck"]["test"]
     assert test[0] == "CMD"
     # the final image has no curl: python itself asks, and a non-2xx answer raises (exit code 1)
     assert test[1:3] == ["python", "-c"]
@@ -133,7 +159,7 @@ def test_backend_healthcheck_asks_the_health_endpoint_on_the_app_port(compose, b
     env = backend_dockerfile.final.env()
     assert str(url.port) == env["VSS_PORT"]
     assert env["VSS_HOST"] == "0.0.0.0", "the app must listen beyond the container's loopback"
-    assert [env["VSS_PORT"]] == compose["services"]["backend"]["expose"]
+    assert [env["VSS_PORT"]] == compose["services"]["api"]["expose"]
     assert backend_dockerfile.final.last("EXPOSE").args == env["VSS_PORT"]
 
 
@@ -144,8 +170,8 @@ def test_frontend_serves_the_studio_on_port_3000(compose, frontend_dockerfile):
     assert container == frontend_dockerfile.final.last("EXPOSE").args
     nginx_conf = (REPO / "docker" / "nginx.conf").read_text()
     assert re.search(rf"^\s*listen\s+{container};", nginx_conf, re.MULTILINE)
-    assert "backend" in frontend["depends_on"]
-    assert "ports" not in compose["services"]["backend"], "the API is reached through the studio's /api"
+    assert "api" in frontend["depends_on"]
+    assert "ports" not in compose["services"]["api"], "the API is reached through the studio's /api"
 
 
 def _effective_command(service: dict[str, Any], dockerfile: Dockerfile) -> list[str]:
@@ -172,7 +198,7 @@ def test_backend_runs_the_module_the_project_starts(variant, compose, compose_cp
     """Both variants run `python -m video_seg_backend`: the module behind the `video-seg-studio`
     script in pyproject.toml, which the backend's own tests start the same way."""
     model = compose if variant == "gpu" else compose_cpu
-    backend = model["services"]["backend"]
+    backend = model["services"]["api"]
     argv = _effective_command(backend, _dockerfile_of(backend))
     scripts = pyproject()["scripts"]
     entry_module = scripts["video-seg-studio"].partition(":")[0]
@@ -180,6 +206,12 @@ def test_backend_runs_the_module_the_project_starts(variant, compose, compose_cp
     package = entry_module.removesuffix(".__main__")
     assert argv == ["python", "-m", package]
     assert importlib.util.find_spec(entry_module) is not None, f"{entry_module} is not importable"
+    worker = model["services"]["worker"]
+    assert _effective_command(worker, _dockerfile_of(worker)) == ["python", "-m", package, "worker"]
+    from video_seg_backend.__main__ import main
+
+    with pytest.raises(SystemExit, match="VSS_BROKER_URL"):  # the subcommand exists and says what it needs
+        main(["worker"])
 
 
 def test_frontend_runs_nginx_in_the_foreground(compose, frontend_dockerfile):

@@ -171,5 +171,5 @@ def test_baked_checkpoint_defaults_to_a_model_the_backend_knows(backend_dockerfi
     args = dict(ins.args.split("=", 1) for ins in backend_dockerfile.stage("checkpoint").all("ARG"))
     assert args["BAKE_CHECKPOINT"] == "0", "the default build downloads nothing"
     assert args["SAM2_MODEL"] in SAM2_BY_KEY
-    compose_args = compose["services"]["backend"]["build"]["args"]
+    compose_args = compose["services"]["api"]["build"]["args"]
     assert compose_args == {"BAKE_CHECKPOINT": "0", "SAM2_MODEL": args["SAM2_MODEL"]}

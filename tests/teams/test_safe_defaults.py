@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
 from tests.teams.conftest import ADMIN_PASSWORD, API
-from video_seg_backend.auth import cli
+from video_seg_backend.__main__ import main as studio_command
 from video_seg_backend.auth.mode import AdminMissingError
 from video_seg_backend.core.config import get_settings
 from video_seg_backend.main import create_app
@@ -37,7 +37,7 @@ def test_the_cli_creates_the_admin_and_then_every_request_needs_a_token(
     monkeypatch.setenv("VSS_ADMIN_PASSWORD", ADMIN_PASSWORD)
     get_settings.cache_clear()
     try:
-        assert cli.main(["create-admin", "--username", "Boss"]) == 0
+        studio_command(["create-admin", "--username", "Boss"])  # python -m video_seg_backend create-admin
     finally:
         get_settings.cache_clear()
     assert "Created admin 'boss'" in capsys.readouterr().out
@@ -55,7 +55,7 @@ def test_the_cli_creates_the_admin_and_then_every_request_needs_a_token(
 def test_a_short_password_is_refused_by_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VSS_ADMIN_PASSWORD", "short")
     with pytest.raises(SystemExit, match="at least 8"):
-        cli.main(["create-admin", "--username", "boss"])
+        studio_command(["create-admin", "--username", "boss"])
 
 
 def test_on_loopback_sign_in_turns_on_once_a_user_exists(client: TestClient, tmp_path: Path) -> None:

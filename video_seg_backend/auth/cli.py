@@ -1,13 +1,11 @@
-"""``python -m video_seg_backend.auth.cli create-admin --username NAME``: the first admin account,
-without which a studio bound beyond loopback refuses to start. The password is read from
+"""``python -m video_seg_backend create-admin --username NAME`` (``__main__.py``): the first admin
+account, without which a studio bound beyond loopback refuses to start. The password is read from
 VSS_ADMIN_PASSWORD or asked for (never an argument: it would stay in the shell history)."""
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import os
-import sys
 
 from sqlmodel import Session
 
@@ -18,7 +16,7 @@ from video_seg_backend.core.db import build_db_engine, init_db
 from video_seg_backend.models import Role
 
 
-def _password() -> str:
+def read_password() -> str:
     password = os.environ.get("VSS_ADMIN_PASSWORD")
     if password is None:
         password = getpass.getpass("Password: ")
@@ -47,20 +45,3 @@ def create_admin(username: str, password: str, settings: Settings | None = None)
             return f"Updated {user.username!r}: an active admin with the new password"
     finally:
         db.dispose()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m video_seg_backend.auth.cli")
-    commands = parser.add_subparsers(dest="command", required=True)
-    admin = commands.add_parser(
-        "create-admin", help="create the first admin (password from VSS_ADMIN_PASSWORD or asked)"
-    )
-    admin.add_argument("--username", required=True)
-    args = parser.parse_args(argv)
-    if args.command == "create-admin":
-        print(create_admin(args.username, _password()))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from video_seg_backend.core.config import Settings
 from video_seg_backend.models import Role, User
 
-CREATE_ADMIN_COMMAND = "python -m video_seg_backend.auth.cli create-admin --username NAME"
+CREATE_ADMIN_COMMAND = "python -m video_seg_backend create-admin --username NAME"
 
 
 class AdminMissingError(RuntimeError):

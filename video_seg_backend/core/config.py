@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     # Redis (redis://host:6379/0): events cross processes, so several API replicas and workers
     # serve one studio. Unset: one process, events in memory.
     broker_url: str | None = None
+    # Every runner heartbeats its job's row; a job whose heartbeat is older than the stale limit
+    # was left by a dead process and is taken up again (or failed after job_max_attempts tries).
+    job_heartbeat_s: float = 2.0
+    job_stale_after_s: float = 15.0
+    job_max_attempts: int = 3
+    # Test and demo only: a pause after each tracked frame, to kill or cancel a job midway.
+    job_frame_delay_s: float = 0.0
 
     # --- events ----------------------------------------------------------------------------------
     sse_heartbeat_s: float = 15.0

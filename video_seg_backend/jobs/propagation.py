@@ -2,21 +2,29 @@
 
 Cancel is checked between frames, a mask a person made is never overwritten, and the first write to
 each (object, frame) keeps the mask that was there, so the job can be undone.
+
+Each frame's masks are committed with the job's checkpoint (the last frame written per run), so a
+second attempt, after the first one's process died, resumes right after that frame from its
+stored masks: no frame is lost or written twice, and the masks kept for undo are the ones from
+before the first attempt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from types import EllipsisType
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from video_seg_backend.engine.base import EngineSession, ObjectMask, SegmentationEngine
 from video_seg_backend.jobs.params import PropagateParams, PropagateResult
-from video_seg_backend.jobs.worker import JobContext
-from video_seg_backend.models import KEY_FRAME_SOURCES, Annotation, AnnotationSource, Media, TrackingChange
+from video_seg_backend.jobs.runner import JobContext
+from video_seg_backend.models import KEY_FRAME_SOURCES, Annotation, AnnotationSource, Job, Media, TrackingChange
 from video_seg_backend.services.crud import (
     annotation_on,
     human_frames,
@@ -39,6 +47,16 @@ def run_propagation(seg: SegmentationService, ctx: JobContext, params: Propagate
             raise ValueError("The media item was deleted.")
         session.expunge(media)
     return _Tracking(seg, ctx, media, params).run()
+
+
+def key_frame_mark(session: Session, media_id: int) -> str:
+    """What a video state is built from: the key frames (a person's masks) and when each changed."""
+    rows = session.exec(
+        select(Annotation.object_id, Annotation.frame_index, Annotation.updated_at)
+        .where(Annotation.media_id == media_id, col(Annotation.source).in_(KEY_FRAME_SOURCES))
+        .order_by(col(Annotation.object_id), col(Annotation.frame_index))
+    ).all()
+    return hashlib.sha1(repr([tuple(r) for r in rows]).encode()).hexdigest()
 
 
 @dataclass
@@ -67,17 +85,42 @@ class _Tracking:
         self.recorded: set[tuple[int, int]] = set()  # (object, frame) whose mask before the job is kept
 
     def run(self) -> PropagateResult:
+        marks = self.ctx.key_frame_marks
+        if marks is not None:  # a worker process: its cached state may predate the API's clicks
+            with Session(self.seg.db) as session:
+                mark = key_frame_mark(session, self.media_id)
+            if marks.get(self.media_id) != mark:
+                self.seg.forget_media(self.media_id)  # rebuilt below by replaying the stored prompts
+                marks[self.media_id] = mark
         engine, state = self.seg.engine_session(self.media, self.params.model)
         with Session(self.seg.db) as session:
             prune_tracking_changes(session, self.media_id, keep_newest_with=self.ctx.job_id)
+            if self.ctx.checkpoint:  # an earlier attempt kept these frames' masks from before the job
+                kept = session.exec(select(TrackingChange).where(TrackingChange.job_id == self.ctx.job_id)).all()
+                self.recorded = {(c.object_id, c.frame_index) for c in kept}
         total = self.params.total_frames
         self.ctx.progress(0, total, force=True, media_id=self.media_id)
-        for run in self.params.runs:
-            self._track(engine, state, run, total)
+        for index, run in enumerate(self.params.runs):
+            rest = self._resume(index, run)
+            if rest is not None:
+                self._track(engine, state, index, rest, total)
         self.ctx.progress(self.written.done, total, force=True, media_id=self.media_id)
         return PropagateResult(frames_written=self.written.done)
 
-    def _track(self, engine: SegmentationEngine, state: EngineSession, run: TrackingRun, total: int) -> None:
+    def _resume(self, index: int, run: TrackingRun) -> TrackingRun | None:
+        """What is left of a run after the frames an earlier attempt wrote (None: nothing)."""
+        last = self.ctx.checkpoint.get(str(index))
+        if last is None:
+            return run
+        step = 1 if run.direction == "forward" else -1
+        for frame_index in range(run.start + step, last + step, step):
+            self.written.add(frame_index)
+        left = run.frames - abs(last - run.start)
+        return TrackingRun(start=last, direction=run.direction, frames=left) if left > 0 else None
+
+    def _track(
+        self, engine: SegmentationEngine, state: EngineSession, index: int, run: TrackingRun, total: int
+    ) -> None:
         object_ids = self.params.object_ids
         with Session(self.seg.db) as session:
             human = human_frames(session, self.media_id)
@@ -89,8 +132,10 @@ class _Tracking:
                 self.ctx.check_cancel()
                 if frame_index == run.start:
                     continue  # the start frame is where tracking came from; it is already right
-                self._write_frame(frame_index, [m for m in masks if (m.object_id, frame_index) not in human])
+                self._write_frame(index, frame_index, [m for m in masks if (m.object_id, frame_index) not in human])
                 self.written.add(frame_index)
+                if self.ctx.frame_delay_s:
+                    time.sleep(self.ctx.frame_delay_s)
                 self.ctx.progress(
                     self.written.done, total, media_id=self.media_id, frame=frame_index, frames=self.written.span()
                 )
@@ -103,7 +148,8 @@ class _Tracking:
                 self.seg.publish_updated(self.media, object_ids, span)
             log.debug("job %s: run %s ended, %d frames written so far", self.ctx.job_id, run, self.written.done)
 
-    def _write_frame(self, frame_index: int, masks: list[ObjectMask]) -> None:
+    def _write_frame(self, index: int, frame_index: int, masks: list[ObjectMask]) -> None:
+        self.ctx.checkpoint[str(index)] = frame_index
         with Session(self.seg.db) as session:
             # Flushed at the commit below, where a concurrent deletion is told apart.
             with session.no_autoflush:
@@ -113,6 +159,10 @@ class _Tracking:
                     upsert_mask(session, self.media_id, m.object_id, frame_index, m.mask, AnnotationSource.propagated,
                                 m.score, keep_human=True, row=before)  # fmt: skip
             try:
+                # In the same transaction as the masks: a resumed attempt starts right after this frame.
+                session.execute(
+                    update(Job).where(col(Job.id) == self.ctx.job_id).values(checkpoint=dict(self.ctx.checkpoint))
+                )
                 session.commit()
             except IntegrityError:
                 session.rollback()

@@ -1,8 +1,12 @@
-"""One background worker that runs jobs (tracking, model downloads) in order.
+"""Where jobs go once asked for: the in-process worker (the default) or the broker's workers.
 
-Interactive requests never wait for it: clicks run in the request's own thread. Cancel is a flag
-the running job checks between frames. A restart marks jobs that were running as failed
-(interrupted); whatever they had written (masks frame by frame) stays.
+Embedded (no ``VSS_BROKER_URL``): one thread per queue in this process, ``tracking`` and ``io``, so
+a tracking job never waits behind a model download. A restart marks jobs that were running as
+failed (interrupted); whatever they had written (masks frame by frame) stays.
+
+Broker mode: ``submit`` sends "run job N" to the job's Celery queue and the workers
+(``python -m video_seg_backend worker``) run it; start-up takes up jobs that dead processes left.
+Either way the same ``JobRunner`` runs the same job functions: one implementation, two runners.
 """
 
 from __future__ import annotations
@@ -10,127 +14,124 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
-from pydantic import BaseModel
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from video_seg_backend.events import EventBus, JobFinished, JobProgress
+from video_seg_backend.events import EventBus
+from video_seg_backend.jobs.runner import (
+    IO_QUEUE,
+    TRACKING_QUEUE,
+    JobCanceled,
+    JobContext,
+    JobFn,
+    JobRunner,
+    publish_finished,
+    record_end,
+    runner_name,
+)
 from video_seg_backend.models import Job, JobKind, JobStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-
-class JobCanceled(Exception):
-    pass
-
-
-class JobContext:
-    """Handed to a job function: progress reporting (throttled) and cancellation checks."""
-
-    def __init__(self, worker: JobWorker, job_id: int, project_id: int | None) -> None:
-        self._worker = worker
-        self.job_id = job_id
-        self.project_id = project_id
-        self._last_emit = 0.0
-        self.done = 0
-        self.total = 0
-
-    @property
-    def canceled(self) -> bool:
-        return self.job_id in self._worker._cancel_requested
-
-    def check_cancel(self) -> None:
-        if self.canceled:
-            raise JobCanceled()
-
-    def progress(
-        self,
-        done: int,
-        total: int,
-        force: bool = False,
-        *,
-        media_id: int | None = None,
-        frame: int | None = None,
-        frames: list[int] | None = None,
-        model: str | None = None,
-    ) -> None:
-        self.done, self.total = done, total
-        now = time.monotonic()
-        if not force and now - self._last_emit < self._worker.min_progress_interval_s:
-            return
-        self._last_emit = now
-        with Session(self._worker.db) as session:
-            job = session.get(Job, self.job_id)
-            if job is not None:
-                job.progress_done, job.progress_total = done, total
-                session.add(job)
-                session.commit()
-        self._worker.events.publish(
-            self.project_id,
-            JobProgress(
-                job_id=self.job_id, done=done, total=total, media_id=media_id, frame=frame, frames=frames, model=model
-            ),
-        )
-
-
-# A job function reads its params as stored (jobs/params.py types them per kind) and returns its
-# result, which is recorded under ``params.result``.
-JobFn = Callable[[JobContext, dict[str, Any]], BaseModel | None]
+__all__ = ["JobCanceled", "JobContext", "JobFn", "JobWorker"]
+INTERRUPTED = "Interrupted by a server restart; frames already written are kept."
 
 
 class JobWorker:
-    def __init__(self, db: Engine, events: EventBus, progress_events_per_s: float = 4.0) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        events: EventBus,
+        progress_events_per_s: float = 4.0,
+        *,
+        broker_url: str | None = None,
+        heartbeat_s: float = 2.0,
+        stale_after_s: float = 15.0,
+        max_attempts: int = 3,
+        frame_delay_s: float = 0.0,
+    ) -> None:
         self.db = db
         self.events = events
-        self.min_progress_interval_s = 1.0 / max(progress_events_per_s, 0.1)
-        self._handlers: dict[JobKind, JobFn] = {}
-        self._queue: queue.Queue[int | None] = queue.Queue()
-        self._cancel_requested: set[int] = set()
-        self._thread: threading.Thread | None = None
-        self._idle = threading.Event()
-        self._idle.set()
+        self.runner = JobRunner(
+            db, events, runner_name("studio"),
+            progress_events_per_s=progress_events_per_s, heartbeat_s=heartbeat_s, frame_delay_s=frame_delay_s,
+        )  # fmt: skip
+        self.stale_after_s = stale_after_s
+        self.max_attempts = max_attempts
+        self.broker_url = broker_url
+        self._broker = None
+        if broker_url:
+            from video_seg_backend.jobs.celery_app import BrokerQueue
+
+            self._broker = BrokerQueue(broker_url)
+        self._queues: dict[str, queue.Queue[int | None]] = {TRACKING_QUEUE: queue.Queue(), IO_QUEUE: queue.Queue()}
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+        self._busy_lock = threading.Condition()
 
     def register(self, kind: JobKind, fn: JobFn) -> None:
-        self._handlers[kind] = fn
+        self.runner.register(kind, fn)
 
     def start(self) -> None:
+        if self._broker is not None:
+            from video_seg_backend.jobs.reaper import reap
+
+            # Jobs a dead worker left are taken up; messages a restarted broker lost are sent again.
+            reap(self.db, self.events, self._broker.send, stale_after_s=self.stale_after_s,
+                 max_attempts=self.max_attempts)  # fmt: skip
+            self._broker.resend_if_lost(self.db)
+            return
         self.fail_interrupted()
-        self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
-        self._thread.start()
+        for name, jobs in self._queues.items():
+            thread = threading.Thread(target=self._run, args=(jobs,), name=f"job-worker-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._thread is None:
+        if self._broker is not None:
+            self._broker.close()
+        if not self._threads:
             return
-        self._cancel_requested.update(self._running_ids())
-        self._queue.put(None)
-        self._thread.join(timeout)
-        self._thread = None
+        self.runner.cancel_requested.update(self._running_ids())
+        for jobs in self._queues.values():
+            jobs.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
 
     def fail_interrupted(self) -> None:
         with Session(self.db) as session:
             stale = session.exec(select(Job).where(col(Job.status).in_([JobStatus.running, JobStatus.queued]))).all()
             for job in stale:
                 job.status = JobStatus.failed
-                job.error = "Interrupted by a server restart; frames already written are kept."
+                job.error = INTERRUPTED
                 job.finished_at = utcnow()
                 session.add(job)
             session.commit()
 
     def submit(self, job: Job) -> None:
         assert job.id is not None
-        self._idle.clear()
-        self._queue.put(job.id)
+        if self._broker is not None:
+            self._broker.route(self.db, job)
+            self._broker.send(job)
+            return
+        with self._busy_lock:
+            self._busy += 1
+        self._queues.get(job.queue, self._queues[TRACKING_QUEUE]).put(job.id)
 
     def cancel(self, job_id: int) -> None:
-        self._cancel_requested.add(job_id)
+        """Ask a job to stop: one still queued ends now; a running one, in this process or another,
+        reads the flag between frames."""
+        self.runner.cancel_requested.add(job_id)
         with Session(self.db) as session:
+            session.execute(update(Job).where(col(Job.id) == job_id).values(cancel_requested=True))
+            session.commit()
             job = session.get(Job, job_id)
             if job is not None and job.status == JobStatus.queued:
-                self._finish(session, job, JobStatus.canceled, None)
+                record_end(session, job, JobStatus.canceled, None)
+                publish_finished(self.events, job)
 
     def cancel_media_jobs(self, media_id: int) -> None:
         """Stop the queued and running jobs of a media item that is being deleted: a running one
@@ -146,94 +147,24 @@ class JobWorker:
                 self.cancel(job_id)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        return self._idle.wait(timeout)
+        """In-process mode: wait until every submitted job has ended."""
+        with self._busy_lock:
+            return self._busy_lock.wait_for(lambda: self._busy == 0, timeout)
 
     def _running_ids(self) -> list[int]:
         with Session(self.db) as session:
             return [j.id for j in session.exec(select(Job).where(Job.status == JobStatus.running)) if j.id]
 
-    def _run(self) -> None:
+    def _run(self, jobs: queue.Queue[int | None]) -> None:
         while True:
-            job_id = self._queue.get()
+            job_id = jobs.get()
             if job_id is None:
                 return
             try:
-                self._run_one(job_id)
+                self.runner.run(job_id)
             except Exception:  # the worker must survive any job
                 log.exception("job %s crashed the worker loop", job_id)
             finally:
-                if self._queue.empty():
-                    self._idle.set()
-
-    def _run_one(self, job_id: int) -> None:
-        with Session(self.db) as session:
-            job = session.get(Job, job_id)
-            if job is None or job.status != JobStatus.queued:
-                return
-            job.status = JobStatus.running
-            job.started_at = utcnow()
-            session.add(job)
-            session.commit()
-            kind, params, project_id, media_id = job.kind, dict(job.params), job.project_id, job.media_id
-        ctx = JobContext(self, job_id, project_id)
-        status, error, result = JobStatus.completed, None, None
-        started = time.monotonic()
-        try:
-            if job_id in self._cancel_requested:
-                raise JobCanceled()
-            result = self._handlers[kind](ctx, params)
-        except JobCanceled:
-            status = JobStatus.canceled
-        except Exception as exc:
-            log.exception("job %s (%s) failed", job_id, kind.value)
-            status, error = JobStatus.failed, str(exc) or exc.__class__.__name__
-        finally:
-            self._cancel_requested.discard(job_id)
-            with Session(self.db) as session:
-                job = session.get(Job, job_id)
-                if job is not None:
-                    job.progress_done, job.progress_total = ctx.done, ctx.total
-                    if result is not None:
-                        job.params = {**job.params, "result": result.model_dump(mode="json")}
-                    self._finish(session, job, status, error)
-                else:  # deleted with its media or project while it ran: say so to whoever follows it
-                    status, error = JobStatus.canceled, "The media item or project was deleted while the job ran."
-                    self._publish_finished(project_id, job_id, kind, media_id, status, error, ctx.done, ctx.total)
-            log.info(
-                "job %s (%s) %s after %.1f s, %d/%d",
-                job_id,
-                kind.value,
-                status.value,
-                time.monotonic() - started,
-                ctx.done,
-                ctx.total,
-            )
-
-    def _finish(self, session: Session, job: Job, status: JobStatus, error: str | None) -> None:
-        job.status = status
-        job.error = error
-        job.finished_at = utcnow()
-        session.add(job)
-        session.commit()
-        assert job.id is not None
-        self._publish_finished(
-            job.project_id, job.id, job.kind, job.media_id, status, error, job.progress_done, job.progress_total
-        )
-
-    def _publish_finished(
-        self,
-        project_id: int | None,
-        job_id: int,
-        kind: JobKind,
-        media_id: int | None,
-        status: JobStatus,
-        error: str | None,
-        done: int,
-        total: int,
-    ) -> None:
-        self.events.publish(
-            project_id,
-            JobFinished(
-                job_id=job_id, kind=kind, media_id=media_id, status=status, error=error, done=done, total=total
-            ),
-        )
+                with self._busy_lock:
+                    self._busy -= 1
+                    self._busy_lock.notify_all()

@@ -2,14 +2,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from sqlmodel import Session
 from sse_starlette.sse import EventSourceResponse
 
-from video_seg_backend.api.deps import EventsDep, ProjectDep, SettingsDep
+from video_seg_backend.api.deps import DbDep, EventsDep, SettingsDep
 from video_seg_backend.events import StudioEvent
+from video_seg_backend.models import Int, Project
 
 router = APIRouter(tags=["events"])
+
+
+def existing_project_id(project_id: Int, db: DbDep) -> int:
+    """The project checked with a session of its own, closed at once: a stream is open for hours,
+    and one pooled database connection held per stream ran the pool dry at 15 streams."""
+    with Session(db) as session:
+        if session.get(Project, project_id) is None:
+            raise HTTPException(status_code=404, detail="Project not found")
+    return project_id
 
 
 class EventStream(EventSourceResponse):
@@ -35,13 +47,12 @@ async def project_events(
     request: Request,
     events: EventsDep,
     settings: SettingsDep,
-    project: ProjectDep,
+    project_id: Annotated[int, Depends(existing_project_id)],
     last_event_id: str | None = Header(default=None, alias="Last-Event-ID"),
 ) -> EventSourceResponse:
     """Server-Sent Events: media.ready, media.deleted, annotations.updated, objects.updated, job.progress,
     job.finished, and resync (events were dropped: re-read)."""
-    assert project.id is not None
-    subscription, missed = events.subscribe(project.id, last_event_id)
+    subscription, missed = events.subscribe(project_id, last_event_id)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         try:

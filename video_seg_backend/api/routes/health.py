@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import threading
+
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
+from sqlmodel import Session, col, select
 
 from video_seg_backend import __version__
 from video_seg_backend.api.deps import RegistryDep, SessionDep, WorkerDep
 from video_seg_backend.jobs.params import DownloadModelParams, JobPublic
-from video_seg_backend.models import Job, JobKind
+from video_seg_backend.jobs.runner import queue_for
+from video_seg_backend.jobs.worker import JobWorker
+from video_seg_backend.models import Job, JobKind, JobStatus
 
 router = APIRouter(tags=["health"])
+# Presses that arrive together look for a queued download one after the other (per API process).
+_download_lock = threading.Lock()
 
 
 class Health(BaseModel):
@@ -70,7 +77,24 @@ def download_model(*, session: SessionDep, registry: RegistryDep, worker: Worker
         raise HTTPException(status_code=409, detail=f"Model '{key}' is already available")
     if not info.downloadable:
         raise HTTPException(status_code=409, detail=f"Model '{key}' cannot be downloaded: {info.reason}")
-    job = Job(kind=JobKind.download_model, params=DownloadModelParams(model=key).model_dump(mode="json"))
+    with _download_lock:
+        return _download_job(session, worker, key)
+
+
+def _download_job(session: Session, worker: JobWorker, key: str) -> Job:
+    active = session.exec(
+        select(Job).where(
+            Job.kind == JobKind.download_model, col(Job.status).in_([JobStatus.queued, JobStatus.running])
+        )
+    ).all()
+    for queued in active:  # pressed again while it is on its way: the same job, not another
+        if queued.params.get("model") == key and not queued.cancel_requested:
+            return queued
+    job = Job(
+        kind=JobKind.download_model,
+        queue=queue_for(JobKind.download_model),
+        params=DownloadModelParams(model=key).model_dump(mode="json"),
+    )
     session.add(job)
     session.commit()
     session.refresh(job)

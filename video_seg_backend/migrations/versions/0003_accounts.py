@@ -2,7 +2,7 @@
 who did what. New tables only; nothing existing changes.
 
 Revision ID: 0003
-Revises: 0002 (0001 until the jobs migration 0002 is merged)
+Revises: 0002
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 revision = "0003"
 # Becomes "0002" when the jobs migration is merged.
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
