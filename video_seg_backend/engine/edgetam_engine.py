@@ -99,7 +99,9 @@ class EdgeTamEngine(SegmentationEngine):
         self.device: torch.device = next(model.parameters()).device
         self.image_size = int(model.config.image_size)
         self.autocast: Autocast | None = select_autocast(self.device, self.config.precision)
-        self._cache: SessionCache[EdgeTamSession] = SessionCache("EdgeTAM", max_bytes=lambda: self.config.state_cache_bytes)
+        self._cache: SessionCache[EdgeTamSession] = SessionCache(
+            "EdgeTAM", max_bytes=lambda: self.config.state_cache_bytes
+        )
         # The FPN position encodings: one copy for every cached frame of every session.
         self._pos_enc: list[list[torch.Tensor]] = []
         cfg = model.config
@@ -434,4 +436,6 @@ def build_edgetam_engine(
     else:
         model = EdgeTamVideoModel.from_pretrained(str(weights), local_files_only=True)
     model = model.eval().to(device)
-    return EdgeTamEngine(key, model, edgetam_processor(int(model.config.image_size)), EdgeTamEngineConfig.from_settings(settings))
+    return EdgeTamEngine(
+        key, model, edgetam_processor(int(model.config.image_size)), EdgeTamEngineConfig.from_settings(settings)
+    )

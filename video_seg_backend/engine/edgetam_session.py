@@ -56,7 +56,10 @@ class SharedFeatureCache(EdgeTamVideoInferenceCache):
         pos = list(features["vision_pos_embeds"])
         if not self._shared or _layout(self._shared[0]) != _layout(pos):
             self._shared[:] = [pos]
-        self._vision_features[frame_idx] = {"vision_feats": features["vision_feats"], "vision_pos_embeds": self._shared[0]}
+        self._vision_features[frame_idx] = {
+            "vision_feats": features["vision_feats"],
+            "vision_pos_embeds": self._shared[0],
+        }
         self._vision_features.move_to_end(frame_idx)
         while len(self._vision_features) > self.max_vision_features_cache_size:
             self._vision_features.popitem(last=False)
