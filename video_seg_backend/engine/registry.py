@@ -300,6 +300,6 @@ def _edgetam_missing() -> str | None:
         return "EdgeTAM needs PyTorch, transformers and timm: install them (pip install transformers timm)."
     version = importlib.metadata.version("transformers")
     major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
-    if major_minor < (4, 57):  # EdgeTAM arrived in transformers 4.57
-        return f"transformers {version} has no EdgeTAM: upgrade it to 4.57 or later."
+    if major_minor < (5, 0):  # the EdgeTAM video session this engine drives is transformers 5's
+        return f"transformers {version} is too old for EdgeTAM here: upgrade it to 5.0 or later."
     return None
