@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 
 from tests.engine_edgetam.conftest import SyntheticVideo, sibling
@@ -84,3 +87,29 @@ def test_memory_stays_flat_on_a_long_video(edgetam):
         sizes.append(state_nbytes(session))
     assert sizes[5:] == [sizes[5]] * len(sizes[5:])
     assert long_video.reads == 14  # every frame decoded once, none kept beyond the 2-frame cache
+
+
+def test_a_click_during_a_propagation_returns_before_it_ends_and_joins_the_tracking(edgetam, video):
+    session = edgetam.session("threads", video, lambda: [])
+    edgetam.segment(session, 0, 1, [PointPrompt(40, 60)])
+    started = threading.Event()
+    finished_at: list[float] = []
+    tracked: list[int] = []
+
+    def job():
+        for frame, _ in edgetam.propagate(session, [1], 0, "forward"):
+            tracked.append(frame)
+            if frame == 1:
+                started.set()
+        finished_at.append(time.monotonic())
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    assert started.wait(60)
+    clicked = edgetam.segment(session, 9, 1, [PointPrompt(70, 60)])  # a key frame ahead of the tracking
+    clicked_at = time.monotonic()
+    assert clicked.mask.shape == (video.height, video.width)
+    assert not finished_at, "the click waited for the whole propagation"
+    worker.join(120)
+    assert finished_at and clicked_at < finished_at[0]
+    assert tracked == list(range(12))  # the new key frame's memory was encoded when tracking reached it

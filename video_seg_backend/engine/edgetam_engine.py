@@ -12,6 +12,9 @@ are transformers' own; this module drives them the way the SAM 2 engine drives `
   ``forward`` would run every object of the session on the clicked frame (and decode a click on a
   tracked frame with the tracking memory), so each object is run on its own, through the model's
   ``_run_single_frame_inference`` step, as ``forward`` itself does per object.
+- **A click does not encode its memory.** The memory encoder costs as much as the decoder on a CPU;
+  a key frame's memory is encoded when tracking first needs it (or at replay, while its features are
+  at hand), so a click costs the image encoder (new frames only) and the decoder.
 - **States live in the shared LRU bounded by bytes** (session_cache.py), measured from their tensors.
 - **Memory stays flat while tracking.** The model reads tracked outputs only within
   ``num_maskmem - 1`` frames (mask memories) and ``max_object_pointers_in_encoder - 1`` frames
@@ -30,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..core.config import Settings
 from .base import (
@@ -136,7 +140,8 @@ class EdgeTamEngine(SegmentationEngine):
                     if key_frame.prompts:
                         prompts = checked_prompts(s.frames, key_frame.frame_index, key_frame.prompts, one_box=True)
                         base = None if key_frame.mask is None else checked_mask(s.frames, key_frame.mask)
-                        self._decode_prompts(s, key_frame.frame_index, key_frame.object_id, prompts, base)
+                        out = self._decode_prompts(s, key_frame.frame_index, key_frame.object_id, prompts, base)
+                        self._encode_memory(s, key_frame.frame_index, out)  # its features are at hand now
                     elif key_frame.mask is not None:
                         check_frame(s.frames, key_frame.frame_index)
                         mask = checked_mask(s.frames, key_frame.mask)
@@ -226,7 +231,7 @@ class EdgeTamEngine(SegmentationEngine):
             point_inputs=state.point_inputs_per_obj[obj_idx][frame],
             mask_inputs=None,
             reverse=False,
-            run_mem_encoder=True,
+            run_mem_encoder=False,  # encoded when tracking needs it: half the cost of a click
             prev_sam_mask_logits=previous,
         )
         return self._store_key_frame(s, obj_idx, frame, out)
@@ -329,6 +334,9 @@ class EdgeTamEngine(SegmentationEngine):
             memory = state.output_dict_per_obj[obj_idx]
             if not memory["cond_frame_outputs"]:
                 continue  # removed, or its key frames cleared, while tracking ran
+            for key_frame, key_out in sorted(memory["cond_frame_outputs"].items()):
+                if key_out["maskmem_features"] is None:  # clicked since the last step
+                    self._encode_memory(s, key_frame, key_out)
             out = memory["cond_frame_outputs"].get(frame)
             if out is None:
                 seed = seeds.get(object_id)
@@ -365,6 +373,25 @@ class EdgeTamEngine(SegmentationEngine):
         outputs = memory["non_cond_frame_outputs"]
         for t in [t for t in outputs if not lo <= t <= hi]:
             del outputs[t]
+
+    def _encode_memory(self, s: EdgeTamSession, frame: int, out: dict[str, Any]) -> None:
+        """The memory of a clicked key frame, as the model's step would have encoded it (the decoded
+        mask, upsampled to the input size and binarised: what the person saw is what is remembered)."""
+        if out["maskmem_features"] is not None:
+            return
+        feats, _ = self.model._prepare_vision_features(s.state, frame, 1)
+        high_res = F.interpolate(
+            out["pred_masks"].to(self.device),
+            size=(self.image_size, self.image_size),
+            mode="bilinear",
+            align_corners=False,
+        )
+        out["maskmem_features"], out["maskmem_pos_enc"] = self.model._encode_new_memory(
+            current_vision_feats=feats[-1],
+            pred_masks_high_res=high_res,
+            object_score_logits=out["object_score_logits"],
+            is_mask_from_pts=True,
+        )
 
     # --- plumbing ------------------------------------------------------------------------------
 
