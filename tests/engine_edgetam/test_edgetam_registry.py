@@ -139,8 +139,9 @@ def test_download_job_reports_progress_and_outcome(tmp_path, monkeypatch, fail):
         done = wait_job(client, job.json()["id"])
         after = {m["key"]: m for m in client.get("/api/v1/models").json()}[EDGETAM_KEY]
         if fail:
-            assert done["status"] == "failed" and "Cannot reach https://huggingface.co" in done["error"]
-            assert not after["available"] and "The last download failed (Cannot reach" in after["reason"]
+            assert done["status"] == "failed" and "Could not download yonigozlan/EdgeTAM-hf" in done["error"]
+            assert "Cannot reach https://huggingface.co" in done["error"]
+            assert not after["available"] and "The last download failed (Could not download" in after["reason"]
         else:
             assert done["status"] == "completed" and done["progress_done"] == done["progress_total"] == 3000
             assert after["available"] and after["reason"] is None

@@ -247,12 +247,18 @@ def download_edgetam(spec: EdgeTamSpec, settings: Settings, progress: ProgressFn
     target.mkdir(parents=True, exist_ok=True)
     logger.info("Downloading %s from %s into %s", ", ".join(spec.files), spec.hf_repo, target)
     *small, weights = spec.files
-    for name in small:  # a few kB each: no progress to show
-        hf_hub_download(repo_id=spec.hf_repo, filename=name, local_dir=target)
-    hf_hub_download(
-        repo_id=spec.hf_repo,
-        filename=weights,
-        local_dir=target,
-        tqdm_class=_progress_bar_class(progress) if progress is not None else None,
-    )
+    try:
+        for name in small:  # a few kB each: no progress to show
+            hf_hub_download(repo_id=spec.hf_repo, filename=name, local_dir=target)
+        hf_hub_download(
+            repo_id=spec.hf_repo,
+            filename=weights,
+            local_dir=target,
+            tqdm_class=_progress_bar_class(progress) if progress is not None else None,
+        )
+    except Exception as error:  # unreachable Hub, DNS, a proxy: say what to do, keep the cause
+        raise RuntimeError(
+            f"Could not download {spec.hf_repo} from the Hugging Face Hub ({error}). Check the connection, "
+            f"or copy {' and '.join(spec.files)} into {target}."
+        ) from error
     return target
