@@ -2,7 +2,7 @@
 
 EdgeTAM (Meta, CVPR 2025) is SAM 2 with a RepViT-M1 image encoder (through timm) and a 2D spatial
 perceiver that compresses each memory frame: the same prompts and memory, a fraction of the compute
-(~3x SAM 2.1 tiny on a CPU, see scripts/bench_engine.py). The model, its session and its processor
+(4.6x SAM 2.1 tiny on a 2-core CPU, scripts/bench_engine.py). The model, its session and its processor
 are transformers' own; this module drives them the way the SAM 2 engine drives ``sam2``:
 
 - **Frames load lazily** (edgetam_session.py): the session's ``processed_frames`` decodes on access.

@@ -45,7 +45,7 @@ RANDOM_EDGETAM_KEY = "edgetam_random"
 # Speeds measured by scripts/bench_engine.py on a 2-thread laptop-class CPU at 1024 px.
 _OPENCV_SUMMARY = "Instant on any CPU, no weights: GrabCut clicks and optical-flow tracking, rough edges."
 _EDGETAM_SUMMARY = (
-    "Fast: SAM 2's clicks and tracking with a mobile encoder, ~3x SAM 2.1 Tiny on a CPU "
+    "Fast: SAM 2's clicks and tracking with a mobile encoder, 3 to 5 times as fast as SAM 2.1 Tiny on a CPU "
     "(DAVIS 2017 J&F 87.7); {mb} MB of weights from {repo}, not gated."
 )
 _SAM2_SUMMARY = "{speed} on a CPU, best on a GPU; {mb} MB of weights from {repo}, not gated."
