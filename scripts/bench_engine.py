@@ -341,13 +341,22 @@ def bench_edgetam(args) -> None:
     print(f"  tracking, engine:          {fps['engine']:8.3f} frames/s  (runs {listed['engine']})")
     print(f"  tracking, bare transformers: {fps['bare']:6.3f} frames/s  (runs {listed['bare']})")
     print(f"  ratio engine / bare:       {fps['engine'] / fps['bare']:8.2f}  (median of {args.repeat}; target >= 0.9)")
+    print(f"    per round (the two runs back to back): {paired(runs['engine'], runs['bare'])}")
     print(f"  SAM 2.1 tiny, its engine:  {fps['sam2']:8.3f} frames/s  (runs {listed['sam2']})")
     print(f"  ratio EdgeTAM / SAM 2.1 tiny: {fps['engine'] / fps['sam2']:5.2f}  (same frames, one run; target >= 3)")
+    print(f"    per round (the two runs back to back): {paired(runs['engine'], runs['sam2'])}")
     first_e, first_s = statistics.median(clicks["engine"]), statistics.median(clicks["sam2"])
     print(f"  first click, new frame:    {first_e * 1000:8.0f} ms vs SAM 2.1 tiny {first_s * 1000:.0f} ms")
     del sam2
     gc.collect()
     memory(engine, args)
+
+
+def paired(ours: list[float], theirs: list[float]) -> str:
+    """Each round's ratio, and their median: on a shared machine the load changes between rounds more
+    than between two runs of one round."""
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    return ", ".join(f"{r:.2f}" for r in ratios) + f"; median {statistics.median(ratios):.2f}"
 
 
 def bare_edgetam_fps(engine, video, frames: int) -> float:
