@@ -2,18 +2,22 @@
 
     python scripts/bench_engine.py                      # SAM 2.1 tiny (random weights) at 1024 + OpenCV
     python scripts/bench_engine.py --frames 8 --image-size 512
-    python scripts/bench_engine.py --skip-sam2          # OpenCV engine only
+    python scripts/bench_engine.py --skip-sam2 --skip-opencv --frames 8   # EdgeTAM vs SAM 2.1 tiny
+    python scripts/bench_engine.py --skip-sam2 --skip-edgetam            # OpenCV engine only
     python scripts/bench_engine.py --skip-opencv --precision fp32   # SAM 2 without bf16 autocast
 
 Random weights run exactly the same operations as a real checkpoint, so timings and memory hold for
-SAM 2.1 tiny; masks are meaningless. Figures printed:
+SAM 2.1 tiny and EdgeTAM; masks are meaningless. Figures printed:
 
 - click on a new frame (decode + image encoder + decoder) and on a cached frame (decoder only);
 - tracking frames/s through the engine, and through the bare predictor (``init_state`` +
   ``propagate_in_video`` on the same frames written as JPEGs), and their ratio;
 - RSS after opening a 2,000-frame video (frames generated lazily: nothing is decoded up front;
   sam2's ``init_state`` would hold 2,000 x 12 MB at 1024), and RSS / state growth per tracked frame
-  once the memory window is full.
+  once the memory window is full;
+- EdgeTAM: click latency, tracking frames/s through the engine and through transformers' own
+  ``init_video_session`` + ``propagate_in_video_iterator`` (ratio), against SAM 2.1 tiny's engine on
+  the same frames in the same run (ratio), and the same memory figures.
 """
 
 from __future__ import annotations
@@ -93,8 +97,6 @@ def click_timings(engine, video) -> tuple[float, float]:
     new, _ = timed(lambda: engine.segment(session, 1, 1, [PointPrompt(cx, cy)]))
     cached, _ = timed(lambda: engine.segment(session, 1, 1, [PointPrompt(cx, cy), PointPrompt(5, 5, positive=False)]))
     if hasattr(engine, "memory_window"):
-        from video_seg_backend.engine.sam2_engine import state_nbytes
-
         print(
             f"  state after clicks on one frame: {state_nbytes(session) / 2**20:.1f} MB "
             "(frame features, decoder outputs, the resized frame)"
@@ -173,8 +175,6 @@ def memory(engine, args) -> None:
         _print_growth(rows, settle=2)
         engine.forget("bench-long")
         return
-    from video_seg_backend.engine.sam2_engine import state_nbytes
-
     real_window = engine.memory_window
     if args.growth_window:
         engine.memory_window = args.growth_window  # same code path, plateau reached sooner
@@ -186,9 +186,20 @@ def memory(engine, args) -> None:
         rows.append((frame, rss_mb(), state_nbytes(session) / 2**20))
     window = engine.memory_window
     engine.memory_window = real_window
-    print(f"  memory window: {window} frames (sam2.1's is {real_window}; frame cache 2 frames)")
+    print(f"  memory window: {window} frames (the model's own is {real_window}; frame cache 2 frames)")
     _print_growth(rows, settle=window + 1)
     engine.forget("bench-long")
+
+
+def state_nbytes(session) -> int:
+    """Bytes a SAM 2 or EdgeTAM session holds, as its engine measures them for the cache."""
+    if type(session).__name__ == "EdgeTamSession":
+        from video_seg_backend.engine.edgetam_session import state_nbytes as edgetam_nbytes
+
+        return edgetam_nbytes(session)
+    from video_seg_backend.engine.sam2_engine import state_nbytes as sam2_nbytes
+
+    return sam2_nbytes(session)
 
 
 def _print_growth(rows, settle: int) -> None:
@@ -284,6 +295,96 @@ def compare_precision(engine, video, args) -> None:
     print(f"    mask IoU bf16 vs float32, per frame: min {min(ious):.3f}, mean {statistics.mean(ious):.3f}")
 
 
+def bench_edgetam(args) -> None:
+    """EdgeTAM through the engine against transformers' own video path on the same frames, and against
+    SAM 2.1 tiny through its engine, runs alternating; then its click latency and memory."""
+    import torch
+
+    from video_seg_backend.core.config import Settings
+    from video_seg_backend.engine.edgetam_engine import build_edgetam_engine
+    from video_seg_backend.engine.sam2_engine import build_sam2_engine
+
+    settings = Settings(
+        _env_file=None,
+        allow_random_weights=True,
+        sam2_image_size=args.image_size,
+        device=args.device,
+        precision=args.precision,
+    )
+    build, engine = timed(lambda: build_edgetam_engine("edgetam_random", None, settings))
+    params = sum(p.numel() for p in engine.model.parameters()) / 1e6
+    print(
+        f"\n== EdgeTAM, random weights ({params:.1f}M parameters), image size {args.image_size}, {engine.device}, "
+        f"{'bf16 autocast' if engine.autocast else 'float32'} ({torch.get_num_threads()} threads); "
+        f"built in {build:.1f} s"
+    )
+    sam2 = build_sam2_engine("sam2.1_hiera_tiny_random", "configs/sam2.1/sam2.1_hiera_t.yaml", None, settings)
+    video = SyntheticVideo(max(args.frames + 1, 2), args.width, args.height)
+    warm_up(engine, video)
+    warm_up(sam2, video)
+    new, cached = click_timings(engine, video)
+    print(f"  click on a new frame:    {new * 1000:8.0f} ms")
+    print(f"  click on a cached frame: {cached * 1000:8.0f} ms")
+    runs: dict[str, list[float]] = {"engine": [], "bare": [], "sam2": []}
+    clicks: dict[str, list[float]] = {"engine": [], "sam2": []}
+    for i in range(args.repeat):
+        # The order flips each round, so a change of load on a shared machine hits all three alike.
+        for name in ("engine", "bare", "sam2") if i % 2 == 0 else ("sam2", "bare", "engine"):
+            if name == "bare":
+                runs["bare"].append(bare_edgetam_fps(engine, video, args.frames))
+                continue
+            run = engine_run(engine if name == "engine" else sam2, video, args.frames)
+            runs[name].append(run.fps)
+            clicks[name].append(run.click_s)
+    fps = {name: statistics.median(values) for name, values in runs.items()}
+    listed = {name: ", ".join(f"{v:.3f}" for v in values) for name, values in runs.items()}
+    print(f"  tracking, engine:          {fps['engine']:8.3f} frames/s  (runs {listed['engine']})")
+    print(f"  tracking, bare transformers: {fps['bare']:6.3f} frames/s  (runs {listed['bare']})")
+    print(f"  ratio engine / bare:       {fps['engine'] / fps['bare']:8.2f}  (median of {args.repeat}; target >= 0.9)")
+    print(f"    per round (the two runs back to back): {paired(runs['engine'], runs['bare'])}")
+    print(f"  SAM 2.1 tiny, its engine:  {fps['sam2']:8.3f} frames/s  (runs {listed['sam2']})")
+    print(f"  ratio EdgeTAM / SAM 2.1 tiny: {fps['engine'] / fps['sam2']:5.2f}  (same frames, one run; target >= 3)")
+    print(f"    per round (the two runs back to back): {paired(runs['engine'], runs['sam2'])}")
+    first_e, first_s = statistics.median(clicks["engine"]), statistics.median(clicks["sam2"])
+    print(f"  first click, new frame:    {first_e * 1000:8.0f} ms vs SAM 2.1 tiny {first_s * 1000:.0f} ms")
+    del sam2
+    gc.collect()
+    memory(engine, args)
+
+
+def paired(ours: list[float], theirs: list[float]) -> str:
+    """Each round's ratio, and their median: on a shared machine the load changes between rounds more
+    than between two runs of one round."""
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    return ", ".join(f"{r:.2f}" for r in ratios) + f"; median {statistics.median(ratios):.2f}"
+
+
+def bare_edgetam_fps(engine, video, frames: int) -> float:
+    """transformers' documented path on the same frames: init_video_session with the whole video,
+    add_inputs_to_inference_session, a forward on the clicked frame, propagate_in_video_iterator;
+    under the engine's autocast, so only the service differs."""
+    import contextlib
+
+    import torch
+
+    autocast = engine.autocast
+    with torch.autocast(autocast[0], dtype=autocast[1]) if autocast else contextlib.nullcontext():
+        state = engine.processor.init_video_session(
+            video=[video.read_rgb(i) for i in range(frames + 1)],
+            inference_device=engine.device,
+            dtype=torch.float32,
+        )
+        cx, cy = video.centre(0)
+        engine.processor.add_inputs_to_inference_session(
+            inference_session=state, frame_idx=0, obj_ids=1, input_points=[[[[cx, cy]]]], input_labels=[[[1]]]
+        )
+        engine.model(inference_session=state, frame_idx=0)
+        iterator = engine.model.propagate_in_video_iterator(state, start_frame_idx=0, max_frame_num_to_track=frames)
+        next(iterator)  # the clicked frame: its output is reused
+        elapsed, count = timed(lambda: sum(1 for _ in iterator))
+    return count / elapsed
+
+
 def bench_opencv(args) -> None:
     try:
         from video_seg_backend.engine.opencv_engine import OpenCVEngine
@@ -323,16 +424,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="alternating engine and bare tracking runs")
     parser.add_argument("--no-compare", action="store_true", help="skip the bf16 / float32 comparison")
     parser.add_argument("--skip-sam2", action="store_true")
+    parser.add_argument("--skip-edgetam", action="store_true")
     parser.add_argument("--skip-opencv", action="store_true")
     args = parser.parse_args()
 
     warnings.filterwarnings("ignore", category=UserWarning, module=r"sam2\.")  # no CUDA extension: fine
     print(f"video {args.width}x{args.height}; RSS at start {rss_mb():.0f} MB")
-    if not args.skip_sam2:
+    if not (args.skip_sam2 and args.skip_edgetam):
         import torch
 
         torch.set_num_threads(args.threads)
+    if not args.skip_sam2:
         bench_sam2(args)
+    if not args.skip_edgetam:
+        bench_edgetam(args)
     if not args.skip_opencv:
         bench_opencv(args)
 

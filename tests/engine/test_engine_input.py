@@ -84,3 +84,27 @@ def test_a_session_of_another_engine_is_refused(sam2_engine):
         opencv.segment(theirs, 0, 1, [PointPrompt(1, 1)])
     with pytest.raises(EngineInputError, match="belongs to another engine"):
         sam2_engine.segment(opencv.session("other-engine", FRAMES, lambda: []), 0, 1, [PointPrompt(1, 1)])
+
+
+@pytest.fixture(scope="module")
+def edgetam_engine():
+    pytest.importorskip("transformers")
+    pytest.importorskip("timm")
+    from video_seg_backend.core.config import Settings
+    from video_seg_backend.engine.edgetam_engine import build_edgetam_engine
+
+    settings = Settings(allow_random_weights=True, sam2_image_size=256, device="cpu", offline=True, _env_file=None)
+    return build_edgetam_engine("edgetam_random", None, settings)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_edgetam_refuses_bad_input_with_the_same_sentence_as_opencv(edgetam_engine, case):
+    assert refusal(edgetam_engine, case) == refusal(OpenCVEngine(), case)
+
+
+def test_a_session_of_another_engine_is_refused_by_edgetam(edgetam_engine):
+    opencv = OpenCVEngine()
+    with pytest.raises(EngineInputError, match="belongs to another engine"):
+        edgetam_engine.segment(opencv.session("other-engine", FRAMES, lambda: []), 0, 1, [PointPrompt(1, 1)])
+    with pytest.raises(EngineInputError, match="belongs to another engine"):
+        opencv.segment(edgetam_engine.session("other-engine", FRAMES, lambda: []), 0, 1, [PointPrompt(1, 1)])

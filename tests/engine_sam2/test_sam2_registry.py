@@ -6,7 +6,7 @@ import pytest
 
 from video_seg_backend.core.config import Settings
 from video_seg_backend.engine import checkpoints
-from video_seg_backend.engine.registry import OPENCV_KEY, RANDOM_TINY_KEY, ModelRegistry
+from video_seg_backend.engine.registry import EDGETAM_KEY, OPENCV_KEY, RANDOM_TINY_KEY, ModelRegistry
 
 pytestmark = pytest.mark.sam2
 
@@ -17,6 +17,7 @@ SAM2_KEYS = ["sam2.1_hiera_large", "sam2.1_hiera_base_plus", "sam2.1_hiera_small
 def _empty_hf_cache(tmp_path, monkeypatch):
     """No checkpoint from a real huggingface_hub cache on this machine may leak into the tests."""
     monkeypatch.setattr(checkpoints, "_hf_cached", lambda spec: None)
+    monkeypatch.setattr(checkpoints, "_hf_cached_folder", lambda spec: None)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
 
 
@@ -27,7 +28,7 @@ def _settings(tmp_path, **kwargs) -> Settings:
 def test_offline_without_checkpoints_lists_sam2_as_unavailable_with_the_reason(tmp_path):
     registry = ModelRegistry(_settings(tmp_path, offline=True))
     catalogue = {m.key: m for m in registry.catalogue()}
-    assert list(catalogue) == [OPENCV_KEY, *SAM2_KEYS]
+    assert list(catalogue) == [OPENCV_KEY, EDGETAM_KEY, *SAM2_KEYS]
     assert catalogue[OPENCV_KEY].available
     for key in SAM2_KEYS:
         info = catalogue[key]

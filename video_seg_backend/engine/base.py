@@ -122,6 +122,11 @@ class ModelInfo:
     reason: str | None = None
     # Models that can be made available on request (checkpoint download through huggingface_hub).
     downloadable: bool = False
+    # One line for the model picker: speed class, weights size, gated or not.
+    summary: str = ""
+    speed: str = ""  # "instant", "fast", "medium", "slow" or "slowest" on a CPU
+    weights_mb: int | None = None
+    gated: bool = False  # the weights need an accepted licence and a Hub token
 
 
 class EngineSession(Protocol):

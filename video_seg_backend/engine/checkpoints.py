@@ -1,4 +1,7 @@
-"""SAM 2.1 checkpoints: found in ``settings.checkpoint_dir`` or downloaded once with huggingface_hub.
+"""Model weights: found in ``settings.checkpoint_dir`` or downloaded once with huggingface_hub.
+
+SAM 2.1 comes as one ``.pt`` file per size (``sam2``'s format); EdgeTAM as a folder in transformers'
+format (``config.json`` and ``model.safetensors``) under ``checkpoint_dir / EDGETAM.folder``.
 
 Nothing here touches the network at import time or while the catalogue is listed; a download only
 happens when the job layer runs :func:`download_checkpoint` (a ``download-model`` job) with a
@@ -31,6 +34,7 @@ class Sam2Spec:
     hf_repo: str
     filename: str
     approx_mb: int  # size of the checkpoint, for the catalogue and the download job
+    speed: str = "slow"  # speed class on a CPU, for the catalogue
 
 
 # Largest first: the default model is the first one with a checkpoint.
@@ -42,6 +46,7 @@ SAM2_SPECS: tuple[Sam2Spec, ...] = (
         "facebook/sam2.1-hiera-large",
         "sam2.1_hiera_large.pt",
         898,
+        "slowest",
     ),
     Sam2Spec(
         "sam2.1_hiera_base_plus",
@@ -50,6 +55,7 @@ SAM2_SPECS: tuple[Sam2Spec, ...] = (
         "facebook/sam2.1-hiera-base-plus",
         "sam2.1_hiera_base_plus.pt",
         324,
+        "slow",
     ),
     Sam2Spec(
         "sam2.1_hiera_small",
@@ -58,6 +64,7 @@ SAM2_SPECS: tuple[Sam2Spec, ...] = (
         "facebook/sam2.1-hiera-small",
         "sam2.1_hiera_small.pt",
         185,
+        "medium",
     ),
     Sam2Spec(
         "sam2.1_hiera_tiny",
@@ -66,9 +73,37 @@ SAM2_SPECS: tuple[Sam2Spec, ...] = (
         "facebook/sam2.1-hiera-tiny",
         "sam2.1_hiera_tiny.pt",
         156,
+        "medium",
     ),
 )
 SAM2_BY_KEY = {spec.key: spec for spec in SAM2_SPECS}
+
+
+@dataclass(frozen=True)
+class EdgeTamSpec:
+    """EdgeTAM in transformers' format on the Hugging Face Hub."""
+
+    key: str
+    name: str
+    hf_repo: str
+    folder: str  # under checkpoint_dir
+    files: tuple[str, ...]  # what loading needs; the weights file last (the one with progress)
+    approx_mb: int
+    speed: str
+
+
+# transformers' EdgeTAM configs name "yonigozlan/EdgeTAM-hf" as their checkpoint (the port by the
+# transformers maintainer who added the model; Meta's facebook/EdgeTAM holds the original .pt, and its
+# transformers weights sit in an unmerged pull request). 13.9M parameters in float32: ~56 MB.
+EDGETAM = EdgeTamSpec(
+    key="edgetam",
+    name="EdgeTAM",
+    hf_repo="yonigozlan/EdgeTAM-hf",
+    folder="EdgeTAM-hf",
+    files=("config.json", "model.safetensors"),
+    approx_mb=56,
+    speed="fast",
+)
 
 
 def is_offline(settings: Settings) -> bool:
@@ -155,3 +190,75 @@ def _progress_bar_class(progress: ProgressFn) -> type:
             return None
 
     return _CallbackProgress
+
+
+def find_edgetam(spec: EdgeTamSpec, settings: Settings) -> Path | None:
+    """The local folder of EdgeTAM's weights: ``checkpoint_dir / spec.folder`` first, then
+    huggingface_hub's cache (a snapshot downloaded by another tool counts). No network access."""
+    local = Path(settings.checkpoint_dir) / spec.folder
+    if all((local / name).is_file() for name in spec.files):
+        return local
+    return _hf_cached_folder(spec)
+
+
+def _hf_cached_folder(spec: EdgeTamSpec) -> Path | None:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = [try_to_load_from_cache(repo_id=spec.hf_repo, filename=name) for name in spec.files]
+    except Exception:  # an unreadable or missing cache is simply "not cached"
+        return None
+    if all(isinstance(c, str) and Path(c).is_file() for c in cached):
+        folders = {Path(str(c)).parent for c in cached}
+        if len(folders) == 1:  # one snapshot holds them all
+            return folders.pop()
+    return None
+
+
+def edgetam_unavailable_reason(spec: EdgeTamSpec, settings: Settings) -> str | None:
+    """Why EdgeTAM cannot be loaded now (None when its weights are here)."""
+    if find_edgetam(spec, settings) is not None:
+        return None
+    where = Path(settings.checkpoint_dir) / spec.folder
+    files = " and ".join(spec.files)
+    if is_offline(settings):
+        return (
+            f"No weights in {where} and downloads are off (offline mode): copy {files} of {spec.hf_repo} "
+            "there, or turn offline mode off to download them."
+        )
+    return f"Weights not downloaded yet: download {files} (~{spec.approx_mb} MB) from {spec.hf_repo}."
+
+
+def download_edgetam(spec: EdgeTamSpec, settings: Settings, progress: ProgressFn | None = None) -> Path:
+    """Download EdgeTAM's files into ``checkpoint_dir / spec.folder`` (resumable, a no-op when present),
+    calling ``progress(done_bytes, total_bytes)`` as the weights arrive. Raises ``RuntimeError`` offline."""
+    found = find_edgetam(spec, settings)
+    if found is not None:
+        if progress is not None:
+            size = sum((found / name).stat().st_size for name in spec.files)
+            progress(size, size)
+        return found
+    if is_offline(settings):
+        raise RuntimeError(edgetam_unavailable_reason(spec, settings))
+
+    from huggingface_hub import hf_hub_download
+
+    target = Path(settings.checkpoint_dir) / spec.folder
+    target.mkdir(parents=True, exist_ok=True)
+    logger.info("Downloading %s from %s into %s", ", ".join(spec.files), spec.hf_repo, target)
+    *small, weights = spec.files
+    try:
+        for name in small:  # a few kB each: no progress to show
+            hf_hub_download(repo_id=spec.hf_repo, filename=name, local_dir=target)
+        hf_hub_download(
+            repo_id=spec.hf_repo,
+            filename=weights,
+            local_dir=target,
+            tqdm_class=_progress_bar_class(progress) if progress is not None else None,
+        )
+    except Exception as error:  # unreachable Hub, DNS, a proxy: say what to do, keep the cause
+        raise RuntimeError(
+            f"Could not download {spec.hf_repo} from the Hugging Face Hub ({error}). Check the connection, "
+            f"or copy {' and '.join(spec.files)} into {target}."
+        ) from error
+    return target

@@ -2,25 +2,34 @@
 
 Listing the catalogue never imports torch or touches the network: it only looks for checkpoint
 files. Engines are built on first ``get`` (a SAM 2.1 model takes seconds to load) and shared by every
-request and job after that.
+request and job after that. Three engines: OpenCV (no weights), EdgeTAM (transformers + timm) and
+SAM 2.1 (the ``sam2`` package); each entry of the catalogue says in a line how fast it is, how large
+its weights are and whether they are gated.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import logging
+import re
 import threading
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from ..core.config import Settings
 from .base import ModelInfo, SegmentationEngine
 from .checkpoints import (
+    EDGETAM,
     SAM2_BY_KEY,
     SAM2_SPECS,
     ProgressFn,
     download_checkpoint,
+    download_edgetam,
+    edgetam_unavailable_reason,
     find_checkpoint,
+    find_edgetam,
     is_offline,
     unavailable_reason,
 )
@@ -30,6 +39,16 @@ logger = logging.getLogger(__name__)
 OPENCV_KEY = "opencv"
 RANDOM_TINY_KEY = "sam2.1_hiera_tiny_random"
 _RANDOM_TINY_CONFIG = "configs/sam2.1/sam2.1_hiera_t.yaml"
+EDGETAM_KEY = EDGETAM.key
+RANDOM_EDGETAM_KEY = "edgetam_random"
+
+# Speeds measured by scripts/bench_engine.py on a 2-thread laptop-class CPU at 1024 px.
+_OPENCV_SUMMARY = "Instant on any CPU, no weights: GrabCut clicks and optical-flow tracking, rough edges."
+_EDGETAM_SUMMARY = (
+    "Fast: SAM 2's clicks and tracking with a mobile encoder, 3 to 5 times as fast as SAM 2.1 Tiny on a CPU "
+    "(DAVIS 2017 J&F 87.7); {mb} MB of weights from {repo}, not gated."
+)
+_SAM2_SUMMARY = "{speed} on a CPU, best on a GPU; {mb} MB of weights from {repo}, not gated."
 
 
 class ModelRegistry:
@@ -45,8 +64,8 @@ class ModelRegistry:
 
     @cached_property
     def device(self) -> str:
-        """The device SAM 2 runs on: "cuda", "mps" or "cpu" ("cpu" without PyTorch)."""
-        if not _sam2_installed():
+        """The device the models run on: "cuda", "mps" or "cpu" ("cpu" without PyTorch)."""
+        if not _installed("torch"):
             return "cpu"
         from .sam2_device import select_device
 
@@ -58,8 +77,8 @@ class ModelRegistry:
 
     @cached_property
     def precision(self) -> str:
-        """What SAM 2 computes in on that device: "bf16" (autocast) or "fp32"."""
-        if not _sam2_installed():
+        """What the models compute in on that device: "bf16" (autocast) or "fp32"."""
+        if not _installed("torch"):
             return "fp32"
         from .sam2_device import select_autocast, select_device
 
@@ -70,22 +89,57 @@ class ModelRegistry:
             logger.warning("%s", error)
             return self.settings.precision
 
+    def importable_engines(self) -> list[str]:
+        """The engines whose packages are installed (found, not imported)."""
+        engines = ["opencv"] if _installed("cv2") else []
+        if _edgetam_missing() is None:
+            engines.append("edgetam")
+        if _sam2_missing() is None:
+            engines.append("sam2")
+        return engines
+
     def catalogue(self) -> list[ModelInfo]:
-        models = [ModelInfo(key=OPENCV_KEY, engine="opencv", name="OpenCV (no weights)", available=True)]
-        sam2_missing = None if _sam2_installed() else "The sam2 package (and PyTorch) is not installed."
+        models = [
+            ModelInfo(
+                key=OPENCV_KEY,
+                engine="opencv",
+                name="OpenCV (no weights)",
+                available=True,
+                summary=_OPENCV_SUMMARY,
+                speed="instant",
+                weights_mb=0,
+            )
+        ]
         offline = is_offline(self.settings)
+        edgetam_missing = _edgetam_missing()
+        reason = edgetam_missing or edgetam_unavailable_reason(EDGETAM, self.settings)
+        models.append(
+            ModelInfo(
+                key=EDGETAM.key,
+                engine="edgetam",
+                name=EDGETAM.name,
+                available=reason is None,
+                reason=self._with_download_error(EDGETAM.key, reason),
+                downloadable=reason is not None and edgetam_missing is None and not offline,
+                summary=_EDGETAM_SUMMARY.format(mb=EDGETAM.approx_mb, repo=EDGETAM.hf_repo),
+                speed=EDGETAM.speed,
+                weights_mb=EDGETAM.approx_mb,
+            )
+        )
+        sam2_missing = _sam2_missing()
         for spec in SAM2_SPECS:
             reason = sam2_missing or unavailable_reason(spec, self.settings)
-            if reason is not None and spec.key in self._download_errors:
-                reason = f"The last download failed ({self._download_errors[spec.key]}). {reason}"
             models.append(
                 ModelInfo(
                     key=spec.key,
                     engine="sam2",
                     name=spec.name,
                     available=reason is None,
-                    reason=reason,
+                    reason=self._with_download_error(spec.key, reason),
                     downloadable=reason is not None and sam2_missing is None and not offline,
+                    summary=_SAM2_SUMMARY.format(speed=spec.speed.capitalize(), mb=spec.approx_mb, repo=spec.hf_repo),
+                    speed=spec.speed,
+                    weights_mb=spec.approx_mb,
                 )
             )
         if self.settings.allow_random_weights:
@@ -96,9 +150,29 @@ class ModelRegistry:
                     name="SAM 2.1 Hiera Tiny, random weights (tests only)",
                     available=sam2_missing is None,
                     reason=sam2_missing,
+                    summary="SAM 2.1 Tiny's architecture with random weights, for tests: its masks mean nothing.",
+                    speed="medium",
+                    weights_mb=0,
+                )
+            )
+            models.append(
+                ModelInfo(
+                    key=RANDOM_EDGETAM_KEY,
+                    engine="edgetam",
+                    name="EdgeTAM, random weights (tests only)",
+                    available=edgetam_missing is None,
+                    reason=edgetam_missing,
+                    summary="EdgeTAM's architecture with random weights, for tests: its masks mean nothing.",
+                    speed="fast",
+                    weights_mb=0,
                 )
             )
         return models
+
+    def _with_download_error(self, key: str, reason: str | None) -> str | None:
+        if reason is not None and key in self._download_errors:
+            return f"The last download failed ({self._download_errors[key]}). {reason}"
+        return reason
 
     def info(self, key: str) -> ModelInfo:
         for model in self.catalogue():
@@ -108,8 +182,9 @@ class ModelRegistry:
         raise ValueError(f"Unknown model {key!r}; the models are: {known}.")
 
     def default_key(self) -> str:
-        """``settings.default_model`` when it is available, else the largest SAM 2.1 model with a
-        checkpoint here, else the OpenCV engine."""
+        """``settings.default_model`` when it is available; else, on a machine without a GPU, EdgeTAM
+        when its weights are here (SAM 2.1 tracks at a third of its speed on a CPU); else the largest
+        SAM 2.1 model with a checkpoint here, else EdgeTAM, else the OpenCV engine."""
         catalogue = self.catalogue()
         available = {m.key for m in catalogue if m.available}
         wanted = self.settings.default_model
@@ -117,10 +192,12 @@ class ModelRegistry:
             if wanted in available:
                 return wanted
             logger.warning("The default model %r is not available here; choosing another.", wanted)
+        if self.device == "cpu" and EDGETAM_KEY in available:
+            return EDGETAM_KEY
         for spec in SAM2_SPECS:  # largest first
             if spec.key in available:
                 return spec.key
-        return OPENCV_KEY
+        return EDGETAM_KEY if EDGETAM_KEY in available else OPENCV_KEY
 
     def get(self, key: str) -> SegmentationEngine:
         """The engine of ``key``, loaded on first use and shared after. ``ValueError`` says why a model
@@ -141,13 +218,16 @@ class ModelRegistry:
             return engine
 
     def download(self, key: str, progress: ProgressFn | None = None) -> Path:
-        """Fetch a SAM 2.1 checkpoint (the ``download-model`` job); a no-op when it is already here.
+        """Fetch a model's weights (the ``download-model`` job); a no-op when they are already here.
         ``progress(done_bytes, total_bytes)`` is called as bytes arrive. RuntimeError when offline."""
         spec = SAM2_BY_KEY.get(key)
-        if spec is None:
+        if spec is None and key != EDGETAM_KEY:
             raise ValueError(f"Model {key!r} has no checkpoint to download.")
         try:
-            path = download_checkpoint(spec, self.settings, progress)
+            if spec is None:
+                path = download_edgetam(EDGETAM, self.settings, progress)
+            else:
+                path = download_checkpoint(spec, self.settings, progress)
         except Exception as exc:
             self._download_errors[key] = str(exc) or exc.__class__.__name__
             raise
@@ -163,9 +243,12 @@ class ModelRegistry:
 
             return OpenCVEngine()
         from .sam2_device import select_device
-        from .sam2_engine import build_sam2_engine
 
         device = select_device(self.settings.device)  # a forced device that is absent: its own sentence
+        if key in (EDGETAM_KEY, RANDOM_EDGETAM_KEY):
+            return self._load_edgetam(key, device)
+        from .sam2_engine import build_sam2_engine
+
         if key == RANDOM_TINY_KEY:
             logger.warning("Loading %s: SAM 2.1 tiny with RANDOM weights (tests only)", key)
             return build_sam2_engine(key, _RANDOM_TINY_CONFIG, None, self.settings, device=device)
@@ -183,6 +266,40 @@ class ModelRegistry:
                 "delete the file and download it again."
             ) from error
 
+    def _load_edgetam(self, key: str, device: Any) -> SegmentationEngine:
+        from .edgetam_engine import build_edgetam_engine
 
-def _sam2_installed() -> bool:
-    return importlib.util.find_spec("sam2") is not None and importlib.util.find_spec("torch") is not None
+        if key == RANDOM_EDGETAM_KEY:
+            logger.warning("Loading %s: EdgeTAM with RANDOM weights (tests only)", key)
+            return build_edgetam_engine(key, None, self.settings, device=device)
+        weights = find_edgetam(EDGETAM, self.settings)
+        if weights is None:  # removed since the catalogue was read
+            raise ValueError(f"Model {key} is not available: {edgetam_unavailable_reason(EDGETAM, self.settings)}")
+        logger.info("Loading %s on %s from %s", key, device, weights)
+        try:
+            return build_edgetam_engine(key, weights, self.settings, device=device)
+        except Exception as error:  # truncated safetensors, a config of another model, missing keys
+            detail = (str(error).strip().splitlines() or [""])[0][:200]
+            raise ValueError(
+                f"Model {key} could not be loaded from {weights} ({type(error).__name__}: {detail}); "
+                "delete the folder and download it again."
+            ) from error
+
+
+def _installed(*packages: str) -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in packages)
+
+
+def _sam2_missing() -> str | None:
+    return None if _installed("sam2", "torch") else "The sam2 package (and PyTorch) is not installed."
+
+
+def _edgetam_missing() -> str | None:
+    """EdgeTAM needs transformers (5.x, with EdgeTAM) and timm (its RepViT backbone)."""
+    if not _installed("torch", "transformers", "timm"):
+        return "EdgeTAM needs PyTorch, transformers and timm: install them (pip install transformers timm)."
+    version = importlib.metadata.version("transformers")
+    major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if major_minor < (5, 0):  # the EdgeTAM video session this engine drives is transformers 5's
+        return f"transformers {version} is too old for EdgeTAM here: upgrade it to 5.0 or later."
+    return None

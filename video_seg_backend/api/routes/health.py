@@ -25,6 +25,8 @@ class Health(BaseModel):
     # SAM 2's compute precision on that device: "bf16" or "fp32" (VSS_PRECISION).
     precision: str
     default_model: str
+    # The engines whose packages are installed here ("opencv", "edgetam", "sam2").
+    engines: list[str]
 
 
 class ModelPublic(BaseModel):
@@ -35,17 +37,23 @@ class ModelPublic(BaseModel):
     reason: str | None
     downloadable: bool
     default: bool
+    # One line for the model picker: speed class, weights size, gated or not.
+    summary: str
+    speed: str
+    weights_mb: int | None
+    gated: bool
 
 
 @router.get("/health", response_model=Health)
 def health(*, registry: RegistryDep) -> Health:
-    """Service status, version, compute device and precision, and default model."""
+    """Service status, version, compute device and precision, default model, importable engines."""
     return Health(
         status="ok",
         version=__version__,
         device=registry.device,
         precision=registry.precision,
         default_model=registry.default_key(),
+        engines=registry.importable_engines(),
     )
 
 
@@ -62,6 +70,10 @@ def list_models(*, registry: RegistryDep) -> list[ModelPublic]:
             reason=m.reason,
             downloadable=m.downloadable,
             default=m.key == default,
+            summary=m.summary,
+            speed=m.speed,
+            weights_mb=m.weights_mb,
+            gated=m.gated,
         )
         for m in registry.catalogue()
     ]

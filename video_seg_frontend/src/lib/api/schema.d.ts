@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Health
-         * @description Service status, version, compute device and precision, and default model.
+         * @description Service status, version, compute device and precision, default model, importable engines.
          */
         get: operations["health_api_v1_health_get"];
         put?: never;
@@ -1449,6 +1449,8 @@ export interface components {
             precision: string;
             /** Default Model */
             default_model: string;
+            /** Engines */
+            engines: string[];
         };
         /** HistoryEventPublic */
         HistoryEventPublic: {
@@ -1738,6 +1740,14 @@ export interface components {
             downloadable: boolean;
             /** Default */
             default: boolean;
+            /** Summary */
+            summary: string;
+            /** Speed */
+            speed: string;
+            /** Weights Mb */
+            weights_mb: number | null;
+            /** Gated */
+            gated: boolean;
         };
         /**
          * ObjectAuthors

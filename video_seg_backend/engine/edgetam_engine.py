@@ -1,0 +1,468 @@
+"""EdgeTAM engine over ``transformers``' ``EdgeTamVideoModel`` and its video inference session.
+
+EdgeTAM (Meta, CVPR 2025) is SAM 2 with a RepViT-M1 image encoder (through timm) and a 2D spatial
+perceiver that compresses each memory frame: the same prompts and memory, a fraction of the compute
+(4.6x SAM 2.1 tiny on a 2-core CPU, scripts/bench_engine.py). The model, its session and its processor
+are transformers' own; this module drives them the way the SAM 2 engine drives ``sam2``:
+
+- **Frames load lazily** (edgetam_session.py): the session's ``processed_frames`` decodes on access.
+- **Key frames are a function of their own prompts.** A click is decoded as an initial conditioning
+  frame (no memory of other frames) from all the prompts of that object on that frame, given to the
+  processor at once; so a state rebuilt by replay gives the very masks the person saw. The model's
+  ``forward`` would run every object of the session on the clicked frame (and decode a click on a
+  tracked frame with the tracking memory), so each object is run on its own, through the model's
+  ``_run_single_frame_inference`` step, as ``forward`` itself does per object.
+- **A click does not encode its memory.** The memory encoder costs as much as the decoder on a CPU;
+  a key frame's memory is encoded when tracking first needs it (or at replay, while its features are
+  at hand), so a click costs the image encoder (new frames only) and the decoder.
+- **States live in the shared LRU bounded by bytes** (session_cache.py), measured from their tensors.
+- **Memory stays flat while tracking.** The model reads tracked outputs only within
+  ``num_maskmem - 1`` frames (mask memories) and ``max_object_pointers_in_encoder - 1`` frames
+  (object pointers) behind the current frame; older ones are dropped as tracking advances.
+- **bf16 autocast where the device has it natively** (sam2_device.py), as the SAM 2 engine does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..core.config import Settings
+from .base import (
+    BoxPrompt,
+    Direction,
+    EngineSession,
+    FrameSource,
+    KeyFrame,
+    ObjectMask,
+    PointPrompt,
+    Prompt,
+    ReplayFn,
+    SegmentationEngine,
+)
+from .checks import (
+    EngineInputError,
+    check_frame,
+    check_has_frames,
+    check_propagation,
+    checked_mask,
+    checked_prompts,
+    checked_start_masks,
+    own,
+)
+from .edgetam_session import EdgeTamSession, SharedFeatureCache, new_inference_session, state_nbytes
+from .frames import LazyVideoFrames
+from .sam2_device import Autocast, select_autocast, select_device
+from .sam2_inputs import mask_inputs, mask_logits, object_masks
+from .session_cache import SessionCache
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EdgeTamEngineConfig:
+    """Tuning flags; each says what it costs (the SAM 2 engine's, with EdgeTAM's sizes)."""
+
+    # Memory budget of all cached sessions; an evicted one is rebuilt by replay on its next use.
+    state_cache_bytes: int = 4096 * 1024 * 1024
+    # Resized uint8 frames kept per session: 3 MB each at 1024.
+    frame_cache_frames: int = 64
+    # Frames decoded ahead of tracking in a background thread (0 = decode each when reached).
+    prefetch_frames: int = 4
+    # Frames whose image features are kept per session for further clicks: ~6 MB each at 1024
+    # (the position encodings are shared); fewer means re-encoding when a person returns to a frame.
+    feature_cache_frames: int = 4
+    # "auto", "bf16" or "fp32": see ``select_autocast``.
+    precision: str = "auto"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EdgeTamEngineConfig:
+        return cls(
+            state_cache_bytes=settings.state_cache_mb * 1024 * 1024,
+            frame_cache_frames=settings.frame_cache_frames,
+            precision=settings.precision,
+        )
+
+
+class EdgeTamEngine(SegmentationEngine):
+    """EdgeTAM video segmentation + tracking; one instance per model, shared by all sessions."""
+
+    def __init__(self, key: str, model: Any, processor: Any, config: EdgeTamEngineConfig | None = None) -> None:
+        self.key = key
+        self.model = model
+        self.processor = processor
+        self.config = config or EdgeTamEngineConfig()
+        self.device: torch.device = next(model.parameters()).device
+        self.image_size = int(model.config.image_size)
+        self.autocast: Autocast | None = select_autocast(self.device, self.config.precision)
+        self._cache: SessionCache[EdgeTamSession] = SessionCache(
+            "EdgeTAM", max_bytes=lambda: self.config.state_cache_bytes
+        )
+        # The FPN position encodings: one copy for every cached frame of every session.
+        self._pos_enc: list[list[torch.Tensor]] = []
+        cfg = model.config
+        self.memory_window = max(cfg.num_maskmem - 1, cfg.max_object_pointers_in_encoder - 1)
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def session(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> EngineSession:
+        return self._cache.get(media_key, lambda: self._build(media_key, frames, replay))
+
+    def forget(self, media_key: str) -> None:
+        self._cache.forget(media_key)
+
+    def cached_sessions(self) -> dict[str, int]:
+        """Media key -> bytes of each cached session, least recently used first."""
+        return self._cache.cached_sessions()
+
+    def _build(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> EdgeTamSession:
+        check_has_frames(media_key, frames)
+        images = LazyVideoFrames(frames, self.image_size, self.device, self.config.frame_cache_frames)
+        cache = SharedFeatureCache(self.config.feature_cache_frames, self.device, self._pos_enc)
+        state = new_inference_session(frames, images, self.device, cache)
+        session = EdgeTamSession(media_key=media_key, frames=frames, images=images, state=state, cache=cache)
+        self._replay(session, replay())
+        self._measure(session)
+        return session
+
+    def _replay(self, s: EdgeTamSession, key_frames: Sequence[KeyFrame]) -> None:
+        with s.lock.interactive(), self._compute():
+            for key_frame in key_frames:
+                try:
+                    if key_frame.prompts:
+                        prompts = checked_prompts(s.frames, key_frame.frame_index, key_frame.prompts, one_box=True)
+                        base = None if key_frame.mask is None else checked_mask(s.frames, key_frame.mask)
+                        out = self._decode_prompts(s, key_frame.frame_index, key_frame.object_id, prompts, base)
+                        self._encode_memory(s, key_frame.frame_index, out)  # its features are at hand now
+                    elif key_frame.mask is not None:
+                        check_frame(s.frames, key_frame.frame_index)
+                        mask = checked_mask(s.frames, key_frame.mask)
+                        self._decode_mask(s, key_frame.frame_index, key_frame.object_id, mask)
+                except ValueError as error:  # a stored prompt that no longer fits: skip, keep the rest
+                    logger.warning(
+                        "Skipping key frame %s of object %s of %s: %s",
+                        key_frame.frame_index,
+                        key_frame.object_id,
+                        s.media_key,
+                        error,
+                    )
+
+    # --- clicks --------------------------------------------------------------------------------
+
+    def segment(
+        self,
+        session: EngineSession,
+        frame_index: int,
+        object_id: int,
+        prompts: Sequence[Prompt],
+        base_mask: np.ndarray | None = None,
+    ) -> ObjectMask:
+        s = own(session, EdgeTamSession)
+        prompts = checked_prompts(s.frames, frame_index, prompts, one_box=True)
+        if base_mask is not None:
+            base_mask = checked_mask(s.frames, base_mask)
+        with s.lock.interactive(), self._compute():
+            if not prompts:
+                self._clear_key_frame(s, frame_index, object_id)
+                result = ObjectMask(object_id, np.zeros((s.frames.height, s.frames.width), bool), None)
+            else:
+                out = self._decode_prompts(s, frame_index, object_id, prompts, base_mask)
+                result = object_masks([object_id], [out], s.frames, self.device)[0]
+            self._measure(s)
+        self._cache.enforce_budget(keep=s)
+        return result
+
+    def set_mask(self, session: EngineSession, frame_index: int, object_id: int, mask: np.ndarray) -> None:
+        s = own(session, EdgeTamSession)
+        check_frame(s.frames, frame_index)
+        mask = checked_mask(s.frames, mask)
+        with s.lock.interactive(), self._compute():
+            self._decode_mask(s, frame_index, object_id, mask)
+            self._measure(s)
+        self._cache.enforce_budget(keep=s)
+
+    def remove_object(self, session: EngineSession, object_id: int) -> None:
+        """Drop the object's prompts and outputs. transformers' session has no removal (its object
+        indices are positions), so the emptied index stays; nothing tracks an object without key frames."""
+        s = own(session, EdgeTamSession)
+        with s.lock.interactive():
+            obj_idx = s.state._obj_id_to_idx.get(object_id)
+            if obj_idx is not None:
+                s.state.point_inputs_per_obj[obj_idx].clear()
+                s.state.mask_inputs_per_obj[obj_idx].clear()
+                s.state.frames_tracked_per_obj[obj_idx].clear()
+                for outputs in s.state.output_dict_per_obj[obj_idx].values():
+                    outputs.clear()
+            self._measure(s)
+
+    def _decode_prompts(
+        self, s: EdgeTamSession, frame: int, object_id: int, prompts: tuple[Prompt, ...], base: np.ndarray | None
+    ) -> dict[str, Any]:
+        """Decode all ``prompts`` of the object on ``frame`` at once, as an initial conditioning frame
+        (``base``: the tracked mask the prompts correct, given to the decoder as the previous mask)."""
+        points = [p for p in prompts if isinstance(p, PointPrompt)]
+        boxes = [p for p in prompts if isinstance(p, BoxPrompt)]
+        inputs: dict[str, Any] = {}
+        if points:
+            inputs["input_points"] = [[[[p.x, p.y] for p in points]]]
+            inputs["input_labels"] = [[[1 if p.positive else 0 for p in points]]]
+        if boxes:
+            inputs["input_boxes"] = [[[b.x0, b.y0, b.x1, b.y1] for b in boxes]]
+        state = s.state
+        self.processor.add_inputs_to_inference_session(
+            inference_session=state, frame_idx=frame, obj_ids=object_id, clear_old_inputs=True, **inputs
+        )
+        obj_idx = state.obj_id_to_idx(object_id)
+        previous = None if base is None else mask_logits(base, self.image_size, self.device)
+        out = self.model._run_single_frame_inference(
+            inference_session=state,
+            frame_idx=frame,
+            obj_idx=obj_idx,
+            batch_size=1,
+            is_init_cond_frame=True,
+            point_inputs=state.point_inputs_per_obj[obj_idx][frame],
+            mask_inputs=None,
+            reverse=False,
+            run_mem_encoder=False,  # encoded when tracking needs it: half the cost of a click
+            prev_sam_mask_logits=previous,
+        )
+        return self._store_key_frame(s, obj_idx, frame, out)
+
+    def _decode_mask(self, s: EdgeTamSession, frame: int, object_id: int, mask: np.ndarray) -> dict[str, Any]:
+        state = s.state
+        self.processor.add_inputs_to_inference_session(
+            inference_session=state, frame_idx=frame, obj_ids=object_id, input_masks=mask
+        )
+        obj_idx = state.obj_id_to_idx(object_id)
+        out = self.model._run_single_frame_inference(
+            inference_session=state,
+            frame_idx=frame,
+            obj_idx=obj_idx,
+            batch_size=1,
+            is_init_cond_frame=True,
+            point_inputs=None,
+            mask_inputs=state.mask_inputs_per_obj[obj_idx][frame],
+            reverse=False,
+            run_mem_encoder=True,
+        )
+        return self._store_key_frame(s, obj_idx, frame, out)
+
+    def _store_key_frame(self, s: EdgeTamSession, obj_idx: int, frame: int, out: dict[str, Any]) -> dict[str, Any]:
+        state = s.state
+        state.store_output(obj_idx, frame, output_value=out, is_conditioning_frame=True)
+        state.output_dict_per_obj[obj_idx]["non_cond_frame_outputs"].pop(frame, None)
+        state.frames_tracked_per_obj[obj_idx].pop(frame, None)
+        state.obj_with_new_inputs = []  # consumed here; the model's forward is not used
+        return state.output_dict_per_obj[obj_idx]["cond_frame_outputs"][frame]  # type: ignore[no-any-return]
+
+    def _clear_key_frame(self, s: EdgeTamSession, frame: int, object_id: int) -> None:
+        state = s.state
+        obj_idx = state._obj_id_to_idx.get(object_id)
+        if obj_idx is None:
+            return
+        state.remove_point_inputs(obj_idx, frame)
+        state.remove_mask_inputs(obj_idx, frame)
+        for outputs in state.output_dict_per_obj[obj_idx].values():
+            outputs.pop(frame, None)
+
+    # --- tracking ------------------------------------------------------------------------------
+
+    def propagate(
+        self,
+        session: EngineSession,
+        object_ids: Sequence[int],
+        start_frame: int,
+        direction: Direction,
+        max_frames: int | None = None,
+        start_masks: Mapping[int, np.ndarray] | None = None,
+    ) -> Iterator[tuple[int, list[ObjectMask]]]:
+        s = own(session, EdgeTamSession)
+        check_propagation(s.frames, start_frame, direction, max_frames)
+        checked = checked_start_masks(s.frames, start_masks)
+        object_ids = list(dict.fromkeys(object_ids))
+        if not object_ids:
+            raise EngineInputError("Choose at least one object to track.")
+        with s.lock.interactive():
+            for object_id in object_ids:
+                obj_idx = s.state._obj_id_to_idx.get(object_id)
+                if obj_idx is None or not s.state.output_dict_per_obj[obj_idx]["cond_frame_outputs"]:
+                    raise EngineInputError(
+                        f"Object {object_id} has no key frame: add a point, a box or a mask before tracking."
+                    )
+        n = s.frames.num_frames
+        reverse = direction == "backward"
+        steps = n if max_frames is None else max_frames
+        if reverse:
+            order = range(start_frame, max(start_frame - steps, 0) - 1, -1)
+        else:
+            order = range(start_frame, min(start_frame + steps, n - 1) + 1)
+        return self._propagate(s, object_ids, order, reverse, checked)
+
+    def _propagate(
+        self, s: EdgeTamSession, object_ids: list[int], order: range, reverse: bool, start_masks: dict[int, np.ndarray]
+    ) -> Iterator[tuple[int, list[ObjectMask]]]:
+        with self._cache.propagating(s):
+            ahead = min(self.config.prefetch_frames, s.images.capacity - 1)
+            for i, frame in enumerate(order):
+                if ahead > 0:
+                    s.images.prefetch(order[i + 1 : i + 1 + ahead])
+                # The lock covers one frame; it is released before the yield (see TurnLock).
+                with s.lock.step(), self._compute():
+                    masks = self._track_frame(s, object_ids, frame, reverse, start_masks if i == 0 else {})
+                    self._measure(s)
+                self._cache.enforce_budget(keep=s)
+                yield frame, masks
+
+    def _track_frame(
+        self, s: EdgeTamSession, object_ids: list[int], frame: int, reverse: bool, seeds: dict[int, np.ndarray]
+    ) -> list[ObjectMask]:
+        state = s.state
+        tracked: list[int] = []
+        outs: list[dict[str, Any]] = []
+        for object_id in object_ids:
+            obj_idx = state._obj_id_to_idx.get(object_id)
+            if obj_idx is None:
+                continue
+            memory = state.output_dict_per_obj[obj_idx]
+            if not memory["cond_frame_outputs"]:
+                continue  # removed, or its key frames cleared, while tracking ran
+            for key_frame, key_out in sorted(memory["cond_frame_outputs"].items()):
+                if key_out["maskmem_features"] is None:  # clicked since the last step
+                    self._encode_memory(s, key_frame, key_out)
+            out = memory["cond_frame_outputs"].get(frame)
+            if out is None:
+                seed = seeds.get(object_id)
+                seed_inputs = None
+                if seed is not None and not self._has_memory_near(memory, frame, reverse):
+                    # Cold start away from a key frame (after a restart or an eviction): the mask the
+                    # database holds here becomes the most recent memory, as in the SAM 2 engine.
+                    seed_inputs = mask_inputs(seed, self.image_size, self.device)
+                step = self.model._run_single_frame_inference(
+                    inference_session=state,
+                    frame_idx=frame,
+                    obj_idx=obj_idx,
+                    batch_size=1,
+                    is_init_cond_frame=False,
+                    point_inputs=None,
+                    mask_inputs=seed_inputs,
+                    reverse=reverse,
+                    run_mem_encoder=True,
+                )
+                state.store_output(obj_idx, frame, output_value=step, is_conditioning_frame=False)
+                out = memory["non_cond_frame_outputs"][frame]
+            self._drop_outside_window(memory, frame, reverse)
+            tracked.append(object_id)
+            outs.append(out)
+        return object_masks(tracked, outs, s.frames, self.device)
+
+    def _has_memory_near(self, memory: dict[str, Any], frame: int, reverse: bool) -> bool:
+        w = self.memory_window
+        behind = range(frame + 1, frame + w + 1) if reverse else range(frame - w, frame)
+        return any(t in memory["non_cond_frame_outputs"] for t in behind)
+
+    def _drop_outside_window(self, memory: dict[str, Any], frame: int, reverse: bool) -> None:
+        lo, hi = (frame, frame + self.memory_window) if reverse else (frame - self.memory_window, frame)
+        outputs = memory["non_cond_frame_outputs"]
+        for t in [t for t in outputs if not lo <= t <= hi]:
+            del outputs[t]
+
+    def _encode_memory(self, s: EdgeTamSession, frame: int, out: dict[str, Any]) -> None:
+        """The memory of a clicked key frame, as the model's step would have encoded it (the decoded
+        mask, upsampled to the input size and binarised: what the person saw is what is remembered)."""
+        if out["maskmem_features"] is not None:
+            return
+        feats, _ = self.model._prepare_vision_features(s.state, frame, 1)
+        high_res = F.interpolate(
+            out["pred_masks"].to(self.device),
+            size=(self.image_size, self.image_size),
+            mode="bilinear",
+            align_corners=False,
+        )
+        out["maskmem_features"], out["maskmem_pos_enc"] = self.model._encode_new_memory(
+            current_vision_feats=feats[-1],
+            pred_masks_high_res=high_res,
+            object_score_logits=out["object_score_logits"],
+            is_mask_from_pts=True,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _compute(self) -> contextlib.ExitStack:
+        """inference_mode, plus ``self.autocast`` where the device has native bf16 (thread-local, so
+        entered afresh for each frame step, never across a yield)."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        if self.autocast is not None:
+            device_type, dtype = self.autocast
+            stack.enter_context(torch.autocast(device_type, dtype=dtype))
+        return stack
+
+    def _measure(self, s: EdgeTamSession) -> None:
+        s.nbytes = state_nbytes(s)
+
+
+def edgetam_config(image_size: int = 1024) -> Any:
+    """EdgeTAM's architecture at ``image_size`` (1024 is the published model): a RepViT-M1 backbone
+    through timm. transformers 5.25's default vision config misspells the timm architecture key
+    ("archirecture") and silently builds a ResNet-50, so the backbone is given explicitly."""
+    from transformers import EdgeTamVideoConfig, EdgeTamVisionConfig, TimmWrapperConfig
+
+    if image_size % 64:
+        raise ValueError(f"EdgeTAM's input size must be a multiple of 64, got {image_size}.")
+    backbone = TimmWrapperConfig(
+        architecture="repvit_m1",
+        model_args={"in_chans": 3, "features_only": True, "out_indices": [0, 1, 2, 3]},
+    )
+    sizes = [[image_size // 4] * 2, [image_size // 8] * 2, [image_size // 16] * 2]
+    vision = EdgeTamVisionConfig(backbone_config=backbone, backbone_feature_sizes=sizes)
+    return EdgeTamVideoConfig(
+        vision_config=vision,
+        image_size=image_size,
+        prompt_encoder_config={"image_size": image_size},
+        memory_attention_rope_feat_sizes=sizes[-1],
+    )
+
+
+def edgetam_processor(image_size: int) -> Any:
+    """transformers' processor for prompts and masks, scaled to the model's input size (frames are
+    resized by :class:`LazyVideoFrames`, so the processor's image settings are never used)."""
+    from transformers import Sam2ImageProcessor, Sam2VideoProcessor, Sam2VideoVideoProcessor
+
+    size = {"height": image_size, "width": image_size}
+    return Sam2VideoProcessor(
+        image_processor=Sam2ImageProcessor(size=size),
+        video_processor=Sam2VideoVideoProcessor(size=size),
+        target_size=image_size,
+    )
+
+
+def build_edgetam_engine(
+    key: str,
+    weights: Path | None,
+    settings: Settings,
+    device: torch.device | None = None,
+    seed: int = 0,
+) -> EdgeTamEngine:
+    """Load EdgeTAM from a local folder in transformers' format (config.json, model.safetensors);
+    with no folder the weights are random (seeded), at ``settings.sam2_image_size`` or 1024."""
+    from transformers import EdgeTamVideoModel
+
+    device = device or select_device(settings.device)
+    if weights is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = EdgeTamVideoModel(edgetam_config(settings.sam2_image_size or 1024))
+    else:
+        model = EdgeTamVideoModel.from_pretrained(str(weights), local_files_only=True)
+    model = model.eval().to(device)
+    return EdgeTamEngine(
+        key, model, edgetam_processor(int(model.config.image_size)), EdgeTamEngineConfig.from_settings(settings)
+    )
