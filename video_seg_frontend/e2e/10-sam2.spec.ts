@@ -16,8 +16,10 @@ test('SAM 2 says where it runs, segments a click and tracks', async ({ flow: { p
 	await page.goto(`/projects/${project.id}/studio?media=${mid}`);
 	await frameReady(page, 'frame 0');
 	await expect(page.getByTestId('compute'), 'no compute line under the OpenCV engine').toHaveCount(0);
+	await expect(page.getByTestId('model-summary'), 'the picker says what the model is').toHaveText(/no weights: GrabCut clicks/);
 	await page.getByTestId('model-select').selectOption('sam2.1_hiera_tiny_random');
 	await expect(page.getByTestId('compute')).toHaveText(/^\s*Runs on cpu, (bf16 autocast|float32)\s*$/);
+	await expect(page.getByTestId('model-summary')).toHaveText(/random weights, for tests/);
 	await page.keyboard.press('n');
 	const at = await clientOfPixel(page, await carPixel(page));
 	await page.mouse.click(at.x, at.y);
