@@ -129,6 +129,9 @@ def test_download_job_reports_progress_and_outcome(tmp_path, monkeypatch, fail):
     import huggingface_hub
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_hub(fail))
+    # The Hub counts as reachable: the download itself is the fake above (this machine is offline).
+    monkeypatch.setattr("video_seg_backend.jobs.model_download.hub_unreachable_reason", lambda: None)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     settings = make_settings(tmp_path, offline=False, device="cpu")
     with TestClient(create_app(settings)) as client:
         before = {m["key"]: m for m in client.get("/api/v1/models").json()}[EDGETAM_KEY]

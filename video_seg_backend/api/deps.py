@@ -80,8 +80,11 @@ def get_session(db: DbDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    return authorize(request, session, settings)
+def get_principal(request: Request, db: DbDep, settings: SettingsDep) -> Principal:
+    # A session of its own, closed before the route runs: a yield dependency's session would stay
+    # checked out for a whole event stream, and twenty open streams drain the connection pool.
+    with Session(db) as session:
+        return authorize(request, session, settings)
 
 
 async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
