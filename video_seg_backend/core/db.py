@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from video_seg_backend.core.config import Settings
 from video_seg_backend.core.migrations import upgrade_database
@@ -38,8 +36,3 @@ def init_db(engine: Engine) -> None:
     from video_seg_backend import models  # noqa: F401 - registers the tables
 
     upgrade_database(engine)
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
