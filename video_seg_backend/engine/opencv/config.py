@@ -67,6 +67,16 @@ class OpenCVConfig:
     # larger reach also lets the mask leak into object-coloured background.
     regrow_fraction: float = 0.0
     regrow_threshold: float = 0.8
+    # Re-detection of a lost object (engine/opencv/redetect.py): while the tracked area is below
+    # this fraction of its recent level (0 = off), each frame is searched for a region of the key
+    # frame's object colours (posterior against the key frame's scenery above redetect_threshold)
+    # of about the object's size, which re-seeds the mask. ~2 ms a frame, only while lost; a
+    # look-alike region of the scenery can be taken for the object.
+    redetect_fraction: float = 0.3
+    redetect_threshold: float = 0.7
+    # And whose colours match the key frame's object's this well (Bhattacharyya coefficient of
+    # 8-level histograms; 1 = the same): a patch of scenery in a few of its colours is not taken.
+    redetect_similarity: float = 0.85
     # Spread colour histograms to neighbouring bins (~1 ms a frame): helps sparse histograms of
     # small objects, but blurs apart close colours (blackswan J 0.89 -> 0.70 with it on).
     colour_smoothing: bool = False

@@ -18,6 +18,7 @@ import numpy as np
 
 from .clicks import clean_mask
 from .config import OpenCVConfig
+from .redetect import LostState, find_object
 
 # Colours quantised to _LEVELS levels a channel for the colour histograms: fewer bins are robust
 # with the few hundred pixels of a small object, more separate close colours.
@@ -34,12 +35,14 @@ def _colour_index(bgr: np.ndarray) -> np.ndarray:
 class ObjectTrack:
     """What the tracker knows of one object: its mask and colour models at working size."""
 
-    def __init__(self, soft: np.ndarray, fg: np.ndarray, bg: np.ndarray) -> None:
+    def __init__(self, soft: np.ndarray, fg: np.ndarray, bg: np.ndarray, frame_bg: np.ndarray, lost: LostState) -> None:
         self.soft = soft  # float mask 0..1 on the last frame
         self.key_fg = fg  # colour histogram of the object on its key frame (never drifts)
         self.key_bg = bg  # and of the background near it there
         self.fg = fg.copy()  # colour histogram of the object on recent frames
         self.bg = bg.copy()  # colour histogram of the background near the object on recent frames
+        self.frame_bg = frame_bg  # colour histogram of the whole key frame outside the object
+        self.lost = lost  # to search for the object when its mask collapses
         # The object's last motion (2x3 similarity, previous frame -> current), None until known.
         self.motion: np.ndarray | None = None
 
@@ -91,7 +94,10 @@ class Tracker:
         hard = soft > 0.5
         fg = self._histogram(hard)
         bg = self._histogram(self._surroundings(hard))
-        self.objects[object_id] = ObjectTrack(soft, fg, bg)
+        frame_bg = self._histogram(~hard)
+        assert self.colours is not None
+        lost = LostState.on_key_frame(self.colours, fg, frame_bg, hard, self.config)
+        self.objects[object_id] = ObjectTrack(soft, fg, bg, frame_bg, lost)
 
     def advance(self, rgb: np.ndarray) -> None:
         previous = self.gray
@@ -123,8 +129,8 @@ class Tracker:
         track = self.objects[object_id]
         assert self.back_flow is not None
         if not np.any(track.soft > 0.5):
-            track.soft = np.zeros_like(track.soft)
-            return np.zeros((self.height, self.width), bool), 0.0
+            track.soft = self._search(track, np.zeros(self.size[::-1], bool))
+            return self._full(track.soft), 0.0
         map_x = self.grid[0] + self.back_flow[..., 0]
         map_y = self.grid[1] + self.back_flow[..., 1]
         warped = cv2.remap(track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -144,11 +150,26 @@ class Tracker:
             )
         warped = np.where(self.reliable, warped, moved)
         soft, score = self._refine(track, warped)
+        hard = soft > 0.5
+        if track.lost.collapsed(float(hard.sum()), self.config):
+            soft = self._search(track, hard)
         track.soft = soft
-        full = soft
+        return self._full(soft), score
+
+    def _full(self, soft: np.ndarray) -> np.ndarray:
         if self.scale < 1.0:
-            full = cv2.resize(soft, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
-        return full > 0.5, score
+            soft = cv2.resize(soft, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        return soft > 0.5
+
+    def _search(self, track: ObjectTrack, hard: np.ndarray) -> np.ndarray:
+        """The collapsed mask ``hard``, or the region found to be the object when it is larger."""
+        if not track.lost.findable or track.lost.reference < 9:
+            return hard.astype(np.float32)
+        assert self.colours is not None
+        found = find_object(self.colours, track.key_fg, track.frame_bg, track.lost.reference, hard, self.config)
+        if found is None or found.sum() <= hard.sum():
+            return hard.astype(np.float32)
+        return found.astype(np.float32)
 
     def _object_motion(
         self, track: ObjectTrack, warped: np.ndarray, map_x: np.ndarray, map_y: np.ndarray

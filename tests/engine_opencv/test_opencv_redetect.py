@@ -1,0 +1,87 @@
+"""A tracked object that leaves the frame (or hides) and comes back is found again.
+
+Before re-detection an empty or collapsed mask was tracked, empty, to the end (DAVIS swing: the
+person behind a pole, J&F 0.10). While the mask is far below its usual size the frame is searched
+for a region with the key frame's object colours, in their proportions, of about its size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from video_seg_backend.engine.base import ListFrames
+from video_seg_backend.engine.opencv import OpenCVConfig
+from video_seg_backend.engine.opencv_engine import OpenCVEngine
+from video_seg_backend.evaluation.metrics import jaccard
+
+WIDTH, HEIGHT = 320, 200
+
+
+def scene(rng: np.random.Generator, patch: bool) -> np.ndarray:
+    """Grey-green noise; with ``patch``, a blue square (one of the object's two colours) on it."""
+    frame = (rng.integers(0, 40, (HEIGHT, WIDTH, 3)) + np.array([90, 110, 90])).astype(np.uint8)
+    if patch:
+        frame[120:170, 230:280] = (30, 60, 200)
+    return frame
+
+
+def leave_and_return(returns: bool, patch: bool = False):
+    """A red-over-blue square walks left out of the frame by frame 8, is away until frame 14 and
+    (when ``returns``) walks back in at the right; the frames and the true masks."""
+    rng = np.random.default_rng(3)
+    frames, masks = [], []
+    for t in range(24):
+        frame = scene(rng, patch)
+        mask = np.zeros((HEIGHT, WIDTH), bool)
+        if t < 8:
+            x = 60 - 12 * t
+        elif returns and t >= 14:
+            x = 300 - 10 * (t - 14)
+        else:
+            x = None
+        if x is not None:
+            mask[40:90, max(0, x) : max(0, x + 50)] = True
+            top = mask.copy()
+            top[65:] = False
+            frame[top] = (210, 30, 30)
+            frame[mask & ~top] = (30, 60, 200)
+        frames.append(frame)
+        masks.append(mask)
+    return frames, masks
+
+
+def track(frames, masks, config: OpenCVConfig | None = None) -> list[np.ndarray]:
+    engine = OpenCVEngine(config)
+    session = engine.session("video", ListFrames(frames), lambda: [])
+    return [objects[0].mask for _, objects in engine.propagate(session, [1], 0, "forward", start_masks={1: masks[0]})]
+
+
+def test_an_object_that_comes_back_into_the_frame_is_found_again():
+    frames, masks = leave_and_return(returns=True)
+    out = track(frames, masks)
+    # Found by the time it is wholly in view again (frame 17), and followed to the end.
+    ious = [jaccard(out[t], masks[t]) for t in range(24)]
+    assert all(iou > 0.7 for iou in ious[17:]), ious
+    # Without the search the mask that left the frame stays empty.
+    off = track(frames, masks, OpenCVConfig(redetect_fraction=0))
+    assert not any(off[t].any() for t in range(17, 24))
+
+
+def test_nothing_is_found_while_the_object_is_away():
+    frames, masks = leave_and_return(returns=False)
+    out = track(frames, masks)
+    # (The last pixels of the mask that left die out by frame 11.)
+    assert not any(out[t].any() for t in range(12, 24))
+
+
+@pytest.mark.parametrize("returns", [False, True])
+def test_a_patch_of_one_of_its_colours_is_not_taken_for_the_object(returns):
+    # The blue square has the object's size and half its colours; the object is red and blue.
+    frames, masks = leave_and_return(returns=returns, patch=True)
+    out = track(frames, masks)
+    patch = np.zeros((HEIGHT, WIDTH), bool)
+    patch[120:170, 230:280] = True
+    assert not any(np.logical_and(out[t], patch).any() for t in range(10, 24))
+    if returns:
+        assert jaccard(out[23], masks[23]) > 0.7
