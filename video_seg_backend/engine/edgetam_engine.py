@@ -62,7 +62,7 @@ from .edgetam_session import EdgeTamSession, SharedFeatureCache, new_inference_s
 from .frames import LazyVideoFrames
 from .sam2_device import Autocast, select_autocast, select_device
 from .sam2_inputs import mask_inputs, mask_logits, object_masks
-from .session_cache import SessionCache
+from .session_cache import CachedSessions, SessionCache
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class EdgeTamEngineConfig:
         )
 
 
-class EdgeTamEngine(SegmentationEngine):
+class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
     """EdgeTAM video segmentation + tracking; one instance per model, shared by all sessions."""
 
     def __init__(self, key: str, model: Any, processor: Any, config: EdgeTamEngineConfig | None = None) -> None:
@@ -112,16 +112,6 @@ class EdgeTamEngine(SegmentationEngine):
         self.memory_window = max(cfg.num_maskmem - 1, cfg.max_object_pointers_in_encoder - 1)
 
     # --- sessions ------------------------------------------------------------------------------
-
-    def session(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> EngineSession:
-        return self._cache.get(media_key, lambda: self._build(media_key, frames, replay))
-
-    def forget(self, media_key: str) -> None:
-        self._cache.forget(media_key)
-
-    def cached_sessions(self) -> dict[str, int]:
-        """Media key -> bytes of each cached session, least recently used first."""
-        return self._cache.cached_sessions()
 
     def _build(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> EdgeTamSession:
         check_has_frames(media_key, frames)

@@ -58,7 +58,7 @@ from .sam2_device import Autocast, native_bf16, select_autocast, select_device
 from .sam2_hole_filling import connected_components, patch_sam2_connected_components
 from .sam2_inputs import mask_inputs, mask_logits, object_masks, point_inputs
 from .sam2_session import Sam2Session, TurnLock, inference_state, state_nbytes
-from .session_cache import SessionCache
+from .session_cache import CachedSessions, SessionCache
 
 # Names callers import from here (they lived in this module before it was split).
 __all__ = [
@@ -114,7 +114,7 @@ class Sam2EngineConfig:
         )
 
 
-class Sam2Engine(SegmentationEngine):
+class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
     """SAM 2.1 video segmentation + tracking; one instance per model, shared by all sessions."""
 
     def __init__(self, key: str, predictor: Any, config: Sam2EngineConfig | None = None) -> None:
@@ -140,16 +140,6 @@ class Sam2Engine(SegmentationEngine):
         self.memory_window = window
 
     # --- sessions ------------------------------------------------------------------------------
-
-    def session(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> Sam2Session:
-        return self._cache.get(media_key, lambda: self._build(media_key, frames, replay))
-
-    def forget(self, media_key: str) -> None:
-        self._cache.forget(media_key)
-
-    def cached_sessions(self) -> dict[str, int]:
-        """Media key -> bytes of each cached session, least recently used first."""
-        return self._cache.cached_sessions()
 
     def _build(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> Sam2Session:
         session = self._new_session(media_key, frames)

@@ -16,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
+from video_seg_backend.engine.base import FrameSource, ReplayFn
+
 logger = logging.getLogger(__name__)
 
 
@@ -118,3 +120,23 @@ class SessionCache(Generic[S]):
         if self._max_bytes is not None and total > self._max_bytes():
             return True
         return self._max_sessions is not None and count > self._max_sessions()
+
+
+class CachedSessions(Generic[S]):
+    """An engine's ``session``, ``forget`` and ``cached_sessions`` over its ``SessionCache``: the
+    engine gives ``_cache`` and ``_build`` (a new session with the replayed key frames)."""
+
+    _cache: SessionCache[S]
+
+    def _build(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> S:
+        raise NotImplementedError
+
+    def session(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> S:
+        return self._cache.get(media_key, lambda: self._build(media_key, frames, replay))
+
+    def forget(self, media_key: str) -> None:
+        self._cache.forget(media_key)
+
+    def cached_sessions(self) -> dict[str, int]:
+        """Media key -> bytes of each cached session, least recently used first."""
+        return self._cache.cached_sessions()

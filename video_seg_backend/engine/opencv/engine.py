@@ -23,7 +23,7 @@ from ..checks import (
     checked_start_masks,
     own,
 )
-from ..session_cache import SessionCache
+from ..session_cache import CachedSessions, SessionCache
 from .clicks import segment_prompts, step_list
 from .config import OpenCVConfig
 from .tracking import Tracker
@@ -58,7 +58,7 @@ def build_opencv_engine(config: OpenCVConfig | None = None) -> OpenCVEngine:
     return OpenCVEngine(config)
 
 
-class OpenCVEngine(SegmentationEngine):
+class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
     """GrabCut clicks + optical-flow tracking; see clicks.py and tracking.py."""
 
     key = "opencv"
@@ -68,16 +68,6 @@ class OpenCVEngine(SegmentationEngine):
         self._cache: SessionCache[OpenCVSession] = SessionCache("OpenCV", max_sessions=lambda: self.config.max_sessions)
 
     # -- sessions -----------------------------------------------------------------------------
-
-    def session(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> OpenCVSession:
-        return self._cache.get(media_key, lambda: self._build(media_key, frames, replay))
-
-    def forget(self, media_key: str) -> None:
-        self._cache.forget(media_key)
-
-    def cached_sessions(self) -> dict[str, int]:
-        """Media key -> bytes of each cached session, least recently used first."""
-        return self._cache.cached_sessions()
 
     def _build(self, media_key: str, frames: FrameSource, replay: ReplayFn) -> OpenCVSession:
         check_has_frames(media_key, frames)
