@@ -24,6 +24,11 @@ export class ConsoleErrors {
 		if (i >= 0) this.seen.splice(i, 1);
 	}
 
+	/** Forgets every error matching: requests a race makes fail, which the page absorbs by design. */
+	raced(pattern: RegExp): void {
+		for (let i = this.seen.findIndex((e) => pattern.test(e)); i >= 0; i = this.seen.findIndex((e) => pattern.test(e))) this.seen.splice(i, 1);
+	}
+
 	none(): void {
 		expect(this.seen, `console errors:\n${this.seen.join('\n')}`).toEqual([]);
 	}
