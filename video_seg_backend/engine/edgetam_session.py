@@ -24,7 +24,7 @@ from transformers.models.edgetam_video.modeling_edgetam_video import EdgeTamVide
 
 from .base import FrameSource
 from .frames import LazyVideoFrames
-from .sam2_session import TurnLock
+from .sam2_session import TurnLock, tensor_nbytes
 
 
 class LazyFrameMap(Mapping[int, torch.Tensor]):
@@ -115,24 +115,10 @@ def state_nbytes(s: EdgeTamSession) -> int:
     feature cache (each storage counted once), plus the frame cache. The shared position encodings
     are a model constant and not counted."""
     shared = s.cache._shared[0] if s.cache._shared else []
-    seen = {(str(t.device), t.untyped_storage().data_ptr()) for t in shared}
-    total = 0
-    stack: list[Any] = [
+    roots: list[Any] = [
         s.state.point_inputs_per_obj,
         s.state.mask_inputs_per_obj,
         s.state.output_dict_per_obj,
         list(s.cache._vision_features.values()),
     ]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, torch.Tensor):
-            storage = obj.untyped_storage()
-            key = (str(obj.device), storage.data_ptr())
-            if key not in seen:
-                seen.add(key)
-                total += storage.nbytes()
-        elif isinstance(obj, dict):
-            stack.extend(obj.values())
-        elif isinstance(obj, (list, tuple)):
-            stack.extend(obj)
-    return total + s.images.nbytes
+    return tensor_nbytes(roots, exclude=shared) + s.images.nbytes

@@ -124,10 +124,16 @@ def state_nbytes(s: Sam2Session) -> int:
     """Bytes a session holds: every tensor reachable from sam2's state and the feature cache (each
     storage counted once, so views and expanded tensors are not double-counted), plus the frame cache.
     The shared position encodings are a model constant and not counted."""
-    seen = {(str(t.device), t.untyped_storage().data_ptr()) for t in s.pos_enc or []}
+    roots = [v for k, v in s.state.items() if k != "images"] + [list(s.features.values())]
+    return tensor_nbytes(roots, exclude=s.pos_enc or []) + s.images.nbytes
+
+
+def tensor_nbytes(roots: list[Any], exclude: list[torch.Tensor]) -> int:
+    """Bytes of every tensor reachable through dicts, lists and tuples from ``roots``, each storage
+    counted once (views and expanded tensors are not double-counted), leaving out ``exclude``'s."""
+    seen = {(str(t.device), t.untyped_storage().data_ptr()) for t in exclude}
     total = 0
-    stack: list[Any] = [v for k, v in s.state.items() if k != "images"]
-    stack.append(list(s.features.values()))
+    stack = list(roots)
     while stack:
         obj = stack.pop()
         if isinstance(obj, torch.Tensor):
@@ -140,4 +146,4 @@ def state_nbytes(s: Sam2Session) -> int:
             stack.extend(obj.values())
         elif isinstance(obj, (list, tuple)):
             stack.extend(obj)
-    return total + s.images.nbytes
+    return total
