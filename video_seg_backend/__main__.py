@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import subprocess
 import sys
 
@@ -45,6 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+def _die_with_parent() -> None:
+    """In the ``io`` child, before exec: Linux sends it SIGTERM when its parent worker dies, even by
+    SIGKILL (which skips the ``finally`` below), so no download slot outlives its worker."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def run_worker_command(queues: list[str], name: str | None) -> None:
     from video_seg_backend.jobs.celery_app import run_worker
     from video_seg_backend.jobs.runner import IO_QUEUE, runner_name
@@ -59,7 +70,8 @@ def run_worker_command(queues: list[str], name: str | None) -> None:
         io_name = f"{name}-io" if name else None
         io_slot = subprocess.Popen(
             [sys.executable, "-m", "video_seg_backend", "worker", "--queues", IO_QUEUE]
-            + (["--name", io_name] if io_name else [])
+            + (["--name", io_name] if io_name else []),
+            preexec_fn=_die_with_parent,
         )
     try:
         run_worker(settings, queues, name or runner_name("worker"))

@@ -127,3 +127,38 @@ def test_a_redis_restart_loses_no_job(tmp_path, broker_settings, redis):
         for j in jobs:
             wait_for(lambda j=j: job(client, j["id"])["status"] == "completed", 90, f"job {j['id']} ended")
         assert [sorted(masks_by_frame(client, v)) for v in videos] == [list(range(12))] * 2
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's reaper has not collected it
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_worker_killed_with_sigkill_takes_its_download_slot_with_it(tmp_path, broker_settings):
+    group = Workers(broker_settings, tmp_path)
+    try:
+        parent = group.start("both", queues="tracking,io")
+        wait_for(lambda: _children(parent.pid), 30, "the io slot started", poll=0.1)
+        (io_slot,) = _children(parent.pid)
+        wait_for(lambda: " ready." in group.log("both"), 60, "the worker started", poll=0.2)
+        group.kill("both")
+        wait_for(lambda: not _alive(io_slot), 15, "the io slot ended with its worker", poll=0.1)
+    finally:
+        group.stop_all()

@@ -97,3 +97,38 @@ def test_offline_mode_refuses_the_download_with_the_reason(tmp_path, monkeypatch
     with TestClient(create_app(make_settings(tmp_path, offline=False))) as client:
         refused = client.post(f"/api/v1/models/{MODEL}/download")
         assert refused.status_code == 409 and "offline" in refused.json()["detail"]
+
+
+def test_presses_at_two_api_replicas_at_once_make_one_download(tmp_path, monkeypatch, online):
+    """Two API processes over one database (two apps here): presses racing on both get one job."""
+    import contextlib
+
+    import huggingface_hub
+
+    # The apps share this process and its lock; replicas would not, so race without it.
+    monkeypatch.setattr("video_seg_backend.api.routes.health._download_lock", contextlib.nullcontext())
+
+    release = threading.Event()
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", slow_download(release))
+    monkeypatch.setattr("video_seg_backend.jobs.model_download.hub_unreachable_reason", lambda: None)
+    with TestClient(create_app(online)) as first, TestClient(create_app(online)) as second:
+        ids: list[int] = []
+        start = threading.Barrier(8)
+
+        def press(client: TestClient) -> None:
+            start.wait()
+            response = client.post(f"/api/v1/models/{MODEL}/download")
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+
+        threads = [threading.Thread(target=press, args=(c,)) for c in [first, second] * 4]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(ids) == 8 and len(set(ids)) == 1, ids
+        only = ids[0]
+        release.set()
+        wait_for(lambda: job(first, only)["status"] == "completed", 10, "the download ended")
+        assert job(second, only)["status"] == "completed"
+        assert job(first, only)["attempts"] == 1 and job(first, only)["queue"] == "io"

@@ -102,6 +102,11 @@ class JobPublicBase(BaseModel):
     progress_done: int
     progress_total: int
     error: str | None
+    # Which queue holds it, how many times a worker took it up (a third failure ends it) and who
+    # runs it now (a worker's name in broker mode, the API process's otherwise).
+    queue: str
+    attempts: int
+    worker: str | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

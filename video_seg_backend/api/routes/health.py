@@ -14,7 +14,7 @@ from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.models import Job, JobKind, JobStatus
 
 router = APIRouter(tags=["health"])
-# Presses that arrive together look for a queued download one after the other (per API process).
+# Presses that arrive together at one API process look for a queued download one after the other.
 _download_lock = threading.Lock()
 
 
@@ -94,14 +94,9 @@ def download_model(*, session: SessionDep, registry: RegistryDep, worker: Worker
 
 
 def _download_job(session: Session, worker: JobWorker, key: str) -> Job:
-    active = session.exec(
-        select(Job).where(
-            Job.kind == JobKind.download_model, col(Job.status).in_([JobStatus.queued, JobStatus.running])
-        )
-    ).all()
-    for queued in active:  # pressed again while it is on its way: the same job, not another
-        if queued.params.get("model") == key and not queued.cancel_requested:
-            return queued
+    found = _active_download(session, key)
+    if found is not None:  # pressed again while it is on its way: the same job, not another
+        return found
     job = Job(
         kind=JobKind.download_model,
         queue=queue_for(JobKind.download_model),
@@ -109,6 +104,22 @@ def _download_job(session: Session, worker: JobWorker, key: str) -> Job:
     )
     session.add(job)
     session.commit()
+    # Another API replica may have inserted the same download meanwhile (the lock above is per
+    # process): every replica keeps the oldest active one, so the newer row goes unsubmitted.
+    oldest = _active_download(session, key)
+    if oldest is not None and oldest.id != job.id:
+        session.delete(job)
+        session.commit()
+        return oldest
     session.refresh(job)
     worker.submit(job)
     return job
+
+
+def _active_download(session: Session, key: str) -> Job | None:
+    active = session.exec(
+        select(Job)
+        .where(Job.kind == JobKind.download_model, col(Job.status).in_([JobStatus.queued, JobStatus.running]))
+        .order_by(col(Job.id))
+    ).all()
+    return next((j for j in active if j.params.get("model") == key and not j.cancel_requested), None)

@@ -1392,6 +1392,12 @@ export interface components {
             progress_total: number;
             /** Error */
             error: string | null;
+            /** Queue */
+            queue: string;
+            /** Attempts */
+            attempts: number;
+            /** Worker */
+            worker: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1995,6 +2001,12 @@ export interface components {
             progress_total: number;
             /** Error */
             error: string | null;
+            /** Queue */
+            queue: string;
+            /** Attempts */
+            attempts: number;
+            /** Worker */
+            worker: string | null;
             /**
              * Created At
              * Format: date-time
