@@ -44,8 +44,9 @@ from video_seg_backend.core.config import Settings, get_settings
 from video_seg_backend.core.db import build_db_engine, init_db
 from video_seg_backend.engine.registry import ModelRegistry
 from video_seg_backend.events import build_event_bus
+from video_seg_backend.jobs.export import run_export
 from video_seg_backend.jobs.model_download import run_model_download
-from video_seg_backend.jobs.params import DownloadModelParams, PropagateParams
+from video_seg_backend.jobs.params import DownloadModelParams, ExportParams, PropagateParams
 from video_seg_backend.jobs.propagation import run_propagation
 from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.models import JobKind
@@ -104,6 +105,7 @@ def build_state(settings: Settings) -> AppState:
     worker.register(
         JobKind.propagate, lambda ctx, raw: run_propagation(segmentation, ctx, PropagateParams.model_validate(raw))
     )
+    worker.register(JobKind.export, lambda ctx, raw: run_export(db, storage, ctx, ExportParams.model_validate(raw)))
     worker.register(
         JobKind.download_model,
         lambda ctx, raw: run_model_download(registry, ctx, DownloadModelParams.model_validate(raw)),

@@ -50,10 +50,9 @@ KEY_FRAME_SOURCES = frozenset({AnnotationSource.prompt, AnnotationSource.importe
 
 class JobKind(str, enum.Enum):
     propagate = "propagate"
-    # No job of these two kinds is ever created (exports stream, imports run in the request). They
-    # stay because the column type lists the names: PostgreSQL's native ``jobkind`` enum and the
-    # migrations' baseline carry them, so dropping them is a migration of its own.
-    export = "export"
+    export = "export"  # a dataset ZIP written on the server (jobs/export.py)
+    # No import job is ever created (imports run in the request). It stays because the column type
+    # lists the names: PostgreSQL's native ``jobkind`` enum and the baseline carry it.
     import_ = "import"
     download_model = "download-model"
 

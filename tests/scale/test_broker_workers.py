@@ -162,3 +162,18 @@ def test_a_worker_killed_with_sigkill_takes_its_download_slot_with_it(tmp_path, 
         wait_for(lambda: not _alive(io_slot), 15, "the io slot ended with its worker", poll=0.1)
     finally:
         group.stop_all()
+
+
+def test_an_export_runs_on_a_worker_s_io_slot_while_the_api_serves_its_file(tmp_path, broker_settings):
+    with TestClient(create_app(broker_settings)) as client, workers(broker_settings, tmp_path) as group:
+        group.start("exporter", queues="io")
+        video = clicked_video(client, tmp_path, "e", 8)
+        tracked = track(client, video)
+        wait_ready(group, "exporter")
+        exported = client.post(f"/api/v1/projects/{video['pid']}/exports", json={"format": "ytvis"}).json()
+        wait_for(lambda: job(client, exported["id"])["status"] != "queued", 30, "a worker took the export")
+        assert job(client, tracked["id"])["status"] == "queued"  # no tracking worker here: it waits
+        wait_for(lambda: job(client, exported["id"])["status"] == "completed", 60, "the export ended")
+        assert row(broker_settings, exported["id"]).worker == "exporter"
+        file = client.get(f"/api/v1/jobs/{exported['id']}/file")
+        assert file.status_code == 200 and file.content[:2] == b"PK"

@@ -66,10 +66,27 @@ class DownloadModelParams(BaseModel):
     result: DownloadModelResult | None = None
 
 
-JobParams = PropagateParams | DownloadModelParams
-PARAMS_BY_KIND: dict[JobKind, type[PropagateParams] | type[DownloadModelParams]] = {
+class ExportResult(BaseModel):
+    filename: str
+    bytes: int
+    masks: int
+
+
+class ExportParams(BaseModel):
+    """A dataset export written to a file on the server (``GET /jobs/{id}/file`` fetches it)."""
+
+    project_id: int
+    format: str
+    include_frames: bool = False
+    include_png_masks: bool = False
+    result: ExportResult | None = None
+
+
+JobParams = PropagateParams | DownloadModelParams | ExportParams
+PARAMS_BY_KIND: dict[JobKind, type[JobParams]] = {
     JobKind.propagate: PropagateParams,
     JobKind.download_model: DownloadModelParams,
+    JobKind.export: ExportParams,
 }
 
 
@@ -122,5 +139,12 @@ class DownloadModelJobPublic(JobPublicBase):
     params: DownloadModelParams
 
 
-class JobPublic(RootModel[Annotated[PropagateJobPublic | DownloadModelJobPublic, Field(discriminator="kind")]]):
+class ExportJobPublic(JobPublicBase):
+    kind: Literal[JobKind.export]
+    params: ExportParams
+
+
+class JobPublic(
+    RootModel[Annotated[PropagateJobPublic | DownloadModelJobPublic | ExportJobPublic, Field(discriminator="kind")]]
+):
     """A job, its params typed by its ``kind`` (one named schema for the generated client)."""

@@ -26,11 +26,11 @@ from video_seg_backend.models import Job, JobKind, JobStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-# Downloads (and other slow I/O) run on their own queue and worker slot, so tracking never waits
+# Downloads and exports (slow I/O) run on their own queue and worker slot, so tracking never waits
 # behind them.
 TRACKING_QUEUE = "tracking"
 IO_QUEUE = "io"
-QUEUE_BY_KIND: dict[JobKind, str] = {JobKind.download_model: IO_QUEUE}
+QUEUE_BY_KIND: dict[JobKind, str] = {JobKind.download_model: IO_QUEUE, JobKind.export: IO_QUEUE}
 # How often a running job reads its row's cancel flag: a cancel from another process lands within
 # a frame of tracking while costing one primary-key read per 100 ms.
 CANCEL_POLL_S = 0.1

@@ -28,7 +28,9 @@ from video_seg_backend.formats import (
     export_zip_stream,
     import_annotations,
 )
-from video_seg_backend.models import Int
+from video_seg_backend.jobs.params import ExportParams, JobPublic
+from video_seg_backend.jobs.runner import queue_for
+from video_seg_backend.models import Int, Job, JobKind
 from video_seg_backend.services.datasets import apply_import, dataset_media, export_dataset, project_labels
 
 router = APIRouter(tags=["datasets"])
@@ -90,6 +92,35 @@ def export_project(
         media_type="application/zip",
         headers={"Content-Disposition": attachment(export_filename(project.name, name))},
     )
+
+
+class ExportRequest(BaseModel):
+    format: ExportFormat = ExportFormat["coco"]  # type: ignore[valid-type]
+    include_frames: bool = False
+    include_png_masks: bool = False
+
+
+@router.post("/projects/{project_id}/exports", response_model=JobPublic, status_code=202)
+def start_export(*, session: SessionDep, worker: WorkerDep, project: ProjectDep, body: ExportRequest) -> Job:
+    """Build the export ZIP on the server as a job (for big projects: progress, cancel, and the
+    person keeps working); ``GET /jobs/{id}/file`` downloads it once the job has completed."""
+    params = ExportParams(
+        project_id=project.id or 0,
+        format=body.format.value,
+        include_frames=body.include_frames,
+        include_png_masks=body.include_png_masks,
+    )
+    job = Job(
+        project_id=project.id,
+        kind=JobKind.export,
+        queue=queue_for(JobKind.export),
+        params=params.model_dump(mode="json"),
+    )
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    worker.submit(job)
+    return job
 
 
 def attachment(filename: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
 from sqlmodel import col, func, select
 
 from video_seg_backend.api.deps import (
@@ -9,9 +10,12 @@ from video_seg_backend.api.deps import (
     RegistryDep,
     SegmentationDep,
     SessionDep,
+    StorageDep,
     WorkerDep,
 )
-from video_seg_backend.jobs.params import JobPublic, PropagateParams, propagate_params
+from video_seg_backend.api.routes.datasets import attachment
+from video_seg_backend.jobs.export import KEEP_EXPORTS, export_path
+from video_seg_backend.jobs.params import ExportParams, JobPublic, PropagateParams, propagate_params
 from video_seg_backend.models import (
     Int,
     Job,
@@ -110,6 +114,34 @@ def cancel_job(*, session: SessionDep, worker: WorkerDep, job_id: Int) -> Job:
         worker.cancel(job_id)
         session.refresh(job)
     return job
+
+
+@router.get(
+    "/jobs/{job_id}/file",
+    responses={200: {"content": {"application/zip": {}}, "description": "The export's ZIP"}},
+    response_class=FileResponse,
+)
+def job_file(*, session: SessionDep, storage: StorageDep, job_id: Int) -> FileResponse:
+    """The ZIP an export job wrote (409 while it runs; 410 once it was removed for newer ones)."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail="Job not found")
+    if job.kind != JobKind.export:
+        raise HTTPException(status_code=409, detail=f"A {job.kind.value} job writes no file; only export jobs do")
+    if job.status != JobStatus.completed:
+        raise HTTPException(
+            status_code=409, detail=f"The export is {job.status.value}: its file exists once it completed"
+        )
+    params = ExportParams.model_validate(job.params)
+    assert params.result is not None
+    path = export_path(storage, params.project_id, job_id, params.result.filename)
+    if not path.is_file():
+        raise HTTPException(
+            status_code=410, detail=f"This export's file was removed (the newest {KEEP_EXPORTS} are kept): export again"
+        )
+    return FileResponse(
+        path, media_type="application/zip", headers={"Content-Disposition": attachment(params.result.filename)}
+    )
 
 
 def _undoable(session: SessionDep, job_id: int) -> tuple[Job, Media]:

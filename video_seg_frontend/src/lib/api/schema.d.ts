@@ -510,6 +510,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{job_id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job File
+         * @description The ZIP an export job wrote (409 while it runs; 410 once it was removed for newer ones).
+         */
+        get: operations["job_file_api_v1_jobs__job_id__file_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{job_id}/undo": {
         parameters: {
             query?: never;
@@ -586,6 +606,27 @@ export interface paths {
         get: operations["export_project_api_v1_projects__project_id__export_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Export
+         * @description Build the export ZIP on the server as a job (for big projects: progress, cancel, and the
+         *     person keeps working); ``GET /jobs/{id}/file`` downloads it once the job has completed.
+         */
+        post: operations["start_export_api_v1_projects__project_id__exports_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1443,6 +1484,88 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "coco" | "cvat_images" | "cvat_video" | "davis" | "ytvis";
+        /** ExportJobPublic */
+        ExportJobPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number | null;
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Progress Done */
+            progress_done: number;
+            /** Progress Total */
+            progress_total: number;
+            /** Error */
+            error: string | null;
+            /** Queue */
+            queue: string;
+            /** Attempts */
+            attempts: number;
+            /** Worker */
+            worker: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "export";
+            params: components["schemas"]["ExportParams"];
+        };
+        /**
+         * ExportParams
+         * @description A dataset export written to a file on the server (``GET /jobs/{id}/file`` fetches it).
+         */
+        ExportParams: {
+            /** Project Id */
+            project_id: number;
+            /** Format */
+            format: string;
+            /**
+             * Include Frames
+             * @default false
+             */
+            include_frames: boolean;
+            /**
+             * Include Png Masks
+             * @default false
+             */
+            include_png_masks: boolean;
+            result?: components["schemas"]["ExportResult"] | null;
+        };
+        /** ExportRequest */
+        ExportRequest: {
+            /** @default coco */
+            format: components["schemas"]["ExportFormat"];
+            /**
+             * Include Frames
+             * @default false
+             */
+            include_frames: boolean;
+            /**
+             * Include Png Masks
+             * @default false
+             */
+            include_png_masks: boolean;
+        };
+        /** ExportResult */
+        ExportResult: {
+            /** Filename */
+            filename: string;
+            /** Bytes */
+            bytes: number;
+            /** Masks */
+            masks: number;
+        };
         /** Health */
         Health: {
             /** Status */
@@ -1576,7 +1699,7 @@ export interface components {
          * JobPublic
          * @description A job, its params typed by its ``kind`` (one named schema for the generated client).
          */
-        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"];
+        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"] | components["schemas"]["ExportJobPublic"];
         /**
          * JobStatus
          * @enum {string}
@@ -3335,6 +3458,37 @@ export interface operations {
             };
         };
     };
+    job_file_api_v1_jobs__job_id__file_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export's ZIP */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     undo_job_api_v1_jobs__job_id__undo_post: {
         parameters: {
             query?: never;
@@ -3453,6 +3607,41 @@ export interface operations {
                 };
                 content: {
                     "application/zip": unknown;
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    start_export_api_v1_projects__project_id__exports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */
