@@ -51,7 +51,7 @@ def test_rows_without_params_and_model_downloads_read_too():
 
 def test_a_kind_without_a_handler_has_no_params_and_bad_values_are_refused():
     with pytest.raises(ValueError, match="carry no params"):
-        parse_params(JobKind.export, {})
+        parse_params(JobKind.import_, {})
     with pytest.raises(ValueError):
         parse_params(JobKind.propagate, {**OLD_TRACKING, "runs": [[10, "sideways", 4]]})
     with pytest.raises(ValueError, match="not a tracking job"):
@@ -93,7 +93,7 @@ def test_the_openapi_document_types_params_by_job_kind(client):
     schemas = spec["components"]["schemas"]
     job = schemas["JobPublic"]
     assert job["discriminator"]["propertyName"] == "kind"
-    assert set(job["discriminator"]["mapping"]) == {"propagate", "download-model"}
+    assert set(job["discriminator"]["mapping"]) == {"propagate", "download-model", "export"}
     assert schemas["PropagateJobPublic"]["properties"]["params"] == {"$ref": "#/components/schemas/PropagateParams"}
     run = schemas["PropagateParams"]["properties"]["runs"]["items"]
     assert [item.get("type") for item in run["prefixItems"]] == ["integer", "string", "integer"]
