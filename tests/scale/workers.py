@@ -36,16 +36,17 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 class Workers:
     """Worker processes by name; their logs go to files under ``logs`` for a failing test to show."""
 
-    def __init__(self, settings: Settings, logs: Path) -> None:
+    def __init__(self, settings: Settings, logs: Path, **env: str) -> None:
         self.settings = settings
         self.logs = logs
+        self.env = env  # more VSS_* settings for the worker processes
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, queues: str = "tracking") -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
             [sys.executable, "-m", "video_seg_backend", "worker", "--queues", queues, "--name", name],
-            cwd=ROOT, env=worker_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=worker_env(self.settings, **self.env), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.procs[name] = proc
         return proc
@@ -70,8 +71,8 @@ class Workers:
 
 
 @contextmanager
-def workers(settings: Settings, logs: Path, *names: str) -> Iterator[Workers]:
-    group = Workers(settings, logs)
+def workers(settings: Settings, logs: Path, *names: str, **env: str) -> Iterator[Workers]:
+    group = Workers(settings, logs, **env)
     try:
         for name in names:
             group.start(name)
