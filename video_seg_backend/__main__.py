@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -64,6 +65,8 @@ def run_worker_command(queues: list[str], name: str | None) -> None:
     if not settings.broker_url:
         raise SystemExit("A worker takes its jobs from a broker: set VSS_BROKER_URL=redis://host:6379/0")
     queues = [q.strip() for q in queues if q.strip()]
+    if hasattr(os, "nice"):  # up to the setting, not by it: the io child inherits it already
+        os.nice(max(0, settings.worker_nice - os.nice(0)))
     io_slot = None
     if IO_QUEUE in queues and len(queues) > 1:  # its own process: a download never holds tracking
         queues.remove(IO_QUEUE)

@@ -142,6 +142,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -151,13 +155,15 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-def test_a_worker_killed_with_sigkill_takes_its_download_slot_with_it(tmp_path, broker_settings):
+def test_a_worker_runs_below_the_api_s_priority_and_its_io_slot_dies_with_it(tmp_path, broker_settings):
     group = Workers(broker_settings, tmp_path)
     try:
         parent = group.start("both", queues="tracking,io")
         wait_for(lambda: _children(parent.pid), 30, "the io slot started", poll=0.1)
         (io_slot,) = _children(parent.pid)
         wait_for(lambda: " ready." in group.log("both"), 60, "the worker started", poll=0.2)
+        # Both run below the API's priority (VSS_WORKER_NICE, 10), the child not twice as low.
+        assert [_niceness(parent.pid), _niceness(io_slot)] == [10, 10]
         group.kill("both")
         wait_for(lambda: not _alive(io_slot), 15, "the io slot ended with its worker", poll=0.1)
     finally:

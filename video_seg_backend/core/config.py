@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     job_heartbeat_s: float = 2.0
     job_stale_after_s: float = 15.0
     job_max_attempts: int = 3
+    # Worker processes run at this niceness, so that on a machine they share with the API the
+    # annotator's clicks get the CPU first (0 keeps the priority they were started with).
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # Test and demo only: a pause after each tracked frame, to kill or cancel a job midway.
     job_frame_delay_s: float = 0.0
 
