@@ -329,7 +329,7 @@ class Tracker:
 def _confidence(score: float, round_trip: float, colour_fit: float, searched: bool) -> float:
     """The tracker's belief in a mask: the colour band agreeing with the warped mask, the flow
     round-tripping, the colours still the key frame's; a mask found by re-detection is a guess."""
-    value = score * (0.25 + 0.75 * round_trip) * (0.25 + 0.75 * colour_fit)
+    value = score * (0.5 + 0.5 * round_trip) * colour_fit
     return float(np.clip(0.5 * value if searched else value, 0.0, 1.0))
 
 
