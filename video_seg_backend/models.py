@@ -361,7 +361,6 @@ class AnnotationPublic(SQLModel):
     source: AnnotationSource
     score: float | None
     confidence: float | None = Field(default=None, description="A tracked mask's confidence in [0, 1]")
-    reviewed: bool = False
     # On a key frame whose first click corrected a tracked or imported mask: that mask, which the
     # prompts refine and which comes back when the frame's last prompt is removed.
     base_rle: RLE | None = None

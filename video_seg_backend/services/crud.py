@@ -47,7 +47,6 @@ def annotation_public(row: Annotation) -> AnnotationPublic:
         source=row.source,
         score=row.score,
         confidence=row.confidence,
-        reviewed=row.reviewed,
         base_rle=RLE(size=[row.height, row.width], counts=row.base_rle_counts) if row.base_rle_counts else None,
         base_source=row.base_source if row.base_rle_counts else None,
     )

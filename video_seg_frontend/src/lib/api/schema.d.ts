@@ -1193,11 +1193,6 @@ export interface components {
              * @description A tracked mask's confidence in [0, 1]
              */
             confidence?: number | null;
-            /**
-             * Reviewed
-             * @default false
-             */
-            reviewed: boolean;
             base_rle?: components["schemas"]["RLE"] | null;
             base_source?: components["schemas"]["AnnotationSource"] | null;
         };
