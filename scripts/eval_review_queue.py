@@ -202,6 +202,34 @@ def main() -> None:
     loo = [choose([data[m] for m in names if m != n], candidates) for n in names]
     show("leave-one-out cross-validated", scores([data[n] for n in names], loo))
 
+    # The queue's threshold (review/queue.py REVIEW_BELOW): the F1 of "queued" against "bad",
+    # chosen on one fold and scored on the other.
+    print("\nthreshold (default weights): queued share, precision, recall of masks under it")
+    for t in THRESHOLDS:
+        q = threshold_scores(every, t)
+        print(f"  below {t:.2f}: queued {q['queued']:.2f}, precision {q['precision']:.2f}, recall {q['recall']:.2f}")
+    for i, (train, test) in enumerate(((folds[0], folds[1]), (folds[1], folds[0])), start=1):
+        best = max(THRESHOLDS, key=lambda t: threshold_scores([data[n] for n in train], t)["f1"])
+        q = threshold_scores([data[n] for n in test], best)
+        print(
+            f"  fold {i}: chose below {best:.2f} on the other fold; here queued {q['queued']:.2f}, "
+            f"precision {q['precision']:.2f}, recall {q['recall']:.2f}"
+        )
+
+
+THRESHOLDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
+
+
+def threshold_scores(per_seq: list[Items], below: float) -> dict[str, float]:
+    flags = [(combine(c, DEFAULT_WEIGHTS) < below, j < BAD_J) for items in per_seq for c, j in items]
+    queued = sum(q for q, _ in flags)
+    hits = sum(q and b for q, b in flags)
+    bad = sum(b for _, b in flags)
+    precision = hits / queued if queued else 0.0
+    recall = hits / bad if bad else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"queued": queued / max(1, len(flags)), "precision": precision, "recall": recall, "f1": f1}
+
 
 if __name__ == "__main__":
     main()
