@@ -8,11 +8,22 @@ For each sequence made by create_davis_subset.py (videos/<seq>.mp4 + gt/<seq>/*.
    frame where a person would (the centre of the largest error region: positive inside a missed
    area, negative inside a false one) until the mask's IoU reaches --target-iou or --max-clicks;
 3. tracks all objects through the video (propagate, direction both) and scores J&F;
-4. then --rounds times: finds the worst frame (lowest J of any object), corrects it with up to
-   --correction-clicks clicks (a click that makes the mask worse is undone, and clicking on that
-   frame stops, as a person would), re-tracks from it if the frame improved, and scores again.
+4. then --rounds times: picks a frame to correct, corrects it with up to --correction-clicks
+   clicks (a click that makes the mask worse is undone, and clicking on that frame stops, as a
+   person would), re-tracks from it if the frame improved, and scores again.
 
-It reports J&F against the number of clicks and the time spent, per round, per sequence.
+Which frame a round corrects (--mode):
+
+- ``oracle``: the worst frame (lowest true J of any object): what no person knows;
+- ``queue``: the first frame of the studio's review queue (least confident tracked mask first,
+  GET .../review-queue), and its least confident object: what the studio shows a person. The
+  truth only decides where to click on that frame, as a person sees the error;
+- ``both``: each sequence once in each mode (a fresh project each), and the queue's share of the
+  oracle's gain after the last round.
+
+It reports J&F against the number of clicks and the time spent, per round, per sequence, and the
+area under J&F against time (the DAVIS interactive benchmark's AUC: J&F as a step function of
+the time spent, over --time-budget seconds, normalised to [0, 1]).
 Clicks come from the ground truth (video_seg_backend.evaluation.clicker), so the curve measures
 the studio (engine + API), not a person's aim.
 
@@ -47,6 +58,7 @@ class Step:
     """The state after one round: cumulative clicks and seconds, and the scores then."""
 
     sequence: str
+    mode: str
     round: int
     action: str
     clicks: int
@@ -165,7 +177,40 @@ def worst_frame(session: Session, tracks: dict, skip: set[tuple[int, int]]) -> t
     return worst
 
 
-def annotate_sequence(client: StudioClient, name: str, video: Path, gt_dir: Path, args: argparse.Namespace) -> list:
+def queue_frame(client: StudioClient, session: Session, skip: set[tuple[int, int]]) -> tuple[int, int, float] | None:
+    """The review queue's first (GT object, frame, its true J) not corrected yet: every tracked
+    mask is in line (below 1), least confident first; the truth only scores the pick."""
+    by_studio = {studio_id: gt_id for gt_id, studio_id in session.objects.items()}
+    queue = client.request(
+        "GET", f"/projects/{session.project_id}/media/{session.media_id}/review-queue", params={"below": 1.0}
+    )
+    for entry in queue["frames"]:
+        frame = int(entry["frame_index"])
+        for doubtful in entry["objects"]:
+            gt_id = by_studio.get(int(doubtful["object_id"]))
+            if gt_id is None or (gt_id, frame) in skip:
+                continue
+            pred = current_mask(client, session, gt_id, frame)
+            labels = session.gt.labels[frame]
+            return gt_id, frame, jaccard(pred, labels == gt_id, labels == 255)
+    return None
+
+
+def auc_over_time(steps: list[Step], budget: float) -> float:
+    """Area under J&F against time, J&F 0 until the first result and held between results,
+    over ``budget`` seconds, normalised to [0, 1] (the DAVIS interactive benchmark's AUC)."""
+    area, last_t, last_jf = 0.0, 0.0, 0.0
+    for step in steps:
+        t = min(step.seconds, budget)
+        area += (t - last_t) * last_jf
+        last_t, last_jf = t, step.jf
+    area += (budget - last_t) * last_jf
+    return area / budget if budget > 0 else float("nan")
+
+
+def annotate_sequence(
+    client: StudioClient, name: str, video: Path, gt_dir: Path, args: argparse.Namespace, mode: str = "oracle"
+) -> list:
     gt = load_davis_sequence(gt_dir, name)
     project = client.create_project(f"robot {name} {time.strftime('%H:%M:%S')}")
     label = client.create_label(project["id"], "object")
@@ -189,13 +234,19 @@ def annotate_sequence(client: StudioClient, name: str, video: Path, gt_dir: Path
         track(client, session, 0, progress)
         summary, tracks = score(client, session)
         corrected: set[tuple[int, int]] = set()
-        worst = worst_frame(session, tracks, corrected)
+
+        def pick() -> tuple[int, int, float] | None:
+            if mode == "queue":
+                return queue_frame(client, session, corrected)
+            return worst_frame(session, tracks, corrected)
+
+        worst = pick()
         steps.append(
-            Step(name, 0, "first frame + track", session.clicks, session.seconds, summary["jf_mean"],
+            Step(name, mode, 0, "first frame + track", session.clicks, session.seconds, summary["jf_mean"],
                  summary["j_mean"], summary["f_mean"], worst and worst[1], worst and worst[2])
         )  # fmt: skip
         for round_index in range(1, args.rounds + 1):
-            if worst is None or worst[2] >= args.target_iou:
+            if worst is None or (mode == "oracle" and worst[2] >= args.target_iou):
                 break
             gt_id, frame, _value = worst
             corrected.add((gt_id, frame))
@@ -207,9 +258,9 @@ def annotate_sequence(client: StudioClient, name: str, video: Path, gt_dir: Path
             ):
                 track(client, session, frame, progress)
             summary, tracks = score(client, session)
-            worst = worst_frame(session, tracks, corrected)
+            worst = pick()
             steps.append(
-                Step(name, round_index, f"fix frame {frame}", session.clicks, session.seconds,
+                Step(name, mode, round_index, f"fix frame {frame}", session.clicks, session.seconds,
                      summary["jf_mean"], summary["j_mean"], summary["f_mean"], worst and worst[1],
                      worst and worst[2])
             )  # fmt: skip
@@ -232,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="correction rounds after the first tracking")
     parser.add_argument("--correction-clicks", type=int, default=3, help="clicks per correction round")
     parser.add_argument("--keep", action="store_true", help="keep the projects in the studio afterwards")
+    parser.add_argument(
+        "--mode", choices=["oracle", "queue", "both"], default="oracle", help="how a round picks the frame to correct"
+    )
+    parser.add_argument("--time-budget", type=float, default=60.0, help="seconds per sequence for the AUC over time")
     parser.add_argument("--json", dest="json_out", help="write the results as JSON ('-': stdout)")
     args = parser.parse_args(argv)
 
@@ -253,25 +308,31 @@ def main(argv: list[str] | None = None) -> int:
             health = client.health()
         except Exception as exc:  # noqa: BLE001 - any connection error means the same thing here
             parser.error(f"no studio at {args.url}: {exc}")
+        modes = ["oracle", "queue"] if args.mode == "both" else [args.mode]
         for name in tqdm(names, desc="sequences", unit="seq"):
-            try:
-                steps, clicks, upload_seconds = annotate_sequence(
-                    client, name, videos[name], args.data / "gt" / name, args
-                )
-            except (StudioError, TimeoutError) as exc:
-                tqdm.write(f"{name}: failed: {exc}")
-                results[name] = {"error": str(exc)}
-                continue
-            all_steps.extend(steps)
-            results[name] = {
-                "steps": [vars(s) for s in steps],
-                "clicks": clicks,
-                "upload_seconds": upload_seconds,
-            }
+            for mode in modes:
+                key = name if len(modes) == 1 else f"{name} ({mode})"
+                try:
+                    steps, clicks, upload_seconds = annotate_sequence(
+                        client, name, videos[name], args.data / "gt" / name, args, mode
+                    )
+                except (StudioError, TimeoutError) as exc:
+                    tqdm.write(f"{key}: failed: {exc}")
+                    results[key] = {"error": str(exc)}
+                    continue
+                all_steps.extend(steps)
+                results[key] = {
+                    "mode": mode,
+                    "steps": [vars(s) for s in steps],
+                    "clicks": clicks,
+                    "upload_seconds": upload_seconds,
+                    "auc_time": auc_over_time(steps, args.time_budget),
+                }
 
     rows = [
         {
             "sequence": s.sequence,
+            "mode": s.mode,
             "round": s.round,
             "action": s.action,
             "clicks": s.clicks,
@@ -285,16 +346,25 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if rows:
         print(format_table(rows, list(rows[0])))
-        finals = [results[n]["steps"][-1] for n in results if "steps" in results[n]]
-        firsts = [results[n]["steps"][0] for n in results if "steps" in results[n]]
+    gains: dict[str, float] = {}
+    for mode in ["oracle", "queue"]:
+        done = [r for r in results.values() if r.get("mode", args.mode) == mode and "steps" in r]
+        if not done:
+            continue
+        finals = [r["steps"][-1] for r in done]
+        firsts = [r["steps"][0] for r in done]
+        gains[mode] = float(np.mean([f["jf"] - s["jf"] for f, s in zip(finals, firsts, strict=True)]))
         print(
-            f"\n{len(finals)} sequences on {health.get('default_model')} ({health.get('device')}): "
+            f"\n{mode}: {len(finals)} sequences on {health.get('default_model')} ({health.get('device')}): "
             f"J&F {np.mean([s['jf'] for s in firsts]):.3f} after the first frame "
             f"({np.mean([s['clicks'] for s in firsts]):.1f} clicks), "
             f"{np.mean([s['jf'] for s in finals]):.3f} after corrections "
             f"({np.mean([s['clicks'] for s in finals]):.1f} clicks, "
-            f"{np.mean([s['seconds'] for s in finals]):.1f}s)"
+            f"{np.mean([s['seconds'] for s in finals]):.1f}s), gain {gains[mode]:+.3f}, "
+            f"AUC over {args.time_budget:.0f}s {np.mean([r['auc_time'] for r in done]):.3f}"
         )
+    if "oracle" in gains and "queue" in gains and gains["oracle"] > 0:
+        print(f"queue-guided corrections reach {gains['queue'] / gains['oracle']:.0%} of the oracle's gain")
     if args.json_out:
         write_json(
             {"studio": health, "settings": {k: str(v) for k, v in vars(args).items()}, "sequences": results},

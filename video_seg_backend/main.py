@@ -33,6 +33,7 @@ from video_seg_backend.api.routes import (
     objects,
     projects,
     prompts,
+    review_queue,
     users,
 )
 from video_seg_backend.api.routes import auth as auth_routes
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assignments.router,
         history.router,
         consensus.router,
+        review_queue.router,
     ):
         # Every route passes the one access check (auth/access.py): sign-in, project membership,
         # job ownership; the few public ones (health, sign-in) are listed there.

@@ -339,6 +339,10 @@ class Annotation(SQLModel, table=True):
     base_rle_counts: str | None = None
     base_source: AnnotationSource | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+    # A tracked mask's confidence in [0, 1] (review/combination.py); None on masks a person made.
+    confidence: float | None = None
+    # A person looked at this tracked mask and accepted it: it leaves the review queue until re-tracked.
+    reviewed: bool = False
 
 
 class RLE(SQLModel):
@@ -355,6 +359,7 @@ class AnnotationPublic(SQLModel):
     area: int
     source: AnnotationSource
     score: float | None
+    confidence: float | None = Field(default=None, description="A tracked mask's confidence in [0, 1]")
     # On a key frame whose first click corrected a tracked or imported mask: that mask, which the
     # prompts refine and which comes back when the frame's last prompt is removed.
     base_rle: RLE | None = None
@@ -450,6 +455,9 @@ class PropagateRequest(RequestModel):
         default=None, description="Track only this many frames each way"
     )
     model: str | None = None
+    stop_below: Annotated[float, annotated_types.Interval(ge=0, le=1)] | None = Field(
+        default=None, description="Stop each run at the first frame whose mask confidence falls below this"
+    )
 
 
 # --- accounts, review and history (teams) ----------------------------------------------------------

@@ -45,11 +45,17 @@ Prompt = PointPrompt | BoxPrompt
 
 @dataclass
 class ObjectMask:
-    """One object's mask on one frame: boolean array of the frame's size (H, W)."""
+    """One object's mask on one frame: boolean array of the frame's size (H, W).
+
+    ``confidence`` in [0, 1] is the engine's own belief that a tracked mask is right (predicted IoU
+    and object presence, or consistency measures); None where the engine has none. The review
+    package combines it with engine-independent cues of the track.
+    """
 
     object_id: int
     mask: np.ndarray
     score: float | None = None
+    confidence: float | None = None
 
 
 @dataclass

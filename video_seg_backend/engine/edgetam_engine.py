@@ -60,6 +60,7 @@ from .checks import (
 )
 from .edgetam_session import EdgeTamSession, SharedFeatureCache, new_inference_session, state_nbytes
 from .frames import LazyVideoFrames
+from .sam2_confidence import tap_edgetam
 from .sam2_device import Autocast, select_autocast, select_device
 from .sam2_inputs import mask_inputs, mask_logits, object_masks
 from .session_cache import CachedSessions, SessionCache
@@ -110,6 +111,7 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
         self._pos_enc: list[list[torch.Tensor]] = []
         cfg = model.config
         self.memory_window = max(cfg.num_maskmem - 1, cfg.max_object_pointers_in_encoder - 1)
+        self._iou_tap = tap_edgetam(model)
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -317,6 +319,7 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
         state = s.state
         tracked: list[int] = []
         outs: list[dict[str, Any]] = []
+        ious: list[float | None] = []
         for object_id in object_ids:
             obj_idx = state._obj_id_to_idx.get(object_id)
             if obj_idx is None:
@@ -328,6 +331,7 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
                 if key_out["maskmem_features"] is None:  # clicked since the last step
                     self._encode_memory(s, key_frame, key_out)
             out = memory["cond_frame_outputs"].get(frame)
+            iou: float | None = 1.0  # a key frame: what a person fixed
             if out is None:
                 seed = seeds.get(object_id)
                 seed_inputs = None
@@ -346,12 +350,14 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
                     reverse=reverse,
                     run_mem_encoder=True,
                 )
+                iou = self._iou_tap.take()
                 state.store_output(obj_idx, frame, output_value=step, is_conditioning_frame=False)
                 out = memory["non_cond_frame_outputs"][frame]
             self._drop_outside_window(memory, frame, reverse)
             tracked.append(object_id)
             outs.append(out)
-        return object_masks(tracked, outs, s.frames, self.device)
+            ious.append(iou)
+        return object_masks(tracked, outs, s.frames, self.device, ious)
 
     def _has_memory_near(self, memory: dict[str, Any], frame: int, reverse: bool) -> bool:
         w = self.memory_window

@@ -54,6 +54,7 @@ from .checks import (
     own,
 )
 from .frames import LazyVideoFrames
+from .sam2_confidence import tap_sam2
 from .sam2_device import Autocast, native_bf16, select_autocast, select_device
 from .sam2_hole_filling import connected_components, patch_sam2_connected_components
 from .sam2_inputs import mask_inputs, mask_logits, object_masks, point_inputs
@@ -138,6 +139,7 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
         if p.use_obj_ptrs_in_encoder:
             window = max(window, p.max_obj_ptrs_in_encoder - 1)
         self.memory_window = window
+        self._iou_tap = tap_sam2(predictor)
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -404,6 +406,7 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
         state = s.state
         tracked: list[int] = []
         outs: list[dict[str, Any]] = []
+        ious: list[float | None] = []
         self._prime_features(s, frame)
         for object_id in object_ids:
             obj_idx = state["obj_id_to_idx"].get(object_id)
@@ -413,6 +416,7 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
             if not memory["cond_frame_outputs"]:
                 continue  # its key frames were all cleared while tracking ran
             out = memory["cond_frame_outputs"].get(frame)
+            iou: float | None = 1.0  # a key frame: what a person fixed
             if out is None:
                 seed = seeds.get(object_id)
                 mask_inputs = None
@@ -432,13 +436,15 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
                     reverse=reverse,
                     run_mem_encoder=True,
                 )
+                iou = self._iou_tap.take()
                 memory["non_cond_frame_outputs"][frame] = out
             self._drop_outside_window(memory, frame, reverse)
             tracked.append(object_id)
             outs.append(out)
+            ious.append(iou)
         # frames_tracked_per_obj is not kept: it only serves sam2's correction mode, which we do not use
         # (a click always makes an initial conditioning frame), and it would grow with every frame.
-        return self._object_masks(s, tracked, outs)
+        return object_masks(tracked, outs, s.frames, self.device, ious)
 
     def _has_memory_near(self, memory: dict[str, Any], frame: int, reverse: bool) -> bool:
         behind = (

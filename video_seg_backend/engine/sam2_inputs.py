@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import BoxPrompt, FrameSource, ObjectMask, PointPrompt, Prompt
+from .sam2_confidence import mask_confidence
 
 # sam2's point labels: 1 positive click, 0 negative click, 2/3 the box's top-left/bottom-right corners.
 _POSITIVE, _NEGATIVE, _BOX_TL, _BOX_BR = 1, 0, 2, 3
@@ -61,13 +62,21 @@ def mask_logits(mask: np.ndarray, image_size: int, device: torch.device) -> torc
 
 
 def object_masks(
-    object_ids: list[int], outs: list[dict[str, Any]], frames: FrameSource, device: torch.device
+    object_ids: list[int],
+    outs: list[dict[str, Any]],
+    frames: FrameSource,
+    device: torch.device,
+    ious: list[float | None] | None = None,
 ) -> list[ObjectMask]:
-    """sam2's low-resolution outputs as frame-sized boolean masks with the object score."""
+    """sam2's low-resolution outputs as frame-sized boolean masks with the object score, and with
+    a confidence when the decoder's predicted IoUs (``ious``, one per output) are given."""
     if not outs:
         return []
     logits = torch.cat([out["pred_masks"].to(device, non_blocking=True) for out in outs]).float()
     video_res = F.interpolate(logits, size=(frames.height, frames.width), mode="bilinear", align_corners=False)
     masks = (video_res[:, 0] > 0).cpu().numpy()
     scores = [float(torch.sigmoid(out["object_score_logits"].float()).reshape(-1)[0]) for out in outs]
-    return [ObjectMask(oid, masks[i], scores[i]) for i, oid in enumerate(object_ids)]
+    if ious is None:
+        return [ObjectMask(oid, masks[i], scores[i]) for i, oid in enumerate(object_ids)]
+    confidences = [mask_confidence(iou, out["object_score_logits"]) for iou, out in zip(ious, outs, strict=True)]
+    return [ObjectMask(oid, masks[i], scores[i], confidences[i]) for i, oid in enumerate(object_ids)]

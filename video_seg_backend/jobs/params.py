@@ -30,8 +30,18 @@ StoredRun = Annotated[
 ]
 
 
+class LostObject(BaseModel):
+    object_id: int
+    frame_index: int = Field(description="The first frame of the stretch, up to the run's end, where it was lost")
+
+
 class PropagateResult(BaseModel):
     frames_written: int
+    # What the person should know when the job ends (review/summary.py); absent on older rows.
+    lost: list[LostObject] = []
+    stopped_at: list[int] = Field(default=[], description="Frames where a run stopped at drift (stop_below)")
+    frames_to_review: int = 0
+    summary: str | None = None
 
 
 class PropagateParams(BaseModel):
@@ -45,6 +55,7 @@ class PropagateParams(BaseModel):
     # As the request asked (the runs are what it planned to).
     start_frame: int | None = None
     direction: Direction = "both"
+    stop_below: float | None = Field(default=None, description="Each run stops at the first mask under this confidence")
     changes: Literal["dropped"] | None = Field(
         default=None, description='"dropped": too old, the masks it replaced are no longer kept (no undo)'
     )

@@ -22,9 +22,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from video_seg_backend.engine.base import EngineSession, ObjectMask, SegmentationEngine
-from video_seg_backend.jobs.params import PropagateParams, PropagateResult
+from video_seg_backend.jobs.params import LostObject, PropagateParams, PropagateResult
 from video_seg_backend.jobs.runner import JobContext
-from video_seg_backend.models import KEY_FRAME_SOURCES, Annotation, AnnotationSource, Job, Media, TrackingChange
+from video_seg_backend.models import (
+    KEY_FRAME_SOURCES,
+    Annotation,
+    AnnotationSource,
+    Job,
+    Label,
+    Media,
+    TrackedObject,
+    TrackingChange,
+)
+from video_seg_backend.review.queue import review_queue
+from video_seg_backend.review.watch import RunWatch, object_name, summary_line
 from video_seg_backend.services.crud import (
     annotation_on,
     human_frames,
@@ -83,6 +94,8 @@ class _Tracking:
         self.media_id = media.id or 0
         self.written = _Written()
         self.recorded: set[tuple[int, int]] = set()  # (object, frame) whose mask before the job is kept
+        self.lost: dict[int, int] = {}  # object -> frame it was lost at, up to the end of a run
+        self.stopped_at: list[int] = []  # frames where a run stopped at drift
 
     def run(self) -> PropagateResult:
         marks = self.ctx.key_frame_marks
@@ -105,7 +118,26 @@ class _Tracking:
             if rest is not None:
                 self._track(engine, state, index, rest, total)
         self.ctx.progress(self.written.done, total, force=True, media_id=self.media_id)
-        return PropagateResult(frames_written=self.written.done)
+        return self._result()
+
+    def _result(self) -> PropagateResult:
+        """Frames written, and what the person should look at: lost objects, doubtful frames."""
+        with Session(self.seg.db) as session:
+            to_review = review_queue(session, self.media_id).remaining
+            rows = session.exec(
+                select(TrackedObject.id, TrackedObject.name, TrackedObject.track_id, Label.name)
+                .join(Label, col(Label.id) == col(TrackedObject.label_id))
+                .where(col(TrackedObject.id).in_(list(self.lost)))
+            ).all()
+        names = {oid: object_name(label, name, track_id) for oid, name, track_id, label in rows if oid is not None}
+        lost = sorted(self.lost.items(), key=lambda item: item[1])
+        return PropagateResult(
+            frames_written=self.written.done,
+            lost=[LostObject(object_id=o, frame_index=f) for o, f in lost],
+            stopped_at=self.stopped_at,
+            frames_to_review=to_review,
+            summary=summary_line(lost, self.stopped_at, to_review, names),
+        )
 
     def _resume(self, index: int, run: TrackingRun) -> TrackingRun | None:
         """What is left of a run after the frames an earlier attempt wrote (None: nothing)."""
@@ -127,18 +159,35 @@ class _Tracking:
             start_masks = masks_on_frame(session, self.media_id, run.start, object_ids)
         tracked = [o for o in object_ids if o in start_masks] or object_ids
         frames = engine.propagate(state, tracked, run.start, run.direction, run.frames, start_masks)
+        watch = RunWatch(run.start)
+        stop_below = self.params.stop_below
         try:
             for frame_index, masks in frames:
                 self.ctx.check_cancel()
                 if frame_index == run.start:
+                    for m in masks:
+                        watch.start(m.object_id, start_masks.get(m.object_id, m.mask))
                     continue  # the start frame is where tracking came from; it is already right
-                self._write_frame(index, frame_index, [m for m in masks if (m.object_id, frame_index) not in human])
+                confidences: dict[int, float] = {}
+                for m in masks:
+                    if (m.object_id, frame_index) in human:
+                        watch.start(m.object_id, m.mask, frame_index)  # a key frame: the engine tracks on from it
+                    else:
+                        confidences[m.object_id] = watch.confidence(m.object_id, frame_index, m.mask, m.confidence)
+                written = [m for m in masks if m.object_id in confidences]
+                self._write_frame(index, frame_index, written, confidences)
                 self.written.add(frame_index)
                 if self.ctx.frame_delay_s:
                     time.sleep(self.ctx.frame_delay_s)
                 self.ctx.progress(
                     self.written.done, total, media_id=self.media_id, frame=frame_index, frames=self.written.span()
                 )
+                if stop_below is not None and confidences and min(confidences.values()) < stop_below:
+                    # Stop at drift: the person corrects this frame and tracks on from there.
+                    self.stopped_at.append(frame_index)
+                    break
+            for object_id, frame_index in watch.low_since.items():
+                self.lost[object_id] = frame_index
         finally:
             close = getattr(frames, "close", None)
             if close is not None:  # a generator: release the engine's per-session state now
@@ -148,7 +197,9 @@ class _Tracking:
                 self.seg.publish_updated(self.media, object_ids, span)
             log.debug("job %s: run %s ended, %d frames written so far", self.ctx.job_id, run, self.written.done)
 
-    def _write_frame(self, index: int, frame_index: int, masks: list[ObjectMask]) -> None:
+    def _write_frame(
+        self, index: int, frame_index: int, masks: list[ObjectMask], confidences: dict[int, float]
+    ) -> None:
         self.ctx.checkpoint[str(index)] = frame_index
         with Session(self.seg.db) as session:
             # Flushed at the commit below, where a concurrent deletion is told apart.
@@ -156,8 +207,11 @@ class _Tracking:
                 for m in masks:
                     before = self._keep_before(session, m.object_id, frame_index)
                     # keep_human: nor over a mask a person made while the job ran.
-                    upsert_mask(session, self.media_id, m.object_id, frame_index, m.mask, AnnotationSource.propagated,
-                                m.score, keep_human=True, row=before)  # fmt: skip
+                    row = upsert_mask(session, self.media_id, m.object_id, frame_index, m.mask,
+                                      AnnotationSource.propagated, m.score, keep_human=True, row=before)  # fmt: skip
+                    if row.source == AnnotationSource.propagated:
+                        # A new tracked mask is back in the review queue, with its own confidence.
+                        row.confidence, row.reviewed = confidences.get(m.object_id), False
             try:
                 # In the same transaction as the masks: a resumed attempt starts right after this frame.
                 session.execute(

@@ -46,6 +46,7 @@ def annotation_public(row: Annotation) -> AnnotationPublic:
         area=row.area,
         source=row.source,
         score=row.score,
+        confidence=row.confidence,
         base_rle=RLE(size=[row.height, row.width], counts=row.base_rle_counts) if row.base_rle_counts else None,
         base_source=row.base_source if row.base_rle_counts else None,
     )

@@ -99,7 +99,8 @@ def export_dataset(db: Engine, storage: StorageLayout, project: Project) -> Expo
                     frame_index=a.frame_index,
                     rle={"size": [a.height, a.width], "counts": a.rle_counts},
                     source=a.source.value,
-                    score=a.score,
+                    # A tracked mask's confidence is its score in COCO and YouTube-VIS.
+                    score=a.confidence if a.confidence is not None else a.score,
                 )
 
     return ExportDataset(

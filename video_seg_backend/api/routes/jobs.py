@@ -71,6 +71,7 @@ def propagate(
         model=model,
         start_frame=body.start_frame,
         direction=body.direction,
+        stop_below=body.stop_below,
     )
     job = Job(
         project_id=media.project_id,

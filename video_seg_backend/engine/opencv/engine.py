@@ -190,7 +190,7 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                     if full is None:
                         full = np.zeros((s.frames.height, s.frames.width), bool)
                     tracker.set_mask(object_id, full)
-                    masks.append(ObjectMask(object_id, full.copy(), 1.0))
+                    masks.append(ObjectMask(object_id, full.copy(), 1.0, 1.0))
             yield start_frame, masks
 
             for i in range(1, count + 1):
@@ -204,10 +204,10 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                         if key_mask is not None:
                             # A key frame is what a person fixed: take it as is and track on from it.
                             tracker.set_mask(object_id, key_mask)
-                            masks.append(ObjectMask(object_id, key_mask.copy(), 1.0))
+                            masks.append(ObjectMask(object_id, key_mask.copy(), 1.0, 1.0))
                         else:
-                            full, score = tracker.track(object_id)
-                            masks.append(ObjectMask(object_id, full, score))
+                            full, score, confidence = tracker.track(object_id)
+                            masks.append(ObjectMask(object_id, full, score, confidence))
                 yield frame_index, masks
 
 

@@ -45,6 +45,7 @@ class ObjectTrack:
         self.lost = lost  # to search for the object when its mask collapses
         # The object's last motion (2x3 similarity, previous frame -> current), None until known.
         self.motion: np.ndarray | None = None
+        self.colour_fit = 1.0  # how well the last mask's colours match the key frame's (0..1)
 
 
 class Tracker:
@@ -124,13 +125,14 @@ class Tracker:
         self.back_flow = back
         self.reliable = reliable > 0.5
 
-    def track(self, object_id: int) -> tuple[np.ndarray, float]:
-        """The object's mask on the current frame (full size) and a confidence score."""
+    def track(self, object_id: int) -> tuple[np.ndarray, float, float]:
+        """The object's mask on the current frame (full size), a score (how much the colour band
+        moved the warped mask) and a confidence in [0, 1] from the tracker's consistency measures."""
         track = self.objects[object_id]
         assert self.back_flow is not None
         if not np.any(track.soft > 0.5):
             track.soft = self._search(track, np.zeros(self.size[::-1], bool))
-            return self._full(track.soft), 0.0
+            return self._full(track.soft), 0.0, 0.0
         map_x = self.grid[0] + self.back_flow[..., 0]
         map_y = self.grid[1] + self.back_flow[..., 1]
         warped = cv2.remap(track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -148,13 +150,19 @@ class Tracker:
             moved = cv2.warpAffine(
                 track.soft, motion, self.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
             )
+        # Share of the carried mask whose flow round-trips: low where the object was occluded,
+        # blurred or left the view (forward-backward agreement).
+        inside = warped > 0.5
+        round_trip = float(self.reliable[inside].mean()) if inside.any() else 0.0
         warped = np.where(self.reliable, warped, moved)
         soft, score = self._refine(track, warped)
         hard = soft > 0.5
+        searched = False
         if track.lost.collapsed(float(hard.sum()), self.config):
             soft = self._search(track, hard)
+            searched = True
         track.soft = soft
-        return self._full(soft), score
+        return self._full(soft), score, _confidence(score, round_trip, track.colour_fit, searched)
 
     def _full(self, soft: np.ndarray) -> np.ndarray:
         if self.scale < 1.0:
@@ -256,7 +264,11 @@ class Tracker:
         union = np.logical_or(out, hard).sum()
         # Colour models follow slow changes of light and pose; the key frame's anchors them.
         rate = config.colour_update_rate
-        track.fg = (1 - rate) * track.fg + rate * self._histogram(out)
+        out_hist = self._histogram(out)
+        # Bhattacharyya coefficient against the key frame's colours: falls when the mask slid
+        # onto background or another object.
+        track.colour_fit = float(np.sqrt(out_hist * track.key_fg).sum()) if out.any() else 0.0
+        track.fg = (1 - rate) * track.fg + rate * out_hist
         track.bg = (1 - rate) * track.bg + rate * self._histogram(self._surroundings(out))
         return out.astype(np.float32), float(inter / max(1, union))
 
@@ -312,6 +324,13 @@ class Tracker:
         sub[inner] = True
         sub[~outer] = False
         return sub
+
+
+def _confidence(score: float, round_trip: float, colour_fit: float, searched: bool) -> float:
+    """The tracker's belief in a mask: the colour band agreeing with the warped mask, the flow
+    round-tripping, the colours still the key frame's; a mask found by re-detection is a guess."""
+    value = score * (0.5 + 0.5 * round_trip) * colour_fit
+    return float(np.clip(0.5 * value if searched else value, 0.0, 1.0))
 
 
 def _clean_track(fg: np.ndarray, gap: int) -> np.ndarray:

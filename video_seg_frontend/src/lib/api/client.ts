@@ -137,6 +137,18 @@ export const api = {
 		);
 	},
 
+	/** Frames whose tracked masks are doubtful (confidence under `below`), most doubtful first. */
+	reviewQueue: (pid: number, mid: number, below?: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/review-queue', { params: { ...M(pid, mid), query: { below } } })),
+	/** Accepts a frame's tracked masks as right; answers the queue that is left. */
+	acceptReview: (pid: number, mid: number, frame_index: number, below?: number) =>
+		unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/review-queue/accept', {
+				params: { ...M(pid, mid), query: { below } },
+				body: { frame_index }
+			})
+		),
+
 	propagate: (pid: number, mid: number, body: PropagateRequest) =>
 		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/propagate', { params: M(pid, mid), body })),
 	activeJobs: (pid: number) =>

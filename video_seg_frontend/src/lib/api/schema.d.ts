@@ -1152,6 +1152,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/media/{media_id}/review-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Review Queue
+         * @description Frames whose tracked masks are doubtful (confidence under ``below``), most doubtful first.
+         */
+        get: operations["get_review_queue_api_v1_projects__project_id__media__media_id__review_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/review-queue/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Frame
+         * @description Accept a frame's tracked masks as right; answers the queue that is left.
+         */
+        post: operations["accept_frame_api_v1_projects__project_id__media__media_id__review_queue_accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1189,6 +1229,11 @@ export interface components {
             source: components["schemas"]["AnnotationSource"];
             /** Score */
             score: number | null;
+            /**
+             * Confidence
+             * @description A tracked mask's confidence in [0, 1]
+             */
+            confidence?: number | null;
             base_rle?: components["schemas"]["RLE"] | null;
             base_source?: components["schemas"]["AnnotationSource"] | null;
         };
@@ -1417,6 +1462,13 @@ export interface components {
             groups: {
                 [key: string]: number;
             }[];
+        };
+        /** DoubtfulMask */
+        DoubtfulMask: {
+            /** Object Id */
+            object_id: number;
+            /** Confidence */
+            confidence: number;
         };
         /** DownloadModelJobPublic */
         DownloadModelJobPublic: {
@@ -1737,6 +1789,16 @@ export interface components {
             name?: string;
             /** Color */
             color?: string;
+        };
+        /** LostObject */
+        LostObject: {
+            /** Object Id */
+            object_id: number;
+            /**
+             * Frame Index
+             * @description The first frame of the stretch, up to the run's end, where it was lost
+             */
+            frame_index: number;
         };
         /** MediaDeleted */
         MediaDeleted: {
@@ -2180,6 +2242,11 @@ export interface components {
              */
             direction: "forward" | "backward" | "both";
             /**
+             * Stop Below
+             * @description Each run stops at the first mask under this confidence
+             */
+            stop_below?: number | null;
+            /**
              * Changes
              * @description "dropped": too old, the masks it replaced are no longer kept (no undo)
              */
@@ -2217,11 +2284,34 @@ export interface components {
             num_frames?: number | null;
             /** Model */
             model?: string | null;
+            /**
+             * Stop Below
+             * @description Stop each run at the first frame whose mask confidence falls below this
+             */
+            stop_below?: number | null;
         };
         /** PropagateResult */
         PropagateResult: {
             /** Frames Written */
             frames_written: number;
+            /**
+             * Lost
+             * @default []
+             */
+            lost: components["schemas"]["LostObject"][];
+            /**
+             * Stopped At
+             * @description Frames where a run stopped at drift (stop_below)
+             * @default []
+             */
+            stopped_at: number[];
+            /**
+             * Frames To Review
+             * @default 0
+             */
+            frames_to_review: number;
+            /** Summary */
+            summary?: string | null;
         };
         /** RLE */
         RLE: {
@@ -2249,12 +2339,63 @@ export interface components {
              */
             type: "resync";
         };
+        /**
+         * ReviewAccept
+         * @description Accept the tracked masks of a frame as right: they leave the queue until tracked again.
+         */
+        ReviewAccept: {
+            /** Frame Index */
+            frame_index: number;
+            /**
+             * Object Ids
+             * @description Only these objects' masks; all of the frame's when omitted
+             */
+            object_ids?: number[] | null;
+        };
         /** ReviewDecision */
         ReviewDecision: {
             /** Comment */
             comment?: string | null;
             /** Frame Index */
             frame_index?: number | null;
+        };
+        /**
+         * ReviewFrame
+         * @description A frame to look at: its least confident tracked mask leads the order.
+         */
+        ReviewFrame: {
+            /** Frame Index */
+            frame_index: number;
+            /**
+             * Confidence
+             * @description The lowest confidence of the frame's doubtful masks
+             */
+            confidence: number;
+            /** Objects */
+            objects: components["schemas"]["DoubtfulMask"][];
+        };
+        /** ReviewQueue */
+        ReviewQueue: {
+            /**
+             * Below
+             * @description Tracked masks under this confidence are queued
+             */
+            below: number;
+            /**
+             * Frames
+             * @description Frames to review, most doubtful first
+             */
+            frames: components["schemas"]["ReviewFrame"][];
+            /**
+             * Remaining
+             * @description How many frames are left to review
+             */
+            remaining: number;
+            /**
+             * Reviewed
+             * @description Tracked masks a person accepted
+             */
+            reviewed: number;
         };
         /**
          * Role
@@ -4593,6 +4734,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MergeResult"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_review_queue_api_v1_projects__project_id__media__media_id__review_queue_get: {
+        parameters: {
+            query?: {
+                below?: number;
+            };
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueue"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    accept_frame_api_v1_projects__project_id__media__media_id__review_queue_accept_post: {
+        parameters: {
+            query?: {
+                below?: number;
+            };
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueue"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */

@@ -23,6 +23,8 @@ export type ObjectFrames = Schemas['ObjectFrames'];
 export type ImportSummary = Schemas['ImportSummary'];
 export type ExportFormat = Schemas['ExportFormat'];
 export type ImportFormat = Schemas['ImportFormat'];
+export type ReviewQueue = Schemas['ReviewQueue'];
+export type ReviewFrame = Schemas['ReviewFrame'];
 /** One Server-Sent Event's payload, as the backend's OpenAPI document types it (a union on `type`). */
 export type StudioEventPayload =
 	| Schemas['MediaReady']

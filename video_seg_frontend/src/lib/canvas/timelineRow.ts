@@ -12,12 +12,16 @@ export interface RowPaint {
 	heights: readonly number[];
 	count: number;
 	color: string;
+	/** Frames whose tracked mask is in doubt (the review queue): shaded over the bar. */
+	doubtful?: readonly number[];
 }
 
 /** Frames without a mask: grey stripes, which no label colour can be mistaken for. */
 export const GAP_COLOR = '#2c313c';
 export const GAP_STRIPE = '#5b6372';
 export const KEY_COLOR = '#ffffff';
+/** Over a frame whose tracked mask is in doubt: a warm band no label colour is drawn as. */
+export const DOUBT_COLOR = 'rgba(255, 92, 64, 0.75)';
 /** Above a frame's bar, where the mask is smaller than the object's largest. */
 export const MASKED_BACKGROUND = '#11141a';
 
@@ -58,6 +62,12 @@ export function paintRow(canvas: HTMLCanvasElement, row: RowPaint): void {
 			const h = Math.max(1, Math.round((row.heights[i++] ?? 1) * height));
 			ctx.fillRect(left, height - h, w, h);
 		}
+	}
+	// The upper half of a doubtful frame's cell: the bar below still shows the mask's size.
+	ctx.fillStyle = DOUBT_COLOR;
+	for (const f of row.doubtful ?? []) {
+		const [left, w] = span(f, f);
+		ctx.fillRect(left, 0, w, Math.max(1, Math.round(height / 2)));
 	}
 	ctx.fillStyle = KEY_COLOR;
 	const tick = Math.max(1, Math.round(dpr));

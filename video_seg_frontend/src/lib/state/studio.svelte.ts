@@ -377,7 +377,7 @@ export class StudioState {
 
 	// --- tracking and import -----------------------------------------------------------------------
 
-	async track(direction: TrackDirection, numFrames: number | null): Promise<void> {
+	async track(direction: TrackDirection, numFrames: number | null, stopBelow: number | null = null): Promise<void> {
 		try {
 			const mediaId = this.requireMedia();
 			if (!this.isVideo) throw new Error('Tracking is for videos; images need no tracking');
@@ -385,7 +385,7 @@ export class StudioState {
 				toasts.show(SINGLE_FRAME);
 				return;
 			}
-			await this.tracking.start(mediaId, { start_frame: this.frame, direction, num_frames: numFrames, model: this.modelKey });
+			await this.tracking.start(mediaId, { start_frame: this.frame, direction, num_frames: numFrames, model: this.modelKey, stop_below: stopBelow });
 		} catch (error) {
 			toasts.error(error);
 		}

@@ -12,6 +12,8 @@ function press(key: string, mods: Partial<KeyPress> = {}): { handled: boolean; d
 		nextUnannotated: () => done.push('next unannotated'),
 		newObject: () => done.push('new object'),
 		track: () => done.push('track'),
+		nextReview: () => done.push('next review'),
+		acceptReview: () => done.push('accept review'),
 		toggleHelp: () => done.push('help'),
 		chooseLabel: (i) => done.push(`label ${i}`)
 	};
@@ -29,6 +31,8 @@ describe('studio shortcuts', () => {
 		expect(press('u').done).toEqual(['next unannotated']);
 		expect(press('N', { shiftKey: true }).done).toEqual(['new object']);
 		expect(press('t').done).toEqual(['track']);
+		expect(press('r').done).toEqual(['next review']);
+		expect(press('A', { shiftKey: true }).done).toEqual(['accept review']);
 		expect(press('3').done).toEqual(['label 2']);
 		expect(press('?', { shiftKey: true }).done).toEqual(['help']);
 	});
@@ -54,7 +58,7 @@ describe('studio shortcuts', () => {
 
 	it('every keyboard shortcut is in the help list, with what it does', () => {
 		const keyed = SHORTCUTS.filter((s) => s.matches);
-		expect(keyed.map((s) => s.keys)).toEqual(['1 … 9', '← / →', 'Shift+← / Shift+→', 'Space', 'U', 'N', 'T', 'Ctrl+Z', 'Ctrl+Y / Ctrl+Shift+Z', '?']);
+		expect(keyed.map((s) => s.keys)).toEqual(['1 … 9', '← / →', 'Shift+← / Shift+→', 'Space', 'U', 'N', 'T', 'R', 'A', 'Ctrl+Z', 'Ctrl+Y / Ctrl+Shift+Z', '?']);
 		for (const s of SHORTCUTS) expect(s.what.length).toBeGreaterThan(2);
 	});
 });

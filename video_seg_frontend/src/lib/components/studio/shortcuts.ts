@@ -12,6 +12,9 @@ export interface ShortcutActions {
 	nextUnannotated(): void;
 	newObject(): void;
 	track(): void;
+	/** The next frame to review (review queue), and accepting the frame shown. */
+	nextReview(): void;
+	acceptReview(): void;
 	toggleHelp(): void;
 	/** The label with this index (0 for key 1). */
 	chooseLabel(index: number): void;
@@ -60,6 +63,8 @@ export const SHORTCUTS: Shortcut[] = [
 	{ keys: 'U', what: 'next unannotated frame or media', matches: plain(['u', 'U']), run: (act) => act.nextUnannotated() },
 	{ keys: 'N', what: 'new object', matches: plain(['n', 'N']), run: (act) => act.newObject() },
 	{ keys: 'T', what: 'track from this frame', matches: plain(['t', 'T']), run: (act) => act.track() },
+	{ keys: 'R', what: 'next frame to review (least confident first)', matches: plain(['r', 'R']), run: (act) => act.nextReview() },
+	{ keys: 'A', what: 'accept the masks of this frame (it leaves the review queue)', matches: plain(['a', 'A']), run: (act) => act.acceptReview() },
 	{ keys: 'Ctrl+Z', what: 'undo', matches: (e, ctrl) => ctrl && isZ(e.key) && !e.shiftKey, run: (act) => act.undo() },
 	{
 		keys: 'Ctrl+Y / Ctrl+Shift+Z',

@@ -9,4 +9,10 @@ export class TrackSettings {
 	numFrames = $state(30);
 	/** How many frames to track, or null for the rest of the video. */
 	frames = $derived(this.limitFrames ? Math.max(1, this.numFrames) : null);
+	// Stop at drift: each run ends at the first mask whose confidence falls below the threshold,
+	// so the person corrects there and tracks on.
+	stopAtDrift = $state(false);
+	stopThreshold = $state(0.3);
+	/** The confidence under which tracking stops, or null to track on regardless. */
+	stopBelow = $derived(this.stopAtDrift ? Math.min(1, Math.max(0, Number(this.stopThreshold) || 0)) : null);
 }

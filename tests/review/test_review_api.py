@@ -1,0 +1,141 @@
+"""Confidence, the review queue and stop at drift through the real HTTP API (OpenCV engine)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from pycocotools.coco import COCO
+
+from tests.conftest import synthetic_frame, synthetic_video, upload, wait_job, wait_media_ready
+
+W, H, N = 160, 120, 16
+GONE = 9  # the disc of the vanishing video is not on frames GONE..
+
+
+def vanishing_video(path: Path) -> Path:
+    """The moving disc of the synthetic video, gone (background only) from frame GONE on."""
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for i in range(N):
+            frame = synthetic_frame(i, W, H)
+            if i >= GONE:
+                frame = synthetic_frame(i, W, H)
+                yy, xx = np.mgrid[0:H, 0:W]
+                frame[..., 0] = (xx * 255 // (W - 1)).astype(np.uint8)
+                frame[..., 1] = (yy * 255 // (H - 1)).astype(np.uint8)
+                frame[..., 2] = 60
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        out.mux(stream.encode())
+    return path
+
+
+def tracked(client, tmp_path: Path, video: Path, **propagate) -> tuple[int, str, int, dict]:
+    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
+    (media,) = upload(client, pid, ("v.mp4", video.read_bytes(), "video/mp4")).json()
+    wait_media_ready(client, pid, media["id"])
+    base = f"/api/v1/projects/{pid}/media/{media['id']}"
+    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()["id"]
+    click = client.post(f"{base}/prompts", json={"object_id": obj, "frame_index": 0, "x": 30, "y": 60})
+    assert click.status_code == 201, click.text
+    job = client.post(f"{base}/propagate", json={"start_frame": 0, "direction": "forward", **propagate})
+    assert job.status_code == 202, job.text
+    done = wait_job(client, job.json()["id"])
+    assert done["status"] == "completed", done
+    return pid, base, obj, done
+
+
+def test_every_tracked_mask_has_a_confidence_in_range(client, tmp_path):
+    _, base, _, _ = tracked(client, tmp_path, synthetic_video(tmp_path / "v.mp4", frames=N))
+    rows = client.get(f"{base}/annotations").json()
+    tracked_rows = [a for a in rows if a["source"] == "propagated"]
+    assert len(tracked_rows) == N - 1
+    assert all(0.0 <= a["confidence"] <= 1.0 for a in tracked_rows)
+    # The disc moves steadily over a plain gradient: nothing speaks against these masks.
+    assert np.median([a["confidence"] for a in tracked_rows]) > 0.5
+    assert [a["confidence"] for a in rows if a["source"] == "prompt"] == [None]
+
+
+def test_queue_is_most_doubtful_first_and_reviewed_frames_leave_it(client, tmp_path):
+    _, base, obj, _ = tracked(client, tmp_path, vanishing_video(tmp_path / "v.mp4"))
+    confidence = {a["frame_index"]: a["confidence"] for a in client.get(f"{base}/annotations").json()}
+    queue = client.get(f"{base}/review-queue", params={"below": 1.0}).json()
+    order = [f["frame_index"] for f in queue["frames"]]
+    assert queue["remaining"] == len(order) > 3
+    assert [f["confidence"] for f in queue["frames"]] == sorted(confidence[f] for f in order)
+    # Frames where the disc is gone lead the queue.
+    assert order[0] >= GONE
+    default = client.get(f"{base}/review-queue").json()
+    below = default["below"]
+    assert 0 < below < 1
+    assert {f["frame_index"] for f in default["frames"]} == {
+        f for f, c in confidence.items() if c is not None and c < below
+    }
+
+    first, second = order[0], order[1]
+    accepted = client.post(f"{base}/review-queue/accept", params={"below": 1.0}, json={"frame_index": first})
+    assert accepted.status_code == 200, accepted.text
+    assert first not in [f["frame_index"] for f in accepted.json()["frames"]]
+    assert accepted.json()["remaining"] == queue["remaining"] - 1 and accepted.json()["reviewed"] == 1
+    # A correction makes the frame a key frame: it leaves the queue too.
+    fix = client.post(
+        f"{base}/prompts", json={"object_id": obj, "frame_index": second, "x": 150, "y": 5, "positive": False}
+    )
+    assert fix.status_code == 201, fix.text
+    left = client.get(f"{base}/review-queue", params={"below": 1.0}).json()
+    assert {first, second}.isdisjoint(f["frame_index"] for f in left["frames"])
+    assert left["remaining"] == queue["remaining"] - 2
+
+
+def test_accept_refuses_a_frame_out_of_range_or_an_unknown_object(client, tmp_path):
+    _, base, obj, _ = tracked(client, tmp_path, synthetic_video(tmp_path / "v.mp4", frames=N), num_frames=3)
+    out = client.post(f"{base}/review-queue/accept", json={"frame_index": N})
+    assert out.status_code == 422 and f"0..{N - 1}" in out.json()["detail"]
+    unknown = client.post(f"{base}/review-queue/accept", json={"frame_index": 1, "object_ids": [obj + 99]})
+    assert unknown.status_code == 404 and "not found" in unknown.json()["detail"]
+    bad = client.get(f"{base}/review-queue", params={"below": 2})
+    assert bad.status_code == 422
+
+
+def test_a_job_that_lost_the_object_says_so(client, tmp_path):
+    _, base, _, done = tracked(client, tmp_path, vanishing_video(tmp_path / "v.mp4"))
+    result = done["params"]["result"]
+    assert result["frames_written"] == N - 1
+    assert [lost["frame_index"] for lost in result["lost"]] == [GONE]
+    assert result["summary"].startswith(f"disc #1 lost at frame {GONE}")
+    assert result["frames_to_review"] == client.get(f"{base}/review-queue").json()["remaining"] > 0
+    assert f"{result['frames_to_review']} frames to review" in result["summary"]
+
+
+def test_stop_at_drift_stops_where_the_object_disappears(client, tmp_path):
+    _, base, _, done = tracked(client, tmp_path, vanishing_video(tmp_path / "v.mp4"), stop_below=0.3)
+    result = done["params"]["result"]
+    assert result["stopped_at"] == [GONE]
+    assert f"stopped at drift on frame {GONE}" in result["summary"]
+    frames = sorted(a["frame_index"] for a in client.get(f"{base}/annotations").json())
+    assert frames == list(range(GONE + 1))
+    assert done["params"]["stop_below"] == 0.3
+    refused = client.post(f"{base}/propagate", json={"start_frame": 0, "stop_below": 1.5})
+    assert refused.status_code == 422
+
+
+def test_exported_score_is_the_confidence(client, tmp_path):
+    pid, base, _, _ = tracked(client, tmp_path, vanishing_video(tmp_path / "v.mp4"))
+    stored = {a["frame_index"]: a for a in client.get(f"{base}/annotations").json() if a["area"] > 0}
+    response = client.get(f"/api/v1/projects/{pid}/export", params={"format": "coco"})
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    path = tmp_path / "coco.json"
+    path.write_bytes(archive.read(next(n for n in archive.namelist() if n.endswith(".json"))))
+    coco = COCO(str(path))
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert len(anns) == len(stored)
+    for ann in anns:
+        frame = coco.loadImgs(ann["image_id"])[0]["frame_index"]
+        expected = stored[frame]["confidence"] if stored[frame]["source"] == "propagated" else stored[frame]["score"]
+        assert ann["score"] == pytest.approx(expected)
