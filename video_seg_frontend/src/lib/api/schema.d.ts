@@ -3425,6 +3425,8 @@ export interface operations {
                 format?: components["schemas"]["ExportFormat"];
                 include_frames?: boolean;
                 include_png_masks?: boolean;
+                /** @description Name who made each object (COCO attributes.annotator, a CVAT attribute) */
+                include_annotator?: boolean;
             };
             header?: never;
             path: {
