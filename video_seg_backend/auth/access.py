@@ -71,6 +71,11 @@ def job_owner(session: Session, job_id: int) -> int | None:
     ).first()
 
 
+def jobs_started_by(user_id: int):  # type: ignore[no-untyped-def]
+    """The ids of the jobs a user started (a subquery)."""
+    return select(HistoryEvent.job_id).where(HistoryEvent.user_id == user_id, col(HistoryEvent.action) == "job.create")
+
+
 def check_path(request: Request, session: Session, principal: Principal) -> None:
     if principal.is_admin:
         return
