@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from video_seg_backend.auth.mode import auth_required
 from video_seg_backend.auth.principal import ANONYMOUS, LOCAL_USER, Principal, current_principal
+from video_seg_backend.auth.review_lock import UNDER_REVIEW, locked_media, may_change
 from video_seg_backend.auth.tokens import COOKIE_NAME, decode_access_token, secret_key
 from video_seg_backend.auth.users import is_member
 from video_seg_backend.core.config import Settings
@@ -70,6 +71,11 @@ def job_owner(session: Session, job_id: int) -> int | None:
     ).first()
 
 
+def jobs_started_by(user_id: int):  # type: ignore[no-untyped-def]
+    """The ids of the jobs a user started (a subquery)."""
+    return select(HistoryEvent.job_id).where(HistoryEvent.user_id == user_id, col(HistoryEvent.action) == "job.create")
+
+
 def check_path(request: Request, session: Session, principal: Principal) -> None:
     if principal.is_admin:
         return
@@ -100,6 +106,10 @@ def authorize(request: Request, session: Session, settings: Settings) -> Princip
     check_path(request, session, principal)
     if key in ADMIN_ONLY and not principal.is_admin:
         raise HTTPException(status_code=403, detail="Only an admin can do this")
+    ids = {name: _path_int(request, name) for name in ("media_id", "job_id")}
+    media_id = locked_media(session, request.method, key[1], ids)
+    if media_id is not None and not may_change(session, principal, media_id):
+        raise HTTPException(status_code=403, detail=UNDER_REVIEW)
     return principal
 
 

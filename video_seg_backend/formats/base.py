@@ -81,6 +81,8 @@ class DatasetObject:
     media_id: int
     label_id: int
     track_id: int | None = None
+    # Who made it: set only when an export asks to include the annotator (COCO attributes, CVAT attribute).
+    annotator: str | None = None
 
 
 @dataclass

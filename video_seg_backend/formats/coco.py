@@ -114,6 +114,8 @@ def _annotations_json(dataset: ExportDataset) -> Iterator[bytes]:
                 "source": mask.source,
                 "score": mask.score,
             }
+            if obj.annotator is not None:
+                annotation["attributes"] = {"annotator": obj.annotator}
             batch.append(json.dumps(annotation, separators=(",", ":")))
             next_id += 1
             if len(batch) >= _BATCH:

@@ -126,9 +126,9 @@ class XmlWriter:
         self.open(tag, attrs)
         self.close(tag)
 
-    def text(self, tag: str, value: str) -> None:
+    def text(self, tag: str, value: str, attrs: dict[str, str] | None = None) -> None:
         self._indent()
-        self.xml.startElement(tag, AttributesImpl({}))
+        self.xml.startElement(tag, AttributesImpl(attrs or {}))
         self.xml.characters(value)
         self.xml.endElement(tag)
 
@@ -143,6 +143,19 @@ class XmlWriter:
         self.xml.ignorableWhitespace("\n")
         self.xml.endElement("annotations")
         self.xml.endDocument()
+
+
+ANNOTATOR = "annotator"
+
+
+def write_shape(writer: XmlWriter, tag: str, attrs: dict[str, str], annotator: str | None) -> None:
+    """A shape element, with CVAT's ``<attribute name="annotator">`` inside when one is known."""
+    if annotator is None:
+        writer.empty(tag, attrs)
+        return
+    writer.open(tag, attrs)
+    writer.text("attribute", annotator, {"name": ANNOTATOR})
+    writer.close(tag)
 
 
 def write_meta(
@@ -186,6 +199,13 @@ def write_meta(
         writer.text("color", label.color)
         writer.text("type", "any")
         writer.open("attributes")
+        if any(o.annotator is not None for o in dataset.objects):
+            writer.open("attribute")
+            for tag, value in (("name", ANNOTATOR), ("mutable", "False"), ("input_type", "text")):
+                writer.text(tag, value)
+            writer.text("default_value", "")
+            writer.text("values", "")
+            writer.close("attribute")
         writer.close("attributes")
         writer.close("label")
     writer.close("labels")

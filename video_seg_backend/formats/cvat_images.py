@@ -52,6 +52,7 @@ from .cvat import (
     shape_mask,
     sniff,
     write_meta,
+    write_shape,
     xml_bytes,
 )
 
@@ -118,6 +119,7 @@ def _xml(dataset: ExportDataset, media: list[DatasetMedia], names: dict[tuple[in
     for item in media:
         group_of = {obj.id: group for group, obj in enumerate(dataset.objects_of(item), start=1)}
         label_of = {obj.id: dataset.label(obj.label_id).name for obj in dataset.objects_of(item)}
+        annotator_of = {obj.id: obj.annotator for obj in dataset.objects_of(item)}
         by_frame: dict[int, list[DatasetMask]] = defaultdict(list)
         for mask in dataset.masks_of(item):
             by_frame[mask.frame_index].append(mask)
@@ -132,7 +134,7 @@ def _xml(dataset: ExportDataset, media: list[DatasetMedia], names: dict[tuple[in
             for mask in sorted(by_frame.pop(index, []), key=lambda m: group_of[m.object_id]):
                 shape = _mask_attrs(mask, label_of[mask.object_id], group_of[mask.object_id])
                 if shape is not None:
-                    writer.empty("mask", shape)
+                    write_shape(writer, "mask", shape, annotator_of[mask.object_id])
             writer.close("image")
             image_id += 1
             if image_id % IMAGES_PER_CHUNK == 0:

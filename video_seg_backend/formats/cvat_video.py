@@ -46,6 +46,7 @@ from .cvat import (
     shape_mask,
     sniff,
     write_meta,
+    write_shape,
     xml_bytes,
 )
 from .frames import frame_files
@@ -103,10 +104,20 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
             source = "semi-auto" if any(mask.is_keyframe for mask, _ in encoded) else "auto"
             writer.open("track", {"id": str(track_id), "label": label, "source": source})
             for position, (mask, cvat) in enumerate(encoded):
-                writer.empty("mask", _mask_attrs(mask.frame_index, cvat, keyframe=mask.is_keyframe, outside=False))
+                write_shape(
+                    writer,
+                    "mask",
+                    _mask_attrs(mask.frame_index, cvat, keyframe=mask.is_keyframe, outside=False),
+                    obj.annotator,
+                )
                 following = encoded[position + 1][0].frame_index if position + 1 < len(encoded) else None
                 if following != mask.frame_index + 1 and mask.frame_index + 1 < stop_frame + 1:
-                    writer.empty("mask", _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True))
+                    write_shape(
+                        writer,
+                        "mask",
+                        _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True),
+                        obj.annotator,
+                    )
             writer.close("track")
             track_id += 1
             yield writer.take()
@@ -119,9 +130,13 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
                 "group_id": str(group),
             }
             writer.open("track", attrs)
-            writer.empty("mask", _mask_attrs(mask.frame_index, cvat, keyframe=True, outside=False))
+            write_shape(
+                writer, "mask", _mask_attrs(mask.frame_index, cvat, keyframe=True, outside=False), obj.annotator
+            )
             if mask.frame_index + 1 < stop_frame:
-                writer.empty("mask", _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True))
+                write_shape(
+                    writer, "mask", _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True), obj.annotator
+                )
             writer.close("track")
             track_id += 1
         yield writer.take()

@@ -20,6 +20,7 @@ from video_seg_backend.formats import (
 from video_seg_backend.models import (
     Annotation,
     AnnotationSource,
+    HistoryEvent,
     Label,
     Media,
     MediaStatus,
@@ -65,8 +66,11 @@ def dataset_media(media: Media, storage: StorageLayout) -> DatasetMedia:
     )
 
 
-def export_dataset(db: Engine, storage: StorageLayout, project: Project) -> ExportDataset:
-    """The project as an ``ExportDataset`` whose masks are read one media item at a time."""
+def export_dataset(
+    db: Engine, storage: StorageLayout, project: Project, include_annotator: bool = False
+) -> ExportDataset:
+    """The project as an ``ExportDataset`` whose masks are read one media item at a time;
+    ``include_annotator``: each object names who created it (from the history)."""
     with Session(db) as session:
         labels = project_labels(session, project.id or 0)
         media_rows = session.exec(
@@ -83,6 +87,10 @@ def export_dataset(db: Engine, storage: StorageLayout, project: Project) -> Expo
                 .order_by(col(TrackedObject.media_id), col(TrackedObject.track_id))
             )
         ]
+        if include_annotator:
+            creators = object_creators(session, [o.id for o in objects])
+            for o in objects:
+                o.annotator = creators.get(o.id)
 
     def masks_of(item: DatasetMedia) -> Iterator[DatasetMask]:
         # Its own session, read lazily while the ZIP streams: one media item in memory at a time.
@@ -178,3 +186,13 @@ def apply_import(db: Engine, media: Media, result: ImportResult, replace: bool =
         "masks": len(result.masks),
         "key_frames": sum(1 for m in result.masks if m.keyframe),
     }
+
+
+def object_creators(session: Session, object_ids: list[int]) -> dict[int, str]:
+    """Object id -> the user name that created it (objects made before attribution have none)."""
+    rows = session.exec(
+        select(HistoryEvent.object_id, HistoryEvent.username).where(
+            HistoryEvent.action == "object.create", col(HistoryEvent.object_id).in_(object_ids)
+        )
+    )
+    return {o: u for o, u in rows if o is not None and u is not None}

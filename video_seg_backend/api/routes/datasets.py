@@ -69,10 +69,13 @@ def export_project(
     format: Annotated[ExportFormat, Query(description="The dataset format")] = ExportFormat["coco"],
     include_frames: bool = False,
     include_png_masks: bool = False,
+    include_annotator: Annotated[
+        bool, Query(description="Name who made each object (COCO attributes.annotator, a CVAT attribute)")
+    ] = False,
 ) -> StreamingResponse:
     """Download the project's masks as a ZIP in a dataset format (streamed as it is written)."""
     name: str = format.value
-    dataset = export_dataset(db, storage, project)
+    dataset = export_dataset(db, storage, project, include_annotator)
     chunks = export_zip_stream(
         dataset, name, ExportOptions(include_frames=include_frames, include_png_masks=include_png_masks)
     )

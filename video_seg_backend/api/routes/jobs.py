@@ -5,6 +5,7 @@ from fastapi.responses import FileResponse
 from sqlmodel import col, func, select
 
 from video_seg_backend.api.deps import (
+    CurrentUserDep,
     ProjectDep,
     ReadyMediaDep,
     RegistryDep,
@@ -14,6 +15,7 @@ from video_seg_backend.api.deps import (
     WorkerDep,
 )
 from video_seg_backend.api.routes.datasets import attachment
+from video_seg_backend.auth.access import jobs_started_by
 from video_seg_backend.jobs.export import KEEP_EXPORTS, export_path
 from video_seg_backend.jobs.params import ExportParams, JobPublic, PropagateParams, propagate_params
 from video_seg_backend.models import (
@@ -23,6 +25,7 @@ from video_seg_backend.models import (
     JobStatus,
     Media,
     PropagateRequest,
+    Role,
     TrackedObject,
     TrackingChange,
 )
@@ -88,9 +91,21 @@ def propagate(
 
 
 @router.get("/projects/{project_id}/jobs", response_model=list[JobPublic])
-def list_jobs(*, session: SessionDep, project: ProjectDep, active: bool = False) -> list[Job]:
-    """The project's jobs, newest first (``active``: only queued and running)."""
+def list_jobs(
+    *,
+    session: SessionDep,
+    user: CurrentUserDep,
+    project: ProjectDep,
+    active: bool = False,
+    started_by: Int | None = None,
+) -> list[Job]:
+    """The project's jobs, newest first (``active``: only queued and running; ``started_by``: a
+    user id). An annotator sees only their own, as with a single job."""
     query = select(Job).where(Job.project_id == project.id)
+    if user.id is not None and user.role == Role.annotator:
+        started_by = user.id
+    if started_by is not None:
+        query = query.where(col(Job.id).in_(jobs_started_by(started_by)))
     if active:
         query = query.where(col(Job.status).in_([JobStatus.queued, JobStatus.running]))
     return list(session.exec(query.order_by(col(Job.id).desc()).limit(100)))

@@ -12,7 +12,13 @@ export type { ExportFormat, ImportFormat };
 
 export const API_BASE = '/api/v1';
 
-const client = createClient<paths>({ baseUrl: '' });
+export const client = createClient<paths>({ baseUrl: '' });
+
+/** Called when the server answers 401 (signed out or token expired): the sign-in gate sets it. */
+let unauthorized: (() => void) | null = null;
+export function onUnauthorized(handler: (() => void) | null): void {
+	unauthorized = handler;
+}
 
 interface Answer<T> {
 	data?: T;
@@ -21,7 +27,7 @@ interface Answer<T> {
 }
 
 /** Unwraps an openapi-fetch answer: the data, or an ApiError with the server's sentence. */
-async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
+export async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
 	let answer: Answer<T>;
 	try {
 		answer = await call;
@@ -29,6 +35,7 @@ async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
 		throw new ApiError(0, 'The server cannot be reached. Is the backend running?');
 	}
 	const { data, error, response } = answer;
+	if (response.status === 401) unauthorized?.();
 	if (!response.ok) throw new ApiError(response.status, detailOf(error, `${response.status} ${response.statusText}`));
 	return data as T;
 }

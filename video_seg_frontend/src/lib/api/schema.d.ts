@@ -459,7 +459,8 @@ export interface paths {
         };
         /**
          * List Jobs
-         * @description The project's jobs, newest first (``active``: only queued and running).
+         * @description The project's jobs, newest first (``active``: only queued and running; ``started_by``: a
+         *     user id). An annotator sees only their own, as with a single job.
          */
         get: operations["list_jobs_api_v1_projects__project_id__jobs_get"];
         put?: never;
@@ -3508,6 +3509,7 @@ export interface operations {
         parameters: {
             query?: {
                 active?: boolean;
+                started_by?: number | null;
             };
             header?: never;
             path: {
@@ -3732,6 +3734,8 @@ export interface operations {
                 format?: components["schemas"]["ExportFormat"];
                 include_frames?: boolean;
                 include_png_masks?: boolean;
+                /** @description Name who made each object (COCO attributes.annotator, a CVAT attribute) */
+                include_annotator?: boolean;
             };
             header?: never;
             path: {
