@@ -28,6 +28,7 @@ from video_seg_backend.api.routes import (
     health,
     history,
     jobs,
+    keypoints,
     labels,
     media,
     objects,
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assignments.router,
         history.router,
         consensus.router,
+        keypoints.router,
     ):
         # Every route passes the one access check (auth/access.py): sign-in, project membership,
         # job ownership; the few public ones (health, sign-in) are listed there.
