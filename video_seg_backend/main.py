@@ -46,9 +46,10 @@ from video_seg_backend.core.db import build_db_engine, init_db
 from video_seg_backend.engine.registry import ModelRegistry
 from video_seg_backend.events import build_event_bus
 from video_seg_backend.jobs.model_download import run_model_download
-from video_seg_backend.jobs.params import DownloadModelParams, PropagateParams
+from video_seg_backend.jobs.params import DownloadModelParams, KeypointsParams, PropagateParams
 from video_seg_backend.jobs.propagation import run_propagation
 from video_seg_backend.jobs.worker import JobWorker
+from video_seg_backend.keypoints.job import run_keypoint_tracking
 from video_seg_backend.models import JobKind
 from video_seg_backend.services.ingest import IngestService
 from video_seg_backend.services.segmentation import SegmentationService
@@ -104,6 +105,10 @@ def build_state(settings: Settings) -> AppState:
     )
     worker.register(
         JobKind.propagate, lambda ctx, raw: run_propagation(segmentation, ctx, PropagateParams.model_validate(raw))
+    )
+    worker.register(
+        JobKind.keypoints,
+        lambda ctx, raw: run_keypoint_tracking(segmentation, ctx, KeypointsParams.model_validate(raw)),
     )
     worker.register(
         JobKind.download_model,

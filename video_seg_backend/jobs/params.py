@@ -66,10 +66,27 @@ class DownloadModelParams(BaseModel):
     result: DownloadModelResult | None = None
 
 
-JobParams = PropagateParams | DownloadModelParams
-PARAMS_BY_KIND: dict[JobKind, type[PropagateParams] | type[DownloadModelParams]] = {
+class KeypointsResult(BaseModel):
+    frames_written: int
+    points_kept: int = Field(description="Tracked points still labelled (visibility > 0)")
+    points_dropped: int = Field(description="Tracked points that failed the checks: not labelled")
+
+
+class KeypointsParams(BaseModel):
+    """Tracking keypoints (keypoints/job.py): the objects, and the frames to fill from their key frames."""
+
+    media_id: int
+    object_ids: list[int]
+    start_frame: int = 0
+    end_frame: int
+    result: KeypointsResult | None = None
+
+
+JobParams = PropagateParams | DownloadModelParams | KeypointsParams
+PARAMS_BY_KIND: dict[JobKind, type[PropagateParams] | type[DownloadModelParams] | type[KeypointsParams]] = {
     JobKind.propagate: PropagateParams,
     JobKind.download_model: DownloadModelParams,
+    JobKind.keypoints: KeypointsParams,
 }
 
 
@@ -117,5 +134,14 @@ class DownloadModelJobPublic(JobPublicBase):
     params: DownloadModelParams
 
 
-class JobPublic(RootModel[Annotated[PropagateJobPublic | DownloadModelJobPublic, Field(discriminator="kind")]]):
+class KeypointsJobPublic(JobPublicBase):
+    kind: Literal[JobKind.keypoints]
+    params: KeypointsParams
+
+
+class JobPublic(
+    RootModel[
+        Annotated[PropagateJobPublic | DownloadModelJobPublic | KeypointsJobPublic, Field(discriminator="kind")]
+    ]
+):
     """A job, its params typed by its ``kind`` (one named schema for the generated client)."""

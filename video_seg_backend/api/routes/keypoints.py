@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
+from sqlmodel import select
 
-from video_seg_backend.api.deps import MediaDep, ObjectDep, ProjectDep, SessionDep
+from video_seg_backend.api.deps import MediaDep, ObjectDep, ProjectDep, ReadyMediaDep, SessionDep, WorkerDep
 from video_seg_backend.core.validation import INT_MAX
-from video_seg_backend.keypoints.models import FrameKeypointsIn, ObjectKeypoints, RangeKeypointsIn
+from video_seg_backend.jobs.params import JobPublic, KeypointsParams
+from video_seg_backend.keypoints.models import (
+    FrameKeypointsIn,
+    ObjectKeypoints,
+    RangeKeypointsIn,
+    TrackKeypointsRequest,
+)
 from video_seg_backend.keypoints.schema import TEMPLATES, LabelStructure, StructureTemplate, structure_of
-from video_seg_backend.models import Index, Int, Label, Media, TrackedObject
+from video_seg_backend.models import Index, Int, Job, JobKind, Keypoint, Label, Media, TrackedObject
 from video_seg_backend.services import keypoints as kp
 from video_seg_backend.services.keypoints import KeypointInputError
 
@@ -125,3 +132,47 @@ def delete_keypoints(
     last = end if end is not None else INT_MAX
     kp.delete_frames(session, obj.id or 0, start, last, "tracked" if tracked_only else None)
     session.commit()
+
+
+@router.post("/projects/{project_id}/media/{media_id}/keypoints/track", response_model=JobPublic, status_code=202)
+def track_keypoints(
+    *, session: SessionDep, worker: WorkerDep, media: ReadyMediaDep, body: TrackKeypointsRequest
+) -> Job:
+    """Fill frames start..end of objects' keypoints from their key frames (tracked, mask-checked); 202 with the job."""
+    objects = set(session.exec(select(TrackedObject.id).where(TrackedObject.media_id == media.id)))
+    unknown = set(body.object_ids or []) - objects
+    if unknown:
+        raise HTTPException(status_code=404, detail=f"Object(s) {sorted(unknown)} not found in this media item")
+    keyed = set(
+        session.exec(
+            select(Keypoint.object_id).where(Keypoint.media_id == media.id, Keypoint.source == "key").distinct()
+        )
+    )
+    wanted = body.object_ids or sorted(o for o in objects if o is not None)
+    missing = [o for o in wanted if o not in keyed]
+    if body.object_ids and missing:
+        raise HTTPException(
+            status_code=422, detail=f"Object(s) {missing} have no keypoint key frames: place their points first"
+        )
+    wanted = [o for o in wanted if o in keyed]
+    if not wanted:
+        raise HTTPException(status_code=422, detail="No object of this media item has keypoints placed on a frame")
+    end = media.num_frames - 1 if body.end_frame is None else body.end_frame
+    if not body.start_frame <= end <= media.num_frames - 1:
+        raise HTTPException(
+            status_code=422,
+            detail=f"Frames {body.start_frame}..{end} are not a range within 0..{media.num_frames - 1}",
+        )
+    params = KeypointsParams(media_id=media.id or 0, object_ids=wanted, start_frame=body.start_frame, end_frame=end)
+    job = Job(
+        project_id=media.project_id,
+        media_id=media.id,
+        kind=JobKind.keypoints,
+        progress_total=len(wanted) * (end - body.start_frame + 1),
+        params=params.model_dump(mode="json"),
+    )
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    worker.submit(job)
+    return job
