@@ -1549,7 +1549,7 @@ export interface components {
          * ExportFormat
          * @enum {string}
          */
-        ExportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video" | "davis" | "ytvis";
+        ExportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
         /** FrameKeypoints */
         FrameKeypoints: {
             /** Frame Index */
@@ -1622,7 +1622,7 @@ export interface components {
          * ImportFormat
          * @enum {string}
          */
-        ImportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video" | "davis" | "ytvis";
+        ImportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
         /** ImportSummary */
         ImportSummary: {
             /** Format */
