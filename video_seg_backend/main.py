@@ -28,6 +28,7 @@ from video_seg_backend.api.routes import (
     health,
     history,
     jobs,
+    keypoints,
     labels,
     media,
     objects,
@@ -47,9 +48,10 @@ from video_seg_backend.engine.registry import ModelRegistry
 from video_seg_backend.events import build_event_bus
 from video_seg_backend.jobs.export import run_export
 from video_seg_backend.jobs.model_download import run_model_download
-from video_seg_backend.jobs.params import DownloadModelParams, ExportParams, PropagateParams
+from video_seg_backend.jobs.params import DownloadModelParams, ExportParams, KeypointsParams, PropagateParams
 from video_seg_backend.jobs.propagation import run_propagation
 from video_seg_backend.jobs.worker import JobWorker
+from video_seg_backend.keypoints.job import run_keypoint_tracking
 from video_seg_backend.models import JobKind
 from video_seg_backend.services.ingest import IngestService
 from video_seg_backend.services.segmentation import SegmentationService
@@ -107,6 +109,10 @@ def build_state(settings: Settings) -> AppState:
         JobKind.propagate, lambda ctx, raw: run_propagation(segmentation, ctx, PropagateParams.model_validate(raw))
     )
     worker.register(JobKind.export, lambda ctx, raw: run_export(db, storage, ctx, ExportParams.model_validate(raw)))
+    worker.register(
+        JobKind.keypoints,
+        lambda ctx, raw: run_keypoint_tracking(segmentation, ctx, KeypointsParams.model_validate(raw)),
+    )
     worker.register(
         JobKind.download_model,
         lambda ctx, raw: run_model_download(registry, ctx, DownloadModelParams.model_validate(raw)),
@@ -188,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         history.router,
         consensus.router,
         review_queue.router,
+        keypoints.router,
     ):
         # Every route passes the one access check (auth/access.py): sign-in, project membership,
         # job ownership; the few public ones (health, sign-in) are listed there.

@@ -55,6 +55,7 @@ class JobKind(str, enum.Enum):
     # lists the names: PostgreSQL's native ``jobkind`` enum and the baseline carry it.
     import_ = "import"
     download_model = "download-model"
+    keypoints = "keypoints"  # tracking an object's keypoints from its key frames (keypoints/)
 
 
 class JobStatus(str, enum.Enum):
@@ -143,11 +144,16 @@ class Label(LabelBase, table=True):
     __table_args__ = (UniqueConstraint("project_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    # Named keypoints, skeleton edges and parts (keypoints/schema.py reads and checks it); None: none.
+    structure: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class LabelPublic(LabelBase):
     id: int
     project_id: int
+    structure: dict[str, Any] | None = Field(
+        default=None, description="Keypoints, skeleton edges (pairs of names) and parts; null when none"
+    )
 
 
 # --- media ---------------------------------------------------------------------------------------
@@ -209,6 +215,8 @@ class TrackedObject(SQLModel, table=True):
     track_id: int  # 1..N within the media item: DAVIS palette index, CVAT track id
     name: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # A part region (shaft, gripper) belongs to its parent object and goes with it.
+    parent_id: int | None = Field(default=None, foreign_key="object.id", index=True, ondelete="CASCADE")
 
 
 class ObjectPublic(SQLModel):
@@ -398,6 +406,23 @@ class PromptResult(SQLModel):
 
     prompt: PromptPublic | None
     annotation: AnnotationPublic | None
+
+
+# --- keypoints -----------------------------------------------------------------------------------
+class Keypoint(SQLModel, table=True):
+    """One named point of an object on one frame (``point``: its index in the label's keypoints).
+    Visibility as COCO has it: 0 not labelled, 1 occluded, 2 visible."""
+
+    __table_args__ = (UniqueConstraint("object_id", "frame_index", "point"),)
+    id: int | None = Field(default=None, primary_key=True)
+    media_id: int = Field(foreign_key="media.id", index=True, ondelete="CASCADE")
+    object_id: int = Field(foreign_key="object.id", index=True, ondelete="CASCADE")
+    frame_index: int = Field(index=True)
+    point: int
+    x: float = 0
+    y: float = 0
+    visibility: int = 0
+    source: str = Field(default="key", max_length=16)  # "key" (a person's, or imported) or "tracked"
 
 
 # --- jobs ----------------------------------------------------------------------------------------

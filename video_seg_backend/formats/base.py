@@ -41,6 +41,8 @@ class DatasetLabel:
     id: int
     name: str
     color: str = "#ff0000"
+    keypoints: list[str] = field(default_factory=list)  # the label's named points, in order
+    edges: list[tuple[str, str]] = field(default_factory=list)  # skeleton edges by point name
 
 
 @dataclass
@@ -105,6 +107,19 @@ MaskSourceFn = Callable[[DatasetMedia], Iterable[DatasetMask]]
 
 
 @dataclass
+class DatasetKeypoints:
+    """One object's points on one frame, in its label's order: (x, y, visibility 0/1/2) each."""
+
+    object_id: int
+    frame_index: int
+    points: list[tuple[float, float, int]]
+    source: Literal["key", "tracked"] = "key"
+
+
+KeypointSourceFn = Callable[[DatasetMedia], Iterable[DatasetKeypoints]]
+
+
+@dataclass
 class ExportDataset:
     """Everything an exporter needs.
 
@@ -119,6 +134,7 @@ class ExportDataset:
     media: list[DatasetMedia]
     objects: list[DatasetObject]
     masks: Iterable[DatasetMask] | MaskSourceFn
+    keypoints: Iterable[DatasetKeypoints] | KeypointSourceFn = ()
     _by_media: dict[int, list[DatasetMask]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -157,6 +173,19 @@ class ExportDataset:
             yield mask
 
 
+    def keypoints_of(self, media: DatasetMedia) -> list[DatasetKeypoints]:
+        """This media item's keypoints (per object and frame), checked against its frame range."""
+        if callable(self.keypoints):
+            found = list(self.keypoints(media))
+        else:
+            mine = {obj.id for obj in self.objects_of(media)}
+            found = [k for k in self.keypoints if k.object_id in mine]
+        for item in found:
+            if not 0 <= item.frame_index < media.num_frames:
+                raise FormatError(f"Keypoints on frame {item.frame_index} of {media.name!r}, outside its frames")
+        return found
+
+
 @dataclass
 class ExportOptions:
     include_frames: bool = False  # put the frame images (JPEG) into the ZIP
@@ -175,6 +204,8 @@ class ExportOptions:
 class ImportedLabel:
     name: str
     color: str | None = None
+    keypoints: list[str] = field(default_factory=list)  # from a keypoint file: the label's points
+    edges: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -203,11 +234,22 @@ class ImportedMask:
 
 
 @dataclass
+class ImportedKeypoints:
+    object_key: str
+    frame_index: int
+    points: list[tuple[float, float, int]]  # in the label's order
+    keyframe: bool = True
+
+
+@dataclass
 class ImportResult:
     labels_to_create: list[ImportedLabel]  # labels named in the file that the project lacks
     objects: list[ImportedObject]
     masks: list[ImportedMask]
     warnings: list[str] = field(default_factory=list)
+    keypoints: list[ImportedKeypoints] = field(default_factory=list)
+    # Labels the project has without keypoints, which take the file's (name -> points, edges).
+    label_structures: dict[str, tuple[list[str], list[tuple[str, str]]]] = field(default_factory=dict)
 
     @property
     def keyframes(self) -> list[ImportedMask]:

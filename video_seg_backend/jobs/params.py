@@ -93,11 +93,28 @@ class ExportParams(BaseModel):
     result: ExportResult | None = None
 
 
-JobParams = PropagateParams | DownloadModelParams | ExportParams
+class KeypointsResult(BaseModel):
+    frames_written: int
+    points_kept: int = Field(description="Tracked points still labelled (visibility > 0)")
+    points_dropped: int = Field(description="Tracked points that failed the checks: not labelled")
+
+
+class KeypointsParams(BaseModel):
+    """Tracking keypoints (keypoints/job.py): the objects, and the frames to fill from their key frames."""
+
+    media_id: int
+    object_ids: list[int]
+    start_frame: int = 0
+    end_frame: int
+    result: KeypointsResult | None = None
+
+
+JobParams = PropagateParams | DownloadModelParams | ExportParams | KeypointsParams
 PARAMS_BY_KIND: dict[JobKind, type[JobParams]] = {
     JobKind.propagate: PropagateParams,
     JobKind.download_model: DownloadModelParams,
     JobKind.export: ExportParams,
+    JobKind.keypoints: KeypointsParams,
 }
 
 
@@ -155,7 +172,13 @@ class ExportJobPublic(JobPublicBase):
     params: ExportParams
 
 
-class JobPublic(
-    RootModel[Annotated[PropagateJobPublic | DownloadModelJobPublic | ExportJobPublic, Field(discriminator="kind")]]
-):
+class KeypointsJobPublic(JobPublicBase):
+    kind: Literal[JobKind.keypoints]
+    params: KeypointsParams
+
+
+AnyJobPublic = PropagateJobPublic | DownloadModelJobPublic | ExportJobPublic | KeypointsJobPublic
+
+
+class JobPublic(RootModel[Annotated[AnyJobPublic, Field(discriminator="kind")]]):
     """A job, its params typed by its ``kind`` (one named schema for the generated client)."""

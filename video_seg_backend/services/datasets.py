@@ -29,6 +29,7 @@ from video_seg_backend.models import (
     TrackedObject,
 )
 from video_seg_backend.services.crud import upsert_rle
+from video_seg_backend.services.keypoint_datasets import keypoint_reader, with_structure, write_imported_keypoints
 from video_seg_backend.storage.files import StorageLayout
 from video_seg_backend.storage.masks import normalize_rle
 
@@ -118,12 +119,13 @@ def export_dataset(
         media=media,
         objects=objects,
         masks=masks_of,
+        keypoints=keypoint_reader(db),
     )
 
 
 def project_labels(session: Session, project_id: int) -> list[DatasetLabel]:
     return [
-        DatasetLabel(id=lb.id or 0, name=lb.name, color=lb.color)
+        with_structure(DatasetLabel(id=lb.id or 0, name=lb.name, color=lb.color), lb)
         for lb in session.exec(select(Label).where(Label.project_id == project_id).order_by(col(Label.id)))
     ]
 
@@ -178,8 +180,10 @@ def apply_import(db: Engine, media: Media, result: ImportResult, replace: bool =
             upsert_rle(
                 session, media.id or 0, objects[mask.object_key].id or 0, mask.frame_index, rle, source, mask.score
             )
+        keypoint_frames = write_imported_keypoints(session, media, result, objects, labels)
         session.commit()
     return {
+        "keypoint_frames": keypoint_frames,
         "objects_replaced": replaced,
         "labels_created": created_labels,
         "objects_created": len(objects),

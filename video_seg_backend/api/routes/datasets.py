@@ -45,6 +45,7 @@ class ImportSummary(BaseModel):
     objects_created: int
     masks: int
     key_frames: int
+    keypoint_frames: int = 0  # (object, frame) pairs with keypoints (COCO keypoints, CVAT skeletons)
     warnings: list[str]
 
 

@@ -1193,6 +1193,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/label-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Templates
+         * @description Ready-made label structures: COCO's 17-point person and a tool with parts.
+         */
+        get: operations["list_templates_api_v1_label_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/labels/{label_id}/structure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Structure
+         * @description A label's keypoints, skeleton edges and parts (all empty when it has none).
+         */
+        get: operations["get_structure_api_v1_projects__project_id__labels__label_id__structure_get"];
+        /**
+         * Put Structure
+         * @description Replace a label's structure. Names must be unique and edges join existing points (422 naming
+         *     the problem); once keypoints are stored, points may only be added at the end (409).
+         */
+        put: operations["put_structure_api_v1_projects__project_id__labels__label_id__structure_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}/keypoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Keypoints
+         * @description An object's keypoints on frames start..end (inclusive; every frame when omitted).
+         */
+        get: operations["get_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints_get"];
+        /**
+         * Put Range Keypoints
+         * @description Set an object's points on several frames at once (all checked before any is written).
+         */
+        put: operations["put_range_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints_put"];
+        post?: never;
+        /**
+         * Delete Keypoints
+         * @description Remove an object's points on frames start..end (only tracked ones with ``tracked_only``).
+         */
+        delete: operations["delete_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}/keypoints/{frame_index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Frame Keypoints
+         * @description Set all of an object's points on a frame, in the order of its label's keypoints.
+         */
+        put: operations["put_frame_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints__frame_index__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/keypoints/track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Track Keypoints
+         * @description Fill frames start..end of objects' keypoints from their key frames (tracked, mask-checked); 202 with the job.
+         */
+        post: operations["track_keypoints_api_v1_projects__project_id__media__media_id__keypoints_track_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1536,7 +1649,7 @@ export interface components {
          * ExportFormat
          * @enum {string}
          */
-        ExportFormat: "coco" | "cvat_images" | "cvat_video" | "davis" | "ytvis";
+        ExportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
         /** ExportJobPublic */
         ExportJobPublic: {
             /** Id */
@@ -1619,6 +1732,33 @@ export interface components {
             /** Masks */
             masks: number;
         };
+        /** FrameKeypoints */
+        FrameKeypoints: {
+            /** Frame Index */
+            frame_index: number;
+            /**
+             * Source
+             * @description "key" when a person placed (or imported) the frame's points
+             * @enum {string}
+             */
+            source: "key" | "tracked";
+            /** Points */
+            points: components["schemas"]["PointPublic"][];
+        };
+        /**
+         * FrameKeypointsIn
+         * @description All of an object's points on a frame, in the order of its label's keypoints.
+         */
+        FrameKeypointsIn: {
+            /** Points */
+            points: components["schemas"]["PointIn"][];
+            /**
+             * Source
+             * @default key
+             * @enum {string}
+             */
+            source: "key" | "tracked";
+        };
         /** Health */
         Health: {
             /** Status */
@@ -1664,7 +1804,7 @@ export interface components {
          * ImportFormat
          * @enum {string}
          */
-        ImportFormat: "coco" | "cvat_images" | "cvat_video" | "davis" | "ytvis";
+        ImportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
         /** ImportSummary */
         ImportSummary: {
             /** Format */
@@ -1679,6 +1819,11 @@ export interface components {
             masks: number;
             /** Key Frames */
             key_frames: number;
+            /**
+             * Keypoint Frames
+             * @default 0
+             */
+            keypoint_frames: number;
             /** Warnings */
             warnings: string[];
         };
@@ -1711,7 +1856,7 @@ export interface components {
          * JobKind
          * @enum {string}
          */
-        JobKind: "propagate" | "export" | "import" | "download-model";
+        JobKind: "propagate" | "export" | "import" | "download-model" | "keypoints";
         /** JobProgress */
         JobProgress: {
             /**
@@ -1752,12 +1897,82 @@ export interface components {
          * JobPublic
          * @description A job, its params typed by its ``kind`` (one named schema for the generated client).
          */
-        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"] | components["schemas"]["ExportJobPublic"];
+        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"] | components["schemas"]["ExportJobPublic"] | components["schemas"]["KeypointsJobPublic"];
         /**
          * JobStatus
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "completed" | "failed" | "canceled";
+        /** KeypointsJobPublic */
+        KeypointsJobPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number | null;
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Progress Done */
+            progress_done: number;
+            /** Progress Total */
+            progress_total: number;
+            /** Error */
+            error: string | null;
+            /** Queue */
+            queue: string;
+            /** Attempts */
+            attempts: number;
+            /** Worker */
+            worker: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "keypoints";
+            params: components["schemas"]["KeypointsParams"];
+        };
+        /**
+         * KeypointsParams
+         * @description Tracking keypoints (keypoints/job.py): the objects, and the frames to fill from their key frames.
+         */
+        KeypointsParams: {
+            /** Media Id */
+            media_id: number;
+            /** Object Ids */
+            object_ids: number[];
+            /**
+             * Start Frame
+             * @default 0
+             */
+            start_frame: number;
+            /** End Frame */
+            end_frame: number;
+            result?: components["schemas"]["KeypointsResult"] | null;
+        };
+        /** KeypointsResult */
+        KeypointsResult: {
+            /** Frames Written */
+            frames_written: number;
+            /**
+             * Points Kept
+             * @description Tracked points still labelled (visibility > 0)
+             */
+            points_kept: number;
+            /**
+             * Points Dropped
+             * @description Tracked points that failed the checks: not labelled
+             */
+            points_dropped: number;
+        };
         /** LabelCreate */
         LabelCreate: {
             /** Name */
@@ -1783,6 +1998,35 @@ export interface components {
             id: number;
             /** Project Id */
             project_id: number;
+            /**
+             * Structure
+             * @description Keypoints, skeleton edges (pairs of names) and parts; null when none
+             */
+            structure?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * LabelStructure
+         * @description What an instance of a label carries besides its mask. Edges are pairs of keypoint names.
+         */
+        LabelStructure: {
+            /**
+             * Keypoints
+             * @default []
+             */
+            keypoints: string[];
+            /**
+             * Edges
+             * @description Skeleton edges as pairs of keypoint names
+             * @default []
+             */
+            edges: string[][];
+            /**
+             * Parts
+             * @default []
+             */
+            parts: string[];
         };
         /** LabelUpdate */
         LabelUpdate: {
@@ -1981,6 +2225,17 @@ export interface components {
              */
             areas?: number[];
         };
+        /** ObjectKeypoints */
+        ObjectKeypoints: {
+            /** Object Id */
+            object_id: number;
+            /** Names */
+            names: string[];
+            /** Edges */
+            edges: string[][];
+            /** Frames */
+            frames: components["schemas"]["FrameKeypoints"][];
+        };
         /** ObjectPublic */
         ObjectPublic: {
             /** Id */
@@ -2068,6 +2323,28 @@ export interface components {
             new_password: string;
         };
         /**
+         * PointIn
+         * @description One point in source pixels; visibility as COCO: 0 not labelled, 1 occluded, 2 visible.
+         */
+        PointIn: {
+            /**
+             * X
+             * @default 0
+             */
+            x: number;
+            /**
+             * Y
+             * @default 0
+             */
+            y: number;
+            /**
+             * Visibility
+             * @default 2
+             * @enum {integer}
+             */
+            visibility: 0 | 1 | 2;
+        };
+        /**
          * PointPromptCreate
          * @description A click in source pixels; ``positive`` false marks background.
          */
@@ -2093,6 +2370,15 @@ export interface components {
              * @default true
              */
             positive: boolean;
+        };
+        /** PointPublic */
+        PointPublic: {
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+            /** Visibility */
+            visibility: number;
         };
         /** ProjectCreate */
         ProjectCreate: {
@@ -2324,6 +2610,27 @@ export interface components {
             /** Counts */
             counts: string;
         };
+        /** RangeFrameIn */
+        RangeFrameIn: {
+            /** Points */
+            points: components["schemas"]["PointIn"][];
+            /**
+             * Source
+             * @default key
+             * @enum {string}
+             */
+            source: "key" | "tracked";
+            /** Frame Index */
+            frame_index: number;
+        };
+        /**
+         * RangeKeypointsIn
+         * @description Several frames at once (an import, or an undo putting frames back).
+         */
+        RangeKeypointsIn: {
+            /** Frames */
+            frames: components["schemas"]["RangeFrameIn"][];
+        };
         /**
          * Resync
          * @description Events for this stream were dropped (the client read too slowly): re-read everything.
@@ -2403,6 +2710,14 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "annotator" | "reviewer";
+        /** StructureTemplate */
+        StructureTemplate: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            structure: components["schemas"]["LabelStructure"];
+        };
         /** Token */
         Token: {
             /** Access Token */
@@ -2417,6 +2732,24 @@ export interface components {
              * @description Seconds until the token expires
              */
             expires_in: number;
+        };
+        /** TrackKeypointsRequest */
+        TrackKeypointsRequest: {
+            /**
+             * Object Ids
+             * @description Objects to track; every one with keypoint key frames when omitted
+             */
+            object_ids?: number[] | null;
+            /**
+             * Start Frame
+             * @default 0
+             */
+            start_frame: number;
+            /**
+             * End Frame
+             * @description Last frame to fill (inclusive); the video's last when omitted
+             */
+            end_frame?: number | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -4810,6 +5143,285 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewQueue"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_templates_api_v1_label_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StructureTemplate"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_structure_api_v1_projects__project_id__labels__label_id__structure_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelStructure"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_structure_api_v1_projects__project_id__labels__label_id__structure_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelStructure"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelStructure"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints_get: {
+        parameters: {
+            query?: {
+                start?: number;
+                end?: number | null;
+            };
+            header?: never;
+            path: {
+                object_id: number;
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectKeypoints"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_range_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+                object_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RangeKeypointsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectKeypoints"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints_delete: {
+        parameters: {
+            query?: {
+                start?: number;
+                end?: number | null;
+                tracked_only?: boolean;
+            };
+            header?: never;
+            path: {
+                object_id: number;
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_frame_keypoints_api_v1_projects__project_id__media__media_id__objects__object_id__keypoints__frame_index__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                frame_index: number;
+                media_id: number;
+                project_id: number;
+                object_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FrameKeypointsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectKeypoints"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    track_keypoints_api_v1_projects__project_id__media__media_id__keypoints_track_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackKeypointsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */
