@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from video_seg_backend.core.config import Settings
@@ -22,6 +23,13 @@ from video_seg_backend.events import EventBus, MediaReady
 from video_seg_backend.models import Media, MediaStatus, MediaType, Project
 from video_seg_backend.storage.files import StorageLayout, remove_tree
 from video_seg_backend.storage.probe import ACCEPTED_IMAGES, ACCEPTED_VIDEOS, ProbeResult, UnsupportedFile, probe_file
+from video_seg_backend.storage.sequence import (
+    BadSequence,
+    bundle_images,
+    decode_sequence_to_frames,
+    natural_key,
+    probe_sequence,
+)
 from video_seg_backend.storage.video import decode_video_to_frames, image_to_frame, write_thumbnail
 
 log = logging.getLogger(__name__)
@@ -48,8 +56,28 @@ def display_name(raw: str | None) -> str:
     return name[:200] or "upload"
 
 
-async def stage_upload(upload: UploadFile, storage: StorageLayout, max_bytes: int, expected: MediaType) -> StagedUpload:
-    """Stream one upload to a temporary file, enforcing ``max_bytes`` as it arrives, then identify it."""
+SEQUENCE_TYPE = "application/zip"
+
+
+def sequence_probe(path: Path, name: str, fps: float | None) -> ProbeResult:
+    """A ZIP of frames is a video whose frames are the ZIP's images (``BadSequence`` if it is not)."""
+    sequence = probe_sequence(path, name)
+    return ProbeResult("video", SEQUENCE_TYPE, ".zip", sequence.width, sequence.height, len(sequence.frames), fps)
+
+
+async def stage_upload(
+    upload: UploadFile,
+    storage: StorageLayout,
+    max_bytes: int,
+    expected: MediaType,
+    *,
+    frames_allowed: bool = False,
+    fps: float | None = None,
+) -> StagedUpload:
+    """Stream one upload to a temporary file, enforcing ``max_bytes`` as it arrives, then identify it.
+
+    In a video project a ZIP is an image sequence; with ``frames_allowed`` (several files in one
+    request) images are staged too, for ``bundle_frames`` to make one sequence of them."""
     name = display_name(upload.filename)
     temp = storage.temp_path()
     size = 0
@@ -60,17 +88,56 @@ async def stage_upload(upload: UploadFile, storage: StorageLayout, max_bytes: in
                 if size > max_bytes:
                     raise UploadTooLarge(f"'{name}' is larger than the {max_bytes // (1024 * 1024)} MB upload limit.")
                 handle.write(chunk)
+        with temp.open("rb") as handle:
+            is_zip = handle.read(4) == b"PK\x03\x04"
+        if is_zip and expected == MediaType.video:
+            return StagedUpload(name, temp, size, await run_in_threadpool(sequence_probe, temp, name, fps))
         probe = probe_file(temp, name)
+        if probe.kind == "image" and expected == MediaType.video and frames_allowed:
+            return StagedUpload(name, temp, size, probe)
         if probe.kind != expected.value:
             accepted = ACCEPTED_IMAGES if expected == MediaType.image else ACCEPTED_VIDEOS
             raise UnsupportedFile(
                 f"'{name}' is {'an image' if probe.kind == 'image' else 'a video'}, but this is "
-                f"{'an image' if expected == MediaType.image else 'a video'} project: upload {accepted}."
+                f"{'an image' if expected == MediaType.image else 'a video'} project: upload {accepted}"
+                + (
+                    " (or an image sequence: a ZIP of numbered frames, or two or more frames at once)."
+                    if expected == MediaType.video
+                    else "."
+                )
             )
         return StagedUpload(name, temp, size, probe)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def bundle_frames(staged: list[StagedUpload], storage: StorageLayout, fps: float | None) -> StagedUpload:
+    """Images uploaded together into a video project: one sequence, stored as a ZIP of them.
+    Raises ``BadSequence`` (mixed with videos, two frames of one name, sizes that differ)."""
+    videos = [item.display_name for item in staged if item.probe.kind != "image"]
+    if videos:
+        raise BadSequence(
+            f"Frames and videos were sent together ({videos[0]}): upload the frames of one sequence "
+            "on their own, or the videos on their own."
+        )
+    names = [item.display_name for item in staged]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        raise BadSequence(f"Two frames are named '{duplicate}': frame names give the order and must differ.")
+    ordered = sorted(staged, key=lambda item: natural_key(item.display_name))
+    first, last = PurePath(ordered[0].display_name).stem, PurePath(ordered[-1].display_name).stem
+    name = f"{first}-{last} ({len(ordered)} frames)"
+    target = storage.temp_path(".zip")
+    try:
+        bundle_images([(item.display_name, item.temp_path) for item in ordered], target)
+        probe = sequence_probe(target, name, fps)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    for item in staged:
+        item.temp_path.unlink(missing_ok=True)
+    return StagedUpload(name, target, target.stat().st_size, probe)
 
 
 class IngestService:
@@ -154,7 +221,8 @@ class IngestService:
             project_id, key = media.project_id, media.storage_key
             source = self.storage.media_dir(project_id, key) / media.original_file
         try:
-            count, width, height = decode_video_to_frames(
+            decode = decode_sequence_to_frames if source.suffix == ".zip" else decode_video_to_frames
+            count, width, height = decode(
                 source, self.storage.frames_dir(project_id, key), self.settings.frame_jpeg_quality
             )
             write_thumbnail(
