@@ -16,7 +16,7 @@ from video_seg_backend.formats import (
 
 
 def test_every_format_is_registered_with_export_and_import():
-    assert sorted(FORMATS) == ["coco", "cvat_images", "cvat_video", "davis", "ytvis"]
+    assert sorted(FORMATS) == ["ava", "coco", "cvat_images", "cvat_video", "davis", "ytvis"]
     assert all(spec.importer is not None for spec in FORMATS.values())
 
 
@@ -45,7 +45,7 @@ def test_generator_content_is_consumed_lazily():
 
 def test_unknown_formats_name_the_known_ones():
     with pytest.raises(
-        FormatError, match="Unknown format 'voc'; expected one of coco, cvat_images, cvat_video, davis, ytvis"
+        FormatError, match="Unknown format 'voc'; expected one of ava, coco, cvat_images, cvat_video, davis, ytvis"
     ):
         list(export_zip_stream(make_dataset(), "voc"))
     with pytest.raises(FormatError, match="Unknown format"):

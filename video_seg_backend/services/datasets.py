@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from video_seg_backend.actions.export import ava_source
 from video_seg_backend.formats import (
     DatasetLabel,
     DatasetMask,
@@ -109,6 +110,7 @@ def export_dataset(db: Engine, storage: StorageLayout, project: Project) -> Expo
         media=media,
         objects=objects,
         masks=masks_of,
+        actions=ava_source(db, project),
     )
 
 
