@@ -13,7 +13,7 @@ from video_seg_backend.actions.keyframes import NoFrameRate, clip_start, keyfram
 from video_seg_backend.actions.store import accepted_labels, vocabulary
 from video_seg_backend.formats.ava import AvaKeyframe, AvaPerson, AvaSource
 from video_seg_backend.formats.base import DatasetMedia, FormatError
-from video_seg_backend.models import Media, Project, TrackedObject
+from video_seg_backend.models import Clip, Media, Project, TrackedObject
 
 
 def video_id(name: str) -> str:
@@ -33,8 +33,8 @@ def ava_source(db: Engine, project: Project) -> AvaSource:
     def keyframes_of(item: DatasetMedia) -> Iterator[AvaKeyframe]:
         with Session(db) as session:
             media = session.get(Media, item.id)
-            if media is None:
-                return
+            if media is None or session.exec(select(Clip).where(Clip.source_media_id == media.id)).first():
+                return  # a video cut into clips is exported as its clips, not twice
             _, start = clip_start(session, media)
             try:
                 frames = keyframes(media, keyframe_hz(session, media), start)

@@ -88,27 +88,34 @@ def export_ava(dataset: ExportDataset, options: ExportOptions) -> ExportFiles:
     if source is None or not source.vocabulary:
         raise FormatError("AVA export needs an action vocabulary: import a label map (.pbtxt or CSV) first")
     rows = io.StringIO()
-    excluded = io.StringIO()
+    writer = csv.writer(rows, lineterminator="\n")
+    labelled: set[tuple[str, int]] = set()
+    unlabelled: list[tuple[str, int]] = []
     frames: list[tuple[str, bytes]] = []
-    writer, excluder = csv.writer(rows, lineterminator="\n"), csv.writer(excluded, lineterminator="\n")
     for media in dataset.media:
         if media.kind != "video":
             continue
         video_id = source.video_id(media)
         for keyframe in source.keyframes(media):
-            labelled = [p for p in keyframe.persons if p.actions]
-            if not labelled:
-                excluder.writerow([video_id, keyframe.timestamp])
+            key = (video_id, keyframe.timestamp)
+            persons = [p for p in keyframe.persons if p.actions]
+            if not persons:
+                unlabelled.append(key)
                 continue
-            for person in labelled:
+            labelled.add(key)
+            for person in persons:
                 x1, y1, x2, y2 = person.box
                 box = [_norm(x1, media.width), _norm(y1, media.height), _norm(x2, media.width), _norm(y2, media.height)]
                 for action in sorted(person.actions):
-                    writer.writerow([video_id, keyframe.timestamp, *box, action, person.person_id])
+                    writer.writerow([*key, *box, action, person.person_id])
             if options.include_frames and media.read_frame is not None:
                 frames.append(
                     (f"keyframes/{video_id}/{keyframe.timestamp}.jpg", media.read_frame(keyframe.frame_index))
                 )
+    # A second another item labels (two clips meeting there) is not excluded: readers drop every
+    # row of an excluded second.
+    excluded = io.StringIO()
+    csv.writer(excluded, lineterminator="\n").writerows(sorted(set(unlabelled) - labelled))
     yield ANNOTATIONS, rows.getvalue().encode()
     yield "action_list.pbtxt", write_label_map(source.vocabulary).encode()
     yield "excluded_timestamps.csv", excluded.getvalue().encode()
