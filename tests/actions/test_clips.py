@@ -51,3 +51,25 @@ def test_clips_keep_source_and_start(client, tmp_path: Path):
     assert short.status_code == 422 and "not longer than one 2 s clip" in short.json()["detail"]
     stored = client.get(f"{API}/projects/{pid}/media/{second}/file").content
     assert len(zipfile.ZipFile(io.BytesIO(stored)).namelist()) == 20
+
+
+def test_cut_at_upload(client, tmp_path: Path):
+    import time
+
+    from tests.conftest import synthetic_video
+
+    pid = client.post(f"{API}/projects", json={"name": "long"}).json()["id"]
+    path = synthetic_video(tmp_path / "long.mp4", frames=35, fps=10)
+    send = {"files": [("files", ("long.mp4", path.read_bytes(), "video/mp4"))]}
+    refused = client.post(f"{API}/projects/{pid}/media", data={"clip_seconds": "0.5"}, **send)
+    assert refused.status_code == 422 and "clip_seconds must be at least 1" in refused.json()["detail"]
+    answer = client.post(f"{API}/projects/{pid}/media", data={"clip_seconds": "1.5"}, **send)
+    assert answer.status_code == 201, answer.text
+    deadline = time.monotonic() + 60
+    while len(items := client.get(f"{API}/projects/{pid}/media").json()) < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [(m["name"], m["num_frames"]) for m in items] == [
+        ("long.mp4", 35), ("long 0-1.5s", 15), ("long 1.5-3s", 15), ("long 3-3.5s", 5),
+    ]  # fmt: skip
+    starts = [client.get(f"{API}/projects/{pid}/media/{m['id']}/keyframes").json()["start_seconds"] for m in items]
+    assert starts == [0, 0, 1.5, 3.0]

@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from video_seg_backend.core.config import Settings
 from video_seg_backend.events import EventBus, MediaReady
 from video_seg_backend.models import Media, MediaStatus, MediaType, Project
+from video_seg_backend.services.clips import cut_clips
 from video_seg_backend.storage.files import StorageLayout, remove_tree
 from video_seg_backend.storage.probe import ACCEPTED_IMAGES, ACCEPTED_VIDEOS, ProbeResult, UnsupportedFile, probe_file
 from video_seg_backend.storage.sequence import (
@@ -152,8 +153,11 @@ class IngestService:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def commit_uploads(self, project: Project, staged: list[StagedUpload]) -> list[Media]:
-        """Move staged files into place, then insert rows; decode videos in the background."""
+    def commit_uploads(
+        self, project: Project, staged: list[StagedUpload], clip_seconds: float | None = None
+    ) -> list[Media]:
+        """Move staged files into place, then insert rows; decode videos in the background (and,
+        with ``clip_seconds``, cut each into clips of that length once decoded)."""
         assert project.id is not None
         placed: list[tuple[StagedUpload, str]] = []
         try:
@@ -200,7 +204,7 @@ class IngestService:
             if media.status == MediaStatus.ready:
                 self._publish_ready(media)
             else:
-                self._pool.submit(self._decode_video, media.id)
+                self._pool.submit(self._decode_video, media.id, clip_seconds)
         return rows
 
     def _prepare_image(self, project_id: int, key: str, item: StagedUpload) -> None:
@@ -213,7 +217,7 @@ class IngestService:
             self.settings.thumbnail_size,
         )
 
-    def _decode_video(self, media_id: int | None) -> None:
+    def _decode_video(self, media_id: int | None, clip_seconds: float | None = None) -> None:
         with Session(self.db) as session:
             media = session.get(Media, media_id)
             if media is None:
@@ -247,6 +251,14 @@ class IngestService:
             session.commit()
             session.refresh(media)
             self._publish_ready(media)
+        if clip_seconds and status == MediaStatus.ready:
+            self._cut(media, clip_seconds)
+
+    def _cut(self, media: Media, seconds: float) -> None:
+        try:
+            cut_clips(self.db, self.storage, self.events, media, seconds, self.settings.thumbnail_size)
+        except ValueError as exc:  # too short for one clip, or no frame rate: the video stays whole
+            log.info("media %s not cut into clips: %s", media.id, exc)
 
     def _publish_ready(self, media: Media) -> None:
         assert media.id is not None

@@ -66,6 +66,10 @@ UPLOAD_BODY = {
                     "properties": {
                         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                         "fps": {"type": "number", "description": "Frame rate of an image sequence (ZIP or frames)"},
+                        "clip_seconds": {
+                            "type": "number",
+                            "description": "Also cut each video into clips of this many seconds once decoded",
+                        },
                     },
                 }
             }
@@ -138,7 +142,10 @@ async def upload_media(
         await form.close()
         raise HTTPException(status_code=422, detail="Send one or more files in the multipart field 'files'")
     try:
-        fps = _sequence_fps(form.get("fps"))
+        fps = _positive(form.get("fps"), "fps", "frames per second", 1000)
+        clip_seconds = _positive(form.get("clip_seconds"), "clip_seconds", "seconds", 3600)
+        if clip_seconds is not None and clip_seconds < 1:  # thousands of one-frame items help nobody
+            raise HTTPException(status_code=422, detail=f"clip_seconds must be at least 1, not {clip_seconds:g}")
     except HTTPException:
         await form.close()
         raise
@@ -165,23 +172,21 @@ async def upload_media(
         raise
     finally:
         await form.close()
-    rows = ingest.commit_uploads(project, staged)
+    rows = ingest.commit_uploads(project, staged, clip_seconds)
     with Session(db) as session:
         return [media_public(session, m) for m in rows]
 
 
-def _sequence_fps(raw: object) -> float | None:
+def _positive(raw: object, name: str, unit: str, most: float) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        fps = float(str(raw))
+        value = float(str(raw))
     except ValueError:
-        fps = float("nan")
-    if not 0 < fps <= 1000:  # NaN fails this too
-        raise HTTPException(
-            status_code=422, detail=f"fps must be a number of frames per second in (0, 1000], not {raw!r}"
-        )
-    return fps
+        value = float("nan")
+    if not 0 < value <= most:  # NaN fails this too
+        raise HTTPException(status_code=422, detail=f"{name} must be a number of {unit} in (0, {most:g}], not {raw!r}")
+    return value
 
 
 def _discard(staged: list[StagedUpload]) -> None:

@@ -3114,6 +3114,8 @@ export interface operations {
                     files: string[];
                     /** @description Frame rate of an image sequence (ZIP or frames) */
                     fps?: number;
+                    /** @description Also cut each video into clips of this many seconds once decoded */
+                    clip_seconds?: number;
                 };
             };
         };
