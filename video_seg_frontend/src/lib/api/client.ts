@@ -12,7 +12,7 @@ export type { ExportFormat, ImportFormat };
 
 export const API_BASE = '/api/v1';
 
-const client = createClient<paths>({ baseUrl: '' });
+export const client = createClient<paths>({ baseUrl: '' });
 
 interface Answer<T> {
 	data?: T;
@@ -21,7 +21,7 @@ interface Answer<T> {
 }
 
 /** Unwraps an openapi-fetch answer: the data, or an ApiError with the server's sentence. */
-async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
+export async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
 	let answer: Answer<T>;
 	try {
 		answer = await call;

@@ -15,6 +15,8 @@ export interface ShortcutActions {
 	toggleHelp(): void;
 	/** The label with this index (0 for key 1). */
 	chooseLabel(index: number): void;
+	/** Action mode on or off (its own keys are in components/actions/action-keys.ts). */
+	toggleActions?(): void;
 }
 
 /** The keys of an event as the table reads them. */
@@ -60,6 +62,7 @@ export const SHORTCUTS: Shortcut[] = [
 	{ keys: 'U', what: 'next unannotated frame or media', matches: plain(['u', 'U']), run: (act) => act.nextUnannotated() },
 	{ keys: 'N', what: 'new object', matches: plain(['n', 'N']), run: (act) => act.newObject() },
 	{ keys: 'T', what: 'track from this frame', matches: plain(['t', 'T']), run: (act) => act.track() },
+	{ keys: 'A', what: "action mode: label persons' actions second by second", matches: plain(['a', 'A']), run: (act) => act.toggleActions?.() },
 	{ keys: 'Ctrl+Z', what: 'undo', matches: (e, ctrl) => ctrl && isZ(e.key) && !e.shiftKey, run: (act) => act.undo() },
 	{
 		keys: 'Ctrl+Y / Ctrl+Shift+Z',
