@@ -557,3 +557,71 @@ class HistoryEvent(SQLModel, table=True):
     action: str = Field(max_length=32)  # "prompt.create", "mask.update", "job.create", "review.reject", ...
     detail: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --- spatio-temporal actions (AVA-style) ------------------------------------------------------------
+class ActionClassBase(SQLModel):
+    action_id: int = Field(ge=1, description="The id exported to AVA's annotations.csv and label map")
+    name: str = Field(min_length=1, max_length=LABEL_NAME_MAX)
+    group: str | None = Field(default=None, max_length=64, description="e.g. AVA's label_type PERSON_MOVEMENT")
+    exclusive: bool = Field(default=False, description="At most one exclusive action of a group per person-second")
+
+
+class ActionClassCreate(RequestModel):
+    action_id: Annotated[int, annotated_types.Interval(ge=1, le=INT_MAX)]
+    name: LabelName
+    group: str | None = Field(default=None, min_length=1, max_length=64)
+    exclusive: bool = False
+
+
+class ActionClassUpdate(RequestModel):
+    name: LabelName = Field(default=None)
+    group: str | None = Field(default=None, min_length=1, max_length=64)
+    exclusive: bool = Field(default=None)
+
+
+class ActionClass(ActionClassBase, table=True):
+    __tablename__ = "action_class"
+    __table_args__ = (UniqueConstraint("project_id", "action_id"), UniqueConstraint("project_id", "name"))
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+
+
+class ActionClassPublic(ActionClassBase):
+    id: int
+    project_id: int
+
+
+class ActionLabel(SQLModel, table=True):
+    """The actions one annotator ticked for one person (object) at one keyframe. ``merged`` rows
+    are the reviewer's accepted result (majority of the replicas), kept beside the replicas."""
+
+    __tablename__ = "action_label"
+    id: int | None = Field(default=None, primary_key=True)
+    media_id: int = Field(foreign_key="media.id", index=True, ondelete="CASCADE")
+    object_id: int = Field(foreign_key="object.id", index=True, ondelete="CASCADE")
+    frame_index: int
+    annotator_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")
+    merged: bool = False
+    actions: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Clip(SQLModel, table=True):
+    """A media item cut from a longer video: its timestamps in exports are the source's."""
+
+    media_id: int = Field(foreign_key="media.id", primary_key=True, ondelete="CASCADE")
+    source_media_id: int | None = None  # no foreign key: the clip outlives a deleted source
+    source_name: str = Field(max_length=255)
+    start_seconds: float = 0
+
+
+class KeyframeRate(SQLModel, table=True):
+    """Keyframes per second for action labelling: per project (media_id null) or per media item."""
+
+    __tablename__ = "keyframe_rate"
+    __table_args__ = (UniqueConstraint("project_id", "media_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    media_id: int | None = Field(default=None, foreign_key="media.id", ondelete="CASCADE")
+    hz: float = 1.0

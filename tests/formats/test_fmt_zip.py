@@ -17,6 +17,7 @@ from video_seg_backend.formats import (
 
 def test_every_format_is_registered_with_export_and_import():
     assert sorted(FORMATS) == [
+        "ava",
         "coco",
         "coco_keypoints",
         "cvat_images",
@@ -55,7 +56,7 @@ def test_generator_content_is_consumed_lazily():
 def test_unknown_formats_name_the_known_ones():
     with pytest.raises(
         FormatError,
-        match="Unknown format 'voc'; expected one of coco, coco_keypoints, cvat_images, cvat_images_skeleton, "
+        match="Unknown format 'voc'; expected one of ava, coco, coco_keypoints, cvat_images, cvat_images_skeleton, "
         "cvat_video, cvat_video_skeleton, davis, ytvis",
     ):
         list(export_zip_stream(make_dataset(), "voc"))

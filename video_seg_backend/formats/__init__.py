@@ -16,7 +16,7 @@ from typing import IO
 from video_seg_backend.core.validation import LABEL_NAME_MAX, clean_name, is_hex_color
 from video_seg_backend.storage.masks import InvalidRLE, check_rle
 
-from . import coco, coco_keypoints, cvat_images, cvat_skeleton, cvat_video, davis, ytvis  # noqa: F401  (each registers its format)
+from . import ava, coco, coco_keypoints, cvat_images, cvat_skeleton, cvat_video, davis, ytvis  # noqa: F401  (each registers its format)
 from .base import (
     FORMATS,
     DatasetLabel,

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pycocotools import mask as mask_utils
 
@@ -24,6 +24,9 @@ from video_seg_backend.storage.masks import (  # noqa: F401 - the formats' RLE h
     rle_area,
     rle_bbox,
 )
+
+if TYPE_CHECKING:
+    from .ava import AvaSource
 
 MediaKind = Literal["image", "video"]
 MaskSource = Literal["prompt", "propagated", "imported", "edited"]
@@ -135,6 +138,7 @@ class ExportDataset:
     objects: list[DatasetObject]
     masks: Iterable[DatasetMask] | MaskSourceFn
     keypoints: Iterable[DatasetKeypoints] | KeypointSourceFn = ()
+    actions: AvaSource | None = None  # the action vocabulary and labels, for the AVA format
     _by_media: dict[int, list[DatasetMask]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

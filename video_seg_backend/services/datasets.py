@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from video_seg_backend.actions.export import ava_source
 from video_seg_backend.formats import (
     DatasetLabel,
     DatasetMask,
@@ -120,6 +121,7 @@ def export_dataset(
         objects=objects,
         masks=masks_of,
         keypoints=keypoint_reader(db),
+        actions=ava_source(db, project),
     )
 
 

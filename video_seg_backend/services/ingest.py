@@ -15,13 +15,22 @@ from pathlib import Path, PurePath
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from video_seg_backend.core.config import Settings
 from video_seg_backend.events import EventBus, MediaReady
 from video_seg_backend.models import Media, MediaStatus, MediaType, Project
+from video_seg_backend.services.clips import cut_clips
 from video_seg_backend.storage.files import StorageLayout, remove_tree
 from video_seg_backend.storage.probe import ACCEPTED_IMAGES, ACCEPTED_VIDEOS, ProbeResult, UnsupportedFile, probe_file
+from video_seg_backend.storage.sequence import (
+    BadSequence,
+    bundle_images,
+    decode_sequence_to_frames,
+    natural_key,
+    probe_sequence,
+)
 from video_seg_backend.storage.video import decode_video_to_frames, image_to_frame, write_thumbnail
 
 log = logging.getLogger(__name__)
@@ -48,8 +57,28 @@ def display_name(raw: str | None) -> str:
     return name[:200] or "upload"
 
 
-async def stage_upload(upload: UploadFile, storage: StorageLayout, max_bytes: int, expected: MediaType) -> StagedUpload:
-    """Stream one upload to a temporary file, enforcing ``max_bytes`` as it arrives, then identify it."""
+SEQUENCE_TYPE = "application/zip"
+
+
+def sequence_probe(path: Path, name: str, fps: float | None) -> ProbeResult:
+    """A ZIP of frames is a video whose frames are the ZIP's images (``BadSequence`` if it is not)."""
+    sequence = probe_sequence(path, name)
+    return ProbeResult("video", SEQUENCE_TYPE, ".zip", sequence.width, sequence.height, len(sequence.frames), fps)
+
+
+async def stage_upload(
+    upload: UploadFile,
+    storage: StorageLayout,
+    max_bytes: int,
+    expected: MediaType,
+    *,
+    frames_allowed: bool = False,
+    fps: float | None = None,
+) -> StagedUpload:
+    """Stream one upload to a temporary file, enforcing ``max_bytes`` as it arrives, then identify it.
+
+    In a video project a ZIP is an image sequence; with ``frames_allowed`` (several files in one
+    request) images are staged too, for ``bundle_frames`` to make one sequence of them."""
     name = display_name(upload.filename)
     temp = storage.temp_path()
     size = 0
@@ -60,17 +89,56 @@ async def stage_upload(upload: UploadFile, storage: StorageLayout, max_bytes: in
                 if size > max_bytes:
                     raise UploadTooLarge(f"'{name}' is larger than the {max_bytes // (1024 * 1024)} MB upload limit.")
                 handle.write(chunk)
+        with temp.open("rb") as handle:
+            is_zip = handle.read(4) == b"PK\x03\x04"
+        if is_zip and expected == MediaType.video:
+            return StagedUpload(name, temp, size, await run_in_threadpool(sequence_probe, temp, name, fps))
         probe = probe_file(temp, name)
+        if probe.kind == "image" and expected == MediaType.video and frames_allowed:
+            return StagedUpload(name, temp, size, probe)
         if probe.kind != expected.value:
             accepted = ACCEPTED_IMAGES if expected == MediaType.image else ACCEPTED_VIDEOS
             raise UnsupportedFile(
                 f"'{name}' is {'an image' if probe.kind == 'image' else 'a video'}, but this is "
-                f"{'an image' if expected == MediaType.image else 'a video'} project: upload {accepted}."
+                f"{'an image' if expected == MediaType.image else 'a video'} project: upload {accepted}"
+                + (
+                    " (or an image sequence: a ZIP of numbered frames, or two or more frames at once)."
+                    if expected == MediaType.video
+                    else "."
+                )
             )
         return StagedUpload(name, temp, size, probe)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def bundle_frames(staged: list[StagedUpload], storage: StorageLayout, fps: float | None) -> StagedUpload:
+    """Images uploaded together into a video project: one sequence, stored as a ZIP of them.
+    Raises ``BadSequence`` (mixed with videos, two frames of one name, sizes that differ)."""
+    videos = [item.display_name for item in staged if item.probe.kind != "image"]
+    if videos:
+        raise BadSequence(
+            f"Frames and videos were sent together ({videos[0]}): upload the frames of one sequence "
+            "on their own, or the videos on their own."
+        )
+    names = [item.display_name for item in staged]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        raise BadSequence(f"Two frames are named '{duplicate}': frame names give the order and must differ.")
+    ordered = sorted(staged, key=lambda item: natural_key(item.display_name))
+    first, last = PurePath(ordered[0].display_name).stem, PurePath(ordered[-1].display_name).stem
+    name = f"{first}-{last} ({len(ordered)} frames)"
+    target = storage.temp_path(".zip")
+    try:
+        bundle_images([(item.display_name, item.temp_path) for item in ordered], target)
+        probe = sequence_probe(target, name, fps)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    for item in staged:
+        item.temp_path.unlink(missing_ok=True)
+    return StagedUpload(name, target, target.stat().st_size, probe)
 
 
 class IngestService:
@@ -85,8 +153,11 @@ class IngestService:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def commit_uploads(self, project: Project, staged: list[StagedUpload]) -> list[Media]:
-        """Move staged files into place, then insert rows; decode videos in the background."""
+    def commit_uploads(
+        self, project: Project, staged: list[StagedUpload], clip_seconds: float | None = None
+    ) -> list[Media]:
+        """Move staged files into place, then insert rows; decode videos in the background (and,
+        with ``clip_seconds``, cut each into clips of that length once decoded)."""
         assert project.id is not None
         placed: list[tuple[StagedUpload, str]] = []
         try:
@@ -133,7 +204,7 @@ class IngestService:
             if media.status == MediaStatus.ready:
                 self._publish_ready(media)
             else:
-                self._pool.submit(self._decode_video, media.id)
+                self._pool.submit(self._decode_video, media.id, clip_seconds)
         return rows
 
     def _prepare_image(self, project_id: int, key: str, item: StagedUpload) -> None:
@@ -146,7 +217,7 @@ class IngestService:
             self.settings.thumbnail_size,
         )
 
-    def _decode_video(self, media_id: int | None) -> None:
+    def _decode_video(self, media_id: int | None, clip_seconds: float | None = None) -> None:
         with Session(self.db) as session:
             media = session.get(Media, media_id)
             if media is None:
@@ -154,7 +225,8 @@ class IngestService:
             project_id, key = media.project_id, media.storage_key
             source = self.storage.media_dir(project_id, key) / media.original_file
         try:
-            count, width, height = decode_video_to_frames(
+            decode = decode_sequence_to_frames if source.suffix == ".zip" else decode_video_to_frames
+            count, width, height = decode(
                 source, self.storage.frames_dir(project_id, key), self.settings.frame_jpeg_quality
             )
             write_thumbnail(
@@ -179,6 +251,14 @@ class IngestService:
             session.commit()
             session.refresh(media)
             self._publish_ready(media)
+        if clip_seconds and status == MediaStatus.ready:
+            self._cut(media, clip_seconds)
+
+    def _cut(self, media: Media, seconds: float) -> None:
+        try:
+            cut_clips(self.db, self.storage, self.events, media, seconds, self.settings.thumbnail_size)
+        except ValueError as exc:  # too short for one clip, or no frame rate: the video stays whole
+            log.info("media %s not cut into clips: %s", media.id, exc)
 
     def _publish_ready(self, media: Media) -> None:
         assert media.id is not None

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import cv2
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from python_multipart.multipart import parse_options_header
 from sqlmodel import Session, col, func, select
@@ -24,10 +25,11 @@ from video_seg_backend.api.deps import (
 )
 from video_seg_backend.events import MediaDeleted
 from video_seg_backend.models import Annotation, Int, Label, Media, MediaPublic, TrackedObject
-from video_seg_backend.services.ingest import StagedUpload, UploadTooLarge, stage_upload
+from video_seg_backend.services.ingest import StagedUpload, UploadTooLarge, bundle_frames, stage_upload
 from video_seg_backend.services.preview import render_annotated
 from video_seg_backend.storage.files import StorageLayout, remove_tree
 from video_seg_backend.storage.probe import UnsupportedFile
+from video_seg_backend.storage.sequence import BadSequence
 
 router = APIRouter(prefix="/projects/{project_id}/media", tags=["media"])
 # Frames never change once decoded; a week of browser caching makes scrubbing free the second time.
@@ -61,7 +63,14 @@ UPLOAD_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["files"],
-                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "fps": {"type": "number", "description": "Frame rate of an image sequence (ZIP or frames)"},
+                        "clip_seconds": {
+                            "type": "number",
+                            "description": "Also cut each video into clips of this many seconds once decoded",
+                        },
+                    },
                 }
             }
         },
@@ -112,7 +121,9 @@ async def upload_media(
     db: DbDep,
     project: ProjectDep,
 ) -> list[MediaPublic]:
-    """Upload one or more files (multipart field ``files``); videos decode in the background."""
+    """Upload one or more files (multipart field ``files``); videos decode in the background.
+
+    In a video project a ZIP of numbered frames, or two or more frames sent together, is one video."""
     limit = settings.max_upload_bytes
     try:
         body = SizeLimited(request, limit)
@@ -128,11 +139,28 @@ async def upload_media(
             "(a dropped connection?): nothing was stored; send the files again",
         )
     if not uploads:
+        await form.close()
         raise HTTPException(status_code=422, detail="Send one or more files in the multipart field 'files'")
+    try:
+        fps = _positive(form.get("fps"), "fps", "frames per second", 1000)
+        clip_seconds = _positive(form.get("clip_seconds"), "clip_seconds", "seconds", 3600)
+        if clip_seconds is not None and clip_seconds < 1:  # thousands of one-frame items help nobody
+            raise HTTPException(status_code=422, detail=f"clip_seconds must be at least 1, not {clip_seconds:g}")
+    except HTTPException:
+        await form.close()
+        raise
+    frames_allowed = len(uploads) > 1
     staged: list[StagedUpload] = []
     try:
         for upload in uploads:
-            staged.append(await stage_upload(upload, storage, settings.max_upload_bytes, project.media_type))
+            staged.append(
+                await stage_upload(upload, storage, limit, project.media_type, frames_allowed=frames_allowed, fps=fps)
+            )
+        if any(item.probe.kind == "image" for item in staged) and project.media_type.value == "video":
+            staged = [await run_in_threadpool(bundle_frames, staged, storage, fps)]
+    except BadSequence as exc:
+        _discard(staged)
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     except UploadTooLarge as exc:
         _discard(staged)
         raise HTTPException(status_code=413, detail=str(exc)) from exc
@@ -144,9 +172,21 @@ async def upload_media(
         raise
     finally:
         await form.close()
-    rows = ingest.commit_uploads(project, staged)
+    rows = ingest.commit_uploads(project, staged, clip_seconds)
     with Session(db) as session:
         return [media_public(session, m) for m in rows]
+
+
+def _positive(raw: object, name: str, unit: str, most: float) -> float | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(str(raw))
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= most:  # NaN fails this too
+        raise HTTPException(status_code=422, detail=f"{name} must be a number of {unit} in (0, {most:g}], not {raw!r}")
+    return value
 
 
 def _discard(staged: list[StagedUpload]) -> None:

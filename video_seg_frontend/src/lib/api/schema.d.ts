@@ -180,6 +180,8 @@ export interface paths {
         /**
          * Upload Media
          * @description Upload one or more files (multipart field ``files``); videos decode in the background.
+         *
+         *     In a video project a ZIP of numbered frames, or two or more frames sent together, is one video.
          */
         post: operations["upload_media_api_v1_projects__project_id__media_post"];
         delete?: never;
@@ -1306,10 +1308,382 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Actions
+         * @description The project's action vocabulary, by action id.
+         */
+        get: operations["list_actions_api_v1_projects__project_id__actions_get"];
+        put?: never;
+        /**
+         * Create Action
+         * @description Add an action (its id and name must be new in the project).
+         */
+        post: operations["create_action_api_v1_projects__project_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/actions/{action_pk}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Action
+         * @description Remove an action that no label uses.
+         */
+        delete: operations["delete_action_api_v1_projects__project_id__actions__action_pk__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Action
+         * @description Rename an action or change its group (its id stays: labels refer to it).
+         */
+        patch: operations["update_action_api_v1_projects__project_id__actions__action_pk__patch"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/actions/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Vocabulary
+         * @description Import actions from an AVA label map or CSV: all of them or, with a 422 naming each problem, none.
+         */
+        post: operations["import_vocabulary_api_v1_projects__project_id__actions_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/actions/labelmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Label Map
+         * @description The vocabulary as an AVA label map (.pbtxt).
+         */
+        get: operations["label_map_api_v1_projects__project_id__actions_labelmap_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/actions/keyframe-rate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Keyframe Rate
+         * @description Keyframes per second for the project, or for one of its media items.
+         */
+        put: operations["set_keyframe_rate_api_v1_projects__project_id__actions_keyframe_rate_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/keyframes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Media Keyframes
+         * @description The keyframes to label, with their seconds in the item and in the source video.
+         */
+        get: operations["media_keyframes_api_v1_projects__project_id__media__media_id__keyframes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/action-labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Action Labels
+         * @description Your action labels on the item; ``everyone`` (reviewers, admins): every annotator's and the merge.
+         */
+        get: operations["list_action_labels_api_v1_projects__project_id__media__media_id__action_labels_get"];
+        /**
+         * Put Action Label
+         * @description Set the actions you see one person (object) do at one keyframe (an empty list: none).
+         */
+        put: operations["put_action_label_api_v1_projects__project_id__media__media_id__action_labels_put"];
+        post?: never;
+        /**
+         * Delete Action Label
+         * @description Remove your label of a person at a keyframe (the person is then unlabelled there).
+         */
+        delete: operations["delete_action_label_api_v1_projects__project_id__media__media_id__action_labels_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/action-agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Action Agreement
+         * @description Agreement of the annotators' action labels: per pair (Cohen) and overall (Fleiss), box IoU apart.
+         */
+        get: operations["action_agreement_api_v1_projects__project_id__media__media_id__action_agreement_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/action-qc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Action Qc
+         * @description Items labelled by 2+ annotators whose kappa is under ``threshold`` (or undefined), worst first.
+         */
+        get: operations["action_qc_api_v1_projects__project_id__action_qc_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/action-agreement/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Action Labels
+         * @description Accept the labels by majority vote per action (persons more than half the annotators labelled).
+         *     The annotators' labels are kept; exports use the merge.
+         */
+        post: operations["merge_action_labels_api_v1_projects__project_id__media__media_id__action_agreement_merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/clips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make Clips
+         * @description Cut the video into clips of ``seconds`` (the last may be shorter), each its own media item
+         *     that keeps the source video and its start, so exported timestamps are the source's.
+         */
+        post: operations["make_clips_api_v1_projects__project_id__media__media_id__clips_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/actions/import-ava": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Ava Labels
+         * @description Restore this video's persons (box-shaped masks at keyframes) and their action labels (as
+         *     yours) from an AVA CSV; rows are this item's by video id (a clip: its source's) and timestamp.
+         */
+        post: operations["import_ava_labels_api_v1_projects__project_id__media__media_id__actions_import_ava_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionClassCreate */
+        ActionClassCreate: {
+            /** Action Id */
+            action_id: number;
+            /** Name */
+            name: string;
+            /** Group */
+            group?: string | null;
+            /**
+             * Exclusive
+             * @default false
+             */
+            exclusive: boolean;
+        };
+        /** ActionClassPublic */
+        ActionClassPublic: {
+            /**
+             * Action Id
+             * @description The id exported to AVA's annotations.csv and label map
+             */
+            action_id: number;
+            /** Name */
+            name: string;
+            /**
+             * Group
+             * @description e.g. AVA's label_type PERSON_MOVEMENT
+             */
+            group?: string | null;
+            /**
+             * Exclusive
+             * @description At most one exclusive action of a group per person-second
+             * @default false
+             */
+            exclusive: boolean;
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number;
+        };
+        /** ActionClassUpdate */
+        ActionClassUpdate: {
+            /** Name */
+            name?: string;
+            /** Group */
+            group?: string | null;
+            /** Exclusive */
+            exclusive?: boolean;
+        };
+        /** ActionKappa */
+        ActionKappa: {
+            /** Action Id */
+            action_id: number;
+            /** Name */
+            name: string;
+            /** Kappa */
+            kappa: number | null;
+        };
+        /** ActionLabelIn */
+        ActionLabelIn: {
+            /** Object Id */
+            object_id: number;
+            /**
+             * Frame Index
+             * @description A keyframe of the media item (GET .../keyframes)
+             */
+            frame_index: number;
+            /**
+             * Actions
+             * @description Action ids ticked; empty: none of them
+             */
+            actions: number[];
+        };
+        /** ActionLabelPublic */
+        ActionLabelPublic: {
+            /** Object Id */
+            object_id: number;
+            /** Frame Index */
+            frame_index: number;
+            /** Actions */
+            actions: number[];
+            /** Annotator */
+            annotator: string;
+            /** Merged */
+            merged: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** AgreementPublic */
+        AgreementPublic: {
+            /** Media Id */
+            media_id: number;
+            /** Annotators */
+            annotators: string[];
+            /**
+             * Persons
+             * @description Persons at keyframes across annotators (matched by box IoU >= 0.5)
+             */
+            persons: number;
+            /**
+             * Kappa
+             * @description Fleiss' kappa over all annotators, mean over the actions used
+             */
+            kappa: number | null;
+            /** Per Action */
+            per_action: components["schemas"]["ActionKappa"][];
+            /** Pairs */
+            pairs: components["schemas"]["PairAgreementPublic"][];
+            /** Method */
+            method: string;
+        };
         /**
          * AnnotationIn
          * @description A mask to store as is (restoring after an undo, or a mask edited by hand).
@@ -1446,11 +1820,36 @@ export interface components {
             auth_required: boolean;
             user?: components["schemas"]["UserPublic"] | null;
         };
+        /** AvaImported */
+        AvaImported: {
+            /** Persons */
+            persons: number;
+            /** Labels */
+            labels: number;
+            /** Masks */
+            masks: number;
+        };
+        /** Body_import_ava_labels_api_v1_projects__project_id__media__media_id__actions_import_ava_post */
+        Body_import_ava_labels_api_v1_projects__project_id__media__media_id__actions_import_ava_post: {
+            /**
+             * File
+             * @description AVA annotations CSV, or an AVA export ZIP
+             */
+            file: string;
+        };
         /** Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post */
         Body_import_media_annotations_api_v1_projects__project_id__media__media_id__import_post: {
             /**
              * File
              * @description CVAT for video or images 1.1 XML, DAVIS PNG(s) or ZIP, COCO JSON
+             */
+            file: string;
+        };
+        /** Body_import_vocabulary_api_v1_projects__project_id__actions_import_post */
+        Body_import_vocabulary_api_v1_projects__project_id__actions_import_post: {
+            /**
+             * File
+             * @description An AVA label map (.pbtxt) or a CSV id,name[,group[,exclusive]]
              */
             file: string;
         };
@@ -1508,6 +1907,15 @@ export interface components {
              * @constant
              */
             positive: true;
+        };
+        /** ClipRequest */
+        ClipRequest: {
+            /**
+             * Seconds
+             * @description Length of each clip
+             * @default 15
+             */
+            seconds: number;
         };
         /** CommentCreate */
         CommentCreate: {
@@ -1649,7 +2057,7 @@ export interface components {
          * ExportFormat
          * @enum {string}
          */
-        ExportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
+        ExportFormat: "ava" | "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
         /** ExportJobPublic */
         ExportJobPublic: {
             /** Id */
@@ -1804,7 +2212,7 @@ export interface components {
          * ImportFormat
          * @enum {string}
          */
-        ImportFormat: "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
+        ImportFormat: "ava" | "coco" | "coco_keypoints" | "cvat_images" | "cvat_video_skeleton" | "cvat_images_skeleton" | "cvat_video" | "davis" | "ytvis";
         /** ImportSummary */
         ImportSummary: {
             /** Format */
@@ -1903,6 +2311,41 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "completed" | "failed" | "canceled";
+        /** KeyframePublic */
+        KeyframePublic: {
+            /** Frame Index */
+            frame_index: number;
+            /** Seconds */
+            seconds: number;
+            /** Source Seconds */
+            source_seconds: number;
+        };
+        /** KeyframeRateIn */
+        KeyframeRateIn: {
+            /**
+             * Hz
+             * @description Keyframes per second (AVA: 1)
+             */
+            hz: number;
+            /**
+             * Media Id
+             * @description One media item; the whole project when left out
+             */
+            media_id?: number | null;
+        };
+        /** KeyframesPublic */
+        KeyframesPublic: {
+            /** Hz */
+            hz: number;
+            /** Fps */
+            fps: number;
+            /** Video Id */
+            video_id: string;
+            /** Start Seconds */
+            start_seconds: number;
+            /** Keyframes */
+            keyframes: components["schemas"]["KeyframePublic"][];
+        };
         /** KeypointsJobPublic */
         KeypointsJobPublic: {
             /** Id */
@@ -2160,6 +2603,11 @@ export interface components {
             /** Object Ids */
             object_ids: number[];
         };
+        /** MergedPublic */
+        MergedPublic: {
+            /** Persons */
+            persons: number;
+        };
         /** ModelPublic */
         ModelPublic: {
             /** Key */
@@ -2285,6 +2733,25 @@ export interface components {
             media_id: number;
             /** Object Ids */
             object_ids: number[];
+        };
+        /** PairAgreementPublic */
+        PairAgreementPublic: {
+            /** Annotator A */
+            annotator_a: string;
+            /** Annotator B */
+            annotator_b: string;
+            /** Matched */
+            matched: number;
+            /** Unmatched A */
+            unmatched_a: number;
+            /** Unmatched B */
+            unmatched_b: number;
+            /** Mean Box Iou */
+            mean_box_iou: number | null;
+            /** Kappa */
+            kappa: number | null;
+            /** Per Action */
+            per_action: components["schemas"]["ActionKappa"][];
         };
         /** PairPublic */
         PairPublic: {
@@ -2600,6 +3067,17 @@ export interface components {
             /** Summary */
             summary?: string | null;
         };
+        /** QcItem */
+        QcItem: {
+            /** Media Id */
+            media_id: number;
+            /** Name */
+            name: string;
+            /** Annotators */
+            annotators: string[];
+            /** Kappa */
+            kappa: number | null;
+        };
         /** RLE */
         RLE: {
             /**
@@ -2803,6 +3281,13 @@ export interface components {
             msg: string;
             /** Type */
             type: string;
+        };
+        /** VocabularyImported */
+        VocabularyImported: {
+            /** Created */
+            created: number;
+            /** Replaced */
+            replaced: number;
         };
     };
     responses: never;
@@ -3237,6 +3722,10 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     files: string[];
+                    /** @description Frame rate of an image sequence (ZIP or frames) */
+                    fps?: number;
+                    /** @description Also cut each video into clips of this many seconds once decoded */
+                    clip_seconds?: number;
                 };
             };
         };
@@ -5422,6 +5911,544 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_actions_api_v1_projects__project_id__actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionClassPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_action_api_v1_projects__project_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionClassCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionClassPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_action_api_v1_projects__project_id__actions__action_pk__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_pk: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_action_api_v1_projects__project_id__actions__action_pk__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_pk: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionClassUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionClassPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    import_vocabulary_api_v1_projects__project_id__actions_import_post: {
+        parameters: {
+            query?: {
+                /** @description Replace the vocabulary instead of adding to it */
+                replace?: boolean;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_vocabulary_api_v1_projects__project_id__actions_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocabularyImported"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    label_map_api_v1_projects__project_id__actions_labelmap_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    set_keyframe_rate_api_v1_projects__project_id__actions_keyframe_rate_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyframeRateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    media_keyframes_api_v1_projects__project_id__media__media_id__keyframes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyframesPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_action_labels_api_v1_projects__project_id__media__media_id__action_labels_get: {
+        parameters: {
+            query?: {
+                everyone?: boolean;
+            };
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionLabelPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_action_label_api_v1_projects__project_id__media__media_id__action_labels_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionLabelIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionLabelPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_action_label_api_v1_projects__project_id__media__media_id__action_labels_delete: {
+        parameters: {
+            query: {
+                object_id: number;
+                frame_index: number;
+            };
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    action_agreement_api_v1_projects__project_id__media__media_id__action_agreement_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    action_qc_api_v1_projects__project_id__action_qc_get: {
+        parameters: {
+            query?: {
+                threshold?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QcItem"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    merge_action_labels_api_v1_projects__project_id__media__media_id__action_agreement_merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergedPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    make_clips_api_v1_projects__project_id__media__media_id__clips_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClipRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaPublic"][];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    import_ava_labels_api_v1_projects__project_id__media__media_id__actions_import_ava_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_ava_labels_api_v1_projects__project_id__media__media_id__actions_import_ava_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvaImported"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */

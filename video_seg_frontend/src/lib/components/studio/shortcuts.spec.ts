@@ -15,7 +15,8 @@ function press(key: string, mods: Partial<KeyPress> = {}): { handled: boolean; d
 		nextReview: () => done.push('next review'),
 		acceptReview: () => done.push('accept review'),
 		toggleHelp: () => done.push('help'),
-		chooseLabel: (i) => done.push(`label ${i}`)
+		chooseLabel: (i) => done.push(`label ${i}`),
+		toggleActions: () => done.push('actions')
 	};
 	const handled = runShortcut({ key, ctrlKey: false, metaKey: false, shiftKey: false, ...mods }, act);
 	return { handled, done };
@@ -35,6 +36,7 @@ describe('studio shortcuts', () => {
 		expect(press('A', { shiftKey: true }).done).toEqual(['accept review']);
 		expect(press('3').done).toEqual(['label 2']);
 		expect(press('?', { shiftKey: true }).done).toEqual(['help']);
+		expect(press('v').done).toEqual(['actions']);
 	});
 
 	it('Ctrl+Z undoes; Ctrl+Y, Ctrl+Shift+Z and Cmd+Shift+Z redo', () => {
@@ -58,7 +60,7 @@ describe('studio shortcuts', () => {
 
 	it('every keyboard shortcut is in the help list, with what it does', () => {
 		const keyed = SHORTCUTS.filter((s) => s.matches);
-		expect(keyed.map((s) => s.keys)).toEqual(['1 … 9', '← / →', 'Shift+← / Shift+→', 'Space', 'U', 'N', 'T', 'R', 'A', 'Ctrl+Z', 'Ctrl+Y / Ctrl+Shift+Z', '?']);
+		expect(keyed.map((s) => s.keys)).toEqual(['1 … 9', '← / →', 'Shift+← / Shift+→', 'Space', 'U', 'N', 'T', 'R', 'A', 'V', 'Ctrl+Z', 'Ctrl+Y / Ctrl+Shift+Z', '?']);
 		for (const s of SHORTCUTS) expect(s.what.length).toBeGreaterThan(2);
 	});
 });

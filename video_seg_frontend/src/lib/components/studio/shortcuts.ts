@@ -18,6 +18,8 @@ export interface ShortcutActions {
 	toggleHelp(): void;
 	/** The label with this index (0 for key 1). */
 	chooseLabel(index: number): void;
+	/** Action mode on or off (its own keys are in components/actions/action-keys.ts). */
+	toggleActions?(): void;
 }
 
 /** The keys of an event as the table reads them. */
@@ -65,6 +67,7 @@ export const SHORTCUTS: Shortcut[] = [
 	{ keys: 'T', what: 'track from this frame', matches: plain(['t', 'T']), run: (act) => act.track() },
 	{ keys: 'R', what: 'next frame to review (least confident first)', matches: plain(['r', 'R']), run: (act) => act.nextReview() },
 	{ keys: 'A', what: 'accept the masks of this frame (it leaves the review queue)', matches: plain(['a', 'A']), run: (act) => act.acceptReview() },
+	{ keys: 'V', what: "action mode: label persons' actions second by second", matches: plain(['v', 'V']), run: (act) => act.toggleActions?.() },
 	{ keys: 'Ctrl+Z', what: 'undo', matches: (e, ctrl) => ctrl && isZ(e.key) && !e.shiftKey, run: (act) => act.undo() },
 	{
 		keys: 'Ctrl+Y / Ctrl+Shift+Z',

@@ -1,0 +1,1 @@
+"""Spatio-temporal action labelling (AVA-style): vocabulary, keyframes, labels, agreement, clips."""
