@@ -3,7 +3,7 @@
 // fixes -> resubmit -> accept. The reviewer's canvas is read-only, and the server refuses too.
 import { test as base, type Browser, type Page } from '@playwright/test';
 import { LABEL_COLOR, video, contextOptions } from './support/env';
-import { ConsoleErrors, expect, poll } from './support/fixtures';
+import { ConsoleErrors, expect, poll, shot } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, readStudio, until } from './support/studio';
 import { TeamBackend, type TeamApi } from './support/team-backend';
 
@@ -141,6 +141,8 @@ test('the reviewer reviews read-only, rejects ann’s work with a comment on a f
 	await page.goto(studioPath(media[0].id, COMMENT_FRAME));
 	await expect(page.getByTestId('frame-number')).toHaveText(new RegExp(`^${COMMENT_FRAME} /`));
 	await page.getByTestId('review-comment').fill(REJECTION);
+	await frameReady(page);
+	await shot(page, 'teams-review.png');
 	await page.getByTestId('reject-work').click();
 	await expect(page.getByTestId('assignment-state-ann')).toHaveText('Rejected');
 	expect(writes.filter((w) => !w.includes('/reject')), 'the read-only canvas sent nothing').toEqual([]);
