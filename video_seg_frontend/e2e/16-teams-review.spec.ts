@@ -3,7 +3,7 @@
 // fixes -> resubmit -> accept. The reviewer's canvas is read-only, and the server refuses too.
 import { test as base, type Browser, type Page } from '@playwright/test';
 import { LABEL_COLOR, video, contextOptions } from './support/env';
-import { ConsoleErrors, expect, poll } from './support/fixtures';
+import { ConsoleErrors, expect, poll, shot } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, readStudio, until } from './support/studio';
 import { TeamBackend, type TeamApi } from './support/team-backend';
 
@@ -26,6 +26,7 @@ let admin: TeamApi;
 let projectId: number;
 let media: { id: number; name: string }[];
 const people: Record<string, Person> = {};
+const userIds: Record<string, number> = {};
 
 /** A person's own browser (context): signing in through the page, as they would. */
 async function personAt(browser: Browser, username: string, path: string): Promise<Person> {
@@ -36,14 +37,18 @@ async function personAt(browser: Browser, username: string, path: string): Promi
 	const errors = new ConsoleErrors();
 	errors.watch(page);
 	await page.goto(path);
-	// Not signed in: the studio sends them to the sign-in page, and back afterwards.
+	await signIn(page, username, PASSWORD, path);
+	return { page, errors, close: () => context.close() };
+}
+
+/** Not signed in, the studio shows the sign-in page; afterwards it goes back to `path`. */
+async function signIn(page: Page, username: string, password: string, path: string): Promise<void> {
 	await expect(page).toHaveURL(/\/login\?next=/);
 	await page.getByLabel('User name').fill(username);
-	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await page.getByLabel('Password', { exact: true }).fill(password);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expect(page).toHaveURL(new RegExp(`${path.replace(/[?]/g, '\\?')}$`));
 	await expect(page.getByTestId('signed-in-user')).toHaveText(username);
-	return { page, errors, close: () => context.close() };
 }
 
 const studioPath = (mediaId: number, frame = 0) => `/projects/${projectId}/studio?media=${mediaId}${frame ? `&frame=${frame}` : ''}`;
@@ -68,6 +73,7 @@ test.beforeAll(async () => {
 	media = await admin.uploadVideo(projectId, video, ['ann-drive.mp4', 'bob-drive.mp4']);
 	for (const [username, role] of [['ann', 'annotator'], ['bob', 'annotator'], ['rita', 'reviewer']]) {
 		const user = await admin.post('/users', { username, password: PASSWORD, role });
+		userIds[username] = user.id;
 		await admin.put(`/projects/${projectId}/members/${user.id}`);
 	}
 });
@@ -87,6 +93,7 @@ test('the reviewer assigns a video to each annotator on the dashboard', async ({
 		await expect(page.getByTestId(`progress-${username}`)).toContainText(username);
 	}
 	await expect(page.getByTestId('review-queue')).toContainText('Nothing is waiting for review');
+	await expect(page.getByTestId('consensus')).toContainText('No replicated item is under 0.8');
 	rita.errors.none();
 });
 
@@ -134,6 +141,8 @@ test('the reviewer reviews read-only, rejects ann’s work with a comment on a f
 	await page.goto(studioPath(media[0].id, COMMENT_FRAME));
 	await expect(page.getByTestId('frame-number')).toHaveText(new RegExp(`^${COMMENT_FRAME} /`));
 	await page.getByTestId('review-comment').fill(REJECTION);
+	await frameReady(page);
+	await shot(page, 'teams-review.png');
 	await page.getByTestId('reject-work').click();
 	await expect(page.getByTestId('assignment-state-ann')).toHaveText('Rejected');
 	expect(writes.filter((w) => !w.includes('/reject')), 'the read-only canvas sent nothing').toEqual([]);
@@ -186,4 +195,26 @@ test('ann sees the comment, jumps to its frame, fixes and resubmits; the reviewe
 		['ann', 1],
 		['bob', 1]
 	]);
+});
+
+test('a session the server ends sends ann to sign-in and back to the same frame; signing out ends it', async () => {
+	const { page, errors } = people.ann;
+	const path = studioPath(media[0].id, COMMENT_FRAME);
+	await page.goto(path);
+	await expect(page.getByTestId('my-assignment-state')).toHaveText('Accepted');
+	// The admin sets a new password: every token ann holds stops working.
+	await admin.call(`/users/${userIds.ann}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'password-456' }) });
+	await page.getByTitle('Read the assignments again').click();
+	await signIn(page, 'ann', 'password-456', path);
+	await expect(page.getByTestId('frame-number')).toHaveText(new RegExp(`^${COMMENT_FRAME} /`));
+	errors.raced(/401/); // the refused read the page turned into the sign-in page
+
+	// Signed out: the sign-in page, and no page of the project without signing in again.
+	await page.getByTestId('sign-out').click();
+	await expect(page).toHaveURL(/\/login\?next=/);
+	await expect(page.getByTestId('signed-in-user')).toHaveCount(0);
+	await page.goto(`/projects/${projectId}`);
+	await expect(page).toHaveURL(/\/login\?next=%2Fprojects%2F\d+$/);
+	expect((await page.request.get(`/api/v1/projects/${projectId}`)).status(), 'the cookie no longer signs anyone in').toBe(401);
+	errors.none();
 });

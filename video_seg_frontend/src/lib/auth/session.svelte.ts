@@ -37,12 +37,12 @@ class AuthSession {
 		this.required = mode.auth_required;
 	}
 
+	/** Ends every session of this user; the layout's gate then shows the sign-in page (back here after). */
 	async signOut(): Promise<void> {
 		try {
 			await teamsApi.logout();
 		} finally {
 			this.user = null;
-			await goto('/login');
 		}
 	}
 
