@@ -56,6 +56,7 @@ class JobKind(str, enum.Enum):
     export = "export"
     import_ = "import"
     download_model = "download-model"
+    auto_annotate = "auto-annotate"
 
 
 class JobStatus(str, enum.Enum):

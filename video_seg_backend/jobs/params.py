@@ -66,10 +66,32 @@ class DownloadModelParams(BaseModel):
     result: DownloadModelResult | None = None
 
 
-JobParams = PropagateParams | DownloadModelParams
-PARAMS_BY_KIND: dict[JobKind, type[PropagateParams] | type[DownloadModelParams]] = {
+class AutoAnnotateResult(BaseModel):
+    detection_frames: int
+    detections: int
+    tracks: int
+    object_ids: list[int]
+    frames_written: int
+
+
+class AutoAnnotateParams(BaseModel):
+    """An auto-annotation job: what to find, with which detector, and how its objects get masks."""
+
+    media_id: int
+    concept: str
+    label_id: int
+    detector: str = Field(description='"sam3" or a detector name (built-in "hog-person", or a plug-in)')
+    every: int = Field(ge=1, description="Detect on every N-th frame; boxes are interpolated between")
+    threshold: float = Field(ge=0.0, le=1.0, description="Detections scoring below are dropped")
+    mask_model: str | None = Field(default=None, description="Segmenting model for masks; null: the box itself")
+    result: AutoAnnotateResult | None = None
+
+
+JobParams = PropagateParams | DownloadModelParams | AutoAnnotateParams
+PARAMS_BY_KIND: dict[JobKind, type[PropagateParams] | type[DownloadModelParams] | type[AutoAnnotateParams]] = {
     JobKind.propagate: PropagateParams,
     JobKind.download_model: DownloadModelParams,
+    JobKind.auto_annotate: AutoAnnotateParams,
 }
 
 
@@ -117,5 +139,14 @@ class DownloadModelJobPublic(JobPublicBase):
     params: DownloadModelParams
 
 
-class JobPublic(RootModel[Annotated[PropagateJobPublic | DownloadModelJobPublic, Field(discriminator="kind")]]):
+class AutoAnnotateJobPublic(JobPublicBase):
+    kind: Literal[JobKind.auto_annotate]
+    params: AutoAnnotateParams
+
+
+class JobPublic(
+    RootModel[
+        Annotated[PropagateJobPublic | DownloadModelJobPublic | AutoAnnotateJobPublic, Field(discriminator="kind")]
+    ]
+):
     """A job, its params typed by its ``kind`` (one named schema for the generated client)."""
