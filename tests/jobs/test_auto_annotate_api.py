@@ -20,7 +20,7 @@ from video_seg_backend.main import create_app
 SEQUENCE = "hockey"
 
 
-def _encode(frames: list[Path], path: Path, fps: int = 24) -> Path:
+def encode_clip(frames: list[Path], path: Path, fps: int = 24) -> Path:
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=fps)
         first = np.asarray(Image.open(frames[0]).convert("RGB"))
@@ -37,7 +37,7 @@ def _encode(frames: list[Path], path: Path, fps: int = 24) -> Path:
 def people_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = need_shared(VOS / SEQUENCE)
     frames = sorted((folder / "JPEGImages").glob("*.jpg"))
-    return _encode(frames, tmp_path_factory.mktemp("clip") / f"{SEQUENCE}.mp4")
+    return encode_clip(frames, tmp_path_factory.mktemp("clip") / f"{SEQUENCE}.mp4")
 
 
 def _truth_box(index: int) -> tuple[float, float, float, float] | None:
