@@ -151,6 +151,7 @@ def test_bad_requests_are_refused_with_what_was_expected(tmp_path: Path, people_
             ({"concept": "person", "detector": "yolo-nothing"}, "Unknown detector"),
             ({"concept": "person", "detector": "sam3"}, "needs a Hugging Face token with access"),
             ({"concept": "person", "model": "no-such-model"}, "Unknown model"),
+            ({"concept": "person", "model": "sam3"}, "masks need a click model"),
             ({"concept": "person", "colour": "red"}, "not a field"),
         ]:
             answer = client.post(url, json=body)

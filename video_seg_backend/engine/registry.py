@@ -399,7 +399,9 @@ def _sam3_missing() -> str | None:
     """SAM 3 needs transformers 5.x (which carries Sam3Model) and PyTorch."""
     if not _installed("torch", "transformers"):
         return "SAM 3 needs PyTorch and transformers 5: install them (pip install transformers)."
-    if importlib.util.find_spec("transformers.models.sam3") is None:
+    spec = importlib.util.find_spec("transformers")  # found, not imported: importing takes seconds
+    package = Path(spec.origin).parent if spec is not None and spec.origin else None
+    if package is None or not (package / "models" / "sam3" / "modeling_sam3.py").is_file():
         return f"transformers {importlib.metadata.version('transformers')} has no SAM 3: upgrade it."
     return None
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from video_seg_backend.core.validation import LABEL_NAME_MAX
 from video_seg_backend.detection import Detection, Detector, available_detectors, load_detector
-from video_seg_backend.engine.registry import SAM3_KEY, ModelRegistry
+from video_seg_backend.engine.registry import CONCEPT_KEYS, SAM3_KEY, ModelRegistry
 from video_seg_backend.jobs.params import AutoAnnotateParams
 from video_seg_backend.models import Index, Job, JobKind, Label, Media, RequestModel
 from video_seg_backend.services.errors import PromptError
@@ -153,6 +153,8 @@ def create_auto_annotate_job(session: Session, registry: ModelRegistry, media: M
             registry.info(mask_model)
         except ValueError as exc:
             raise PromptError(str(exc)) from exc
+        if mask_model in CONCEPT_KEYS:
+            raise PromptError(f"Model {mask_model} answers text prompts; masks need a click model (e.g. opencv).")
         if not registry.info(mask_model).available:
             raise PromptError(f"Model {mask_model} is not available: {registry.info(mask_model).reason}")
     assert media.id is not None and label.id is not None
