@@ -107,7 +107,7 @@ def test_empty_and_over_long_prompts_are_refused(studio) -> None:
 
 def test_auto_annotation_uses_sam3_when_it_is_available(studio) -> None:
     client, _, base, _ = studio
-    assert client.get("/api/v1/detectors").json()["detectors"][0] == {"name": "sam3", "labels": None}
+    assert client.get("/api/v1/detectors").json()["detectors"][0] == {"name": "sam3", "labels": None, "error": None}
     job = client.post(
         f"{base}/auto-annotate", json={"concept": "disc", "every": 3, "threshold": THRESHOLD, "masks": "box"}
     )

@@ -162,5 +162,5 @@ def test_bad_requests_are_refused_with_what_was_expected(tmp_path: Path, people_
         assert client.post(url, json={"label_id": foreign}).status_code == 404
         assert client.get(f"/api/v1/projects/{pid}/jobs").json() == []
         detectors = client.get("/api/v1/detectors").json()
-        assert detectors["detectors"][0] == {"name": "hog-person", "labels": ["person"]}
+        assert detectors["detectors"][0] == {"name": "hog-person", "labels": ["person"], "error": None}
         assert detectors["sam3_available"] is False and "offline" in detectors["sam3_reason"]

@@ -145,7 +145,11 @@ def create_auto_annotate_job(session: Session, registry: ModelRegistry, media: M
     detector_name = choose_detector(registry, body.detector)
     label, concept = resolve_label(session, media, body.label_id, body.concept)
     if detector_name != SAM3_DETECTOR:
-        match_concept(concept, detector_labels(load_detector(detector_name)))
+        try:
+            detector = load_detector(detector_name)
+        except Exception as exc:  # a plug-in's own failure, said as it is
+            raise PromptError(f"Detector {detector_name!r} cannot be built here: {exc}") from exc
+        match_concept(concept, detector_labels(detector))
     mask_model = None
     if body.masks == "model":
         mask_model = body.model or registry.default_key()

@@ -24,6 +24,7 @@ router = APIRouter(tags=["auto-annotate"])
 class DetectorPublic(BaseModel):
     name: str
     labels: list[str] | None  # None: open vocabulary (any concept in words)
+    error: str | None = None  # a plug-in that cannot be built says why, instead of failing the list
 
 
 class Detectors(BaseModel):
@@ -32,16 +33,24 @@ class Detectors(BaseModel):
     sam3_reason: str | None
 
 
+def _describe(name: str) -> DetectorPublic:
+    if name == SAM3_DETECTOR:
+        return DetectorPublic(name=name, labels=None)
+    try:
+        labels = detector_labels(load_detector(name))
+    except Exception as exc:  # a broken plug-in is someone else's code: list it with the reason
+        return DetectorPublic(name=name, labels=None, error=f"{type(exc).__name__}: {exc}")
+    return DetectorPublic(name=name, labels=list(labels) if labels is not None else None)
+
+
 @router.get("/detectors", response_model=Detectors)
 def list_detectors(*, registry: RegistryDep) -> Detectors:
     """The detectors auto-annotation can use here, and whether SAM 3 runs (and why not)."""
-    out = []
-    for name in detectors_here(registry):
-        labels = None if name == SAM3_DETECTOR else detector_labels(load_detector(name))
-        out.append(DetectorPublic(name=name, labels=list(labels) if labels is not None else None))
     available = registry.sam3_available()
     return Detectors(
-        detectors=out, sam3_available=available, sam3_reason=None if available else registry.info(SAM3_KEY).reason
+        detectors=[_describe(name) for name in detectors_here(registry)],
+        sam3_available=available,
+        sam3_reason=None if available else registry.info(SAM3_KEY).reason,
     )
 
 
