@@ -1606,6 +1606,8 @@ export interface components {
             name: string;
             /** Labels */
             labels: string[] | null;
+            /** Error */
+            error?: string | null;
         };
         /** Detectors */
         Detectors: {
