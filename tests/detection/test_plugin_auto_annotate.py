@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_settings, synthetic_video, upload, wait_job, wait_media_ready
+from tests.conftest import make_settings, png_bytes, synthetic_video, upload, wait_job, wait_media_ready
 from tests.detection.test_registry import installed_plugin  # noqa: F401 - the fixture
 from video_seg_backend.main import create_app
 
@@ -42,3 +42,18 @@ def test_a_plugin_detector_makes_objects_with_its_boxes(tmp_path: Path) -> None:
         assert all(a["object_id"] == obj["id"] and a["bbox"] == [0, 0, W / 2, H / 2] for a in masks)
         scored = {a["frame_index"]: a["score"] for a in masks}
         assert scored[3] == pytest.approx(0.75) and scored[4] is None  # detected vs interpolated frames
+
+
+@pytest.mark.usefixtures("installed_plugin")
+def test_on_an_image_each_detection_is_an_object(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path))) as client:
+        pid = client.post("/api/v1/projects", json={"name": "i", "media_type": "image"}).json()["id"]
+        (media,) = upload(client, pid, ("a.png", png_bytes(W, H), "image/png")).json()
+        wait_media_ready(client, pid, media["id"])
+        base = f"/api/v1/projects/{pid}/media/{media['id']}"
+        body = {"concept": "widget", "detector": "corner", "masks": "box"}
+        job = wait_job(client, client.post(f"{base}/auto-annotate", json=body).json()["id"])
+        assert job["status"] == "completed", job["error"]
+        (obj,) = client.get(f"{base}/objects").json()  # one detection, nothing to link it with: still an object
+        (mask,) = client.get(f"{base}/annotations").json()
+        assert mask["object_id"] == obj["id"] and mask["bbox"] == [0, 0, W / 2, H / 2]

@@ -79,9 +79,11 @@ class _AutoAnnotate:
             if self.ctx.frame_delay_s:  # tests slow jobs down to cancel them mid-way
                 time.sleep(self.ctx.frame_delay_s)
             self.ctx.progress(done, len(marks), media_id=self.media_id, frame=frame_index)
+        # An image (one detection frame) has nothing to link: each detection is an object of its own.
         tracks = link_tracks(
-            detections, num_frames=frames.num_frames, fps=self.media.fps or 30.0, activation=self.params.threshold
-        )
+            detections, num_frames=frames.num_frames, fps=self.media.fps or 30.0, activation=self.params.threshold,
+            min_detections=1 if len(marks) == 1 else 2,
+        )  # fmt: skip
         try:
             self._create_objects(tracks)
             self._write(tracks, frames, len(marks))
