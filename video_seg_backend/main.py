@@ -23,6 +23,7 @@ from video_seg_backend.api.routes import actions as action_routes
 from video_seg_backend.api.routes import annotations as annotation_routes
 from video_seg_backend.api.routes import (
     assignments,
+    auto_annotate,
     consensus,
     datasets,
     events,
@@ -47,9 +48,16 @@ from video_seg_backend.core.config import Settings, get_settings
 from video_seg_backend.core.db import build_db_engine, init_db
 from video_seg_backend.engine.registry import ModelRegistry
 from video_seg_backend.events import build_event_bus
+from video_seg_backend.jobs.auto_annotate import run_auto_annotate
 from video_seg_backend.jobs.export import run_export
 from video_seg_backend.jobs.model_download import run_model_download
-from video_seg_backend.jobs.params import DownloadModelParams, ExportParams, KeypointsParams, PropagateParams
+from video_seg_backend.jobs.params import (
+    AutoAnnotateParams,
+    DownloadModelParams,
+    ExportParams,
+    KeypointsParams,
+    PropagateParams,
+)
 from video_seg_backend.jobs.propagation import run_propagation
 from video_seg_backend.jobs.worker import JobWorker
 from video_seg_backend.keypoints.job import run_keypoint_tracking
@@ -117,6 +125,10 @@ def build_state(settings: Settings) -> AppState:
     worker.register(
         JobKind.download_model,
         lambda ctx, raw: run_model_download(registry, ctx, DownloadModelParams.model_validate(raw)),
+    )
+    worker.register(
+        JobKind.auto_annotate,
+        lambda ctx, raw: run_auto_annotate(segmentation, ctx, AutoAnnotateParams.model_validate(raw)),
     )
     return state
 
@@ -197,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         review_queue.router,
         keypoints.router,
         action_routes.router,
+        auto_annotate.router,
     ):
         # Every route passes the one access check (auth/access.py): sign-in, project membership,
         # job ownership; the few public ones (health, sign-in) are listed there.

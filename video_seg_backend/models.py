@@ -56,6 +56,7 @@ class JobKind(str, enum.Enum):
     import_ = "import"
     download_model = "download-model"
     keypoints = "keypoints"  # tracking an object's keypoints from its key frames (keypoints/)
+    auto_annotate = "auto-annotate"
 
 
 class JobStatus(str, enum.Enum):

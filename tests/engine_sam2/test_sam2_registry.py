@@ -6,7 +6,7 @@ import pytest
 
 from video_seg_backend.core.config import Settings
 from video_seg_backend.engine import checkpoints
-from video_seg_backend.engine.registry import EDGETAM_KEY, OPENCV_KEY, RANDOM_TINY_KEY, ModelRegistry
+from video_seg_backend.engine.registry import EDGETAM_KEY, OPENCV_KEY, RANDOM_TINY_KEY, SAM3_KEY, ModelRegistry
 
 pytestmark = pytest.mark.sam2
 
@@ -28,7 +28,7 @@ def _settings(tmp_path, **kwargs) -> Settings:
 def test_offline_without_checkpoints_lists_sam2_as_unavailable_with_the_reason(tmp_path):
     registry = ModelRegistry(_settings(tmp_path, offline=True))
     catalogue = {m.key: m for m in registry.catalogue()}
-    assert list(catalogue) == [OPENCV_KEY, EDGETAM_KEY, *SAM2_KEYS]
+    assert list(catalogue) == [OPENCV_KEY, EDGETAM_KEY, *SAM2_KEYS, SAM3_KEY]
     assert catalogue[OPENCV_KEY].available
     for key in SAM2_KEYS:
         info = catalogue[key]
@@ -38,7 +38,9 @@ def test_offline_without_checkpoints_lists_sam2_as_unavailable_with_the_reason(t
     with pytest.raises(ValueError, match="not available: No checkpoint"):
         registry.get("sam2.1_hiera_tiny")
     with pytest.raises(ValueError, match="Unknown model"):
-        registry.get("sam3")
+        registry.get("sam4")
+    with pytest.raises(ValueError, match="clicks and tracking need another model"):
+        registry.get("sam3")  # SAM 3 answers text prompts only
 
 
 def test_a_corrupt_checkpoint_is_refused_with_a_sentence(tmp_path):

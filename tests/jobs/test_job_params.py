@@ -93,7 +93,11 @@ def test_the_openapi_document_types_params_by_job_kind(client):
     schemas = spec["components"]["schemas"]
     job = schemas["JobPublic"]
     assert job["discriminator"]["propertyName"] == "kind"
-    assert set(job["discriminator"]["mapping"]) == {"propagate", "download-model", "export", "keypoints"}
+    kinds = {"propagate", "download-model", "export", "keypoints", "auto-annotate"}
+    assert set(job["discriminator"]["mapping"]) == kinds
+    assert schemas["AutoAnnotateJobPublic"]["properties"]["params"] == {
+        "$ref": "#/components/schemas/AutoAnnotateParams"
+    }
     assert schemas["PropagateJobPublic"]["properties"]["params"] == {"$ref": "#/components/schemas/PropagateParams"}
     run = schemas["PropagateParams"]["properties"]["runs"]["items"]
     assert [item.get("type") for item in run["prefixItems"]] == ["integer", "string", "integer"]

@@ -262,3 +262,81 @@ def download_edgetam(spec: EdgeTamSpec, settings: Settings, progress: ProgressFn
             f"or copy {' and '.join(spec.files)} into {target}."
         ) from error
     return target
+
+
+# --- SAM 3: concept prompts ("person", "red car"); gated weights --------------------------------------
+# Meta's transformers-format release. Gated: the Hub serves it only to an account that accepted the
+# licence, with that account's token (HF_TOKEN). 848M parameters in float32: ~3.4 GB.
+SAM3 = EdgeTamSpec(
+    key="sam3",
+    name="SAM 3 (concept prompts)",
+    hf_repo="facebook/sam3",
+    folder="sam3",
+    files=("config.json", "model.safetensors"),
+    approx_mb=3450,
+    speed="slowest",
+)
+GATED_MESSAGE = "needs a Hugging Face token with access"
+
+
+def hf_token() -> str | None:
+    """The Hub token this process would send (HF_TOKEN or a ``huggingface-cli login``); no network."""
+    token = os.environ.get("HF_TOKEN", "").strip()
+    if token:
+        return token
+    try:
+        from huggingface_hub import get_token
+
+        return get_token()
+    except Exception:  # no huggingface_hub, or an unreadable token file: no token
+        return None
+
+
+def sam3_unavailable_reason(spec: EdgeTamSpec, settings: Settings) -> str | None:
+    """Why SAM 3 cannot be loaded now (None when its weights are here). The local folder is looked
+    at first, then huggingface_hub's cache; the token is only looked for, never tried, here."""
+    if find_edgetam(spec, settings) is not None:
+        return None
+    where = Path(settings.checkpoint_dir) / spec.folder
+    gated = (
+        f"{spec.hf_repo} is gated: it {GATED_MESSAGE} (accept the licence on "
+        f"https://huggingface.co/{spec.hf_repo}, then set HF_TOKEN)"
+    )
+    if is_offline(settings):
+        return f"No weights in {where} and downloads are off (offline mode). {gated}, or copy its files there."
+    if hf_token() is None:
+        return f"No weights in {where}, and no Hugging Face token: {gated}."
+    return f"Weights not downloaded yet: download {spec.hf_repo} (~{spec.approx_mb} MB; gated, {GATED_MESSAGE})."
+
+
+def download_sam3(spec: EdgeTamSpec, settings: Settings, progress: ProgressFn | None = None) -> Path:
+    """Download SAM 3's repository (model, config, processor, tokenizer) into ``checkpoint_dir /
+    spec.folder`` with the token; a refused token says so in the words the catalogue uses."""
+    found = find_edgetam(spec, settings)
+    if found is not None:
+        return found
+    if is_offline(settings):
+        raise RuntimeError(sam3_unavailable_reason(spec, settings))
+    token = hf_token()
+    if token is None:
+        raise RuntimeError(
+            f"{spec.hf_repo} {GATED_MESSAGE}: set HF_TOKEN to a token of an account that accepted its licence."
+        )
+
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    target = Path(settings.checkpoint_dir) / spec.folder
+    try:
+        snapshot_download(
+            repo_id=spec.hf_repo, local_dir=target, token=token, allow_patterns=["*.json", "*.txt", "*.safetensors"],
+            tqdm_class=_progress_bar_class(progress) if progress is not None else None,
+        )  # fmt: skip
+    except (GatedRepoError, RepositoryNotFoundError) as error:
+        raise RuntimeError(f"The Hub refused the token for {spec.hf_repo}: it {GATED_MESSAGE} ({error}).") from error
+    except Exception as error:
+        raise RuntimeError(
+            f"Could not download {spec.hf_repo} from the Hugging Face Hub ({error}). Check the connection, "
+            f"or copy the repository's files into {target}."
+        ) from error
+    return target

@@ -16,23 +16,31 @@ import re
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.config import Settings
 from .base import ModelInfo, SegmentationEngine
 from .checkpoints import (
     EDGETAM,
+    GATED_MESSAGE,
     SAM2_BY_KEY,
     SAM2_SPECS,
+    SAM3,
     ProgressFn,
     download_checkpoint,
     download_edgetam,
+    download_sam3,
     edgetam_unavailable_reason,
     find_checkpoint,
     find_edgetam,
+    hf_token,
     is_offline,
+    sam3_unavailable_reason,
     unavailable_reason,
 )
+
+if TYPE_CHECKING:
+    from .sam3_engine import Sam3ConceptEngine
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +49,10 @@ RANDOM_TINY_KEY = "sam2.1_hiera_tiny_random"
 _RANDOM_TINY_CONFIG = "configs/sam2.1/sam2.1_hiera_t.yaml"
 EDGETAM_KEY = EDGETAM.key
 RANDOM_EDGETAM_KEY = "edgetam_random"
+SAM3_KEY = SAM3.key
+RANDOM_SAM3_KEY = "sam3_random"
+# SAM 3 answers concept prompts (text), not clicks: the click and tracking paths never load it.
+CONCEPT_KEYS = frozenset({SAM3_KEY, RANDOM_SAM3_KEY})
 
 # Speeds measured by scripts/bench_engine.py on a 2-thread laptop-class CPU at 1024 px.
 _OPENCV_SUMMARY = "Instant on any CPU, no weights: GrabCut clicks and optical-flow tracking, rough edges."
@@ -49,6 +61,10 @@ _EDGETAM_SUMMARY = (
     "(DAVIS 2017 J&F 87.7); {mb} MB of weights from {repo}, not gated."
 )
 _SAM2_SUMMARY = "{speed} on a CPU, best on a GPU; {mb} MB of weights from {repo}, not gated."
+_SAM3_SUMMARY = (
+    'Concept prompts: finds every instance of a few words ("person") on a frame; slowest on a CPU, '
+    "{mb} MB of weights from {repo}, gated ({gated})."
+)
 
 
 class ModelRegistry:
@@ -57,6 +73,7 @@ class ModelRegistry:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._engines: dict[str, SegmentationEngine] = {}
+        self._concept_engines: dict[str, Sam3ConceptEngine] = {}
         self._lock = threading.Lock()
         self._load_locks: dict[str, threading.Lock] = {}
         # Why the last download of a model failed, shown in the catalogue until one succeeds.
@@ -96,6 +113,8 @@ class ModelRegistry:
             engines.append("edgetam")
         if _sam2_missing() is None:
             engines.append("sam2")
+        if _sam3_missing() is None:
+            engines.append("sam3")
         return engines
 
     def catalogue(self) -> list[ModelInfo]:
@@ -142,7 +161,36 @@ class ModelRegistry:
                     weights_mb=spec.approx_mb,
                 )
             )
+        sam3_missing = _sam3_missing()
+        reason = sam3_missing or sam3_unavailable_reason(SAM3, self.settings)
+        models.append(
+            ModelInfo(
+                key=SAM3.key,
+                engine="sam3",
+                name=SAM3.name,
+                available=reason is None,
+                reason=self._with_download_error(SAM3.key, reason),
+                # Only with a token: without one the Hub refuses a gated repository anyway.
+                downloadable=reason is not None and sam3_missing is None and not offline and hf_token() is not None,
+                summary=_SAM3_SUMMARY.format(mb=SAM3.approx_mb, repo=SAM3.hf_repo, gated=GATED_MESSAGE),
+                speed=SAM3.speed,
+                weights_mb=SAM3.approx_mb,
+                gated=True,
+            )
+        )
         if self.settings.allow_random_weights:
+            models.append(
+                ModelInfo(
+                    key=RANDOM_SAM3_KEY,
+                    engine="sam3",
+                    name="SAM 3, tiny random weights (tests only)",
+                    available=sam3_missing is None,
+                    reason=sam3_missing,
+                    summary="SAM 3's modules at toy sizes with random weights, for tests: what it finds means nothing.",
+                    speed="fast",
+                    weights_mb=0,
+                )
+            )
             models.append(
                 ModelInfo(
                     key=RANDOM_TINY_KEY,
@@ -189,7 +237,7 @@ class ModelRegistry:
         available = {m.key for m in catalogue if m.available}
         wanted = self.settings.default_model
         if wanted:
-            if wanted in available:
+            if wanted in available and wanted not in CONCEPT_KEYS:
                 return wanted
             logger.warning("The default model %r is not available here; choosing another.", wanted)
         if self.device == "cpu" and EDGETAM_KEY in available:
@@ -205,6 +253,10 @@ class ModelRegistry:
         engine = self._engines.get(key)
         if engine is not None:
             return engine
+        if key in CONCEPT_KEYS:
+            raise ValueError(
+                f"Model {key} finds instances of a concept (text prompts); clicks and tracking need another model."
+            )
         info = self.info(key)
         if not info.available:
             raise ValueError(f"Model {key} is not available: {info.reason}")
@@ -221,10 +273,12 @@ class ModelRegistry:
         """Fetch a model's weights (the ``download-model`` job); a no-op when they are already here.
         ``progress(done_bytes, total_bytes)`` is called as bytes arrive. RuntimeError when offline."""
         spec = SAM2_BY_KEY.get(key)
-        if spec is None and key != EDGETAM_KEY:
+        if spec is None and key not in (EDGETAM_KEY, SAM3_KEY):
             raise ValueError(f"Model {key!r} has no checkpoint to download.")
         try:
-            if spec is None:
+            if key == SAM3_KEY:
+                path = download_sam3(SAM3, self.settings, progress)
+            elif spec is None:
                 path = download_edgetam(EDGETAM, self.settings, progress)
             else:
                 path = download_checkpoint(spec, self.settings, progress)
@@ -236,6 +290,53 @@ class ModelRegistry:
 
     def loaded(self) -> list[str]:
         return list(self._engines)
+
+    # --- SAM 3: concept prompts -----------------------------------------------------------------
+    def concept_key(self) -> str | None:
+        """The SAM 3 model to use here: the real one when its weights are here, else the random one
+        where tests allow it, else None."""
+        available = {m.key for m in self.catalogue() if m.available and m.engine == "sam3"}
+        for key in (SAM3_KEY, RANDOM_SAM3_KEY):
+            if key in available:
+                return key
+        return None
+
+    def sam3_available(self) -> bool:
+        return self.concept_key() is not None
+
+    def concept_engine(self) -> Sam3ConceptEngine:
+        """SAM 3, loaded on first use; ValueError says why it cannot run (gated, offline, not installed)."""
+        key = self.concept_key()
+        if key is None:
+            raise ValueError(f"SAM 3 is not available: {self.info(SAM3_KEY).reason}")
+        with self._lock:
+            load_lock = self._load_locks.setdefault(key, threading.Lock())
+        with load_lock:
+            engine = self._concept_engines.get(key)
+            if engine is None:
+                engine = self._load_sam3(key)
+                self._concept_engines[key] = engine
+            return engine
+
+    def _load_sam3(self, key: str) -> Sam3ConceptEngine:
+        from .sam2_device import select_device
+        from .sam3_engine import build_sam3_engine
+
+        device = select_device(self.settings.device)
+        if key == RANDOM_SAM3_KEY:
+            logger.warning("Loading %s: a tiny SAM 3 with RANDOM weights (tests only)", key)
+            return build_sam3_engine(key, None, self.settings, device=device)
+        weights = find_edgetam(SAM3, self.settings)
+        if weights is None:
+            raise ValueError(f"Model {key} is not available: {sam3_unavailable_reason(SAM3, self.settings)}")
+        try:
+            return build_sam3_engine(key, weights, self.settings, device=device)
+        except Exception as error:  # a partial download, a config of another model, missing tokenizer files
+            detail = (str(error).strip().splitlines() or [""])[0][:200]
+            raise ValueError(
+                f"Model {key} could not be loaded from {weights} ({type(error).__name__}: {detail}); "
+                "delete the folder and download it again."
+            ) from error
 
     def _load(self, key: str) -> SegmentationEngine:
         if key == OPENCV_KEY:
@@ -292,6 +393,17 @@ def _installed(*packages: str) -> bool:
 
 def _sam2_missing() -> str | None:
     return None if _installed("sam2", "torch") else "The sam2 package (and PyTorch) is not installed."
+
+
+def _sam3_missing() -> str | None:
+    """SAM 3 needs transformers 5.x (which carries Sam3Model) and PyTorch."""
+    if not _installed("torch", "transformers"):
+        return "SAM 3 needs PyTorch and transformers 5: install them (pip install transformers)."
+    spec = importlib.util.find_spec("transformers")  # found, not imported: importing takes seconds
+    package = Path(spec.origin).parent if spec is not None and spec.origin else None
+    if package is None or not (package / "models" / "sam3" / "modeling_sam3.py").is_file():
+        return f"transformers {importlib.metadata.version('transformers')} has no SAM 3: upgrade it."
+    return None
 
 
 def _edgetam_missing() -> str | None:

@@ -109,12 +109,34 @@ class KeypointsParams(BaseModel):
     result: KeypointsResult | None = None
 
 
-JobParams = PropagateParams | DownloadModelParams | ExportParams | KeypointsParams
+class AutoAnnotateResult(BaseModel):
+    detection_frames: int
+    detections: int
+    tracks: int
+    object_ids: list[int]
+    frames_written: int
+
+
+class AutoAnnotateParams(BaseModel):
+    """An auto-annotation job: what to find, with which detector, and how its objects get masks."""
+
+    media_id: int
+    concept: str
+    label_id: int
+    detector: str = Field(description='"sam3" or a detector name (built-in "hog-person", or a plug-in)')
+    every: int = Field(ge=1, description="Detect on every N-th frame; boxes are interpolated between")
+    threshold: float = Field(ge=0.0, le=1.0, description="Detections scoring below are dropped")
+    mask_model: str | None = Field(default=None, description="Segmenting model for masks; null: the box itself")
+    result: AutoAnnotateResult | None = None
+
+
+JobParams = PropagateParams | DownloadModelParams | ExportParams | KeypointsParams | AutoAnnotateParams
 PARAMS_BY_KIND: dict[JobKind, type[JobParams]] = {
     JobKind.propagate: PropagateParams,
     JobKind.download_model: DownloadModelParams,
     JobKind.export: ExportParams,
     JobKind.keypoints: KeypointsParams,
+    JobKind.auto_annotate: AutoAnnotateParams,
 }
 
 
@@ -177,7 +199,14 @@ class KeypointsJobPublic(JobPublicBase):
     params: KeypointsParams
 
 
-AnyJobPublic = PropagateJobPublic | DownloadModelJobPublic | ExportJobPublic | KeypointsJobPublic
+class AutoAnnotateJobPublic(JobPublicBase):
+    kind: Literal[JobKind.auto_annotate]
+    params: AutoAnnotateParams
+
+
+AnyJobPublic = (
+    PropagateJobPublic | DownloadModelJobPublic | ExportJobPublic | KeypointsJobPublic | AutoAnnotateJobPublic
+)
 
 
 class JobPublic(RootModel[Annotated[AnyJobPublic, Field(discriminator="kind")]]):

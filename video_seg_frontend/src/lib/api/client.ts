@@ -6,7 +6,7 @@
 import createClient from 'openapi-fetch';
 import { ApiError, detailOf } from './errors';
 import type { paths } from './schema';
-import type { AnnotationIn, ExportFormat, ImportFormat, MediaPublic, PromptCreate, PropagateRequest } from './types';
+import type { AnnotationIn, AutoAnnotateRequest, ConceptRequest, ExportFormat, ImportFormat, MediaPublic, PromptCreate, PropagateRequest } from './types';
 
 export type { ExportFormat, ImportFormat };
 
@@ -161,6 +161,16 @@ export const api = {
 	activeJobs: (pid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/jobs', { params: { ...P(pid), query: { active: true } } })),
 	getJob: (jid: number) => unwrap(client.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: jid } } })),
+	detectors: () => unwrap(client.GET('/api/v1/detectors')),
+	autoAnnotate: (pid: number, mid: number, body: AutoAnnotateRequest) =>
+		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/auto-annotate', { params: M(pid, mid), body })),
+	findConcept: (pid: number, mid: number, frame: number, body: ConceptRequest) =>
+		unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/frames/{frame_index}/concept', {
+				params: { path: { project_id: pid, media_id: mid, frame_index: frame } },
+				body
+			})
+		),
 	cancelJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: jid } } })),
 	/** Undo a finished tracking job (its replaced masks back, its new ones gone); 410 once too old. */
 	undoJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/undo', { params: { path: { job_id: jid } } })),

@@ -1567,6 +1567,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/detectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Detectors
+         * @description The detectors auto-annotation can use here, and whether SAM 3 runs (and why not).
+         */
+        get: operations["list_detectors_api_v1_detectors_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/auto-annotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Auto Annotate
+         * @description Find every instance of a concept through the video (a job, 202): each track becomes an object.
+         */
+        post: operations["auto_annotate_api_v1_projects__project_id__media__media_id__auto_annotate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/frames/{frame_index}/concept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Concept Prompt
+         * @description Find every instance of a few words on a frame with SAM 3; each becomes an object with the label.
+         */
+        post: operations["concept_prompt_api_v1_projects__project_id__media__media_id__frames__frame_index__concept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1820,6 +1880,135 @@ export interface components {
             auth_required: boolean;
             user?: components["schemas"]["UserPublic"] | null;
         };
+        /** AutoAnnotateJobPublic */
+        AutoAnnotateJobPublic: {
+            /** Id */
+            id: number;
+            /** Project Id */
+            project_id: number | null;
+            /** Media Id */
+            media_id: number | null;
+            status: components["schemas"]["JobStatus"];
+            /** Progress Done */
+            progress_done: number;
+            /** Progress Total */
+            progress_total: number;
+            /** Error */
+            error: string | null;
+            /** Queue */
+            queue: string;
+            /** Attempts */
+            attempts: number;
+            /** Worker */
+            worker: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "auto-annotate";
+            params: components["schemas"]["AutoAnnotateParams"];
+        };
+        /**
+         * AutoAnnotateParams
+         * @description An auto-annotation job: what to find, with which detector, and how its objects get masks.
+         */
+        AutoAnnotateParams: {
+            /** Media Id */
+            media_id: number;
+            /** Concept */
+            concept: string;
+            /** Label Id */
+            label_id: number;
+            /**
+             * Detector
+             * @description "sam3" or a detector name (built-in "hog-person", or a plug-in)
+             */
+            detector: string;
+            /**
+             * Every
+             * @description Detect on every N-th frame; boxes are interpolated between
+             */
+            every: number;
+            /**
+             * Threshold
+             * @description Detections scoring below are dropped
+             */
+            threshold: number;
+            /**
+             * Mask Model
+             * @description Segmenting model for masks; null: the box itself
+             */
+            mask_model?: string | null;
+            result?: components["schemas"]["AutoAnnotateResult"] | null;
+        };
+        /**
+         * AutoAnnotateRequest
+         * @description Find every instance of a concept through the video; each track becomes an object.
+         */
+        AutoAnnotateRequest: {
+            /**
+             * Concept
+             * @description What to find ("person"); defaults to the name of the label
+             */
+            concept?: string | null;
+            /**
+             * Label Id
+             * @description The label of the objects; default: the project's label named like the concept
+             */
+            label_id?: number | null;
+            /**
+             * Every
+             * @description Detect on every N-th frame (and the last); boxes are interpolated in between
+             * @default 5
+             */
+            every: number;
+            /**
+             * Threshold
+             * @description Detections scoring below this are dropped (scores lie in [0, 1])
+             * @default 0.25
+             */
+            threshold: number;
+            /**
+             * Detector
+             * @description "auto" (SAM 3 if available, else "hog-person"), "sam3", or a plug-in
+             * @default auto
+             */
+            detector: string;
+            /**
+             * Masks
+             * @description "model": segment each box with a model; "box": the box itself is the mask
+             * @default model
+             * @enum {string}
+             */
+            masks: "box" | "model";
+            /**
+             * Model
+             * @description Segmenting model; default: the default model
+             */
+            model?: string | null;
+        };
+        /** AutoAnnotateResult */
+        AutoAnnotateResult: {
+            /** Detection Frames */
+            detection_frames: number;
+            /** Detections */
+            detections: number;
+            /** Tracks */
+            tracks: number;
+            /** Object Ids */
+            object_ids: number[];
+            /** Frames Written */
+            frames_written: number;
+        };
         /** AvaImported */
         AvaImported: {
             /** Persons */
@@ -1942,6 +2131,46 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * ConceptRequest
+         * @description What to find on the frame, and the label its instances get.
+         */
+        ConceptRequest: {
+            /**
+             * Text
+             * @description A few words: "person", "red car"
+             */
+            text: string;
+            /**
+             * Label Id
+             * @description The label of the objects; default: the project's label named like the text
+             */
+            label_id?: number | null;
+            /**
+             * Threshold
+             * @description Instances scoring below this are left out (scores lie in [0, 1])
+             * @default 0.5
+             */
+            threshold: number;
+        };
+        /** ConceptResult */
+        ConceptResult: {
+            /** Model */
+            model: string;
+            /** Text */
+            text: string;
+            /** Label Id */
+            label_id: number;
+            /** Frame Index */
+            frame_index: number;
+            /**
+             * Objects
+             * @description One object per instance found, best score first
+             */
+            objects: components["schemas"]["ObjectPublic"][];
+            /** Scores */
+            scores: number[];
+        };
         /** ConsensusItem */
         ConsensusItem: {
             /** Media Id */
@@ -1984,6 +2213,24 @@ export interface components {
             groups: {
                 [key: string]: number;
             }[];
+        };
+        /** DetectorPublic */
+        DetectorPublic: {
+            /** Name */
+            name: string;
+            /** Labels */
+            labels: string[] | null;
+            /** Error */
+            error?: string | null;
+        };
+        /** Detectors */
+        Detectors: {
+            /** Detectors */
+            detectors: components["schemas"]["DetectorPublic"][];
+            /** Sam3 Available */
+            sam3_available: boolean;
+            /** Sam3 Reason */
+            sam3_reason: string | null;
         };
         /** DoubtfulMask */
         DoubtfulMask: {
@@ -2264,7 +2511,7 @@ export interface components {
          * JobKind
          * @enum {string}
          */
-        JobKind: "propagate" | "export" | "import" | "download-model" | "keypoints";
+        JobKind: "propagate" | "export" | "import" | "download-model" | "keypoints" | "auto-annotate";
         /** JobProgress */
         JobProgress: {
             /**
@@ -2305,7 +2552,7 @@ export interface components {
          * JobPublic
          * @description A job, its params typed by its ``kind`` (one named schema for the generated client).
          */
-        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"] | components["schemas"]["ExportJobPublic"] | components["schemas"]["KeypointsJobPublic"];
+        JobPublic: components["schemas"]["PropagateJobPublic"] | components["schemas"]["DownloadModelJobPublic"] | components["schemas"]["ExportJobPublic"] | components["schemas"]["KeypointsJobPublic"] | components["schemas"]["AutoAnnotateJobPublic"];
         /**
          * JobStatus
          * @enum {string}
@@ -6449,6 +6696,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AvaImported"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_detectors_api_v1_detectors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detectors"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    auto_annotate_api_v1_projects__project_id__media__media_id__auto_annotate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoAnnotateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    concept_prompt_api_v1_projects__project_id__media__media_id__frames__frame_index__concept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                frame_index: number;
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConceptRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConceptResult"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */

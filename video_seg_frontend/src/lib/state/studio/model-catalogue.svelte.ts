@@ -23,6 +23,8 @@ export class ModelCatalogue {
 	/** Whether the chosen model is a SAM 2 one (its compute line is shown). */
 	isSam2 = $derived(this.models.find((m) => m.key === this.key)?.engine === 'sam2');
 	offered = $derived(this.models.filter((m) => !m.available && m.downloadable));
+	/** The models clicks and tracking can use: SAM 3 answers text prompts only (the concept box). */
+	clickModels = $derived(this.models.filter((m) => m.engine !== 'sam3'));
 
 	private downloadTimer: ReturnType<typeof setTimeout> | null = null;
 	/** download-model jobs that finished, by id: the end can arrive before the POST's answer. */
