@@ -41,7 +41,7 @@ def run_export(db: Engine, storage: StorageLayout, ctx: JobContext, params: Expo
             .join(Media, col(Media.id) == Annotation.media_id)
             .where(Media.project_id == project.id, Media.status == MediaStatus.ready, Annotation.area > 0)
         ).one()
-        dataset = export_dataset(db, storage, project)
+        dataset = export_dataset(db, storage, project, params.include_annotator)
         filename = export_filename(project.name, params.format)
     read_masks = dataset.masks
     assert callable(read_masks)

@@ -90,6 +90,7 @@ class ExportParams(BaseModel):
     format: str
     include_frames: bool = False
     include_png_masks: bool = False
+    include_annotator: bool = False
     result: ExportResult | None = None
 
 

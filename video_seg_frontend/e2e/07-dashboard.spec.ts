@@ -22,6 +22,9 @@ test('export every format as a ZIP', async ({ flow: { page } }) => {
 		const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-button').click()]);
 		const head = readFileSync((await download.path())!).subarray(0, 2).toString('latin1');
 		expect(head, `${label} export is a ZIP`).toBe('PK');
+		// Built on the server as an export job, then fetched as that job's file.
+		expect(download.url()).toMatch(/\/api\/v1\/jobs\/\d+\/file$/);
+		expect(download.suggestedFilename()).toMatch(/^Driving_demo_\w+\.zip$/);
 	}
 	// With the frames: the ZIP holds every image the COCO annotations name.
 	await page.getByText('COCO', { exact: true }).click();

@@ -102,6 +102,7 @@ class ExportRequest(BaseModel):
     format: ExportFormat = ExportFormat["coco"]  # type: ignore[valid-type]
     include_frames: bool = False
     include_png_masks: bool = False
+    include_annotator: bool = False
 
 
 @router.post("/projects/{project_id}/exports", response_model=JobPublic, status_code=202)
@@ -113,6 +114,7 @@ def start_export(*, session: SessionDep, worker: WorkerDep, project: ProjectDep,
         format=body.format.value,
         include_frames=body.include_frames,
         include_png_masks=body.include_png_masks,
+        include_annotator=body.include_annotator,
     )
     job = Job(
         project_id=project.id,

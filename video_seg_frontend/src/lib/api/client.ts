@@ -171,6 +171,9 @@ export const api = {
 				body
 			})
 		),
+	/** Builds the export ZIP on the server as a job; ``urls.jobFile`` downloads it once completed. */
+	startExport: (pid: number, body: { format: ExportFormat; include_frames: boolean; include_png_masks: boolean; include_annotator: boolean }) =>
+		unwrap(client.POST('/api/v1/projects/{project_id}/exports', { params: P(pid), body })),
 	cancelJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: jid } } })),
 	/** Undo a finished tracking job (its replaced masks back, its new ones gone); 410 once too old. */
 	undoJob: (jid: number) => unwrap(client.POST('/api/v1/jobs/{job_id}/undo', { params: { path: { job_id: jid } } })),
@@ -188,6 +191,7 @@ export const urls = {
 	events: (pid: number) => `${API_BASE}/projects/${pid}/events`,
 	export: (pid: number, format: ExportFormat, includeFrames = false) =>
 		`${API_BASE}/projects/${pid}/export?format=${format}${includeFrames ? '&include_frames=true' : ''}`,
+	jobFile: (jid: number) => `${API_BASE}/jobs/${jid}/file`,
 	uploadMedia: (pid: number) => `${API_BASE}/projects/${pid}/media`
 };
 

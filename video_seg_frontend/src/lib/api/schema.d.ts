@@ -2361,6 +2361,11 @@ export interface components {
              * @default false
              */
             include_png_masks: boolean;
+            /**
+             * Include Annotator
+             * @default false
+             */
+            include_annotator: boolean;
             result?: components["schemas"]["ExportResult"] | null;
         };
         /** ExportRequest */
@@ -2377,6 +2382,11 @@ export interface components {
              * @default false
              */
             include_png_masks: boolean;
+            /**
+             * Include Annotator
+             * @default false
+             */
+            include_annotator: boolean;
         };
         /** ExportResult */
         ExportResult: {
