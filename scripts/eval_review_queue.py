@@ -9,12 +9,14 @@ its cues (engine confidence, area and shape change, distance from the key frame;
 exactly as a tracking job measures them (review/watch.py), and its true J.
 
 A frame is bad when its true J < 0.5. The queue of a sequence is its tracked frames, least
-confident first; the script prints recall and precision of each queue's top 10% (pooled over the
-sequences) and the average precision (area under the precision-recall curve of the pooled
-ranking), for the default weights and cross-validated: two folds fixed by a seeded shuffle and
-leave-one-out, the weights chosen on the other sequences from a small grid (by recall of the top
-10%, then average precision), and scored on the held-out ones. Tracking runs once per sequence;
-``--cache`` keeps the cues so that re-scoring costs nothing.
+confident first; the script prints how many bad frames each queue's top 10% holds (summed over the
+sequences, and against the most a top 10% can hold), their precision, and for one queue pooled
+over all sequences its top-10% recall and average precision (area under its precision-recall
+curve): for the default weights and cross-validated (two folds fixed by a seeded shuffle, and
+leave-one-out), the weights chosen from a small grid on the other sequences (by average
+precision, then top-10% recall) and scored on the held-out ones; then the queue threshold's
+precision and recall, and a threshold chosen on one fold and scored on the other. Tracking runs
+once per sequence; ``--cache`` keeps the cues so that re-scoring costs nothing.
 """
 
 from __future__ import annotations

@@ -34,7 +34,9 @@ class IouTap:
 def tap_sam2(predictor: Any) -> IouTap:
     """Wrap sam2's ``_forward_sam_heads`` (returns ..., ious, ... as its third item) on this instance."""
     tap = IouTap()
-    original = predictor._forward_sam_heads
+    original = getattr(predictor, "_forward_sam_heads", None)
+    if original is None:  # a predictor without sam2's heads (a stand-in): confidence is presence alone
+        return tap
 
     @functools.wraps(original)
     def forward_sam_heads(*args: Any, **kwargs: Any) -> Any:
@@ -49,7 +51,9 @@ def tap_sam2(predictor: Any) -> IouTap:
 def tap_edgetam(model: Any) -> IouTap:
     """Wrap transformers' ``_single_frame_forward`` (its output carries ``iou_scores``) on this instance."""
     tap = IouTap()
-    original = model._single_frame_forward
+    original = getattr(model, "_single_frame_forward", None)
+    if original is None:
+        return tap
 
     @functools.wraps(original)
     def single_frame_forward(*args: Any, **kwargs: Any) -> Any:
