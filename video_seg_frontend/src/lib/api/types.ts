@@ -23,6 +23,10 @@ export type ObjectFrames = Schemas['ObjectFrames'];
 export type ImportSummary = Schemas['ImportSummary'];
 export type ExportFormat = Schemas['ExportFormat'];
 export type ImportFormat = Schemas['ImportFormat'];
+export type LabelStructure = Schemas['LabelStructure'];
+export type StructureTemplate = Schemas['StructureTemplate'];
+export type ObjectKeypoints = Schemas['ObjectKeypoints'];
+export type PointIn = Schemas['PointIn'];
 /** One Server-Sent Event's payload, as the backend's OpenAPI document types it (a union on `type`). */
 export type StudioEventPayload =
 	| Schemas['MediaReady']
