@@ -15,6 +15,9 @@ export interface ShortcutActions {
 	toggleHelp(): void;
 	/** The label with this index (0 for key 1). */
 	chooseLabel(index: number): void;
+	/** Keypoint mode on or off, and the last placed point occluded or visible. */
+	toggleKeypoints(): void;
+	toggleOccluded(): void;
 }
 
 /** The keys of an event as the table reads them. */
@@ -60,6 +63,8 @@ export const SHORTCUTS: Shortcut[] = [
 	{ keys: 'U', what: 'next unannotated frame or media', matches: plain(['u', 'U']), run: (act) => act.nextUnannotated() },
 	{ keys: 'N', what: 'new object', matches: plain(['n', 'N']), run: (act) => act.newObject() },
 	{ keys: 'T', what: 'track from this frame', matches: plain(['t', 'T']), run: (act) => act.track() },
+	{ keys: 'K', what: 'keypoint mode: click places the next point, drag moves one', matches: plain(['k', 'K']), run: (act) => act.toggleKeypoints() },
+	{ keys: 'O', what: 'keypoint mode: the last point occluded / visible', matches: plain(['o', 'O']), run: (act) => act.toggleOccluded() },
 	{ keys: 'Ctrl+Z', what: 'undo', matches: (e, ctrl) => ctrl && isZ(e.key) && !e.shiftKey, run: (act) => act.undo() },
 	{
 		keys: 'Ctrl+Y / Ctrl+Shift+Z',
