@@ -170,7 +170,6 @@ class ExportDataset:
                 )
             yield mask
 
-
     def keypoints_of(self, media: DatasetMedia) -> list[DatasetKeypoints]:
         """This media item's keypoints (per object and frame), checked against its frame range."""
         if callable(self.keypoints):
