@@ -19,6 +19,7 @@ from video_seg_backend.core.validation import (
     PROJECT_NAME_MAX,
     clean_name,
 )
+from video_seg_backend.keypoints.schema import LabelStructure
 
 
 def utcnow() -> datetime:
@@ -152,7 +153,7 @@ class Label(LabelBase, table=True):
 class LabelPublic(LabelBase):
     id: int
     project_id: int
-    structure: dict[str, Any] | None = Field(
+    structure: LabelStructure | None = Field(
         default=None, description="Keypoints, skeleton edges (pairs of names) and parts; null when none"
     )
 

@@ -72,7 +72,7 @@ def test_between_two_key_frames_and_a_rerun_never_touches_a_key_frame(client: Te
     for i in range(3, 9):
         tip = frames[i]["points"][0]
         want = on_patch(i)[0]
-        # Blended between two exact key frames: closer than a track from one side.
+        # Tracked from the nearer of two exact key frames: closer than a track from one side.
         assert tip["visibility"] == 2 and abs(tip["x"] - want["x"]) <= 1 and abs(tip["y"] - want["y"]) <= 1, (i, tip)
     # Only frames 4..6 again: the others stay as they were, the key frames are not rewritten.
     client.delete(url, params={"tracked_only": True, "start": 4, "end": 6})

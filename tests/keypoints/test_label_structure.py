@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 from fastapi.testclient import TestClient
 
 from tests.keypoints.conftest import API, Video
@@ -63,3 +67,8 @@ def test_points_in_use_keep_their_names_and_order_new_ones_go_at_the_end(client:
     grown = {"keypoints": ["tip", "joint", "end"], "edges": [["tip", "joint"], ["joint", "end"]], "parts": ["shaft"]}
     assert client.put(url, json=grown).status_code == 200
     assert client.get(url).json() == grown
+    # The frame written before "end" existed exports with "end" not labelled.
+    r = client.get(f"{API}/projects/{video.pid}/export", params={"format": "coco_keypoints"})
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        (ann,) = json.loads(archive.read("annotations/person_keypoints_default.json"))["annotations"]
+    assert ann["keypoints"] == [10, 10, 2, 20, 30, 1, 0, 0, 0] and ann["num_keypoints"] == 2

@@ -176,7 +176,6 @@ class ExportDataset:
                 )
             yield mask
 
-
     def keypoints_of(self, media: DatasetMedia) -> list[DatasetKeypoints]:
         """This media item's keypoints (per object and frame), checked against its frame range."""
         if callable(self.keypoints):
@@ -184,9 +183,13 @@ class ExportDataset:
         else:
             mine = {obj.id for obj in self.objects_of(media)}
             found = [k for k in self.keypoints if k.object_id in mine]
+        labels = {obj.id: self.label(obj.label_id) for obj in self.objects_of(media)}
         for item in found:
             if not 0 <= item.frame_index < media.num_frames:
                 raise FormatError(f"Keypoints on frame {item.frame_index} of {media.name!r}, outside its frames")
+            # Points added to the label after this frame was written: not labelled there.
+            missing = len(labels[item.object_id].keypoints) - len(item.points) if item.object_id in labels else 0
+            item.points = item.points + [(0.0, 0.0, 0)] * max(0, missing)
         return found
 
 

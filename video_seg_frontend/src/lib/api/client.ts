@@ -6,7 +6,18 @@
 import createClient from 'openapi-fetch';
 import { ApiError, detailOf } from './errors';
 import type { paths } from './schema';
-import type { AnnotationIn, AutoAnnotateRequest, ConceptRequest, ExportFormat, ImportFormat, MediaPublic, PromptCreate, PropagateRequest } from './types';
+import type {
+	AnnotationIn,
+	AutoAnnotateRequest,
+	ConceptRequest,
+	ExportFormat,
+	ImportFormat,
+	LabelStructure,
+	MediaPublic,
+	PointIn,
+	PromptCreate,
+	PropagateRequest
+} from './types';
 
 export type { ExportFormat, ImportFormat };
 
@@ -156,6 +167,41 @@ export const api = {
 			})
 		),
 
+	// Keypoints: a label's structure, an object's points per frame, tracking them (keypoints/ in the backend).
+	labelTemplates: () => unwrap(client.GET('/api/v1/label-templates')),
+	putLabelStructure: (pid: number, lid: number, body: LabelStructure) =>
+		unwrap(
+			client.PUT('/api/v1/projects/{project_id}/labels/{label_id}/structure', {
+				params: { path: { project_id: pid, label_id: lid } },
+				body
+			})
+		),
+	getKeypoints: (pid: number, mid: number, oid: number, start?: number, end?: number) =>
+		unwrap(
+			client.GET('/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}/keypoints', {
+				params: { path: { project_id: pid, media_id: mid, object_id: oid }, query: { start, end } }
+			})
+		),
+	putFrameKeypoints: (pid: number, mid: number, oid: number, frame: number, points: PointIn[]) =>
+		unwrap(
+			client.PUT('/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}/keypoints/{frame_index}', {
+				params: { path: { project_id: pid, media_id: mid, object_id: oid, frame_index: frame } },
+				body: { points, source: 'key' }
+			})
+		),
+	deleteKeypoints: (pid: number, mid: number, oid: number, start: number, end: number) =>
+		unwrap(
+			client.DELETE('/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}/keypoints', {
+				params: { path: { project_id: pid, media_id: mid, object_id: oid }, query: { start, end } }
+			})
+		),
+	trackKeypoints: (pid: number, mid: number, objectIds: number[]) =>
+		unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/keypoints/track', {
+				params: M(pid, mid),
+				body: { object_ids: objectIds, start_frame: 0 }
+			})
+		),
 	propagate: (pid: number, mid: number, body: PropagateRequest) =>
 		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/propagate', { params: M(pid, mid), body })),
 	activeJobs: (pid: number) =>

@@ -2698,13 +2698,8 @@ export interface components {
             id: number;
             /** Project Id */
             project_id: number;
-            /**
-             * Structure
-             * @description Keypoints, skeleton edges (pairs of names) and parts; null when none
-             */
-            structure?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description Keypoints, skeleton edges (pairs of names) and parts; null when none */
+            structure?: components["schemas"]["LabelStructure"] | null;
         };
         /**
          * LabelStructure

@@ -29,6 +29,10 @@ export type ExportFormat = Schemas['ExportFormat'];
 export type ImportFormat = Schemas['ImportFormat'];
 export type ReviewQueue = Schemas['ReviewQueue'];
 export type ReviewFrame = Schemas['ReviewFrame'];
+export type LabelStructure = Schemas['LabelStructure'];
+export type StructureTemplate = Schemas['StructureTemplate'];
+export type ObjectKeypoints = Schemas['ObjectKeypoints'];
+export type PointIn = Schemas['PointIn'];
 /** One Server-Sent Event's payload, as the backend's OpenAPI document types it (a union on `type`). */
 export type StudioEventPayload =
 	| Schemas['MediaReady']

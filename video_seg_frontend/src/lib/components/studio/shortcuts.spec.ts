@@ -16,7 +16,9 @@ function press(key: string, mods: Partial<KeyPress> = {}): { handled: boolean; d
 		acceptReview: () => done.push('accept review'),
 		toggleHelp: () => done.push('help'),
 		chooseLabel: (i) => done.push(`label ${i}`),
-		toggleActions: () => done.push('actions')
+		toggleActions: () => done.push('actions'),
+		toggleKeypoints: () => done.push('keypoints'),
+		toggleOccluded: () => done.push('occluded')
 	};
 	const handled = runShortcut({ key, ctrlKey: false, metaKey: false, shiftKey: false, ...mods }, act);
 	return { handled, done };
@@ -29,6 +31,8 @@ describe('studio shortcuts', () => {
 		expect(press('ArrowLeft', { shiftKey: true }).done).toEqual(['step -10']);
 		expect(press('ArrowRight', { shiftKey: true }).done).toEqual(['step 10']);
 		expect(press(' ').done).toEqual(['play']);
+		expect(press('k').done).toEqual(['keypoints']);
+		expect(press('O', { shiftKey: true }).done).toEqual(['occluded']);
 		expect(press('u').done).toEqual(['next unannotated']);
 		expect(press('N', { shiftKey: true }).done).toEqual(['new object']);
 		expect(press('t').done).toEqual(['track']);
@@ -60,7 +64,7 @@ describe('studio shortcuts', () => {
 
 	it('every keyboard shortcut is in the help list, with what it does', () => {
 		const keyed = SHORTCUTS.filter((s) => s.matches);
-		expect(keyed.map((s) => s.keys)).toEqual(['1 … 9', '← / →', 'Shift+← / Shift+→', 'Space', 'U', 'N', 'T', 'R', 'A', 'V', 'Ctrl+Z', 'Ctrl+Y / Ctrl+Shift+Z', '?']);
+		expect(keyed.map((s) => s.keys)).toEqual(['1 … 9', '← / →', 'Shift+← / Shift+→', 'Space', 'U', 'N', 'T', 'R', 'A', 'V', 'K', 'O', 'Ctrl+Z', 'Ctrl+Y / Ctrl+Shift+Z', '?']);
 		for (const s of SHORTCUTS) expect(s.what.length).toBeGreaterThan(2);
 	});
 });

@@ -20,6 +20,9 @@ export interface ShortcutActions {
 	chooseLabel(index: number): void;
 	/** Action mode on or off (its own keys are in components/actions/action-keys.ts). */
 	toggleActions?(): void;
+	/** Keypoint mode on or off, and the last placed point occluded or visible. */
+	toggleKeypoints(): void;
+	toggleOccluded(): void;
 }
 
 /** The keys of an event as the table reads them. */
@@ -68,6 +71,8 @@ export const SHORTCUTS: Shortcut[] = [
 	{ keys: 'R', what: 'next frame to review (least confident first)', matches: plain(['r', 'R']), run: (act) => act.nextReview() },
 	{ keys: 'A', what: 'accept the masks of this frame (it leaves the review queue)', matches: plain(['a', 'A']), run: (act) => act.acceptReview() },
 	{ keys: 'V', what: "action mode: label persons' actions second by second", matches: plain(['v', 'V']), run: (act) => act.toggleActions?.() },
+	{ keys: 'K', what: 'keypoint mode: click places the next point, drag moves one', matches: plain(['k', 'K']), run: (act) => act.toggleKeypoints() },
+	{ keys: 'O', what: 'keypoint mode: the last point occluded / visible', matches: plain(['o', 'O']), run: (act) => act.toggleOccluded() },
 	{ keys: 'Ctrl+Z', what: 'undo', matches: (e, ctrl) => ctrl && isZ(e.key) && !e.shiftKey, run: (act) => act.undo() },
 	{
 		keys: 'Ctrl+Y / Ctrl+Shift+Z',
