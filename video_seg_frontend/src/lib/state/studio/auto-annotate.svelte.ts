@@ -106,6 +106,7 @@ export class AutoAnnotate {
 	private onEvent(event: ProjectEvent): void {
 		if (!this.job || !('jobId' in event) || event.jobId !== this.job.id) return;
 		if (event.type === 'job.progress') {
+			if (FINISHED.includes(this.job.status)) return; // a progress event that lost the race with the end
 			this.job = { ...this.job, status: 'running', done: event.done, total: event.total };
 			// Writing masks (the events then name the frames written): they fill in as they come.
 			if (event.hull && event.frame !== null && this.job.mediaId === this.host.currentId) {
