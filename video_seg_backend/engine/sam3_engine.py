@@ -100,21 +100,23 @@ class Sam3ConceptEngine:
             found.append(ConceptInstance(masks[index], box, float(np.clip(scores[index], 0.0, 1.0))))
         return found
 
-    def detector(self, text: str, label: str | None = None) -> Sam3Detector:
-        return Sam3Detector(self, self.check_prompt(text), label or text)
+    def detector(self, text: str, threshold: float = 0.5, label: str | None = None) -> Sam3Detector:
+        return Sam3Detector(self, self.check_prompt(text), threshold, label or text)
 
 
 class Sam3Detector:
     """Auto-annotation's detector: SAM 3 on one concept. Boxes come from the masks' instances, so a
     box whose mask vanished at the frame's size is never returned."""
 
-    def __init__(self, engine: Sam3ConceptEngine, text: str, label: str) -> None:
+    def __init__(self, engine: Sam3ConceptEngine, text: str, threshold: float, label: str) -> None:
         self.engine = engine
         self.text = text
+        # Applied by SAM 3's post-processing: below it no full-size mask is made (200 queries per frame).
+        self.threshold = threshold
         self.label = label
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
-        found = self.engine.find(rgb, self.text, threshold=0.0)
+        found = self.engine.find(rgb, self.text, threshold=self.threshold)
         return [Detection(i.box, i.score, self.label) for i in found if i.box[2] > i.box[0] and i.box[3] > i.box[1]]
 
 

@@ -111,7 +111,7 @@ class _Filtered:
 def open_detector(registry: ModelRegistry, params: AutoAnnotateParams) -> Detector:
     """The job's detector: SAM 3 on the concept, or a named detector cut to the concept's label."""
     if params.detector == SAM3_DETECTOR:
-        return _Filtered(registry.concept_engine().detector(params.concept), None, params.threshold)
+        return _Filtered(registry.concept_engine().detector(params.concept, params.threshold), None, params.threshold)
     detector = load_detector(params.detector)
     return _Filtered(detector, match_concept(params.concept, detector_labels(detector)), params.threshold)
 

@@ -86,10 +86,14 @@ test('the concept box on a frame asks SAM 3 and says what it found', async () =>
 	const models = await api('/models');
 	expect(models.filter((m: { engine: string; available: boolean }) => m.engine === 'sam3' && m.available).map((m: { key: string }) => m.key)).toEqual(['sam3_random']);
 	await expect(page.getByTestId('concept-unavailable')).toHaveCount(0);
-	await page.getByTestId('concept-input').fill('person');
-	await page.getByTestId('concept-find').click();
-	await page.getByText(/Found \d+ × “person” on frame \d+|No “person” found on this frame/).first().waitFor();
+	// Typed key by key: "n" in the box is a letter, not the New object shortcut.
+	await page.getByTestId('concept-input').pressSequentially('person');
+	await expect(page.getByTestId('object-list').locator('li:not(.muted)')).toHaveCount(before);
+	await page.getByTestId('concept-input').press('Enter');
+	const said = page.getByText(/Found \d+ × “person” on frame \d+|No “person” found on this frame/).first();
+	await said.waitFor();
+	const found = Number((await said.textContent())?.match(/Found (\d+)/)?.[1] ?? 0);
 	const after = await api(`/projects/${projectId}/media/${mediaId}/objects`);
+	expect(after.length, 'one object per instance the studio reported').toBe(before + found);
 	await expect(page.getByTestId('object-list').locator('li:not(.muted)'), 'the instances found are listed').toHaveCount(after.length);
-	expect(after.length).toBeGreaterThanOrEqual(before);
 });

@@ -1,6 +1,6 @@
 import { api } from '$lib/api/client';
 import type { AutoAnnotateRequest, Detectors, ModelInfo } from '$lib/api/types';
-import type { ProjectEvent } from '../event-payloads';
+import type { FrameRange, ProjectEvent } from '../event-payloads';
 import type { ProjectState } from '../project.svelte';
 import { attempt, toasts } from '../toasts.svelte';
 import type { JobProgress } from './tracking-job.svelte';
@@ -16,6 +16,7 @@ export interface AutoAnnotateHost {
 	readonly modelKey: string | null;
 	readonly project: ProjectState;
 	readonly catalogue: { models: ModelInfo[] };
+	readonly maskCache: { reload(range: FrameRange): Promise<boolean> };
 	/** A job ended: the counts, the object list and the timeline are read again. */
 	jobEnded(mediaId: number | null): void;
 }
@@ -47,6 +48,8 @@ export class AutoAnnotate {
 	sam3 = $derived(this.sam3Entry());
 
 	private unsubscribe: () => void;
+	/** The last frame whose masks were read while the job writes them. */
+	private lastWritten: number | null = null;
 
 	constructor(private readonly host: AutoAnnotateHost) {
 		this.unsubscribe = host.project.events.on((event) => this.onEvent(event));
@@ -73,6 +76,7 @@ export class AutoAnnotate {
 		const job = await attempt(() => api.autoAnnotate(this.host.pid, mediaId, body));
 		if (!job) return;
 		this.job = { id: job.id, mediaId, status: job.status, done: job.progress_done, total: job.progress_total, objects: null };
+		this.lastWritten = null;
 		// A label named like the concept may have been made.
 		void this.host.project.reloadLabels();
 	}
@@ -101,8 +105,16 @@ export class AutoAnnotate {
 
 	private onEvent(event: ProjectEvent): void {
 		if (!this.job || !('jobId' in event) || event.jobId !== this.job.id) return;
-		if (event.type === 'job.progress') this.job = { ...this.job, status: 'running', done: event.done, total: event.total };
-		else if (event.type === 'job.finished') void this.finished(event.status, event.error, event.done, event.total);
+		if (event.type === 'job.progress') {
+			if (FINISHED.includes(this.job.status)) return; // a progress event that lost the race with the end
+			this.job = { ...this.job, status: 'running', done: event.done, total: event.total };
+			// Writing masks (the events then name the frames written): they fill in as they come.
+			if (event.hull && event.frame !== null && this.job.mediaId === this.host.currentId) {
+				const from = this.lastWritten ?? event.hull[0];
+				this.lastWritten = event.frame;
+				void this.host.maskCache.reload({ start: Math.min(from, event.frame), end: Math.max(from, event.frame) });
+			}
+		} else if (event.type === 'job.finished') void this.finished(event.status, event.error, event.done, event.total);
 	}
 
 	private async finished(status: JobProgress['status'], error: string | null, done: number | null, total: number | null): Promise<void> {
