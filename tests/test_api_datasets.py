@@ -134,8 +134,8 @@ def test_bad_imports_and_formats_are_refused(client, tmp_path):
     assert unknown.status_code == 422 and "'davis'" in unknown.json()["detail"], unknown.text
     # the OpenAPI document names the choices, so the studio's generated client knows them
     spec = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
-    assert set(spec["ExportFormat"]["enum"]) == {"coco", "ytvis", "davis", "cvat_video", "cvat_images"}
-    assert set(spec["ImportFormat"]["enum"]) == {"coco", "ytvis", "davis", "cvat_video", "cvat_images"}
+    assert set(spec["ExportFormat"]["enum"]) == {"ava", "coco", "ytvis", "davis", "cvat_video", "cvat_images"}
+    assert set(spec["ImportFormat"]["enum"]) == {"ava", "coco", "ytvis", "davis", "cvat_video", "cvat_images"}
 
 
 def test_davis_export_scores_one_against_itself_with_the_evaluation_script(client, tmp_path):
