@@ -5,12 +5,13 @@ import { execFileSync } from 'node:child_process';
 import type { Page } from '@playwright/test';
 import { api, type Driving } from './support/api';
 import { backendUrl, python } from './support/env';
-import { expect, poll, shot, test, withoutObjects } from './support/fixtures';
+import { expect, poll, shot, test, withoutObjects, type ConsoleErrors } from './support/fixtures';
 import { frameReady } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
+let errors: ConsoleErrors;
 let project: Driving;
 let mid = 0;
 const persons: number[] = [];
@@ -47,7 +48,7 @@ async function myLabels(): Promise<string[]> {
 }
 
 test.beforeAll(async ({ flow, driving }) => {
-	({ page } = flow);
+	({ page, errors } = flow);
 	project = await withoutObjects(driving);
 	mid = project.media[0].id;
 	const form = new FormData();
@@ -118,6 +119,10 @@ test('label persons second by second with the keyboard, then export AVA', async 
 	const rows = csv.trim().split('\n').map((line) => line.split(','));
 	expect(rows.map((r) => `${r[1]}:${r[6]}`)).toEqual(['0:12', '0:17', '0:11', '1:11', '1:17', '1:11', '2:79']);
 	expect(rows[0].slice(2, 6)).toEqual(['0.078', '0.278', '0.234', '0.833']); // the box 100,200-300,600 of 1280x720
+	// Agreement needs a second annotator (replicas, signed in): alone, the panel says so.
+	await panel.getByText('Agreement').click();
+	await expect(panel.locator('.agreement')).toContainText('needs action labels from at least 2 annotators');
+	errors.expected(/409/);
 	await page.keyboard.press('Escape');
 	await expect(panel).toBeHidden();
 });
