@@ -2,9 +2,11 @@
 // in the studio's action mode with the keyboard (ticks, next person, next second, copy the
 // previous second), and the AVA export that holds what was ticked.
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { api, type Driving } from './support/api';
-import { backendUrl, python } from './support/env';
+import { api, post, remove, type Driving } from './support/api';
+import { backendUrl, python, repoDir } from './support/env';
 import { expect, poll, shot, test, withoutObjects, type ConsoleErrors } from './support/fixtures';
 import { frameReady } from './support/studio';
 
@@ -125,4 +127,21 @@ test('label persons second by second with the keyboard, then export AVA', async 
 	errors.expected(/409/);
 	await page.keyboard.press('Escape');
 	await expect(panel).toBeHidden();
+});
+
+test('frames chosen together in the gallery open as one video (issue 19)', async () => {
+	const sequence = join(repoDir, '../shared/data/vos/surf/JPEGImages');
+	const frames = readdirSync(sequence).filter((name) => name.endsWith('.jpg')).slice(0, 12).map((name) => join(sequence, name));
+	const target = (await post('/projects', { name: 'Frames', media_type: 'video' })).id;
+	try {
+		await page.goto(`/projects/${target}/gallery`);
+		await page.getByTestId('file-input').setInputFiles(frames);
+		await poll(async () => (await api(`/projects/${target}/media`)).map((m: { num_frames: number; status: string; width: number }) => [m.num_frames, m.status, m.width]), {
+			message: 'one video of 12 frames',
+			timeout: 30_000
+		}).toEqual([[12, 'ready', 854]]);
+	} finally {
+		await page.goto('about:blank');
+		await remove(`/projects/${target}`);
+	}
 });
