@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -195,10 +195,12 @@ async def import_vocabulary(
     return VocabularyImported(created=len(entries), replaced=len(existing) if replace else 0)
 
 
-@router.get("/projects/{project_id}/actions/labelmap", response_class=PlainTextResponse)
-def label_map(*, session: SessionDep, project: ProjectDep) -> PlainTextResponse:
+@router.get(
+    "/projects/{project_id}/actions/labelmap", response_class=Response, responses={200: {"content": {"text/plain": {}}}}
+)
+def label_map(*, session: SessionDep, project: ProjectDep) -> Response:
     """The vocabulary as an AVA label map (.pbtxt)."""
-    return PlainTextResponse(write_label_map(vocabulary(session, project.id or 0)))
+    return Response(write_label_map(vocabulary(session, project.id or 0)), media_type="text/plain; charset=utf-8")
 
 
 @router.put("/projects/{project_id}/actions/keyframe-rate", status_code=204)
