@@ -45,11 +45,13 @@ from video_seg_backend.api.deps import (
     EventsDep,
     ProjectDep,
     ReadyMediaDep,
+    SegmentationDep,
     SessionDep,
     SettingsDep,
     StorageDep,
 )
 from video_seg_backend.api.routes.media import media_public
+from video_seg_backend.events import ObjectsUpdated
 from video_seg_backend.formats import FormatError
 from video_seg_backend.models import (
     ActionClass,
@@ -421,7 +423,8 @@ def make_clips(
 
 @router.post("/projects/{project_id}/media/{media_id}/actions/import-ava", response_model=AvaImported, status_code=201)
 async def import_ava_labels(
-    *, session: SessionDep, user: CurrentUserDep, media: ReadyMediaDep,
+    *, session: SessionDep, user: CurrentUserDep, media: ReadyMediaDep, events: EventsDep,
+    segmentation: SegmentationDep,
     file: Annotated[UploadFile, File(description="AVA annotations CSV, or an AVA export ZIP")],
 ) -> AvaImported:  # fmt: skip
     """Restore this video's persons (box-shaped masks at keyframes) and their action labels (as
@@ -431,4 +434,8 @@ async def import_ava_labels(
         counts = restore_ava(session, media, data, file.filename or "annotations.csv", user.id)
     except FormatError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
+    # A studio with the item open shows the new persons; the engine replays their key frames.
+    segmentation.forget_media(media.id or 0)
+    segmentation.publish_updated(media, [], [0, max(0, media.num_frames - 1)])
+    events.publish(media.project_id, ObjectsUpdated(media_id=media.id or 0, object_ids=[]))
     return AvaImported(**counts)
