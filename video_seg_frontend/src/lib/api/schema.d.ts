@@ -1372,6 +1372,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/media/{media_id}/persons/{object_id}/split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Split Track
+         * @description Split a person at a frame: a new person takes its masks, prompts and action labels from there on.
+         */
+        post: operations["split_track_api_v1_projects__project_id__media__media_id__persons__object_id__split_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/persons/{object_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge Tracks
+         * @description Merge a person into another (one person the tracker lost and found again); it is then deleted.
+         */
+        post: operations["merge_tracks_api_v1_projects__project_id__media__media_id__persons__object_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2152,16 +2192,6 @@ export interface components {
             full_name: string | null;
             role: components["schemas"]["Role"];
         };
-        /** MergeRequest */
-        MergeRequest: {
-            /**
-             * Picks
-             * @description Group index -> the user id whose object is taken as is; others by vote
-             */
-            picks?: {
-                [key: string]: number;
-            };
-        };
         /** MergeResult */
         MergeResult: {
             /** Object Ids */
@@ -2604,6 +2634,14 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "annotator" | "reviewer";
+        /** SplitRequest */
+        SplitRequest: {
+            /**
+             * Frame Index
+             * @description The new person takes this frame and every later one
+             */
+            frame_index: number;
+        };
         /** Token */
         Token: {
             /** Access Token */
@@ -2678,6 +2716,24 @@ export interface components {
             created: number;
             /** Replaced */
             replaced: number;
+        };
+        /** MergeRequest */
+        video_seg_backend__actions__schemas__MergeRequest: {
+            /**
+             * Into Object Id
+             * @description The person that remains (keeps its label and track id)
+             */
+            into_object_id: number;
+        };
+        /** MergeRequest */
+        video_seg_backend__consensus__schemas__MergeRequest: {
+            /**
+             * Picks
+             * @description Group index -> the user id whose object is taken as is; others by vote
+             */
+            picks?: {
+                [key: string]: number;
+            };
         };
     };
     responses: never;
@@ -4870,7 +4926,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MergeRequest"];
+                "application/json": components["schemas"]["video_seg_backend__consensus__schemas__MergeRequest"];
             };
         };
         responses: {
@@ -5420,6 +5476,78 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AvaImported"];
                 };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    split_track_api_v1_projects__project_id__media__media_id__persons__object_id__split_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                object_id: number;
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SplitRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    merge_tracks_api_v1_projects__project_id__media__media_id__persons__object_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                object_id: number;
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["video_seg_backend__actions__schemas__MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request cannot be served as sent; `detail` says why */
             "4XX": {
