@@ -135,6 +135,7 @@ def test_bad_imports_and_formats_are_refused(client, tmp_path):
     # the OpenAPI document names the choices, so the studio's generated client knows them
     spec = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     assert set(spec["ExportFormat"]["enum"]) == {
+        "ava",
         "coco",
         "ytvis",
         "davis",
@@ -145,6 +146,7 @@ def test_bad_imports_and_formats_are_refused(client, tmp_path):
         "cvat_images_skeleton",
     }
     assert set(spec["ImportFormat"]["enum"]) == {
+        "ava",
         "coco",
         "ytvis",
         "davis",

@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from video_seg_backend import __version__
 from video_seg_backend.api.deps import get_current_user
+from video_seg_backend.api.routes import action_review as action_review_routes
 from video_seg_backend.api.routes import actions as action_routes
 from video_seg_backend.api.routes import annotations as annotation_routes
 from video_seg_backend.api.routes import (
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keypoints.router,
         action_routes.router,
         auto_annotate.router,
+        action_review_routes.router,
     ):
         # Every route passes the one access check (auth/access.py): sign-in, project membership,
         # job ownership; the few public ones (health, sign-in) are listed there.

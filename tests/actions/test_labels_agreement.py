@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.actions.helpers import API, SIT, STAND, TALK, label_map, person, tick, video_item
@@ -109,3 +110,36 @@ def test_two_replicas_agreement_qc_and_merge(team: Team, tmp_path: Path):
     # by majority of 2: what both ticked; the persons only one annotator saw are left out
     assert accepted == [(p1, 0, [STAND]), (p1, 10, [STAND]), (p1, 20, [SIT])]
     assert len([r for r in rows if not r["merged"]]) == 8  # the replicas' labels are kept
+
+
+def test_annotators_labelling_the_same_persons_and_the_export_without_a_merge(team: Team, tmp_path: Path):
+    """Shared persons (one set of tracks, e.g. from auto-annotation) labelled by two members: the
+    same object matches itself; unmerged, the export keeps what more than half of them ticked."""
+    import io
+    import zipfile
+
+    from tests.actions.ava_reader import load
+
+    c = team.client
+    pid, mid = video_item(c, tmp_path, headers=team.admin)
+    label_map(c, pid, team.admin)
+    label = c.post(f"{API}/projects/{pid}/labels", json={"name": "person"}, headers=team.admin).json()["id"]
+    obj = person(c, pid, mid, label, {0: (10, 10, 50, 100), 10: (10, 10, 50, 100)}, team.admin)
+    ann_id, ann = team.add_user("ann", "annotator")
+    bob_id, bob = team.add_user("bob", "annotator")
+    for user_id in (ann_id, bob_id):
+        team.add_member(pid, user_id)
+    for who, second_frame in ((ann, [STAND, TALK]), (bob, [STAND])):
+        assert tick(c, pid, mid, obj, 0, [SIT], who).status_code == 200
+        assert tick(c, pid, mid, obj, 10, second_frame, who).status_code == 200
+    report = c.get(f"{API}/projects/{pid}/media/{mid}/action-agreement", headers=team.admin).json()
+    (pair,) = report["pairs"]
+    assert (pair["matched"], pair["unmatched_a"], pair["unmatched_b"], pair["mean_box_iou"]) == (2, 0, 0, 1.0)
+    kappas = {k["action_id"]: k["kappa"] for k in pair["per_action"]}
+    # sit and stand: both tick the same one of the two items; talk: only ann, once (po 0.5, pe 0.5)
+    assert kappas == {SIT: pytest.approx(1.0), STAND: pytest.approx(1.0), TALK: pytest.approx(0.0)}
+    export = c.get(f"{API}/projects/{pid}/export", params={"format": "ava"}, headers=team.admin)
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    entries = load(archive.read("annotations.csv").decode(), archive.read("excluded_timestamps.csv").decode(), 80)
+    ticked = {key: sorted(np.nonzero(e.labels[0])[0].tolist()) for key, e in entries.items()}
+    assert ticked == {"walk,0000": [SIT], "walk,0001": [STAND]}  # talk: 1 of 2 annotators is no majority

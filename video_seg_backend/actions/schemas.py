@@ -98,3 +98,11 @@ class AvaImported(BaseModel):
     persons: int
     labels: int
     masks: int
+
+
+class SplitRequest(RequestModel):
+    frame_index: Index = Field(description="The new person takes this frame and every later one")
+
+
+class MergeRequest(RequestModel):
+    into_object_id: Int = Field(description="The person that remains (keeps its label and track id)")

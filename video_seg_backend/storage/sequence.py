@@ -70,7 +70,7 @@ def frame_members(archive: zipfile.ZipFile, display_name: str) -> list[str]:
 
 def probe_sequence(path: Path, display_name: str) -> SequenceProbe:
     """Decode every frame once: all readable PNG/JPEG of one size, else ``BadSequence`` naming the
-    first frame that is not (DAVIS' 80 frames of 854x480 take about 0.3 s)."""
+    first frame that is not (DAVIS car-turn, 80 frames of 854x480: 0.5 s on 2 cores)."""
     try:
         with zipfile.ZipFile(path) as archive:
             frames = frame_members(archive, display_name)

@@ -2,15 +2,18 @@
 // in the studio's action mode with the keyboard (ticks, next person, next second, copy the
 // previous second), and the AVA export that holds what was ticked.
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { api, type Driving } from './support/api';
-import { backendUrl, python } from './support/env';
-import { expect, poll, shot, test, withoutObjects } from './support/fixtures';
+import { api, post, remove, type Driving } from './support/api';
+import { backendUrl, python, repoDir } from './support/env';
+import { expect, poll, shot, test, withoutObjects, type ConsoleErrors } from './support/fixtures';
 import { frameReady } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
+let errors: ConsoleErrors;
 let project: Driving;
 let mid = 0;
 const persons: number[] = [];
@@ -47,7 +50,7 @@ async function myLabels(): Promise<string[]> {
 }
 
 test.beforeAll(async ({ flow, driving }) => {
-	({ page } = flow);
+	({ page, errors } = flow);
 	project = await withoutObjects(driving);
 	mid = project.media[0].id;
 	const form = new FormData();
@@ -118,6 +121,27 @@ test('label persons second by second with the keyboard, then export AVA', async 
 	const rows = csv.trim().split('\n').map((line) => line.split(','));
 	expect(rows.map((r) => `${r[1]}:${r[6]}`)).toEqual(['0:12', '0:17', '0:11', '1:11', '1:17', '1:11', '2:79']);
 	expect(rows[0].slice(2, 6)).toEqual(['0.078', '0.278', '0.234', '0.833']); // the box 100,200-300,600 of 1280x720
+	// Agreement needs a second annotator (replicas, signed in): alone, the panel says so.
+	await panel.getByText('Agreement').click();
+	await expect(panel.locator('.agreement')).toContainText('needs action labels from at least 2 annotators');
+	errors.expected(/409/);
 	await page.keyboard.press('Escape');
 	await expect(panel).toBeHidden();
+});
+
+test('frames chosen together in the gallery open as one video (issue 19)', async () => {
+	const sequence = join(repoDir, '../shared/data/vos/surf/JPEGImages');
+	const frames = readdirSync(sequence).filter((name) => name.endsWith('.jpg')).slice(0, 12).map((name) => join(sequence, name));
+	const target = (await post('/projects', { name: 'Frames', media_type: 'video' })).id;
+	try {
+		await page.goto(`/projects/${target}/gallery`);
+		await page.getByTestId('file-input').setInputFiles(frames);
+		await poll(async () => (await api(`/projects/${target}/media`)).map((m: { num_frames: number; status: string; width: number }) => [m.num_frames, m.status, m.width]), {
+			message: 'one video of 12 frames',
+			timeout: 30_000
+		}).toEqual([[12, 'ready', 854]]);
+	} finally {
+		await page.goto('about:blank');
+		await remove(`/projects/${target}`);
+	}
 });

@@ -35,6 +35,12 @@ export const actionsApi = {
 	/** The signed-in annotator's own labels on the item. */
 	labels: (pid: number, mid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/action-labels', { params: M(pid, mid) })),
+	/** Agreement of the item's annotators (409 with fewer than two). */
+	agreement: (pid: number, mid: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/action-agreement', { params: M(pid, mid) })),
+	/** Reviewers: accept the labels by majority vote per action. */
+	merge: (pid: number, mid: number) =>
+		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/action-agreement/merge', { params: M(pid, mid) })),
 	setLabel: (pid: number, mid: number, object_id: number, frame_index: number, actions: number[]) =>
 		unwrap(
 			client.PUT('/api/v1/projects/{project_id}/media/{media_id}/action-labels', {

@@ -1464,6 +1464,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/detectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Detectors
+         * @description The detectors auto-annotation can use here, and whether SAM 3 runs (and why not).
+         */
+        get: operations["list_detectors_api_v1_detectors_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/auto-annotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Auto Annotate
+         * @description Find every instance of a concept through the video (a job, 202): each track becomes an object.
+         */
+        post: operations["auto_annotate_api_v1_projects__project_id__media__media_id__auto_annotate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/media/{media_id}/frames/{frame_index}/concept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Concept Prompt
+         * @description Find every instance of a few words on a frame with SAM 3; each becomes an object with the label.
+         */
+        post: operations["concept_prompt_api_v1_projects__project_id__media__media_id__frames__frame_index__concept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/media/{media_id}/action-agreement": {
         parameters: {
             query?: never;
@@ -1567,27 +1627,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/detectors": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Detectors
-         * @description The detectors auto-annotation can use here, and whether SAM 3 runs (and why not).
-         */
-        get: operations["list_detectors_api_v1_detectors_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/projects/{project_id}/media/{media_id}/auto-annotate": {
+    "/api/v1/projects/{project_id}/media/{media_id}/persons/{object_id}/split": {
         parameters: {
             query?: never;
             header?: never;
@@ -1597,17 +1637,17 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Auto Annotate
-         * @description Find every instance of a concept through the video (a job, 202): each track becomes an object.
+         * Split Track
+         * @description Split a person at a frame: a new person takes its masks, prompts and action labels from there on.
          */
-        post: operations["auto_annotate_api_v1_projects__project_id__media__media_id__auto_annotate_post"];
+        post: operations["split_track_api_v1_projects__project_id__media__media_id__persons__object_id__split_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/projects/{project_id}/media/{media_id}/frames/{frame_index}/concept": {
+    "/api/v1/projects/{project_id}/media/{media_id}/persons/{object_id}/merge": {
         parameters: {
             query?: never;
             header?: never;
@@ -1617,10 +1657,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Concept Prompt
-         * @description Find every instance of a few words on a frame with SAM 3; each becomes an object with the label.
+         * Merge Tracks
+         * @description Merge a person into another (one person the tracker lost and found again); it is then deleted.
          */
-        post: operations["concept_prompt_api_v1_projects__project_id__media__media_id__frames__frame_index__concept_post"];
+        post: operations["merge_tracks_api_v1_projects__project_id__media__media_id__persons__object_id__merge_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2840,16 +2880,6 @@ export interface components {
             full_name: string | null;
             role: components["schemas"]["Role"];
         };
-        /** MergeRequest */
-        MergeRequest: {
-            /**
-             * Picks
-             * @description Group index -> the user id whose object is taken as is; others by vote
-             */
-            picks?: {
-                [key: string]: number;
-            };
-        };
         /** MergeResult */
         MergeResult: {
             /** Object Ids */
@@ -3440,6 +3470,14 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "annotator" | "reviewer";
+        /** SplitRequest */
+        SplitRequest: {
+            /**
+             * Frame Index
+             * @description The new person takes this frame and every later one
+             */
+            frame_index: number;
+        };
         /** StructureTemplate */
         StructureTemplate: {
             /** Key */
@@ -3540,6 +3578,24 @@ export interface components {
             created: number;
             /** Replaced */
             replaced: number;
+        };
+        /** MergeRequest */
+        video_seg_backend__actions__schemas__MergeRequest: {
+            /**
+             * Into Object Id
+             * @description The person that remains (keeps its label and track id)
+             */
+            into_object_id: number;
+        };
+        /** MergeRequest */
+        video_seg_backend__consensus__schemas__MergeRequest: {
+            /**
+             * Picks
+             * @description Group index -> the user id whose object is taken as is; others by vote
+             */
+            picks?: {
+                [key: string]: number;
+            };
         };
     };
     responses: never;
@@ -5801,7 +5857,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MergeRequest"];
+                "application/json": components["schemas"]["video_seg_backend__consensus__schemas__MergeRequest"];
             };
         };
         responses: {
@@ -6363,7 +6419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": string;
+                    "text/plain": unknown;
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */
@@ -6372,7 +6428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -6533,6 +6589,108 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_detectors_api_v1_detectors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detectors"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    auto_annotate_api_v1_projects__project_id__media__media_id__auto_annotate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoAnnotateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    concept_prompt_api_v1_projects__project_id__media__media_id__frames__frame_index__concept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                frame_index: number;
+                media_id: number;
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConceptRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConceptResult"];
+                };
             };
             /** @description The request cannot be served as sent; `detail` says why */
             "4XX": {
@@ -6714,22 +6872,30 @@ export interface operations {
             };
         };
     };
-    list_detectors_api_v1_detectors_get: {
+    split_track_api_v1_projects__project_id__media__media_id__persons__object_id__split_post: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                object_id: number;
+                media_id: number;
+                project_id: number;
+            };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SplitRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Detectors"];
+                    "application/json": components["schemas"]["ObjectPublic"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */
@@ -6743,11 +6909,12 @@ export interface operations {
             };
         };
     };
-    auto_annotate_api_v1_projects__project_id__media__media_id__auto_annotate_post: {
+    merge_tracks_api_v1_projects__project_id__media__media_id__persons__object_id__merge_post: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                object_id: number;
                 media_id: number;
                 project_id: number;
             };
@@ -6755,55 +6922,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AutoAnnotateRequest"];
+                "application/json": components["schemas"]["video_seg_backend__actions__schemas__MergeRequest"];
             };
         };
         responses: {
             /** @description Successful Response */
-            202: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["JobPublic"];
-                };
-            };
-            /** @description The request cannot be served as sent; `detail` says why */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    concept_prompt_api_v1_projects__project_id__media__media_id__frames__frame_index__concept_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                frame_index: number;
-                media_id: number;
-                project_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ConceptRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConceptResult"];
-                };
+                content?: never;
             };
             /** @description The request cannot be served as sent; `detail` says why */
             "4XX": {

@@ -49,6 +49,10 @@ export class ActionMode {
 
 	constructor(private readonly host: ActionModeHost) {}
 
+	get projectId(): number {
+		return this.host.pid;
+	}
+
 	/** Loads the vocabulary, keyframes and this annotator's labels, then shows the first keyframe at or after the frame shown. */
 	async enter(): Promise<void> {
 		const mid = this.host.currentId;
