@@ -48,7 +48,7 @@ def world(team: Team, tmp_path: Path) -> dict[str, object]:
     ids = {
         "project_id": a, "media_id": mid, "label_id": label["id"], "object_id": obj["id"], "prompt_id": 1,
         "index": 0, "job_id": job_id, "user_id": ann_id, "assignment_id": assignment["id"], "key": "sam2.1_hiera_tiny",
-        "action_pk": 1,
+        "action_pk": 1, "frame_index": 0,
     }  # fmt: skip
     return {"ids": ids, "outsider": outsider, "project_b": b}
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import annotated_types
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 from sqlmodel import SQLModel
 
 from video_seg_backend.core.validation import INT_MAX
 from video_seg_backend.models import Index, Int, RequestModel
 
-Visibility = Literal[0, 1, 2]
+# COCO's visibility; bounded like every integer the API reads (a Literal alone carries no maximum).
+Visibility = Annotated[
+    Literal[0, 1, 2], WithJsonSchema({"type": "integer", "enum": [0, 1, 2], "minimum": 0, "maximum": 2})
+]
 KeypointSource = Literal["key", "tracked"]
 
 
