@@ -6,22 +6,11 @@
  * Browsers are never downloaded: Chromium comes from apt (apt-get install -y chromium).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { buildDir, chromiumPath, contextOptions, frontendDir, python, repoDir } from './e2e/support/env';
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-		});
-	});
-}
+import { freePort } from './e2e/support/ports';
 
 // The runner picks the port and data dir once; its workers load this file again and inherit them.
 process.env.VSS_E2E_PORT ??= String(await freePort());

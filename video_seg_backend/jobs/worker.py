@@ -111,6 +111,14 @@ class JobWorker:
                 session.add(job)
             session.commit()
 
+    def enqueue(self, session: Session, job: Job) -> Job:
+        """Store a new job's row, then hand it to a runner: the row exists before any runner looks."""
+        session.add(job)
+        session.commit()
+        session.refresh(job)
+        self.submit(job)
+        return job
+
     def submit(self, job: Job) -> None:
         assert job.id is not None
         if self._broker is not None:

@@ -122,11 +122,7 @@ def start_export(*, session: SessionDep, worker: WorkerDep, project: ProjectDep,
         queue=queue_for(JobKind.export),
         params=params.model_dump(mode="json"),
     )
-    session.add(job)
-    session.commit()
-    session.refresh(job)
-    worker.submit(job)
-    return job
+    return worker.enqueue(session, job)
 
 
 def attachment(filename: str) -> str:

@@ -83,11 +83,7 @@ def propagate(
         progress_total=params.total_frames,
         params=params.model_dump(mode="json"),
     )
-    session.add(job)
-    session.commit()
-    session.refresh(job)
-    worker.submit(job)
-    return job
+    return worker.enqueue(session, job)
 
 
 @router.get("/projects/{project_id}/jobs", response_model=list[JobPublic])

@@ -171,8 +171,4 @@ def track_keypoints(
         progress_total=len(wanted) * (end - body.start_frame + 1),
         params=params.model_dump(mode="json"),
     )
-    session.add(job)
-    session.commit()
-    session.refresh(job)
-    worker.submit(job)
-    return job
+    return worker.enqueue(session, job)
