@@ -88,6 +88,9 @@ class DatasetObject:
     track_id: int | None = None
     # Who made it: set only when an export asks to include the annotator (COCO attributes, CVAT attribute).
     annotator: str | None = None
+    # A part region (shaft, gripper) of the object ``parent_id`` (an object id), named from its label's parts.
+    parent_id: int | None = None
+    part: str | None = None
 
 
 @dataclass

@@ -82,7 +82,14 @@ def export_dataset(
         ).all()
         media = [dataset_media(m, storage) for m in media_rows]
         objects = [
-            DatasetObject(id=o.id or 0, media_id=o.media_id, label_id=o.label_id, track_id=o.track_id)
+            DatasetObject(
+                id=o.id or 0,
+                media_id=o.media_id,
+                label_id=o.label_id,
+                track_id=o.track_id,
+                parent_id=o.parent_id,
+                part=o.part,
+            )  # fmt: skip
             for o in session.exec(
                 select(TrackedObject)
                 .where(col(TrackedObject.media_id).in_([m.id for m in media]))
