@@ -90,6 +90,42 @@ export class ObjectEdits {
 		}
 	}
 
+	/**
+	 * A part region (`part` of its label's parts) of `parentId`, selected for the next clicks; its
+	 * masks stay inside the parent's (the server cuts them). Undoable.
+	 */
+	async newPart(parentId: number, part: string): Promise<number | null> {
+		const host = this.host;
+		const list = host.list;
+		try {
+			const mediaId = host.requireMedia();
+			const parentRef = list.objectIds.ref(parentId);
+			let ref: IdRef | null = null;
+			await host.execute(mediaId, {
+				label: `New part ${part}`,
+				do: async () => {
+					const obj = await api.createPart(host.pid, mediaId, parentRef.id, part);
+					if (ref === null) ref = list.objectIds.fresh(obj.id);
+					else list.objectIds.moved(ref, obj.id);
+					if (host.currentId !== mediaId) return;
+					list.objects = [...list.objects.filter((o) => o.id !== obj.id), obj];
+					list.selectedId = obj.id;
+				},
+				undo: async () => {
+					const id = ref!.id;
+					await api.deleteObject(host.pid, mediaId, id);
+					list.objectIds.dropped(ref!);
+					if (host.currentId === mediaId) list.drop(id);
+				}
+			});
+			host.changed();
+			return (ref as IdRef | null)?.id ?? null;
+		} catch (error) {
+			toasts.error(error);
+			return null;
+		}
+	}
+
 	/** Deletes an object with its masks. Undo recreates it, replays its prompts and restores its masks. */
 	async deleteObject(objectId: number): Promise<void> {
 		const host = this.host;
@@ -147,6 +183,8 @@ export class ObjectEdits {
 				if (host.currentId !== mediaId) return;
 				list.objects = list.objects.map((o) => (o.id === id ? updated : o));
 				host.maskCache.version++;
+				// Its parts took the new label on the server.
+				if (list.objects.some((o) => o.parent_id === id)) await list.reload();
 			};
 			await host.execute(mediaId, { label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
 		} catch (error) {
