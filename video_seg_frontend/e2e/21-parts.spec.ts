@@ -147,3 +147,21 @@ print(json.dumps(sorted({(names[a["category_id"]], json.dumps(a.get("attributes"
 		...PARTS.map((p) => [`tool/${p}`, JSON.stringify({ parent_id: tool.track_id, part: p })] as [string, string]).sort()
 	]);
 });
+
+test('deleting the tool deletes its parts; undo brings all four back with their masks', async () => {
+	const before = await objects();
+	const maskCount = async () => (await api(`/projects/${projectId}/media/${mediaId}/annotations?start=0&end=${TRACKED}`)).length;
+	const masksBefore = await maskCount();
+	await page.getByRole('button', { name: 'Delete object 1' }).click();
+	await poll(async () => (await objects()).length, { message: 'the tool and its parts deleted' }).toBe(0);
+	await expect(page.getByTestId('object-list').locator('li[data-testid]')).toHaveCount(0);
+	await page.getByRole('button', { name: /Undo/ }).click();
+	await poll(async () => (await objects()).map((o) => [o.track_id, o.part]), { message: 'all four back', timeout: 60_000 }).toEqual(
+		before.map((o) => [o.track_id, o.part])
+	);
+	const after = await objects();
+	const tool = after.find((o) => o.parent_id === null)!;
+	expect(after.filter((o) => o.parent_id === tool.id).map((o) => o.part)).toEqual(PARTS);
+	await poll(maskCount, { message: 'their masks restored' }).toBe(masksBefore);
+	await expect(page.getByTestId('object-list').getByTestId('part-row')).toHaveCount(3);
+});

@@ -102,11 +102,11 @@ export const api = {
 			})
 		),
 	/** A part region of `parent_id`, named from its label's parts; it takes the parent's label. */
-	createPart: (pid: number, mid: number, parent_id: number, part: string) =>
+	createPart: (pid: number, mid: number, parent_id: number, part: string, track_id?: number) =>
 		unwrap(
 			client.POST('/api/v1/projects/{project_id}/media/{media_id}/objects', {
 				params: M(pid, mid),
-				body: { parent_id, part }
+				body: track_id === undefined ? { parent_id, part } : { parent_id, part, track_id }
 			})
 		),
 	updateObject: (pid: number, mid: number, oid: number, label_id: number) =>
