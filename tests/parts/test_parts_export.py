@@ -96,3 +96,34 @@ def test_davis_gives_each_part_its_own_id_and_maps_it_to_its_parent(tool: Tool) 
         union |= indices == index
     # The parent is its own id and its parts' ids together: the whole disc.
     assert np.array_equal(union | (indices == parent_index), disc(0))
+
+
+def test_each_export_imports_back_with_the_parts_under_their_parent_and_the_same_masks(tool: Tool) -> None:
+    three_parts(tool)
+    before = {(o["part"], o["parent_id"] is None) for o in tool.client.get(f"{tool.base}/objects").json()}
+    masks_before = {
+        (next(o["part"] for o in tool.client.get(f"{tool.base}/objects").json() if o["id"] == oid), frame): mask
+        for oid in (o["id"] for o in tool.client.get(f"{tool.base}/objects").json())
+        for frame, mask in tool.masks(oid).items()
+    }
+    for fmt, member in (
+        ("coco", "annotations/instances_default.json"),
+        ("ytvis", "annotations/instances.json"),
+        ("davis", None),
+    ):
+        r = tool.client.get(f"{API}/projects/{tool.pid}/export", params={"format": fmt})
+        data, name = (zipfile.ZipFile(io.BytesIO(r.content)).read(member), "a.json") if member else (r.content, "a.zip")
+        r = tool.client.post(
+            f"{tool.base}/import", params={"format": fmt, "replace": "true"}, files={"file": (name, data)}
+        )
+        assert r.status_code == 201, (fmt, r.text)
+        listed = tool.client.get(f"{tool.base}/objects").json()
+        assert {(o["part"], o["parent_id"] is None) for o in listed} == before, fmt
+        (parent,) = [o for o in listed if o["parent_id"] is None]
+        assert all(o["parent_id"] == parent["id"] and o["label_id"] == parent["label_id"] for o in listed if o["part"])
+        labels = {lb["name"] for lb in tool.client.get(f"{API}/projects/{tool.pid}/labels").json()}
+        assert labels == {"tool"}, (fmt, labels)  # no "tool/shaft" label made
+        for o in listed:
+            for frame, mask in tool.masks(o["id"]).items():
+                assert np.array_equal(mask, masks_before[(o["part"], frame)]), (fmt, o["part"], frame)
+        tool.parent = parent["id"]

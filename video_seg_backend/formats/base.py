@@ -223,6 +223,9 @@ class ImportedObject:
     key: str  # unique within one ImportResult; ImportedMask.object_key refers to it
     label_name: str
     track_id: int | None = None
+    # A part region: the file's track id of its parent (an object of the same file) and its name.
+    parent_track: int | None = None
+    part: str | None = None
 
 
 @dataclass

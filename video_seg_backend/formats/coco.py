@@ -41,7 +41,7 @@ from .base import (
     rle_area,
     rle_bbox,
 )
-from .frames import Categories, frame_files, object_track_ids, part_attributes
+from .frames import Categories, as_part, frame_files, object_track_ids, part_attributes
 
 ANNOTATIONS_PATH = "annotations/instances_default.json"
 IMAGES_DIR = "images/default"
@@ -242,7 +242,9 @@ def import_coco(
         label_name = categories.get(ann.get("category_id"), "object")
         track = ann.get("track_id", (ann.get("attributes") or {}).get("track_id"))
         key = f"track-{track}-{label_name}" if track is not None else f"ann-{ann.get('id')}"
-        objects.setdefault(key, ImportedObject(key=key, label_name=label_name, track_id=track))
+        if key not in objects:
+            made = ImportedObject(key=key, label_name=label_name, track_id=track)
+            objects[key] = as_part(made, ann.get("attributes"))
         source = ann.get("source")
         keyframe = source in KEY_FRAME_SOURCES if source else True
         previous = masks.get((key, index))

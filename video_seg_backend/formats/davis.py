@@ -210,6 +210,11 @@ def import_davis(
     default_label = labels[0].name if labels else "object"
     objects: dict[int, ImportedObject] = {}
     masks: list[ImportedMask] = []
+    # Our export draws parts over their parent: a parent's mask is its own id and its parts' ids.
+    parts_of: dict[int, list[int]] = defaultdict(list)
+    for value, info in described.items():
+        if isinstance(info.get("parent"), int) and str(value).isdigit():
+            parts_of[info["parent"]].append(int(value))
     for name, png in entries:
         index = frame if frame is not None and len(entries) == 1 else frame_from_file_name(name)
         if index is None:
@@ -233,12 +238,15 @@ def import_davis(
                     label_name=info.get("label", default_label),
                     track_id=info.get("track_id"),
                 )
+                parent = described.get(str(info.get("parent")), {})
+                if info.get("part") and parent.get("track_id") is not None:
+                    objects[value].parent_track, objects[value].part = parent["track_id"], info["part"]
             keyframe = index in info["key_frames"] if "key_frames" in info else True
             masks.append(
                 ImportedMask(
                     object_key=f"davis-{value}",
                     frame_index=index,
-                    rle=encode_rle(indices == value),
+                    rle=encode_rle(np.isin(indices, [value, *parts_of.get(value, [])])),
                     keyframe=keyframe,
                 )
             )

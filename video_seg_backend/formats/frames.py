@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import DatasetObject, ExportDataset, ExportFiles, FormatError
+from .base import DatasetObject, ExportDataset, ExportFiles, FormatError, ImportedObject
 
 
 def frame_files(dataset: ExportDataset, prefix: str) -> ExportFiles:
@@ -48,3 +48,18 @@ def part_attributes(obj: DatasetObject, tracks: dict[int, int]) -> dict[str, obj
     if obj.parent_id is None or obj.part is None:
         return {}
     return {"parent_id": tracks.get(obj.parent_id, obj.parent_id), "part": obj.part}
+
+
+def as_part(obj: ImportedObject, attributes: object) -> ImportedObject:
+    """An imported object that our export wrote as a part (attributes ``parent_id`` and ``part``,
+    category "label/part") becomes a part of its parent's label again; anything else is left as is."""
+    if not isinstance(attributes, dict):
+        return obj
+    parent, part = attributes.get("parent_id"), attributes.get("part")
+    if not isinstance(parent, int) or not isinstance(part, str) or not part:
+        return obj
+    suffix = f"/{part}"
+    if obj.label_name.endswith(suffix) and len(obj.label_name) > len(suffix):
+        obj.label_name = obj.label_name[: -len(suffix)]
+    obj.parent_track, obj.part = parent, part
+    return obj

@@ -36,7 +36,7 @@ from .base import (
     rle_area,
     rle_bbox,
 )
-from .frames import Categories, frame_files, object_track_ids, part_attributes
+from .frames import Categories, as_part, frame_files, object_track_ids, part_attributes
 
 ANNOTATIONS_PATH = "annotations/instances.json"
 
@@ -160,13 +160,10 @@ def import_ytvis(
         if ann.get("video_id") != video["id"]:
             continue
         key = f"ytvis-{ann.get('id')}"
-        objects.append(
-            ImportedObject(
-                key=key,
-                label_name=categories.get(ann.get("category_id"), "object"),
-                track_id=ann.get("track_id"),
-            )
+        made = ImportedObject(
+            key=key, label_name=categories.get(ann.get("category_id"), "object"), track_id=ann.get("track_id")
         )
+        objects.append(as_part(made, ann.get("attributes")))
         key_frames = set(ann["key_frames"]) if "key_frames" in ann else None
         for index, segmentation in enumerate(ann.get("segmentations") or []):
             if not segmentation:
