@@ -98,3 +98,28 @@ def test_a_hand_drawn_part_mask_is_clipped_and_a_part_without_parent_mask_keeps_
     ])  # fmt: skip
     assert both.status_code == 200, both.text
     assert both.json()[1]["area"] == int((square & disc(0)).sum()) > 0
+
+
+def test_undoing_and_redoing_the_tracking_gives_the_parts_back_as_they_were(tool: Tool) -> None:
+    draw(tool, tool.parent, {i: left_half(i) for i in range(N)})
+    wrist = tool.part("wrist")
+    prompt(tool, wrist, {"kind": "point", "x": 40, "y": 60})
+    # Tracked once (masks A), the parent redrawn as the whole disc, tracked again (masks B).
+    first = tool.client.post(
+        f"{tool.base}/propagate", json={"start_frame": 0, "direction": "forward", "object_ids": [wrist]}
+    ).json()
+    assert wait_job(tool.client, first["id"])["status"] == "completed"
+    tracked_once = tool.masks(wrist)
+    draw(tool, tool.parent, {i: disc(i) for i in range(1, N)})
+    second = tool.client.post(
+        f"{tool.base}/propagate", json={"start_frame": 0, "direction": "forward", "object_ids": [wrist]}
+    ).json()
+    assert wait_job(tool.client, second["id"])["status"] == "completed"
+    tracked_twice = tool.masks(wrist)
+    assert any(not np.array_equal(tracked_once[i], tracked_twice[i]) for i in range(1, N))
+    assert tool.client.post(f"/api/v1/jobs/{second['id']}/undo").status_code == 200
+    undone = tool.masks(wrist)
+    assert all(np.array_equal(undone[i], tracked_once[i]) for i in range(N))
+    assert tool.client.post(f"/api/v1/jobs/{second['id']}/redo").status_code == 200
+    redone = tool.masks(wrist)
+    assert all(np.array_equal(redone[i], tracked_twice[i]) for i in range(N))
