@@ -107,6 +107,13 @@ test('a tool and its three parts clicked, listed under it, drawn in their own co
 	const swatches = await list.getByTestId('part-row').locator('.swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
 	expect(new Set(swatches).size, 'three part colours').toBe(3);
 	await shot(page, 'parts.png');
+	// Hiding the tool hides its parts; showing it shows them again.
+	const toolRow = list.getByTestId('object-row');
+	await toolRow.getByRole('button', { name: 'Toggle visibility' }).click();
+	await expect(list.locator('li.hidden-obj')).toHaveCount(4);
+	await until(page, 'no mask drawn', () => window.__vss.canvas.model.masks.length === 0);
+	await toolRow.getByRole('button', { name: 'Toggle visibility' }).click();
+	await expect(list.locator('li.hidden-obj')).toHaveCount(0);
 });
 
 test('tracked with the tool, every part stays inside it on every frame; the export names them', async () => {

@@ -192,9 +192,14 @@ export class ObjectList {
 		this.selectedId = object.id;
 	}
 
+	/** Hides or shows an object; a whole object's parts go with it. */
 	toggleHidden(objectId: number): void {
-		if (this.hidden.has(objectId)) this.hidden.delete(objectId);
-		else this.hidden.add(objectId);
+		const hide = !this.hidden.has(objectId);
+		const ids = [objectId, ...this.objects.filter((o) => o.parent_id === objectId).map((o) => o.id)];
+		for (const id of ids) {
+			if (hide) this.hidden.add(id);
+			else this.hidden.delete(id);
+		}
 	}
 
 	/** The canvas's prompt markers for `frame`: server prompts plus pending clicks. */
