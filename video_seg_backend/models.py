@@ -197,10 +197,14 @@ class MediaPublic(SQLModel):
 
 # --- objects -------------------------------------------------------------------------------------
 class ObjectCreate(RequestModel):
-    label_id: Int
+    # Required for an object; a part (``parent_id``) takes its parent's label, so it may leave it out.
+    label_id: Int | None = None
     name: LabelName | None = None
     # None: the next free one. Given: that one (an undone deletion brings its object back as it was).
     track_id: Annotated[int, annotated_types.Interval(ge=1, le=INT_MAX)] | None = None
+    # A part region of this object of the same media item; ``part`` names it from the parent label's parts.
+    parent_id: Int | None = None
+    part: LabelName | None = None
 
 
 class ObjectUpdate(RequestModel):
@@ -219,6 +223,7 @@ class TrackedObject(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # A part region (shaft, gripper) belongs to its parent object and goes with it.
     parent_id: int | None = Field(default=None, foreign_key="object.id", index=True, ondelete="CASCADE")
+    part: str | None = None  # the part's name in the label's structure (set exactly when parent_id is)
 
 
 class ObjectPublic(SQLModel):
@@ -229,6 +234,8 @@ class ObjectPublic(SQLModel):
     name: str | None
     key_frames: list[int] = []
     annotated_frames: int = 0
+    parent_id: int | None = None
+    part: str | None = None
 
 
 # --- prompts -------------------------------------------------------------------------------------

@@ -88,6 +88,9 @@ class DatasetObject:
     track_id: int | None = None
     # Who made it: set only when an export asks to include the annotator (COCO attributes, CVAT attribute).
     annotator: str | None = None
+    # A part region (shaft, gripper) of the object ``parent_id`` (an object id), named from its label's parts.
+    parent_id: int | None = None
+    part: str | None = None
 
 
 @dataclass
@@ -220,6 +223,9 @@ class ImportedObject:
     key: str  # unique within one ImportResult; ImportedMask.object_key refers to it
     label_name: str
     track_id: int | None = None
+    # A part region: the file's track id of its parent (an object of the same file) and its name.
+    parent_track: int | None = None
+    part: str | None = None
 
 
 @dataclass

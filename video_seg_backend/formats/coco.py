@@ -41,7 +41,7 @@ from .base import (
     rle_area,
     rle_bbox,
 )
-from .frames import frame_files, label_ids, object_track_ids
+from .frames import Categories, as_part, frame_files, object_track_ids, part_attributes
 
 ANNOTATIONS_PATH = "annotations/instances_default.json"
 IMAGES_DIR = "images/default"
@@ -58,7 +58,7 @@ def image_ids(dataset: ExportDataset) -> dict[int, int]:
     return first
 
 
-def _header(dataset: ExportDataset, categories: dict[int, int], first_image: dict[int, int]) -> bytes:
+def _header(dataset: ExportDataset, categories: Categories, first_image: dict[int, int]) -> bytes:
     images = []
     for media in dataset.media:
         for index in range(media.num_frames):
@@ -78,9 +78,7 @@ def _header(dataset: ExportDataset, categories: dict[int, int], first_image: dic
     head = {
         "info": {"description": dataset.project_name, "version": "1.0", "contributor": "Video-Seg Studio"},
         "licenses": [{"id": 0, "name": "", "url": ""}],
-        "categories": [
-            {"id": categories[label.id], "name": label.name, "supercategory": ""} for label in dataset.labels
-        ],
+        "categories": [{"id": cid, "name": name, "supercategory": ""} for cid, name in categories.entries],
         "images": images,
     }
     text = json.dumps(head, separators=(",", ":"))
@@ -88,7 +86,7 @@ def _header(dataset: ExportDataset, categories: dict[int, int], first_image: dic
 
 
 def _annotations_json(dataset: ExportDataset) -> Iterator[bytes]:
-    categories = label_ids(dataset)
+    categories = Categories(dataset)
     first_image = image_ids(dataset)
     tracks = object_track_ids(dataset)
     objects = {obj.id: obj for obj in dataset.objects}
@@ -105,7 +103,7 @@ def _annotations_json(dataset: ExportDataset) -> Iterator[bytes]:
             annotation = {
                 "id": next_id,
                 "image_id": first_image[media.id] + mask.frame_index,
-                "category_id": categories[obj.label_id],
+                "category_id": categories.of(obj),
                 "segmentation": normalize_rle(mask.rle),
                 "area": area,
                 "bbox": rle_bbox(mask.rle),
@@ -114,8 +112,11 @@ def _annotations_json(dataset: ExportDataset) -> Iterator[bytes]:
                 "source": mask.source,
                 "score": mask.score,
             }
+            attributes = part_attributes(obj, tracks)
             if obj.annotator is not None:
-                annotation["attributes"] = {"annotator": obj.annotator}
+                attributes["annotator"] = obj.annotator
+            if attributes:
+                annotation["attributes"] = attributes
             batch.append(json.dumps(annotation, separators=(",", ":")))
             next_id += 1
             if len(batch) >= _BATCH:
@@ -241,7 +242,9 @@ def import_coco(
         label_name = categories.get(ann.get("category_id"), "object")
         track = ann.get("track_id", (ann.get("attributes") or {}).get("track_id"))
         key = f"track-{track}-{label_name}" if track is not None else f"ann-{ann.get('id')}"
-        objects.setdefault(key, ImportedObject(key=key, label_name=label_name, track_id=track))
+        if key not in objects:
+            made = ImportedObject(key=key, label_name=label_name, track_id=track)
+            objects[key] = as_part(made, ann.get("attributes"))
         source = ann.get("source")
         keyframe = source in KEY_FRAME_SOURCES if source else True
         previous = masks.get((key, index))

@@ -25,6 +25,7 @@ from PIL import Image
 from .base import (
     DatasetLabel,
     DatasetMedia,
+    DatasetObject,
     ExportDataset,
     ExportFiles,
     ExportOptions,
@@ -87,9 +88,11 @@ def _media_pngs(dataset: ExportDataset, media: DatasetMedia, prefix: str) -> Exp
         by_frame[mask.frame_index].append((index_of[mask.object_id], mask.rle))
         if mask.is_keyframe:
             key_frames[mask.object_id].append(mask.frame_index)
+    # Parts after whole objects: a part's pixels take its own id, so its parent is its id and its parts'.
+    parts = {index_of[obj.id] for obj in objects if obj.parent_id is not None}
     for frame in range(media.num_frames):
         indices = np.zeros((media.height, media.width), dtype=np.uint8)
-        for object_index, rle in sorted(by_frame.pop(frame, []), key=lambda item: item[0]):
+        for object_index, rle in sorted(by_frame.pop(frame, []), key=lambda item: (item[0] in parts, item[0])):
             indices[decode_rle(rle)] = object_index
         yield f"{prefix}/{_sequence_path(media, frame, '.png')}", encode_index_png(indices)
     mapping = {
@@ -103,11 +106,19 @@ def _media_pngs(dataset: ExportDataset, media: DatasetMedia, prefix: str) -> Exp
                 "color": dataset.label(obj.label_id).color,
                 "track_id": tracks[obj.id],
                 "key_frames": sorted(set(key_frames.get(obj.id, []))),
+                # A part: its parent's object index here, and its name ("shaft").
+                **_part_of(obj, index_of),
             }
             for obj in objects
         },
     }
     yield f"{prefix}/{media.stem}.json", json.dumps(mapping, indent=1).encode()
+
+
+def _part_of(obj: DatasetObject, index_of: dict[int, int]) -> dict[str, object]:
+    if obj.parent_id is None or obj.parent_id not in index_of:
+        return {}
+    return {"parent": index_of[obj.parent_id], "part": obj.part}
 
 
 def palette_png_files(dataset: ExportDataset, prefix: str) -> ExportFiles:
@@ -199,6 +210,11 @@ def import_davis(
     default_label = labels[0].name if labels else "object"
     objects: dict[int, ImportedObject] = {}
     masks: list[ImportedMask] = []
+    # Our export draws parts over their parent: a parent's mask is its own id and its parts' ids.
+    parts_of: dict[int, list[int]] = defaultdict(list)
+    for value, info in described.items():
+        if isinstance(info.get("parent"), int) and str(value).isdigit():
+            parts_of[info["parent"]].append(int(value))
     for name, png in entries:
         index = frame if frame is not None and len(entries) == 1 else frame_from_file_name(name)
         if index is None:
@@ -222,12 +238,15 @@ def import_davis(
                     label_name=info.get("label", default_label),
                     track_id=info.get("track_id"),
                 )
+                parent = described.get(str(info.get("parent")), {})
+                if info.get("part") and parent.get("track_id") is not None:
+                    objects[value].parent_track, objects[value].part = parent["track_id"], info["part"]
             keyframe = index in info["key_frames"] if "key_frames" in info else True
             masks.append(
                 ImportedMask(
                     object_key=f"davis-{value}",
                     frame_index=index,
-                    rle=encode_rle(indices == value),
+                    rle=encode_rle(np.isin(indices, [value, *parts_of.get(value, [])])),
                     keyframe=keyframe,
                 )
             )

@@ -36,20 +36,18 @@ from .base import (
     rle_area,
     rle_bbox,
 )
-from .frames import frame_files, label_ids, object_track_ids
+from .frames import Categories, as_part, frame_files, object_track_ids, part_attributes
 
 ANNOTATIONS_PATH = "annotations/instances.json"
 
 
 def _instances_json(dataset: ExportDataset) -> Iterator[bytes]:
-    categories = label_ids(dataset)
+    categories = Categories(dataset)
     tracks = object_track_ids(dataset)
     head = {
         "info": {"description": dataset.project_name, "version": "1.0", "contributor": "Video-Seg Studio"},
         "licenses": [],
-        "categories": [
-            {"id": categories[label.id], "name": label.name, "supercategory": "object"} for label in dataset.labels
-        ],
+        "categories": [{"id": cid, "name": name, "supercategory": "object"} for cid, name in categories.entries],
         "videos": [
             {
                 "id": video_id,
@@ -86,7 +84,7 @@ def _instances_json(dataset: ExportDataset) -> Iterator[bytes]:
             annotation = {
                 "id": next_id,
                 "video_id": video_id,
-                "category_id": categories[obj.label_id],
+                "category_id": categories.of(obj),
                 "segmentations": segmentations,
                 "bboxes": [rle_bbox(frames[i]) if i in frames else None for i in range(media.num_frames)],
                 "areas": [rle_area(frames[i]) if i in frames else None for i in range(media.num_frames)],
@@ -98,6 +96,8 @@ def _instances_json(dataset: ExportDataset) -> Iterator[bytes]:
                 "key_frames": sorted(set(key_frames.get(obj.id, []))),
                 "score": sum(object_scores) / len(object_scores) if object_scores else None,
             }
+            if attributes := part_attributes(obj, tracks):
+                annotation["attributes"] = attributes
             yield (b"," if next_id > 1 else b"") + json.dumps(annotation, separators=(",", ":")).encode()
             next_id += 1
     yield b"]}"
@@ -160,13 +160,10 @@ def import_ytvis(
         if ann.get("video_id") != video["id"]:
             continue
         key = f"ytvis-{ann.get('id')}"
-        objects.append(
-            ImportedObject(
-                key=key,
-                label_name=categories.get(ann.get("category_id"), "object"),
-                track_id=ann.get("track_id"),
-            )
+        made = ImportedObject(
+            key=key, label_name=categories.get(ann.get("category_id"), "object"), track_id=ann.get("track_id")
         )
+        objects.append(as_part(made, ann.get("attributes")))
         key_frames = set(ann["key_frames"]) if "key_frames" in ann else None
         for index, segmentation in enumerate(ann.get("segmentations") or []):
             if not segmentation:

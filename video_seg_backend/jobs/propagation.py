@@ -204,7 +204,8 @@ class _Tracking:
         with Session(self.seg.db) as session:
             # Flushed at the commit below, where a concurrent deletion is told apart.
             with session.no_autoflush:
-                for m in masks:
+                # By id, so a parent (made before its parts) is written before the part kept inside it.
+                for m in sorted(masks, key=lambda m: m.object_id):
                     before = self._keep_before(session, m.object_id, frame_index)
                     # keep_human: nor over a mask a person made while the job ran.
                     row = upsert_mask(session, self.media_id, m.object_id, frame_index, m.mask,

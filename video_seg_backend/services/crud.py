@@ -28,6 +28,7 @@ from video_seg_backend.models import (
     TrackedObject,
     utcnow,
 )
+from video_seg_backend.services.parts import within_parent
 from video_seg_backend.storage.masks import decode_mask, encode_rle, rle_area, rle_bbox
 
 # Masks a person brought in without prompts: the engine replays them as they are.
@@ -73,7 +74,9 @@ def upsert_rle(
 ) -> Annotation:
     """Store the object's mask on a frame (compressed RLE), bbox and area derived from it.
     ``keep_human``: leave a mask a person made (clicked, imported, edited) as it is.
-    ``row``: the frame's mask row (or None) when the caller has just read it; looked up otherwise."""
+    ``row``: the frame's mask row (or None) when the caller has just read it; looked up otherwise.
+    Every mask is written here, so this is where a part is kept inside its parent's mask."""
+    rle = within_parent(session, object_id, frame_index, rle)
     height, width = (int(v) for v in rle["size"])
     if row is ...:
         row = annotation_on(session, object_id, frame_index)

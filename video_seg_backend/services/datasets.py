@@ -16,8 +16,10 @@ from video_seg_backend.formats import (
     DatasetMedia,
     DatasetObject,
     ExportDataset,
+    ImportedObject,
     ImportResult,
 )
+from video_seg_backend.keypoints.schema import structure_of
 from video_seg_backend.models import (
     Annotation,
     AnnotationSource,
@@ -82,7 +84,14 @@ def export_dataset(
         ).all()
         media = [dataset_media(m, storage) for m in media_rows]
         objects = [
-            DatasetObject(id=o.id or 0, media_id=o.media_id, label_id=o.label_id, track_id=o.track_id)
+            DatasetObject(
+                id=o.id or 0,
+                media_id=o.media_id,
+                label_id=o.label_id,
+                track_id=o.track_id,
+                parent_id=o.parent_id,
+                part=o.part,
+            )  # fmt: skip
             for o in session.exec(
                 select(TrackedObject)
                 .where(col(TrackedObject.media_id).in_([m.id for m in media]))
@@ -176,7 +185,9 @@ def apply_import(db: Engine, media: Media, result: ImportResult, replace: bool =
             session.add(obj)
             objects[imported.key] = obj
         session.flush()
-        for mask in result.masks:
+        parts = link_imported_parts(session, result.objects, objects, labels)
+        # Parents' masks first: a part's mask is kept inside its parent's as it is written.
+        for mask in sorted(result.masks, key=lambda m: m.object_key in parts):
             source = AnnotationSource.imported if mask.keyframe else AnnotationSource.propagated
             rle = normalize_rle(mask.rle)
             upsert_rle(
@@ -192,6 +203,29 @@ def apply_import(db: Engine, media: Media, result: ImportResult, replace: bool =
         "masks": len(result.masks),
         "key_frames": sum(1 for m in result.masks if m.keyframe),
     }
+
+
+def link_imported_parts(
+    session: Session, imported: list[ImportedObject], objects: dict[str, TrackedObject], labels: dict[str, Label]
+) -> set[str]:
+    """Imported parts (an export of ours: parent's track id and part name) under their parent of the
+    same file; the label gains part names it lacks. Returns the keys of the parts linked."""
+    by_track = {o.track_id: objects[o.key] for o in imported if o.track_id is not None and o.part is None}
+    linked: set[str] = set()
+    for item in imported:
+        parent = by_track.get(item.parent_track) if item.part and item.parent_track is not None else None
+        if parent is None or item.part is None:
+            continue
+        obj = objects[item.key]
+        obj.parent_id, obj.part, obj.label_id = parent.id, item.part, parent.label_id
+        label = next(lb for lb in labels.values() if lb.id == parent.label_id)
+        structure = structure_of(label.structure)
+        if item.part not in structure.parts:
+            label.structure = structure.model_copy(update={"parts": [*structure.parts, item.part]}).model_dump()
+            session.add(label)
+        linked.add(item.key)
+    session.flush()
+    return linked
 
 
 def object_creators(session: Session, object_ids: list[int]) -> dict[int, str]:

@@ -36,7 +36,10 @@ def swap_tracking(seg: SegmentationService, session: Session, media: Media, job:
     """Undo or redo a tracking job: every mask it changed is swapped with the one kept, except
     where a person has fixed the frame since (theirs stays); ``params.undone`` records which way
     the job stands, in the same commit."""
-    changes = session.exec(select(TrackingChange).where(TrackingChange.job_id == job.id)).all()
+    # By object id: a parent (made before its parts) is back before the part kept inside it.
+    changes = session.exec(
+        select(TrackingChange).where(TrackingChange.job_id == job.id).order_by(col(TrackingChange.object_id))
+    ).all()
     frames: list[int] = []
     object_ids: set[int] = set()
     for change in changes:

@@ -101,6 +101,14 @@ export const api = {
 				body: track_id === undefined ? { label_id } : { label_id, track_id }
 			})
 		),
+	/** A part region of `parent_id`, named from its label's parts; it takes the parent's label. */
+	createPart: (pid: number, mid: number, parent_id: number, part: string, track_id?: number) =>
+		unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/objects', {
+				params: M(pid, mid),
+				body: track_id === undefined ? { parent_id, part } : { parent_id, part, track_id }
+			})
+		),
 	updateObject: (pid: number, mid: number, oid: number, label_id: number) =>
 		unwrap(
 			client.PATCH('/api/v1/projects/{project_id}/media/{media_id}/objects/{object_id}', {

@@ -311,6 +311,7 @@ export interface paths {
          * Create Object
          * @description Create an object with a label; it gets the next track id of the media item, or the one asked
          *     for if no object of the media item has it (undoing a deletion brings the object back as it was).
+         *     With ``parent_id`` and ``part``: a part region of that object, with the parent's label.
          */
         post: operations["create_object_api_v1_projects__project_id__media__media_id__objects_post"];
         delete?: never;
@@ -331,14 +332,14 @@ export interface paths {
         post?: never;
         /**
          * Delete Object
-         * @description Delete an object with its prompts and masks.
+         * @description Delete an object with its prompts and masks, and its parts with theirs.
          */
         delete: operations["delete_object_api_v1_projects__project_id__media__media_id__objects__object_id__delete"];
         options?: never;
         head?: never;
         /**
          * Update Object
-         * @description Relabel or rename an object.
+         * @description Relabel or rename an object; its parts take the new label with it.
          */
         patch: operations["update_object_api_v1_projects__project_id__media__media_id__objects__object_id__patch"];
         trace?: never;
@@ -2932,11 +2933,15 @@ export interface components {
         /** ObjectCreate */
         ObjectCreate: {
             /** Label Id */
-            label_id: number;
+            label_id?: number | null;
             /** Name */
             name?: string | null;
             /** Track Id */
             track_id?: number | null;
+            /** Parent Id */
+            parent_id?: number | null;
+            /** Part */
+            part?: string | null;
         };
         /**
          * ObjectFrames
@@ -2988,6 +2993,10 @@ export interface components {
              * @default 0
              */
             annotated_frames: number;
+            /** Parent Id */
+            parent_id?: number | null;
+            /** Part */
+            part?: string | null;
         };
         /** ObjectUpdate */
         ObjectUpdate: {

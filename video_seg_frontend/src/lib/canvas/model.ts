@@ -10,6 +10,8 @@ export interface MaskLayer {
 	color: string;
 	mask: BinaryMask;
 	selected: boolean;
+	/** A part region: drawn over the whole objects, whose outlines are drawn again on top of it. */
+	part?: boolean;
 }
 
 export interface PromptMarker {

@@ -17,6 +17,7 @@ export class CanvasView {
 	private readonly ctx: CanvasRenderingContext2D;
 	// Mask bitmaps are cached per decoded mask and colour: redrawing on pan/zoom stays cheap.
 	private bitmaps = new WeakMap<BinaryMask, { color: string; selected: boolean; canvas: HTMLCanvasElement }>();
+	private outlines = new WeakMap<BinaryMask, { color: string; canvas: HTMLCanvasElement }>();
 	private frameRequested = false;
 
 	constructor(
@@ -80,7 +81,12 @@ export class CanvasView {
 		if (m.image) ctx.drawImage(m.image, 0, 0, m.width, m.height);
 		if (m.showOverlays) {
 			ctx.imageSmoothingEnabled = false;
-			for (const layer of m.masks) ctx.drawImage(this.bitmap(layer), 0, 0, m.width, m.height);
+			// Parts over whole objects, and the wholes' outlines over the parts: a shaft shows in its
+			// own colour inside the tool's outline.
+			const parts = m.masks.filter((l) => l.part);
+			for (const layer of m.masks) if (!layer.part) ctx.drawImage(this.bitmap(layer), 0, 0, m.width, m.height);
+			for (const layer of parts) ctx.drawImage(this.bitmap(layer), 0, 0, m.width, m.height);
+			if (parts.length) for (const layer of m.masks) if (!layer.part) ctx.drawImage(this.outline(layer), 0, 0, m.width, m.height);
 		}
 		// Markers keep a constant on-screen size: draw them in CSS pixels.
 		ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
@@ -132,6 +138,18 @@ export class CanvasView {
 			ctx.lineWidth = 1.5;
 			ctx.stroke();
 		}
+	}
+
+	private outline(layer: MaskLayer): HTMLCanvasElement {
+		const cached = this.outlines.get(layer.mask);
+		if (cached && cached.color === layer.color) return cached.canvas;
+		const canvas = cached?.canvas ?? document.createElement('canvas');
+		canvas.width = layer.mask.width;
+		canvas.height = layer.mask.height;
+		const ctx = canvas.getContext('2d');
+		if (ctx) ctx.putImageData(new ImageData(maskToRgba(layer.mask, layer.color, 0, 255), layer.mask.width, layer.mask.height), 0, 0);
+		this.outlines.set(layer.mask, { color: layer.color, canvas });
+		return canvas;
 	}
 
 	private bitmap(layer: MaskLayer): HTMLCanvasElement {

@@ -311,6 +311,10 @@ export class StudioState {
 		return this.edits.removePrompt(promptId);
 	}
 
+	newPart(parentId: number, part: string): Promise<number | null> {
+		return this.edits.newPart(parentId, part);
+	}
+
 	deleteObject(objectId: number): Promise<void> {
 		return this.edits.deleteObject(objectId);
 	}

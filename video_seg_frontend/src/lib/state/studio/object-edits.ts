@@ -1,6 +1,6 @@
 import { api } from '$lib/api/client';
 import { ApiError } from '$lib/api/errors';
-import type { DistributiveOmit, PromptCreate } from '$lib/api/types';
+import type { DistributiveOmit, ObjectPublic, PromptCreate } from '$lib/api/types';
 import { deleteObjectCommand, promptToCreate, type IdRef } from '../commands';
 import type { ProjectState } from '../project.svelte';
 import { toasts } from '../toasts.svelte';
@@ -90,7 +90,46 @@ export class ObjectEdits {
 		}
 	}
 
-	/** Deletes an object with its masks. Undo recreates it, replays its prompts and restores its masks. */
+	/**
+	 * A part region (`part` of its label's parts) of `parentId`, selected for the next clicks; its
+	 * masks stay inside the parent's (the server cuts them). Undoable.
+	 */
+	async newPart(parentId: number, part: string): Promise<number | null> {
+		const host = this.host;
+		const list = host.list;
+		try {
+			const mediaId = host.requireMedia();
+			const parentRef = list.objectIds.ref(parentId);
+			let ref: IdRef | null = null;
+			await host.execute(mediaId, {
+				label: `New part ${part}`,
+				do: async () => {
+					const obj = await api.createPart(host.pid, mediaId, parentRef.id, part);
+					if (ref === null) ref = list.objectIds.fresh(obj.id);
+					else list.objectIds.moved(ref, obj.id);
+					if (host.currentId !== mediaId) return;
+					list.objects = [...list.objects.filter((o) => o.id !== obj.id), obj];
+					list.selectedId = obj.id;
+				},
+				undo: async () => {
+					const id = ref!.id;
+					await api.deleteObject(host.pid, mediaId, id);
+					list.objectIds.dropped(ref!);
+					if (host.currentId === mediaId) list.drop(id);
+				}
+			});
+			host.changed();
+			return (ref as IdRef | null)?.id ?? null;
+		} catch (error) {
+			toasts.error(error);
+			return null;
+		}
+	}
+
+	/**
+	 * Deletes an object with its masks, and its parts with theirs (the server deletes them with it).
+	 * Undo recreates it, replays its prompts and restores its masks, then its parts under it.
+	 */
 	async deleteObject(objectId: number): Promise<void> {
 		const host = this.host;
 		const list = host.list;
@@ -99,20 +138,20 @@ export class ObjectEdits {
 			const obj = list.objects.find((o) => o.id === objectId);
 			if (!obj) return;
 			const pid = host.pid;
-			await host.execute(
-				mediaId,
+			const parentRef = list.objectIds.ref(objectId);
+			const command = (o: ObjectPublic, create: (labelId: number, trackId?: number) => Promise<ObjectPublic>): Command =>
 				deleteObjectCommand({
-					objectId,
-					labelId: obj.label_id,
-					trackId: obj.track_id,
-					prompts: list.prompts.filter((p) => p.object_id === objectId).map((p) => ({ ...p })),
+					objectId: o.id,
+					labelId: o.label_id,
+					trackId: o.track_id,
+					prompts: list.prompts.filter((p) => p.object_id === o.id).map((p) => ({ ...p })),
 					server: {
 						masksOf: (id) => api.listAnnotations(pid, mediaId, { object_id: id }),
 						deleteObject: (id) => api.deleteObject(pid, mediaId, id).then(() => undefined),
 						// Its own track id back, unless another object took it meanwhile.
 						createObject: (labelId, trackId) =>
-							api.createObject(pid, mediaId, labelId, trackId).catch((error: unknown) => {
-								if (error instanceof ApiError && error.status === 409) return api.createObject(pid, mediaId, labelId);
+							create(labelId, trackId).catch((error: unknown) => {
+								if (error instanceof ApiError && error.status === 409) return create(labelId);
 								throw error;
 							}),
 						addPrompt: (prompt) => api.addPrompt(pid, mediaId, { ...prompt, model: host.modelKey }),
@@ -124,8 +163,27 @@ export class ObjectEdits {
 						if (host.currentId === mediaId) list.drop(id);
 					},
 					onRestored: (restored) => list.restore(restored)
-				})
-			);
+				});
+			// A part comes back under its parent's new id, after the parent (whose masks bound it).
+			const parts = list.objects
+				.filter((o) => o.parent_id === objectId)
+				.map((part) => command(part, (_label, trackId) => api.createPart(pid, mediaId, parentRef.id, part.part ?? '', trackId)));
+			const whole = command(obj, (labelId, trackId) => api.createObject(pid, mediaId, labelId, trackId));
+			const step: Command = parts.length
+				? {
+						label: whole.label,
+						do: async () => {
+							for (const part of parts) await part.do();
+							await whole.do();
+						},
+						undo: async () => {
+							await whole.undo();
+							for (const part of parts) await part.undo();
+							if (host.currentId === mediaId) list.selectedId = parentRef.id;
+						}
+					}
+				: whole;
+			await host.execute(mediaId, step);
 			host.changed();
 		} catch (error) {
 			toasts.error(error);
@@ -147,6 +205,8 @@ export class ObjectEdits {
 				if (host.currentId !== mediaId) return;
 				list.objects = list.objects.map((o) => (o.id === id ? updated : o));
 				host.maskCache.version++;
+				// Its parts took the new label on the server.
+				if (list.objects.some((o) => o.parent_id === id)) await list.reload();
 			};
 			await host.execute(mediaId, { label: 'Relabel object', do: () => apply(labelId), undo: () => apply(before) });
 		} catch (error) {

@@ -6,6 +6,7 @@ import { IdAliases, type Restored } from '../commands';
 import type { ProjectState } from '../project.svelte';
 import { attempt } from '../toasts.svelte';
 import type { MaskCache } from './mask-cache.svelte';
+import { partColor } from './part-colors';
 
 export type PendingPrompt = PromptMarker & { key: number };
 
@@ -52,9 +53,41 @@ export class ObjectList {
 		return this.objects.some((o) => o.id === objectId);
 	}
 
+	/** The colour an object is drawn in: its label's, or for a part its own shade of it. */
 	labelColor(objectId: number): string {
 		const obj = this.objects.find((o) => o.id === objectId);
-		return this.host.project.label(obj?.label_id)?.color ?? '#ff0000';
+		const label = this.host.project.label(obj?.label_id);
+		const color = label?.color ?? '#ff0000';
+		if (!obj?.part) return color;
+		const parts = label?.structure?.parts ?? [];
+		const index = parts.indexOf(obj.part);
+		return partColor(color, index < 0 ? parts.length : index, Math.max(parts.length, index + 1));
+	}
+
+	isPart(objectId: number): boolean {
+		return this.objects.some((o) => o.id === objectId && o.parent_id != null);
+	}
+
+	/** Whole objects, each followed by its parts (in the label's part order): the list as shown. */
+	nested = $derived.by(() => {
+		const out: { obj: ObjectPublic; depth: 0 | 1 }[] = [];
+		const whole = this.objects.filter((o) => o.parent_id == null || !this.objects.some((p) => p.id === o.parent_id));
+		for (const obj of whole) {
+			out.push({ obj, depth: 0 });
+			const order = this.host.project.label(obj.label_id)?.structure?.parts ?? [];
+			const parts = this.objects.filter((o) => o.parent_id === obj.id);
+			parts.sort((a, b) => order.indexOf(a.part ?? '') - order.indexOf(b.part ?? '') || a.track_id - b.track_id);
+			for (const part of parts) out.push({ obj: part, depth: 1 });
+		}
+		return out;
+	});
+
+	/** The part names an object can still get (its label's parts it has not got yet); none for a part. */
+	freeParts(objectId: number): string[] {
+		const obj = this.objects.find((o) => o.id === objectId);
+		if (!obj || obj.parent_id != null) return [];
+		const taken = this.objects.filter((o) => o.parent_id === objectId).map((o) => o.part);
+		return (this.host.project.label(obj.label_id)?.structure?.parts ?? []).filter((p) => !taken.includes(p));
 	}
 
 	/** Lists (or relists) a prompt the server answered; a reload may have listed it already. */
@@ -136,6 +169,8 @@ export class ObjectList {
 
 	/** An object went: from the list, with its prompts and masks. */
 	drop(id: number): void {
+		// Its parts went with it on the server (deleted with their parent).
+		for (const part of this.objects.filter((o) => o.parent_id === id)) this.drop(part.id);
 		this.objects = this.objects.filter((o) => o.id !== id);
 		this.prompts = this.prompts.filter((p) => p.object_id !== id);
 		this.host.maskCache.dropObject(id);
@@ -157,9 +192,14 @@ export class ObjectList {
 		this.selectedId = object.id;
 	}
 
+	/** Hides or shows an object; a whole object's parts go with it. */
 	toggleHidden(objectId: number): void {
-		if (this.hidden.has(objectId)) this.hidden.delete(objectId);
-		else this.hidden.add(objectId);
+		const hide = !this.hidden.has(objectId);
+		const ids = [objectId, ...this.objects.filter((o) => o.parent_id === objectId).map((o) => o.id)];
+		for (const id of ids) {
+			if (hide) this.hidden.add(id);
+			else this.hidden.delete(id);
+		}
 	}
 
 	/** The canvas's prompt markers for `frame`: server prompts plus pending clicks. */
