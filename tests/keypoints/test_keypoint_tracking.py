@@ -91,3 +91,29 @@ def test_a_track_request_without_key_frames_or_with_a_bad_range_is_refused(clien
     r = client.post(f"{textured.base}/keypoints/track", json={"start_frame": 5, "end_frame": 30})
     assert r.status_code == 422 and r.json()["detail"] == "Frames 5..30 are not a range within 0..11"
     assert client.post(f"{textured.base}/keypoints/track", json={"object_ids": [999]}).status_code == 404
+
+
+def test_a_person_s_17_points_placed_on_one_frame_are_tracked_through_the_video(
+    client: TestClient, textured: Video
+) -> None:
+    """The COCO person template: all 17 points (on a 6 x 3 grid of the moving patch) carried along."""
+    person = next(t for t in client.get("/api/v1/label-templates").json() if t["key"] == "coco-person")["structure"]
+    assert len(person["keypoints"]) == 17
+    oid = textured.obj(textured.label("person", person))
+    store_true_masks(client, textured, oid, range(12))
+
+    def grid(i: int) -> list[dict]:
+        x, y = patch_origin(i)
+        return [{"x": x + 6 + 7 * (k % 6), "y": y + 8 + 11 * (k // 6), "visibility": 2} for k in range(17)]
+
+    url = f"{textured.base}/objects/{oid}/keypoints"
+    assert client.put(f"{url}/0", json={"points": grid(0)}).status_code == 200
+    track(client, textured)
+    frames = client.get(url).json()["frames"]
+    assert [f["frame_index"] for f in frames] == list(range(12))
+    near = [
+        got["visibility"] > 0 and abs(got["x"] - want["x"]) <= NEAR and abs(got["y"] - want["y"]) <= NEAR
+        for f in frames[1:]
+        for got, want in zip(f["points"], grid(f["frame_index"]), strict=True)
+    ]
+    assert sum(near) / len(near) >= 0.9, f"PCK@0.05 {sum(near) / len(near):.2f} over 17 points x 11 frames"
