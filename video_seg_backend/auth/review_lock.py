@@ -4,7 +4,8 @@ everyone but its annotators and admins, so a reviewer cannot change the work bei
 The rule is on the path, before any route runs: every write below
 ``/projects/{project_id}/media/{media_id}`` (objects, prompts, masks, imports, tracking, the
 item itself, and what other modules add there later) and a tracking job's undo/redo on such an
-item. The review's own actions (assignments, comments, the consensus merge) stay open to reviewers.
+item. The review's own actions (assignments, comments, the consensus and action-label merges) stay open
+to reviewers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from video_seg_backend.models import Assignment, AssignmentState, Job
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 MEDIA_PATH = "/projects/{project_id}/media/{media_id}"
 # Below the item: the reviewer's own work, not the annotation under review.
-REVIEW_ACTIONS = (f"{MEDIA_PATH}/assignments", f"{MEDIA_PATH}/consensus")
+REVIEW_ACTIONS = (f"{MEDIA_PATH}/assignments", f"{MEDIA_PATH}/consensus", f"{MEDIA_PATH}/action-agreement")
 JOB_EDITS = {"/jobs/{job_id}/undo", "/jobs/{job_id}/redo"}
 UNDER_REVIEW = "This item is under review: only its annotators and admins can change it"
 

@@ -30,7 +30,7 @@ from video_seg_backend.engine.base import BoxPrompt, FrameSource, SegmentationEn
 from video_seg_backend.events import ObjectsUpdated
 from video_seg_backend.jobs.params import AutoAnnotateParams, AutoAnnotateResult
 from video_seg_backend.jobs.runner import JobContext
-from video_seg_backend.models import Annotation, AnnotationSource, Job, Media, TrackedObject
+from video_seg_backend.models import Annotation, AnnotationSource, HistoryEvent, Job, Media, TrackedObject
 from video_seg_backend.services.auto_annotate import detection_frames, open_detector
 from video_seg_backend.services.crud import upsert_mask
 from video_seg_backend.services.segmentation import SegmentationService
@@ -121,6 +121,7 @@ class _AutoAnnotate:
             session.add_all(rows)
             session.flush()
             self.object_ids = [row.id or 0 for row in rows]
+            _attribute_to_starter(session, self.ctx.job_id, self.media, self.object_ids)
             checkpoint = {f"{OBJECT_MARK}{object_id}": k for k, object_id in enumerate(self.object_ids, start=1)}
             session.execute(update(Job).where(col(Job.id) == self.ctx.job_id).values(checkpoint=checkpoint))
             session.commit()
@@ -185,3 +186,24 @@ class _AutoAnnotate:
         if self.span:
             self.seg.publish_updated(self.media, self.object_ids, self.span)
         log.info("job %s: %d objects, %d frames written", self.ctx.job_id, len(self.object_ids), self.written)
+
+
+def _attribute_to_starter(session: Session, job_id: int, media: Media, object_ids: list[int]) -> None:
+    """The objects are the work of whoever started the job (the worker has no signed-in caller):
+    an annotator's persons on an item they work on as a replica stay hidden from the other replicas."""
+    started = session.exec(
+        select(HistoryEvent).where(HistoryEvent.job_id == job_id, HistoryEvent.action == "job.create")
+    ).first()
+    if started is None or started.user_id is None:
+        return  # a single-user studio: nobody to hide the objects from
+    session.add_all(
+        HistoryEvent(
+            user_id=started.user_id,
+            username=started.username,
+            action="object.create",
+            project_id=media.project_id,
+            media_id=media.id,
+            object_id=object_id,
+        )  # fmt: skip
+        for object_id in object_ids
+    )

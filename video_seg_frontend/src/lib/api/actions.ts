@@ -8,6 +8,7 @@ export type ActionClassCreate = Schemas['ActionClassCreate'];
 export type ActionLabel = Schemas['ActionLabelPublic'];
 export type Keyframes = Schemas['KeyframesPublic'];
 export type Agreement = Schemas['AgreementPublic'];
+export type QcItem = Schemas['QcItem'];
 
 const P = (project_id: number) => ({ path: { project_id } });
 const M = (project_id: number, media_id: number) => ({ path: { project_id, media_id } });
@@ -38,6 +39,9 @@ export const actionsApi = {
 	/** Agreement of the item's annotators (409 with fewer than two). */
 	agreement: (pid: number, mid: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/action-agreement', { params: M(pid, mid) })),
+	/** Items labelled by two or more annotators whose kappa is under `threshold`, worst first. */
+	qc: (pid: number, threshold: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/action-qc', { params: { ...P(pid), query: { threshold } } })),
 	/** Reviewers: accept the labels by majority vote per action. */
 	merge: (pid: number, mid: number) =>
 		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/action-agreement/merge', { params: M(pid, mid) })),

@@ -157,17 +157,27 @@ export class ActionMode {
 		await this.save(person, frame, [...previous], this.labels[key(person, frame)] ?? []);
 	}
 
-	private async save(person: number, frame: number, after: number[], before: number[]): Promise<void> {
+	/** Saves go one after another: two ticks in quick succession sent at once could both find no
+	 * label on the server and both insert one, and an earlier answer could overwrite a later tick. */
+	private saving: Promise<void> = Promise.resolve();
+	private latest: Record<string, number> = {};
+
+	private save(person: number, frame: number, after: number[], before: number[]): Promise<void> {
 		const mid = this.host.currentId;
-		if (mid === null) return;
-		this.labels = { ...this.labels, [key(person, frame)]: after };
-		try {
-			const saved = await actionsApi.setLabel(this.host.pid, mid, person, frame, after);
-			this.labels = { ...this.labels, [key(person, frame)]: saved.actions };
-		} catch (error) {
-			this.labels = { ...this.labels, [key(person, frame)]: before };
-			toasts.error(error);
-		}
+		if (mid === null) return Promise.resolve();
+		const k = key(person, frame);
+		const turn = (this.latest[k] = (this.latest[k] ?? 0) + 1);
+		this.labels = { ...this.labels, [k]: after };
+		this.saving = this.saving.then(async () => {
+			try {
+				const saved = await actionsApi.setLabel(this.host.pid, mid, person, frame, after);
+				if (this.latest[k] === turn) this.labels = { ...this.labels, [k]: saved.actions };
+			} catch (error) {
+				if (this.latest[k] === turn) this.labels = { ...this.labels, [k]: before };
+				toasts.error(error);
+			}
+		});
+		return this.saving;
 	}
 
 	actionsOf(person: number): number[] {
