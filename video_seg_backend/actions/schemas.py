@@ -104,5 +104,5 @@ class SplitRequest(RequestModel):
     frame_index: Index = Field(description="The new person takes this frame and every later one")
 
 
-class MergeRequest(RequestModel):
+class PersonMergeRequest(RequestModel):
     into_object_id: Int = Field(description="The person that remains (keeps its label and track id)")

@@ -129,6 +129,31 @@ test('label persons second by second with the keyboard, then export AVA', async 
 	await expect(panel).toBeHidden();
 });
 
+test('split a person at a second, then merge the two back into one', async () => {
+	const objects = async (): Promise<{ id: number; track_id: number }[]> => api(`/projects/${project.id}/media/${mid}/objects`);
+	const labelled = `1@24:${SIT}+${CARRY}`;
+	await page.goto(`/projects/${project.id}/studio?media=${mid}&frame=24`);
+	await frameReady(page);
+	await page.keyboard.press('v');
+	const panel = page.getByTestId('action-panel');
+	await expect(panel.getByTestId('action-second')).toContainText('Second 1');
+	await expect(panel.getByTestId('action-person').first()).toHaveClass(/chosen/);
+	// The tracker "followed someone else" from second 1 on: a new person takes the rest of the track.
+	await panel.getByTestId('person-split').click();
+	await poll(async () => (await objects()).length, { message: 'a new person made by the split' }).toBe(3);
+	const added = (await objects()).find((o) => !persons.includes(o.id))!;
+	const moved = await api(`/projects/${project.id}/media/${mid}/action-labels`);
+	expect(moved.filter((r: { object_id: number }) => r.object_id === added.id).map((r: { frame_index: number }) => r.frame_index)).toEqual([24, 48]);
+	expect(await myLabels()).not.toContain(labelled); // person 1's labels from second 1 on went with the new person
+	// It was the same person after all: merge the new one back; the labels come home.
+	await panel.getByTestId('action-person').filter({ hasText: `#${added.track_id}` }).click();
+	await panel.getByTestId('person-merge-into').selectOption(String(persons[0]));
+	await panel.getByTestId('person-merge').click();
+	await poll(async () => (await objects()).length, { message: 'the two persons are one again' }).toBe(2);
+	await poll(myLabels, { message: 'labels back on person 1' }).toContain(labelled);
+	await page.keyboard.press('Escape');
+});
+
 test('frames chosen together in the gallery open as one video (issue 19)', async () => {
 	const sequence = join(repoDir, '../shared/data/vos/surf/JPEGImages');
 	const frames = readdirSync(sequence).filter((name) => name.endsWith('.jpg')).slice(0, 12).map((name) => join(sequence, name));

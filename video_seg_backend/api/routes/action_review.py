@@ -18,8 +18,8 @@ from video_seg_backend.actions.schemas import (
     AvaImported,
     ClipRequest,
     MergedPublic,
-    MergeRequest,
     PairAgreementPublic,
+    PersonMergeRequest,
     QcItem,
     SplitRequest,
 )
@@ -199,7 +199,7 @@ def split_track(
 @router.post("/projects/{project_id}/media/{media_id}/persons/{object_id}/merge", status_code=204)
 def merge_tracks(
     *, session: SessionDep, segmentation: SegmentationDep, events: EventsDep, media: ReadyMediaDep,
-    object_id: Int, body: MergeRequest,
+    object_id: Int, body: PersonMergeRequest,
 ) -> None:  # fmt: skip
     """Merge a person into another (one person the tracker lost and found again); it is then deleted."""
     source, target = _person(session, media, object_id), _person(session, media, body.into_object_id)

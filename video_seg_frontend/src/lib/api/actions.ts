@@ -45,6 +45,22 @@ export const actionsApi = {
 	/** Reviewers: accept the labels by majority vote per action. */
 	merge: (pid: number, mid: number) =>
 		unwrap(client.POST('/api/v1/projects/{project_id}/media/{media_id}/action-agreement/merge', { params: M(pid, mid) })),
+	/** A person the tracker merged with another: a new person takes its masks and labels from `frame_index` on. */
+	splitPerson: (pid: number, mid: number, object_id: number, frame_index: number) =>
+		unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/persons/{object_id}/split', {
+				params: { path: { project_id: pid, media_id: mid, object_id } },
+				body: { frame_index }
+			})
+		),
+	/** One person the tracker lost and found again: `object_id` joins `into_object_id` and is deleted. */
+	mergePerson: (pid: number, mid: number, object_id: number, into_object_id: number) =>
+		unwrap(
+			client.POST('/api/v1/projects/{project_id}/media/{media_id}/persons/{object_id}/merge', {
+				params: { path: { project_id: pid, media_id: mid, object_id } },
+				body: { into_object_id }
+			})
+		),
 	setLabel: (pid: number, mid: number, object_id: number, frame_index: number, actions: number[]) =>
 		unwrap(
 			client.PUT('/api/v1/projects/{project_id}/media/{media_id}/action-labels', {

@@ -2881,6 +2881,16 @@ export interface components {
             full_name: string | null;
             role: components["schemas"]["Role"];
         };
+        /** MergeRequest */
+        MergeRequest: {
+            /**
+             * Picks
+             * @description Group index -> the user id whose object is taken as is; others by vote
+             */
+            picks?: {
+                [key: string]: number;
+            };
+        };
         /** MergeResult */
         MergeResult: {
             /** Object Ids */
@@ -3079,6 +3089,14 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /** PersonMergeRequest */
+        PersonMergeRequest: {
+            /**
+             * Into Object Id
+             * @description The person that remains (keeps its label and track id)
+             */
+            into_object_id: number;
         };
         /**
          * PointIn
@@ -3587,24 +3605,6 @@ export interface components {
             created: number;
             /** Replaced */
             replaced: number;
-        };
-        /** MergeRequest */
-        video_seg_backend__actions__schemas__MergeRequest: {
-            /**
-             * Into Object Id
-             * @description The person that remains (keeps its label and track id)
-             */
-            into_object_id: number;
-        };
-        /** MergeRequest */
-        video_seg_backend__consensus__schemas__MergeRequest: {
-            /**
-             * Picks
-             * @description Group index -> the user id whose object is taken as is; others by vote
-             */
-            picks?: {
-                [key: string]: number;
-            };
         };
     };
     responses: never;
@@ -5866,7 +5866,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["video_seg_backend__consensus__schemas__MergeRequest"];
+                "application/json": components["schemas"]["MergeRequest"];
             };
         };
         responses: {
@@ -6931,7 +6931,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["video_seg_backend__actions__schemas__MergeRequest"];
+                "application/json": components["schemas"]["PersonMergeRequest"];
             };
         };
         responses: {

@@ -53,6 +53,26 @@ export class ActionMode {
 		return this.host.pid;
 	}
 
+	/** The item's objects (persons to merge into) and the frame shown (where a split starts). */
+	get objects(): ObjectPublic[] {
+		return this.host.objects;
+	}
+
+	get frame(): number {
+		return this.host.frame;
+	}
+
+	/** After persons were split or merged on the server: their labels moved with them. */
+	async reloadLabels(): Promise<void> {
+		if (this.mediaId === null) return;
+		try {
+			const labels = await actionsApi.labels(this.host.pid, this.mediaId);
+			this.labels = Object.fromEntries(labels.map((l) => [key(l.object_id, l.frame_index), l.actions]));
+		} catch (error) {
+			toasts.error(error);
+		}
+	}
+
 	/** Loads the vocabulary, keyframes and this annotator's labels, then shows the first keyframe at or after the frame shown. */
 	async enter(): Promise<void> {
 		const mid = this.host.currentId;
