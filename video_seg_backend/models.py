@@ -475,6 +475,9 @@ class TrackingChange(SQLModel, table=True):
     score: float | None = None
     base_rle_counts: str | None = None
     base_source: AnnotationSource | None = None
+    # The mask's confidence and review state go back with it (migration 0010).
+    confidence: float | None = None
+    reviewed: bool = False
 
 
 class PropagateRequest(RequestModel):

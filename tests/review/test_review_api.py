@@ -139,3 +139,28 @@ def test_exported_score_is_the_confidence(client, tmp_path):
         frame = coco.loadImgs(ann["image_id"])[0]["frame_index"]
         expected = stored[frame]["confidence"] if stored[frame]["source"] == "propagated" else stored[frame]["score"]
         assert ann["score"] == pytest.approx(expected)
+
+
+def test_undoing_a_tracking_job_gives_back_each_mask_s_confidence_and_review_state(client, tmp_path):
+    _, base, obj, _ = tracked(client, tmp_path, vanishing_video(tmp_path / "v.mp4"))
+    before = {a["frame_index"]: a["confidence"] for a in client.get(f"{base}/annotations").json()}
+
+    def queued() -> list[int]:
+        return [f["frame_index"] for f in client.get(f"{base}/review-queue", params={"below": 1.0}).json()["frames"]]
+
+    accepted = GONE + 2
+    assert accepted in queued()
+    assert client.post(f"{base}/review-queue/accept", json={"frame_index": accepted}).status_code == 200
+    assert accepted not in queued()
+    # A second click on frame 0 changes the track; the new job writes new masks and confidences.
+    click = {"object_id": obj, "frame_index": 0, "x": 80, "y": 20, "positive": False}
+    assert client.post(f"{base}/prompts", json=click).status_code == 201
+    started = client.post(f"{base}/propagate", json={"start_frame": 0, "direction": "forward"}).json()
+    job = wait_job(client, started["id"])
+    assert job["status"] == "completed"
+    retracked = {a["frame_index"]: a["confidence"] for a in client.get(f"{base}/annotations").json()}
+    assert retracked != before and accepted in queued()  # re-tracked: new confidences, back in the queue
+    assert client.post(f"/api/v1/jobs/{job['id']}/undo").status_code == 200
+    after = {a["frame_index"]: a["confidence"] for a in client.get(f"{base}/annotations").json()}
+    assert {f: c for f, c in after.items() if f > 0} == {f: c for f, c in before.items() if f > 0}
+    assert accepted not in queued()  # accepted before the job, accepted again after its undo

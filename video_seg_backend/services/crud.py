@@ -114,13 +114,18 @@ def upsert_mask(
 def mask_state(row: Annotation | None) -> dict[str, Any]:
     """A mask row's content as a TrackingChange keeps it (all None: no mask)."""
     if row is None:
-        return {"rle_counts": None, "source": None, "score": None, "base_rle_counts": None, "base_source": None}
+        return {
+            "rle_counts": None, "source": None, "score": None, "base_rle_counts": None, "base_source": None,
+            "confidence": None, "reviewed": False,
+        }  # fmt: skip
     return {
         "rle_counts": row.rle_counts,
         "source": row.source,
         "score": row.score,
         "base_rle_counts": row.base_rle_counts,
         "base_source": row.base_source,
+        "confidence": row.confidence,
+        "reviewed": row.reviewed,
     }
 
 
