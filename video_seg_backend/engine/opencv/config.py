@@ -17,6 +17,11 @@ class OpenCVConfig:
     # The same for a box alone (the first step from a box): it has no click to fix its thin parts
     # later, so it is worth the finer GrabCut (~2x the time at 600 against 400).
     box_max_side: int = 600
+    # Background margin around a box alone that GrabCut sees, as a fraction of the box's longer
+    # side; and the wider margin of the second GrabCut (in Lab) when the first mask reaches fewer
+    # than two of the box's sides (a collapse). Wider learns more background, and costs time.
+    box_margin_fraction: float = 0.15
+    box_retry_margin_fraction: float = 1.0
     # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
     segment_iterations: int = 5
     # Margin of background around what is known of the object (points, box, mask) that GrabCut
