@@ -45,8 +45,9 @@ class OpenCVConfig:
     # are connected to it within this Lab distance of its colour (0 = the whole brush). One flood
     # fill a click; larger tolerance paints over shading, and more of the background.
     paint_colour_tolerance: int = 12
-    # Radius of a click's sure stroke, as a fraction of the frame's longer side.
-    stroke_fraction: float = 0.008
+    # Radius of a click's sure stroke, as a fraction of the frame's longer side (~10 px at 854):
+    # wider says more of the clicked part is sure, and may cross a thin part's edge.
+    stroke_fraction: float = 0.012
     # Tracking works on the frame scaled so its longer side is at most this; masks are scaled back
     # up. Time grows with the pixel count; smaller loses thin parts and boundary accuracy.
     track_max_side: int = 360
