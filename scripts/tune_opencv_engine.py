@@ -170,7 +170,12 @@ def main() -> None:
     parser.add_argument(
         "--load", type=Path, nargs="+", help="only cross-validate the settings saved by earlier --save runs together"
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each setting (frames/s: best and median)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each setting (frames/s: best and median; prompt-step seconds: best)",
+    )
     args = parser.parse_args()
     if args.load:
         merge_saved(args.load, "first" if args.first_only else "JF")
@@ -192,6 +197,9 @@ def main() -> None:
             for _ in range(args.repeat):
                 runs.append({n: evaluate(n, data[n], engine, mode, args.clicks, not args.first_only) for n in names})
             rows = runs[0]
+            for n in names:
+                # Timing noise (other processes) only ever adds: the best of the repeats is the figure.
+                rows[n]["step_s"] = min(run[n]["step_s"] for run in runs)
             table.append(rows)
             saved.setdefault(mode, {})[" ".join(f"{k}={v}" for k, v in {**fixed, **overrides}.items())] = rows
             print(f"\n[{mode}] {label}  (mean on all {len(names)} sequences)")
@@ -213,7 +221,10 @@ def main() -> None:
             )
             if mode != "truth":
                 steps = [rows[n]["step_s"] for n in names]
-                print(f"{'':16} slowest prompt step {max(steps):.2f} s, median {statistics.median(steps):.2f} s")
+                print(
+                    f"{'':16} slowest prompt step {max(steps):.2f} s, median {statistics.median(steps):.2f} s"
+                    f" (by sequence, best of {len(runs)})"
+                )
         if len(settings) > 1:
             by = "first" if args.first_only else "JF"
             print(f"\n[{mode}] cross-validated over {len(settings)} settings (chosen by {by} on the other sequences)")
