@@ -51,6 +51,41 @@ def _segment_step(
     rgb: np.ndarray, previous: np.ndarray | None, steps: Sequence[Prompt], config: OpenCVConfig
 ) -> np.ndarray:
     """One GrabCut after the last of ``steps``, starting from the mask of the steps before it."""
+    box = steps[0]
+    if len(steps) > 1 or not isinstance(box, BoxPrompt) or (previous is not None and previous.any()):
+        return _grabcut_step(rgb, previous, steps, config)
+    mask = _grabcut_step(rgb, None, steps, config)
+    if _sides_touched(mask, box) >= 2:
+        return mask
+    # A box drawn around an object touches it on all four sides. A mask that reaches fewer than two
+    # has collapsed (GrabCut took the object's colours for the background of a tight margin: a
+    # white car in grey smoke); a wider margin, in Lab, gives the background model more to learn
+    # from. Costs a second GrabCut on such boxes only.
+    retry = _grabcut_step(rgb, None, steps, config, config.box_retry_margin_fraction, lab=True)
+    return retry if _sides_touched(retry, box) > _sides_touched(mask, box) else mask
+
+
+def _sides_touched(mask: np.ndarray, box: BoxPrompt) -> int:
+    """How many of the box's four sides the mask reaches (within 4% of the box's size)."""
+    x0, y0 = int(box.x0), int(box.y0)
+    inside = mask[y0 : max(y0 + 1, int(np.ceil(box.y1))), x0 : max(x0 + 1, int(np.ceil(box.x1)))]
+    if not inside.any():
+        return 0
+    dy = max(1, round(0.04 * inside.shape[0]))
+    dx = max(1, round(0.04 * inside.shape[1]))
+    return int(inside[:, :dx].any()) + int(inside[:, -dx:].any()) + int(inside[:dy].any()) + int(inside[-dy:].any())
+
+
+def _grabcut_step(
+    rgb: np.ndarray,
+    previous: np.ndarray | None,
+    steps: Sequence[Prompt],
+    config: OpenCVConfig,
+    box_margin_fraction: float | None = None,
+    lab: bool = False,
+) -> np.ndarray:
+    """GrabCut for the last of ``steps``; ``box_margin_fraction`` and ``lab`` (colours GrabCut
+    models) apply to a box alone."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
     box = steps[0] if isinstance(steps[0], BoxPrompt) else None
@@ -90,7 +125,8 @@ def _segment_step(
     x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
     margin = max(config.point_region_fraction * long_side, 0.25 * max(x1 - x0, y1 - y0))
     if previous is None and box is not None:
-        margin = max(8.0, 0.15 * max(x1 - x0, y1 - y0))
+        fraction = config.box_margin_fraction if box_margin_fraction is None else box_margin_fraction
+        margin = max(8.0, fraction * max(x1 - x0, y1 - y0))
     rx0 = int(max(0, np.floor(x0 - margin)))
     ry0 = int(max(0, np.floor(y0 - margin)))
     rx1 = int(min(width, np.ceil(x1 + margin)))
@@ -175,7 +211,7 @@ def _segment_step(
             cv2.circle(labels, to_roi(point.x, point.y), stroke, int(_FG if point.positive else _BG), -1)
 
     iterations = config.segment_iterations
-    result = _grabcut(roi, labels, iterations)
+    result = _grabcut(cv2.cvtColor(roi, cv2.COLOR_BGR2LAB) if lab else roi, labels, iterations)
     fg = (result == _FG) | (result == _PR_FG)
     # A click segments one object: keep the parts that hold a positive click or that were the object
     # before, not far-away regions of similar colour.

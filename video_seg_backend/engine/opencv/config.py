@@ -14,9 +14,15 @@ class OpenCVConfig:
     # GrabCut for a click runs on the region of interest scaled so its longer side is at most this:
     # larger is sharper at the boundary, and GrabCut time grows with the pixel count.
     segment_max_side: int = 400
-    # The same for a box alone (the first step from a box): it has no click to fix its thin parts
-    # later, so it is worth the finer GrabCut (~2x the time at 600 against 400).
-    box_max_side: int = 600
+    # The same for a box alone (the first step from a box). 600 costs ~2x the time of 400, and
+    # since a collapsed box is retried (box_retry_margin_fraction) it is no better (frame-0 IoU on
+    # 14 DAVIS first frames: 300 0.65, 400 0.71, 500 0.70, 600 0.70).
+    box_max_side: int = 400
+    # Background margin around a box alone that GrabCut sees, as a fraction of the box's longer
+    # side; and the wider margin of the second GrabCut (in Lab) when the first mask reaches fewer
+    # than two of the box's sides (a collapse). Wider learns more background, and costs time.
+    box_margin_fraction: float = 0.15
+    box_retry_margin_fraction: float = 1.0
     # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
     segment_iterations: int = 5
     # Margin of background around what is known of the object (points, box, mask) that GrabCut
@@ -40,8 +46,9 @@ class OpenCVConfig:
     # are connected to it within this Lab distance of its colour (0 = the whole brush). One flood
     # fill a click; larger tolerance paints over shading, and more of the background.
     paint_colour_tolerance: int = 12
-    # Radius of a click's sure stroke, as a fraction of the frame's longer side.
-    stroke_fraction: float = 0.008
+    # Radius of a click's sure stroke, as a fraction of the frame's longer side (~10 px at 854):
+    # wider says more of the clicked part is sure, and may cross a thin part's edge.
+    stroke_fraction: float = 0.012
     # Tracking works on the frame scaled so its longer side is at most this; masks are scaled back
     # up. Time grows with the pixel count; smaller loses thin parts and boundary accuracy.
     track_max_side: int = 360
