@@ -124,6 +124,11 @@ test('the reviewer reviews read-only, rejects ann’s work with a comment on a f
 	await expect(page.getByTestId('review-mode')).toHaveText("Reviewing ann's work (read-only).");
 	await expect(page.getByTestId('label-selector')).toHaveCount(0);
 	await expect(page.getByTestId('undo')).toHaveCount(0);
+	// The object list shows ann's object but offers no way to add, relabel or delete one.
+	await expect(page.getByTestId('object-row')).toHaveCount(1);
+	await expect(page.getByTestId('new-object')).toHaveCount(0);
+	await expect(page.getByRole('button', { name: /^Delete object/ })).toHaveCount(0);
+	await expect(page.getByRole('combobox', { name: /^Label of object/ })).toBeDisabled();
 
 	// A click on the canvas makes no prompt: no request leaves the page, the object keeps its one click.
 	const writes: string[] = [];
