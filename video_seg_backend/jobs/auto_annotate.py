@@ -32,7 +32,7 @@ from video_seg_backend.jobs.params import AutoAnnotateParams, AutoAnnotateResult
 from video_seg_backend.jobs.runner import JobContext
 from video_seg_backend.models import Annotation, AnnotationSource, HistoryEvent, Job, Media, TrackedObject
 from video_seg_backend.services.auto_annotate import detection_frames, open_detector
-from video_seg_backend.services.crud import upsert_mask
+from video_seg_backend.services.crud import detached_media, upsert_mask
 from video_seg_backend.services.segmentation import SegmentationService
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,7 @@ OBJECT_MARK = "object."  # checkpoint keys "object.<id>": the objects this job m
 
 def run_auto_annotate(seg: SegmentationService, ctx: JobContext, params: AutoAnnotateParams) -> AutoAnnotateResult:
     with Session(seg.db) as session:
-        media = session.get(Media, params.media_id)
-        if media is None:
-            raise ValueError("The media item was deleted.")
-        session.expunge(media)
+        media = detached_media(session, params.media_id)
     return _AutoAnnotate(seg, ctx, media, params).run()
 
 

@@ -38,6 +38,7 @@ from video_seg_backend.review.queue import review_queue
 from video_seg_backend.review.watch import RunWatch, object_name, summary_line
 from video_seg_backend.services.crud import (
     annotation_on,
+    detached_media,
     human_frames,
     mask_state,
     masks_on_frame,
@@ -53,10 +54,7 @@ log = logging.getLogger(__name__)
 
 def run_propagation(seg: SegmentationService, ctx: JobContext, params: PropagateParams) -> PropagateResult:
     with Session(seg.db) as session:
-        media = session.get(Media, params.media_id) if params.media_id is not None else None
-        if media is None:
-            raise ValueError("The media item was deleted.")
-        session.expunge(media)
+        media = detached_media(session, params.media_id)
     return _Tracking(seg, ctx, media, params).run()
 
 

@@ -21,7 +21,7 @@ from video_seg_backend.jobs.runner import JobContext
 from video_seg_backend.keypoints.models import PointIn
 from video_seg_backend.keypoints.tracker import GreyReader, KeyPoints, track_keypoints
 from video_seg_backend.models import Keypoint, Media, TrackedObject
-from video_seg_backend.services.crud import annotation_on
+from video_seg_backend.services.crud import annotation_on, detached_media
 from video_seg_backend.services.keypoints import delete_frames, write_frames
 from video_seg_backend.services.segmentation import SegmentationService
 from video_seg_backend.storage.masks import decode_mask
@@ -47,10 +47,7 @@ def key_points(session: Session, object_id: int) -> dict[int, KeyPoints]:
 
 def run_keypoint_tracking(seg: SegmentationService, ctx: JobContext, params: KeypointsParams) -> KeypointsResult:
     with Session(seg.db) as session:
-        media = session.get(Media, params.media_id)
-        if media is None:
-            raise ValueError("The media item was deleted.")
-        session.expunge(media)
+        media = detached_media(session, params.media_id)
         keyed = {oid: key_points(session, oid) for oid in params.object_ids}
     source = seg.frames(media)
     first, last = params.start_frame, min(params.end_frame, media.num_frames - 1)

@@ -111,6 +111,16 @@ def upsert_mask(
     )
 
 
+def detached_media(session: Session, media_id: int | None) -> Media:
+    """A job's media item, detached so the job reads it after the session closes (ValueError when
+    it was deleted before the job started)."""
+    media = session.get(Media, media_id) if media_id is not None else None
+    if media is None:
+        raise ValueError("The media item was deleted.")
+    session.expunge(media)
+    return media
+
+
 def mask_state(row: Annotation | None) -> dict[str, Any]:
     """A mask row's content as a TrackingChange keeps it (all None: no mask)."""
     if row is None:
