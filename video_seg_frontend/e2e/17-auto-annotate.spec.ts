@@ -40,8 +40,11 @@ function hockeyClip(): Buffer {
 
 test.beforeAll(async ({ flow }) => {
 	({ page } = flow);
+	// The clip first: encoding it blocks Node's event loop for seconds, long enough for the server
+	// to close a kept-alive connection that fetch would then write the upload into (EPIPE).
+	const bytes = hockeyClip();
 	projectId = (await post('/projects', { name: 'People', media_type: 'video' })).id;
-	[{ id: mediaId }] = await upload(projectId, [{ name: 'hockey.mp4', bytes: hockeyClip(), type: 'video/mp4' }]);
+	[{ id: mediaId }] = await upload(projectId, [{ name: 'hockey.mp4', bytes, type: 'video/mp4' }]);
 	await page.goto(`/projects/${projectId}/studio?media=${mediaId}`);
 	await frameReady(page, 'the hockey clip to load');
 });
