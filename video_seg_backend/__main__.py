@@ -57,6 +57,17 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def limit_threads(n: int) -> None:
+    """Keep this process's engine to ``n`` threads: OpenCV now, torch when (or if) it is imported."""
+    import cv2
+
+    cv2.setNumThreads(n)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)  # read by torch when it loads; the io child inherits them
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 def run_worker_command(queues: list[str], name: str | None) -> None:
     from video_seg_backend.jobs.celery_app import run_worker
     from video_seg_backend.jobs.runner import IO_QUEUE, runner_name
@@ -67,6 +78,8 @@ def run_worker_command(queues: list[str], name: str | None) -> None:
     queues = [q.strip() for q in queues if q.strip()]
     if hasattr(os, "nice"):  # up to the setting, not by it: the io child inherits it already
         os.nice(max(0, settings.worker_nice - os.nice(0)))
+    if settings.worker_threads:
+        limit_threads(settings.worker_threads)
     io_slot = None
     if IO_QUEUE in queues and len(queues) > 1:  # its own process: a download never holds tracking
         queues.remove(IO_QUEUE)

@@ -5,6 +5,9 @@ another process within a frame; a Redis restart loses no job."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,3 +186,17 @@ def test_an_export_runs_on_a_worker_s_io_slot_while_the_api_serves_its_file(tmp_
         assert row(broker_settings, exported["id"]).worker == "exporter"
         file = client.get(f"/api/v1/jobs/{exported['id']}/file")
         assert file.status_code == 200 and file.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize("torch_first", [False, True])
+def test_vss_worker_threads_keeps_a_worker_s_engine_to_that_many_threads(torch_first):
+    """A CPU server runs a worker per core: each engine's OpenCV and torch get one thread, whether
+    torch was loaded before the limit was set or after."""
+    imports = "import cv2, torch\n" if torch_first else ""
+    code = (
+        f"{imports}from video_seg_backend.__main__ import limit_threads\nlimit_threads(1)\n"
+        "import cv2, torch\nprint(cv2.getNumThreads(), torch.get_num_threads())"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]

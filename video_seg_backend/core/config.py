@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # Worker processes run at this niceness, so that on a machine they share with the API the
     # annotator's clicks get the CPU first (0 keeps the priority they were started with).
     worker_nice: int = Field(default=10, ge=0, le=19)
+    # Threads each worker's engine may use (OpenCV and torch on the CPU); 0 leaves the libraries'
+    # own default (every core). On a CPU server running N workers, cores / N keeps them from
+    # fighting over the same cores; a GPU worker needs few.
+    worker_threads: int = Field(default=0, ge=0)
     # Test and demo only: a pause after each tracked frame, to kill or cancel a job midway.
     job_frame_delay_s: float = 0.0
 
