@@ -18,6 +18,7 @@ import numpy as np
 
 from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
+from .corrections import keep_local_change
 
 # GC_* labels of cv2.grabCut's mask.
 _BG, _FG, _PR_BG, _PR_FG = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
@@ -42,7 +43,11 @@ def segment_prompts(
     masks = list(known[: len(steps)])
     previous = masks[-1] if masks else base
     for k in range(len(masks), len(steps)):
-        previous = _segment_step(rgb, previous, steps[: k + 1], config)
+        proposed = _segment_step(rgb, previous, steps[: k + 1], config)
+        step = steps[k]
+        if base is not None and config.local_corrections and previous is not None and isinstance(step, PointPrompt):
+            proposed = keep_local_change(previous, proposed, step)  # correcting a tracked mask: corrections.py
+        previous = proposed
         masks.append(previous)
     return masks
 

@@ -46,6 +46,8 @@ class OpenCVConfig:
     # are connected to it within this Lab distance of its colour (0 = the whole brush). One flood
     # fill a click; larger tolerance paints over shading, and more of the background.
     paint_colour_tolerance: int = 12
+    # Clicks on a tracked (or imported) mask change it only where they land (corrections.py).
+    local_corrections: bool = True
     # Radius of a click's sure stroke, as a fraction of the frame's longer side (~10 px at 854):
     # wider says more of the clicked part is sure, and may cross a thin part's edge.
     stroke_fraction: float = 0.012
