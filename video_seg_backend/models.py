@@ -360,6 +360,9 @@ class Annotation(SQLModel, table=True):
     confidence: float | None = None
     # A person looked at this tracked mask and accepted it: it leaves the review queue until re-tracked.
     reviewed: bool = False
+    # A tracked mask: the key frame it was tracked from (migration 0011). Re-tracking from another
+    # key frame keeps this mask where it is more confident, while that key frame is unchanged.
+    tracked_from: int | None = None
 
 
 class RLE(SQLModel):
@@ -475,9 +478,11 @@ class TrackingChange(SQLModel, table=True):
     score: float | None = None
     base_rle_counts: str | None = None
     base_source: AnnotationSource | None = None
-    # The mask's confidence and review state go back with it (migration 0010).
+    # The mask's confidence and review state go back with it (migration 0010), and where it was
+    # tracked from (0011).
     confidence: float | None = None
     reviewed: bool = False
+    tracked_from: int | None = None
 
 
 class PropagateRequest(RequestModel):

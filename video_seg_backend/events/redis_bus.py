@@ -137,4 +137,3 @@ class RedisEventBus:
             published = self._published(stream_id, fields, project_id)
             if published is not None:
                 self.subscribers.deliver(project_id, published)
-

@@ -41,6 +41,9 @@ class PropagateResult(BaseModel):
     lost: list[LostObject] = []
     stopped_at: list[int] = Field(default=[], description="Frames where a run stopped at drift (stop_below)")
     frames_to_review: int = 0
+    kept: int = Field(
+        default=0, description="Tracked masks left as they were: another key frame's track was more confident there"
+    )
     summary: str | None = None
 
 

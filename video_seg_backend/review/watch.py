@@ -47,11 +47,13 @@ def object_name(label: str | None, name: str | None, track_id: int) -> str:
 
 
 def summary_line(
-    lost: Sequence[tuple[int, int]], stopped_at: Sequence[int], to_review: int, names: Mapping[int, str]
+    lost: Sequence[tuple[int, int]], stopped_at: Sequence[int], to_review: int, names: Mapping[int, str], kept: int = 0
 ) -> str | None:
     """ "cyclist #1 lost at frame 171; 12 frames to review" (None when there is nothing to say)."""
     parts = [f"{names.get(o, f'object {o}')} lost at frame {f}" for o, f in sorted(lost, key=lambda x: x[1])]
     parts += [f"stopped at drift on frame {f}" for f in sorted(set(stopped_at))]
+    if kept:
+        parts.append(f"{kept} mask{'s' if kept != 1 else ''} kept from a more confident track")
     if to_review:
         parts.append(f"{to_review} frame{'s' if to_review != 1 else ''} to review")
     return "; ".join(parts) or None

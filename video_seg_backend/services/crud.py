@@ -126,7 +126,7 @@ def mask_state(row: Annotation | None) -> dict[str, Any]:
     if row is None:
         return {
             "rle_counts": None, "source": None, "score": None, "base_rle_counts": None, "base_source": None,
-            "confidence": None, "reviewed": False,
+            "confidence": None, "reviewed": False, "tracked_from": None,
         }  # fmt: skip
     return {
         "rle_counts": row.rle_counts,
@@ -136,6 +136,7 @@ def mask_state(row: Annotation | None) -> dict[str, Any]:
         "base_source": row.base_source,
         "confidence": row.confidence,
         "reviewed": row.reviewed,
+        "tracked_from": row.tracked_from,
     }
 
 

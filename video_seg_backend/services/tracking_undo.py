@@ -69,7 +69,7 @@ def _swap(session: Session, media: Media, change: TrackingChange, row: Annotatio
         row = upsert_rle(session, media.id or 0, change.object_id, change.frame_index, rle,
                          change.source or AnnotationSource.propagated, change.score, row=row)  # fmt: skip
         row.base_rle_counts, row.base_source = change.base_rle_counts, change.base_source
-        row.confidence, row.reviewed = change.confidence, change.reviewed
+        row.confidence, row.reviewed, row.tracked_from = change.confidence, change.reviewed, change.tracked_from
     for key, value in now.items():
         setattr(change, key, value)
     session.add(change)

@@ -3373,6 +3373,12 @@ export interface components {
              * @default 0
              */
             frames_to_review: number;
+            /**
+             * Kept
+             * @description Tracked masks left as they were: another key frame's track was more confident there
+             * @default 0
+             */
+            kept: number;
             /** Summary */
             summary?: string | null;
         };
