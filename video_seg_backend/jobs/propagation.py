@@ -24,7 +24,6 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from types import EllipsisType
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -225,10 +224,10 @@ class _Tracking:
                     if _better_before(session, current, origin, confidence):
                         kept.append(m.object_id)
                         continue
-                    before = self._keep_before(session, m.object_id, frame_index, current)
+                    self._keep_before(session, m.object_id, frame_index, current)
                     # keep_human: nor over a mask a person made while the job ran.
                     row = upsert_mask(session, self.media_id, m.object_id, frame_index, m.mask,
-                                      AnnotationSource.propagated, m.score, keep_human=True, row=before)  # fmt: skip
+                                      AnnotationSource.propagated, m.score, keep_human=True, row=current)  # fmt: skip
                     if row.source == AnnotationSource.propagated:
                         # A new tracked mask is back in the review queue, with its own confidence.
                         row.confidence, row.reviewed, row.tracked_from = confidence, False, origin
@@ -245,20 +244,16 @@ class _Tracking:
         self.kept += len(kept)
         return kept
 
-    def _keep_before(
-        self, session: Session, object_id: int, frame_index: int, before: Annotation | None
-    ) -> Annotation | None | EllipsisType:
-        """On the job's first write to a frame, keep the mask there (``before``) for undo; returns
-        that row (``...``: the frame was written by this job already)."""
+    def _keep_before(self, session: Session, object_id: int, frame_index: int, before: Annotation | None) -> None:
+        """On the job's first write to a frame, keep the mask there (``before``) for undo."""
         if (object_id, frame_index) in self.recorded:
-            return ...
+            return
         self.recorded.add((object_id, frame_index))
         if before is None or before.source not in KEY_FRAME_SOURCES:
             kept = TrackingChange(
                 job_id=self.ctx.job_id, object_id=object_id, frame_index=frame_index, **mask_state(before)
             )
             session.add(kept)
-        return before
 
 
 def _better_before(session: Session, row: Annotation | None, origin: int, confidence: float | None) -> bool:
