@@ -94,3 +94,31 @@ def test_re_tracking_from_the_same_key_frame_replaces_its_own_masks(client, tmp_
     done = track(client, base, obj, 0)
     assert done["params"]["result"]["kept"] == 0
     assert all(a["confidence"] < 1.0 for f, a in masks(client, base).items() if f > 0)
+
+
+def test_kept_masks_are_neither_drift_to_stop_at_nor_a_lost_object(client, tmp_path):
+    """The disc vanishes from frame GONE: a re-track from frame 5 is doubtful there, but where the
+    first track's masks are kept (surer) there is nothing to stop at or to call lost."""
+    from tests.review.test_review_api import GONE, N, vanishing_video
+
+    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
+    (media,) = upload(client, pid, ("v.mp4", vanishing_video(tmp_path / "v.mp4").read_bytes(), "video/mp4")).json()
+    wait_media_ready(client, pid, media["id"])
+    base = f"/api/v1/projects/{pid}/media/{media['id']}"
+    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()["id"]
+    click(client, base, obj, 0, 30, 60)
+    track(client, base, obj, 0)
+    x, y, w, h = masks(client, base)[5]["bbox"]
+    click(client, base, obj, 5, x + w / 2, y + h / 2)
+    # Without kept masks the re-track stops at drift where the disc is gone.
+    stopped = client.post(f"{base}/propagate", json={"start_frame": 5, "direction": "forward", "stop_below": 0.3})
+    assert wait_job(client, stopped.json()["id"])["params"]["result"]["stopped_at"] == [GONE]
+    client.post(f"/api/v1/jobs/{stopped.json()['id']}/undo")
+    with Session(client.app.state.studio.db) as session:
+        session.execute(update(Annotation).where(col(Annotation.frame_index) >= GONE).values(confidence=1.0))
+        session.commit()
+    job = client.post(f"{base}/propagate", json={"start_frame": 5, "direction": "forward", "stop_below": 0.3})
+    result = wait_job(client, job.json()["id"])["params"]["result"]
+    assert result["kept"] == N - GONE
+    assert result["stopped_at"] == [] and result["lost"] == []

@@ -185,8 +185,10 @@ class _Tracking:
                     else:
                         confidences[m.object_id] = watch.confidence(m.object_id, frame_index, m.mask, m.confidence)
                 written = [m for m in masks if m.object_id in confidences]
-                for object_id in self._write_frame(index, frame_index, written, confidences, origin):
+                kept = self._write_frame(index, frame_index, written, confidences, origin)
+                for object_id in kept:
                     watch.low_since.pop(object_id, None)  # what is stored there was not lost
+                    confidences.pop(object_id)  # nor is it drift to stop at
                 self.written.add(frame_index)
                 if self.ctx.frame_delay_s:
                     time.sleep(self.ctx.frame_delay_s)
