@@ -59,14 +59,33 @@ def _segment_step(
     box = steps[0]
     if len(steps) > 1 or not isinstance(box, BoxPrompt) or (previous is not None and previous.any()):
         return _grabcut_step(rgb, previous, steps, config)
-    mask = _grabcut_step(rgb, None, steps, config)
+    mask = _box_mask(rgb, box, config, flood=False)
+    if config.box_flood_tolerance <= 0:
+        return mask
+    # Background inside the box (water between a swan's neck and back, the fence behind a player)
+    # joins the background outside it by small colour steps, where the object is parted from it by
+    # an edge: a second mask starts with what a flood from outside the box reaches as background.
+    # It is taken when its outline follows clearly stronger edges (objects end at edges) and it
+    # still spans the box; both look at the frame and the box alone, never at a truth.
+    flooded = _box_mask(rgb, box, config, flood=True)
+    if _sides_touched(flooded, box) < 2:
+        return mask
+    edges = _edge_strength(rgb)
+    if _outline_score(flooded, edges) > (1 + config.box_flood_edge_margin) * _outline_score(mask, edges):
+        return flooded
+    return mask
+
+
+def _box_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig, flood: bool) -> np.ndarray:
+    """GrabCut's mask for a box alone, retried with a wider margin when it collapsed."""
+    mask = _grabcut_step(rgb, None, [box], config, flood=flood)
     if _sides_touched(mask, box) >= 2:
         return mask
     # A box drawn around an object touches it on all four sides. A mask that reaches fewer than two
     # has collapsed (GrabCut took the object's colours for the background of a tight margin: a
     # white car in grey smoke); a wider margin, in Lab, gives the background model more to learn
     # from. Costs a second GrabCut on such boxes only.
-    retry = _grabcut_step(rgb, None, steps, config, config.box_retry_margin_fraction, lab=True)
+    retry = _grabcut_step(rgb, None, [box], config, config.box_retry_margin_fraction, lab=True, flood=flood)
     return retry if _sides_touched(retry, box) > _sides_touched(mask, box) else mask
 
 
@@ -88,9 +107,11 @@ def _grabcut_step(
     config: OpenCVConfig,
     box_margin_fraction: float | None = None,
     lab: bool = False,
+    flood: bool = False,
 ) -> np.ndarray:
-    """GrabCut for the last of ``steps``; ``box_margin_fraction`` and ``lab`` (colours GrabCut
-    models) apply to a box alone."""
+    """GrabCut for the last of ``steps``; ``box_margin_fraction``, ``lab`` (colours GrabCut
+    models) and ``flood`` (what a flood from outside the box reaches starts as probable
+    background) apply to a box alone."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
     box = steps[0] if isinstance(steps[0], BoxPrompt) else None
@@ -161,6 +182,12 @@ def _grabcut_step(
         bx0, by0 = to_roi(box.x0, box.y0)
         bx1, by1 = to_roi(box.x1, box.y1)
         labels[by0 : by1 + 1, bx0 : bx1 + 1] = _PR_FG
+        if flood:
+            reached = _reached_from_outside(roi, (bx0, by0, bx1, by1), config.box_flood_tolerance)
+            inner = labels == _PR_FG
+            # A flood over most of the box found no edge around the object: no help.
+            if (reached & inner).sum() < config.box_flood_max_share * inner.sum():
+                labels[reached & inner] = _PR_BG
     else:
         # A first click: a disk around it is probably the object; GrabCut grows or shrinks it.
         first = next(p for p in points if p.positive)
@@ -233,6 +260,45 @@ def _grabcut_step(
     mask = np.zeros((height, width), bool)
     mask[ry0:ry1, rx0:rx1] = soft > 0.5
     return mask
+
+
+def _reached_from_outside(bgr: np.ndarray, box: tuple[int, int, int, int], tolerance: int) -> np.ndarray:
+    """The pixels a flood fill (floating range: each step within ``tolerance`` in Lab) reaches from
+    seeds just outside the box's four sides."""
+    height, width = bgr.shape[:2]
+    lab = cv2.cvtColor(cv2.GaussianBlur(bgr, (5, 5), 0), cv2.COLOR_BGR2LAB)
+    fill = np.zeros((height + 2, width + 2), np.uint8)
+    x0, y0, x1, y1 = box
+    step = max(2, round(0.05 * max(x1 - x0, y1 - y0)))
+    seeds = [(x, y) for x in range(x0, x1 + 1, step) for y in (y0 - 2, y1 + 2)]
+    seeds += [(x, y) for y in range(y0, y1 + 1, step) for x in (x0 - 2, x1 + 2)]
+    tol = (tolerance,) * 3
+    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    for x, y in seeds:
+        if 0 <= x < width and 0 <= y < height and not fill[y + 1, x + 1]:
+            cv2.floodFill(lab, fill, (x, y), (0, 0, 0), tol, tol, flags)
+    return fill[1:-1, 1:-1] > 0
+
+
+def _edge_strength(rgb: np.ndarray) -> np.ndarray:
+    """Gradient magnitude of the lightly blurred frame in Lab (the largest of the three channels)."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (3, 3), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    best = np.zeros(rgb.shape[:2], np.float32)
+    for channel in cv2.split(lab):
+        gx = cv2.Sobel(channel, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(channel, cv2.CV_32F, 0, 1, ksize=3)
+        best = np.maximum(best, cv2.magnitude(gx, gy))
+    return best
+
+
+def _outline_score(mask: np.ndarray, edges: np.ndarray) -> float:
+    """Mean edge strength along the mask's outline (a 3-px band across it); 0 for an empty mask."""
+    if not mask.any():
+        return 0.0
+    u8 = mask.astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    outline = cv2.dilate(u8, kernel).astype(bool) & ~cv2.erode(u8, kernel).astype(bool)
+    return float(edges[outline].mean())
 
 
 def _like_colour(bgr: np.ndarray, x: int, y: int, tolerance: int) -> np.ndarray:
