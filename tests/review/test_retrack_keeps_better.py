@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from tests.conftest import synthetic_video, upload, wait_job, wait_media_ready
+from tests.conftest import synthetic_video, wait_job
+from tests.review.test_review_api import GONE, N, tracked, vanishing_video
 from video_seg_backend.models import Annotation
 
-N = 16
 SURE = range(12, N)  # frames whose first track is made more confident than any new one
 DOUBTFUL = range(6, 12)
 
@@ -32,15 +32,7 @@ def click(client, base: str, obj: int, frame: int, x: float, y: float) -> None:
 
 
 def test_a_correction_s_track_keeps_the_more_confident_masks_of_an_unchanged_key_frame(client, tmp_path):
-    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
-    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
-    video = synthetic_video(tmp_path / "v.mp4", frames=N)
-    (media,) = upload(client, pid, ("v.mp4", video.read_bytes(), "video/mp4")).json()
-    wait_media_ready(client, pid, media["id"])
-    base = f"/api/v1/projects/{pid}/media/{media['id']}"
-    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()["id"]
-    click(client, base, obj, 0, 30, 60)
-    track(client, base, obj, 0)
+    _, base, obj, _ = tracked(client, tmp_path, synthetic_video(tmp_path / "v.mp4", frames=N))
     # What a drifting first track leaves: doubtful masks after frame 5, sure ones from frame 12.
     with Session(client.app.state.studio.db) as session:
         frame = col(Annotation.frame_index)
@@ -79,15 +71,7 @@ def test_a_correction_s_track_keeps_the_more_confident_masks_of_an_unchanged_key
 
 
 def test_re_tracking_from_the_same_key_frame_replaces_its_own_masks(client, tmp_path):
-    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
-    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
-    video = synthetic_video(tmp_path / "v.mp4", frames=N)
-    (media,) = upload(client, pid, ("v.mp4", video.read_bytes(), "video/mp4")).json()
-    wait_media_ready(client, pid, media["id"])
-    base = f"/api/v1/projects/{pid}/media/{media['id']}"
-    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()["id"]
-    click(client, base, obj, 0, 30, 60)
-    track(client, base, obj, 0)
+    _, base, obj, _ = tracked(client, tmp_path, synthetic_video(tmp_path / "v.mp4", frames=N))
     with Session(client.app.state.studio.db) as session:
         session.execute(update(Annotation).where(col(Annotation.frame_index) > 0).values(confidence=1.0))
         session.commit()
@@ -99,16 +83,7 @@ def test_re_tracking_from_the_same_key_frame_replaces_its_own_masks(client, tmp_
 def test_kept_masks_are_neither_drift_to_stop_at_nor_a_lost_object(client, tmp_path):
     """The disc vanishes from frame GONE: a re-track from frame 5 is doubtful there, but where the
     first track's masks are kept (surer) there is nothing to stop at or to call lost."""
-    from tests.review.test_review_api import GONE, N, vanishing_video
-
-    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
-    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
-    (media,) = upload(client, pid, ("v.mp4", vanishing_video(tmp_path / "v.mp4").read_bytes(), "video/mp4")).json()
-    wait_media_ready(client, pid, media["id"])
-    base = f"/api/v1/projects/{pid}/media/{media['id']}"
-    obj = client.post(f"{base}/objects", json={"label_id": label["id"]}).json()["id"]
-    click(client, base, obj, 0, 30, 60)
-    track(client, base, obj, 0)
+    _, base, obj, _ = tracked(client, tmp_path, vanishing_video(tmp_path / "v.mp4"))
     x, y, w, h = masks(client, base)[5]["bbox"]
     click(client, base, obj, 5, x + w / 2, y + h / 2)
     # Without kept masks the re-track stops at drift where the disc is gone.
