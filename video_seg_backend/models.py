@@ -500,6 +500,11 @@ class PropagateRequest(RequestModel):
     stop_below: Annotated[float, annotated_types.Interval(ge=0, le=1)] | None = Field(
         default=None, description="Stop each run at the first frame whose mask confidence falls below this"
     )
+    keep_confident: bool = Field(
+        default=True,
+        description="Leave a tracked mask where it is more confident than the new one and the key frame "
+        "it was tracked from is unchanged; false replaces every mask the runs reach",
+    )
 
 
 # --- accounts, review and history (teams) ----------------------------------------------------------

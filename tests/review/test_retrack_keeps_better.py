@@ -97,3 +97,20 @@ def test_kept_masks_are_neither_drift_to_stop_at_nor_a_lost_object(client, tmp_p
     result = wait_job(client, job.json()["id"])["params"]["result"]
     assert result["kept"] == N - GONE
     assert result["stopped_at"] == [] and result["lost"] == []
+
+
+def test_keep_confident_false_replaces_every_mask_the_runs_reach(client, tmp_path):
+    _, base, obj, _ = tracked(client, tmp_path, synthetic_video(tmp_path / "v.mp4", frames=N))
+    with Session(client.app.state.studio.db) as session:
+        session.execute(update(Annotation).where(col(Annotation.frame_index) > 5).values(confidence=1.0))
+        session.commit()
+    x, y, w, h = masks(client, base)[5]["bbox"]
+    click(client, base, obj, 5, x + w / 2, y + h / 2)
+    body = {"object_ids": [obj], "start_frame": 5, "direction": "forward", "keep_confident": False}
+    job = client.post(f"{base}/propagate", json=body)
+    assert job.status_code == 202, job.text
+    done = wait_job(client, job.json()["id"])
+    assert done["params"]["keep_confident"] is False and done["params"]["result"]["kept"] == 0
+    assert all(a["confidence"] < 1.0 for f, a in masks(client, base).items() if f > 5)
+    bad = client.post(f"{base}/propagate", json={**body, "keep_confident": "sometimes"})
+    assert bad.status_code == 422 and "keep_confident" in bad.text

@@ -59,6 +59,7 @@ class PropagateParams(BaseModel):
     start_frame: int | None = None
     direction: Direction = "both"
     stop_below: float | None = Field(default=None, description="Each run stops at the first mask under this confidence")
+    keep_confident: bool = Field(default=True, description="Leave the more confident masks of unchanged key frames")
     changes: Literal["dropped"] | None = Field(
         default=None, description='"dropped": too old, the masks it replaced are no longer kept (no undo)'
     )

@@ -223,7 +223,7 @@ class _Tracking:
                 for m in sorted(masks, key=lambda m: m.object_id):
                     confidence = confidences.get(m.object_id)
                     current = annotation_on(session, m.object_id, frame_index)
-                    if _better_before(session, current, origin, confidence):
+                    if self.params.keep_confident and _better_before(session, current, origin, confidence):
                         kept.append(m.object_id)
                         continue
                     self._keep_before(session, m.object_id, frame_index, current)

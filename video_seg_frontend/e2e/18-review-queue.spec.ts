@@ -27,7 +27,10 @@ test.beforeAll(async ({ flow, driving }) => {
 
 test('a tracking job that leaves doubtful frames says how many, in the panel and a toast', async () => {
 	await page.getByLabel('Direction').selectOption('forward');
+	await expect(page.getByTestId('keep-confident'), 'surer masks of other key frames stay unless unticked').toBeChecked();
+	const request = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/propagate'));
 	await page.getByTestId('track-button').click();
+	expect((await request).postDataJSON()).toMatchObject({ direction: 'forward', keep_confident: true });
 	await expect(page.getByTestId('job-progress'), 'the tracking job to complete').toHaveAttribute('data-status', 'completed', { timeout: 180_000 });
 	const left = await queue();
 	expect(left.remaining, 'the driving clip tracked with the OpenCV engine leaves frames in doubt').toBeGreaterThanOrEqual(2);

@@ -75,6 +75,7 @@ def propagate(
         start_frame=body.start_frame,
         direction=body.direction,
         stop_below=body.stop_below,
+        keep_confident=body.keep_confident,
     )
     job = Job(
         project_id=media.project_id,

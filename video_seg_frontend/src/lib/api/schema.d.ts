@@ -3310,6 +3310,12 @@ export interface components {
              */
             stop_below?: number | null;
             /**
+             * Keep Confident
+             * @description Leave the more confident masks of unchanged key frames
+             * @default true
+             */
+            keep_confident: boolean;
+            /**
              * Changes
              * @description "dropped": too old, the masks it replaced are no longer kept (no undo)
              */
@@ -3352,6 +3358,12 @@ export interface components {
              * @description Stop each run at the first frame whose mask confidence falls below this
              */
             stop_below?: number | null;
+            /**
+             * Keep Confident
+             * @description Leave a tracked mask where it is more confident than the new one and the key frame it was tracked from is unchanged; false replaces every mask the runs reach
+             * @default true
+             */
+            keep_confident: boolean;
         };
         /** PropagateResult */
         PropagateResult: {

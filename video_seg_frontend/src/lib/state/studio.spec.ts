@@ -20,6 +20,8 @@ const server = vi.hoisted(() => {
 		listHold: null as Promise<void> | null,
 		/** Media items a tracking job was asked for. */
 		propagated: [] as number[],
+		/** The bodies of those tracking requests. */
+		propagateBodies: [] as Record<string, unknown>[],
 		/** Undo (true) and redo (false) calls on tracking jobs, in order. */
 		jobUndos: [] as [number, boolean][],
 		/** What undo of a tracking job answers: an error to throw, or nothing. */
@@ -37,6 +39,7 @@ const server = vi.hoisted(() => {
 			s.hold = null;
 			s.listHold = null;
 			s.propagated = [];
+			s.propagateBodies = [];
 			s.jobUndos = [];
 			s.jobUndoError = null;
 			s.beforePropagateAnswer = null;
@@ -125,8 +128,9 @@ vi.mock('$lib/api/client', async () => {
 				return { id: jid };
 			},
 			getJob: async (jid: number) => ({ id: jid, media_id: 1, kind: 'propagate', status: server.jobStatus, progress_done: 9, progress_total: 9, error: null }),
-			propagate: async (_p: number, mid: number) => {
+			propagate: async (_p: number, mid: number, body: Record<string, unknown>) => {
 				server.propagated.push(mid);
+				server.propagateBodies.push(body);
 				server.beforePropagateAnswer?.();
 				return { id: 9, media_id: mid, kind: 'propagate', status: 'running', progress_done: 0, progress_total: 9 };
 			}
@@ -328,6 +332,16 @@ describe('StudioState', () => {
 		expect(server.propagated).toEqual([]);
 		expect(studio.job).toBeNull();
 		expect(toasts.items.map((t) => t.message)).toEqual(['This video has a single frame: there is nothing to track']);
+	});
+
+	it('a track request carries the panel\'s choices: stop at drift and whether surer masks of other key frames stay', async () => {
+		const studio = await openStudio();
+		await studio.addPrompt({ kind: 'point', x: 1, y: 1, positive: true });
+		await studio.track('forward', null);
+		expect(server.propagateBodies.at(-1)).toMatchObject({ direction: 'forward', stop_below: null, keep_confident: true });
+		emit(studio, 'job.finished', { job_id: 9, kind: 'propagate', media_id: 1, status: 'completed', done: 9, total: 9 });
+		await studio.track('both', 5, 0.3, false);
+		expect(server.propagateBodies.at(-1)).toMatchObject({ direction: 'both', num_frames: 5, stop_below: 0.3, keep_confident: false });
 	});
 
 	it('a tracking job with no frames to track says so, not "finished"', async () => {

@@ -381,7 +381,7 @@ export class StudioState {
 
 	// --- tracking and import -----------------------------------------------------------------------
 
-	async track(direction: TrackDirection, numFrames: number | null, stopBelow: number | null = null): Promise<void> {
+	async track(direction: TrackDirection, numFrames: number | null, stopBelow: number | null = null, keepConfident = true): Promise<void> {
 		try {
 			const mediaId = this.requireMedia();
 			if (!this.isVideo) throw new Error('Tracking is for videos; images need no tracking');
@@ -389,7 +389,7 @@ export class StudioState {
 				toasts.show(SINGLE_FRAME);
 				return;
 			}
-			await this.tracking.start(mediaId, { start_frame: this.frame, direction, num_frames: numFrames, model: this.modelKey, stop_below: stopBelow });
+			await this.tracking.start(mediaId, { start_frame: this.frame, direction, num_frames: numFrames, model: this.modelKey, stop_below: stopBelow, keep_confident: keepConfident });
 		} catch (error) {
 			toasts.error(error);
 		}

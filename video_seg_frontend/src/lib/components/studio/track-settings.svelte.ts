@@ -15,4 +15,7 @@ export class TrackSettings {
 	stopThreshold = $state(0.3);
 	/** The confidence under which tracking stops, or null to track on regardless. */
 	stopBelow = $derived(this.stopAtDrift ? Math.min(1, Math.max(0, Number(this.stopThreshold) || 0)) : null);
+	// Re-tracking from a correction leaves the masks another, unchanged key frame tracked with more
+	// confidence; unticked, it replaces every mask it reaches.
+	keepConfident = $state(true);
 }

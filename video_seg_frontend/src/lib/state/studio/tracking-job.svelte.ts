@@ -52,7 +52,7 @@ export class TrackingJob {
 		this.job = { id: running.id, mediaId: running.media_id, status: running.status, done: running.progress_done, total: running.progress_total };
 	}
 
-	async start(mediaId: number, request: { start_frame: number; direction: TrackDirection; num_frames: number | null; model: string | null; stop_below?: number | null }): Promise<void> {
+	async start(mediaId: number, request: { start_frame: number; direction: TrackDirection; num_frames: number | null; model: string | null; stop_below?: number | null; keep_confident: boolean }): Promise<void> {
 		if (this.running) throw new Error('A tracking job is already running: wait or cancel it');
 		const job = await api.propagate(this.host.pid, mediaId, request);
 		this.job = { id: job.id, mediaId, status: job.status, done: job.progress_done, total: job.progress_total };
