@@ -1,6 +1,7 @@
 """Parts in the exports, through the real server: own COCO / YouTube-VIS categories ("tool/shaft")
 with the parent's track id and the part name in the annotation's attributes (read back with
-pycocotools), and own DAVIS object ids with (parent, part) in the sequence's JSON."""
+pycocotools), own DAVIS object ids with (parent, part) in the sequence's JSON, and CVAT shapes with
+``part`` and ``parent`` (the parent's group) attributes (read back with datumaro)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import zipfile
 
 import numpy as np
+import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
@@ -98,6 +100,23 @@ def test_davis_gives_each_part_its_own_id_and_maps_it_to_its_parent(tool: Tool) 
     assert np.array_equal(union | (indices == parent_index), disc(0))
 
 
+def test_cvat_shapes_name_their_part_and_parent_group_and_datumaro_reads_them(tool: Tool, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    datumaro = pytest.importorskip("datumaro")
+    three_parts(tool)
+    r = tool.client.get(f"{API}/projects/{tool.pid}/export", params={"format": "cvat_images", "include_frames": "true"})
+    assert r.status_code == 200, r.text
+    zipfile.ZipFile(io.BytesIO(r.content)).extractall(tmp_path)
+    dataset = datumaro.Dataset.import_from(str(tmp_path), "cvat")
+    names = dataset.categories()[datumaro.AnnotationType.label]
+    frame0 = next(item for item in dataset if item.attributes["frame"] == 0)
+    whole = [a for a in frame0.annotations if "part" not in a.attributes]
+    parts = sorted((a.attributes["part"], a.attributes["parent"]) for a in frame0.annotations if "part" in a.attributes)
+    assert [names[a.label].name for a in whole] == ["tool"]
+    # Each part names its parent by the parent's group: the object CVAT groups as one.
+    assert parts == sorted((name, str(whole[0].group)) for name in PARTS)
+    assert {names[a.label].name for a in frame0.annotations} == {"tool"}
+
+
 def test_each_export_imports_back_with_the_parts_under_their_parent_and_the_same_masks(tool: Tool) -> None:
     three_parts(tool)
     before = {(o["part"], o["parent_id"] is None) for o in tool.client.get(f"{tool.base}/objects").json()}
@@ -110,6 +129,8 @@ def test_each_export_imports_back_with_the_parts_under_their_parent_and_the_same
         ("coco", "annotations/instances_default.json"),
         ("ytvis", "annotations/instances.json"),
         ("davis", None),
+        ("cvat_video", None),
+        ("cvat_images", None),
     ):
         r = tool.client.get(f"{API}/projects/{tool.pid}/export", params={"format": fmt})
         data, name = (zipfile.ZipFile(io.BytesIO(r.content)).read(member), "a.json") if member else (r.content, "a.zip")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -20,7 +21,7 @@ from xml.sax.xmlreader import AttributesImpl
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from .base import DatasetMedia, ExportDataset, FormatError, checked_polygon
+from .base import DatasetMedia, DatasetObject, ExportDataset, FormatError, checked_polygon
 
 # Our mask sources as CVAT annotation sources, and back.
 SOURCE_TO_CVAT = {"prompt": "semi-auto", "edited": "manual", "propagated": "auto", "imported": "file"}
@@ -148,13 +149,34 @@ class XmlWriter:
 ANNOTATOR = "annotator"
 
 
-def write_shape(writer: XmlWriter, tag: str, attrs: dict[str, str], annotator: str | None) -> None:
-    """A shape element, with CVAT's ``<attribute name="annotator">`` inside when one is known."""
-    if annotator is None:
+# A part region's name ("shaft") and its parent's group_id, as shape attributes: CVAT keeps
+# attributes through import and export, and has no part-of link of its own for masks.
+PART, PARENT = "part", "parent"
+
+
+def object_attributes(obj: DatasetObject, group_of: Mapping[int, int]) -> dict[str, str]:
+    """The ``<attribute>``s of an object's shapes: who made it (when asked) and, for a part, its
+    name and its parent's group."""
+    attributes = {} if obj.annotator is None else {ANNOTATOR: obj.annotator}
+    if obj.parent_id is not None and obj.part and obj.parent_id in group_of:
+        attributes |= {PART: obj.part, PARENT: str(group_of[obj.parent_id])}
+    return attributes
+
+
+def part_of(attributes: Mapping[str, str]) -> tuple[int | None, str | None]:
+    """The parent's group and the part's name from a shape's attributes; (None, None) for a whole object."""
+    parent, part = attributes.get(PARENT, ""), attributes.get(PART, "")
+    return (int(parent), part) if parent.isdigit() and part else (None, None)
+
+
+def write_shape(writer: XmlWriter, tag: str, attrs: dict[str, str], attributes: Mapping[str, str]) -> None:
+    """A shape element, with CVAT's ``<attribute name="...">`` children (annotator, part, parent)."""
+    if not attributes:
         writer.empty(tag, attrs)
         return
     writer.open(tag, attrs)
-    writer.text("attribute", annotator, {"name": ANNOTATOR})
+    for name, value in attributes.items():
+        writer.text("attribute", value, {"name": name})
     writer.close(tag)
 
 
@@ -199,9 +221,12 @@ def write_meta(
         writer.text("color", label.color)
         writer.text("type", "any")
         writer.open("attributes")
-        if any(o.annotator is not None for o in dataset.objects):
+        names = [ANNOTATOR] if any(o.annotator is not None for o in dataset.objects) else []
+        if any(o.parent_id is not None and o.label_id == label.id for o in dataset.objects):
+            names += [PART, PARENT]
+        for attribute in names:
             writer.open("attribute")
-            for tag, value in (("name", ANNOTATOR), ("mutable", "False"), ("input_type", "text")):
+            for tag, value in (("name", attribute), ("mutable", "False"), ("input_type", "text")):
                 writer.text(tag, value)
             writer.text("default_value", "")
             writer.text("values", "")

@@ -49,6 +49,8 @@ from .cvat import (
     MetaReader,
     XmlWriter,
     cvat_rle_encode,
+    object_attributes,
+    part_of,
     shape_mask,
     sniff,
     write_meta,
@@ -119,7 +121,7 @@ def _xml(dataset: ExportDataset, media: list[DatasetMedia], names: dict[tuple[in
     for item in media:
         group_of = {obj.id: group for group, obj in enumerate(dataset.objects_of(item), start=1)}
         label_of = {obj.id: dataset.label(obj.label_id).name for obj in dataset.objects_of(item)}
-        annotator_of = {obj.id: obj.annotator for obj in dataset.objects_of(item)}
+        attributes_of = {obj.id: object_attributes(obj, group_of) for obj in dataset.objects_of(item)}
         by_frame: dict[int, list[DatasetMask]] = defaultdict(list)
         for mask in dataset.masks_of(item):
             by_frame[mask.frame_index].append(mask)
@@ -134,7 +136,7 @@ def _xml(dataset: ExportDataset, media: list[DatasetMedia], names: dict[tuple[in
             for mask in sorted(by_frame.pop(index, []), key=lambda m: group_of[m.object_id]):
                 shape = _mask_attrs(mask, label_of[mask.object_id], group_of[mask.object_id])
                 if shape is not None:
-                    write_shape(writer, "mask", shape, annotator_of[mask.object_id])
+                    write_shape(writer, "mask", shape, attributes_of[mask.object_id])
             writer.close("image")
             image_id += 1
             if image_id % IMAGES_PER_CHUNK == 0:
@@ -177,6 +179,7 @@ def _parse(xml: bytes) -> tuple[list[dict], MetaReader, dict[str, int]]:
     meta = MetaReader()
     skipped: dict[str, int] = {}
     image: dict | None = None
+    attributes: dict[str, str] = {}  # the <attribute>s of the shape being read
     path: list[str] = []
     try:
         for event, el in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
@@ -191,15 +194,19 @@ def _parse(xml: bytes) -> tuple[list[dict], MetaReader, dict[str, int]]:
                     )
                 if el.tag == "image" and len(path) == 2:
                     image = {**el.attrib, "shapes": []}
+                if el.tag in MASK_SHAPES and image is not None:
+                    attributes = {}
                 continue
             path.pop()
             tag = el.tag
             parent = path[-1] if path else None
             if meta.end(tag, parent, el.text):
                 pass
+            elif image is not None and tag == "attribute" and parent in MASK_SHAPES:
+                attributes[el.attrib.get("name", "")] = el.text or ""
             elif image is not None and parent == "image":
                 if tag in MASK_SHAPES:
-                    image["shapes"].append({"type": tag, **el.attrib})
+                    image["shapes"].append({"type": tag, **el.attrib, "attributes": attributes})
                 else:
                     skipped[tag] = skipped.get(tag, 0) + 1
             elif tag == "image" and image is not None:
@@ -280,7 +287,11 @@ def import_cvat_images(
                 keyframe = keyframe or previous.keyframe
             if not bitmap.any():
                 continue
-            objects.setdefault(key, ImportedObject(key=key, label_name=label, track_id=group or None))
+            parent_track, part = part_of(shape["attributes"])
+            objects.setdefault(
+                key,
+                ImportedObject(key=key, label_name=label, track_id=group or None, parent_track=parent_track, part=part),
+            )
             masks[(key, index)] = ImportedMask(
                 object_key=key, frame_index=index, rle=encode_rle(bitmap), keyframe=keyframe
             )

@@ -43,6 +43,8 @@ from .cvat import (
     MetaReader,
     XmlWriter,
     cvat_rle_encode,
+    object_attributes,
+    part_of,
     shape_mask,
     sniff,
     write_meta,
@@ -91,7 +93,9 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
     # CVAT's rule for a shape's closing outside copy: only if it does not hop over the last frame.
     stop_frame = media.num_frames - 1
     track_id = 0
+    group_of = {obj.id: group for group, obj in enumerate(objects, start=1)}
     for group, obj in enumerate(objects, start=1):
+        attributes = object_attributes(obj, group_of)
         label = dataset.label(obj.label_id).name
         encoded = [
             (mask, cvat)
@@ -108,7 +112,7 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
                     writer,
                     "mask",
                     _mask_attrs(mask.frame_index, cvat, keyframe=mask.is_keyframe, outside=False),
-                    obj.annotator,
+                    attributes,
                 )
                 following = encoded[position + 1][0].frame_index if position + 1 < len(encoded) else None
                 if following != mask.frame_index + 1 and mask.frame_index + 1 < stop_frame + 1:
@@ -116,7 +120,7 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
                         writer,
                         "mask",
                         _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True),
-                        obj.annotator,
+                        attributes,
                     )
             writer.close("track")
             track_id += 1
@@ -130,12 +134,10 @@ def _video_xml(dataset: ExportDataset, media: DatasetMedia, options: ExportOptio
                 "group_id": str(group),
             }
             writer.open("track", attrs)
-            write_shape(
-                writer, "mask", _mask_attrs(mask.frame_index, cvat, keyframe=True, outside=False), obj.annotator
-            )
+            write_shape(writer, "mask", _mask_attrs(mask.frame_index, cvat, keyframe=True, outside=False), attributes)
             if mask.frame_index + 1 < stop_frame:
                 write_shape(
-                    writer, "mask", _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True), obj.annotator
+                    writer, "mask", _mask_attrs(mask.frame_index + 1, cvat, keyframe=True, outside=True), attributes
                 )
             writer.close("track")
             track_id += 1
@@ -170,6 +172,7 @@ def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str
     meta = MetaReader()
     skipped: dict[str, int] = {}
     track: _Track | None = None
+    attributes: dict[str, str] = {}  # the <attribute>s of the shape being read
     path: list[str] = []
     try:
         for event, el in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
@@ -179,6 +182,8 @@ def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str
                 path.append(el.tag)
                 if el.tag == "image" and len(path) == 2:
                     raise FormatError(IMAGES_FILE.format(why="it has <image> elements"))
+                if el.tag in MASK_SHAPES and track is not None:
+                    attributes = {}
                 if el.tag == "track":
                     track = _Track(
                         id=el.attrib.get("id", str(len(tracks))),
@@ -193,9 +198,11 @@ def _parse(xml: bytes, media: DatasetMedia) -> tuple[list[_Track], dict[str, str
             if meta.end(tag, parent, el.text):
                 if meta.mode == "annotation":
                     raise FormatError(IMAGES_FILE.format(why="meta mode is annotation"))
+            elif track is not None and tag == "attribute" and parent in MASK_SHAPES:
+                attributes[el.attrib.get("name", "")] = el.text or ""
             elif track is not None and parent == "track":
                 if tag in MASK_SHAPES:
-                    track.shapes.append({"type": tag, **el.attrib})
+                    track.shapes.append({"type": tag, **el.attrib, "attributes": attributes})
                 else:
                     skipped[tag] = skipped.get(tag, 0) + 1
             elif tag == "track" and track is not None:
@@ -248,7 +255,12 @@ def import_cvat_video(
         if not visible:
             continue
         key = f"group-{track.group}-{track.label}" if track.group else f"track-{track.id}"
-        objects.setdefault(key, ImportedObject(key=key, label_name=track.label, track_id=track.group or int(track.id)))
+        parent_track, part = part_of(visible[0]["attributes"])
+        objects.setdefault(
+            key,
+            ImportedObject(key=key, label_name=track.label, track_id=track.group or int(track.id),
+                           parent_track=parent_track, part=part),
+        )  # fmt: skip
         mask_only_shape = len(visible) == 1 and visible[0]["type"] == "mask"
         for shape in visible:
             index = int(shape["frame"])
