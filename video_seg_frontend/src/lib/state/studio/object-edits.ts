@@ -59,31 +59,10 @@ export class ObjectEdits {
 
 	private async createObject(): Promise<number | null> {
 		const host = this.host;
-		const list = host.list;
 		try {
 			const mediaId = host.requireMedia();
 			const labelId = host.requireLabel();
-			let ref: IdRef | null = null;
-			const command: Command = {
-				label: 'New object',
-				do: async () => {
-					const obj = await api.createObject(host.pid, mediaId, labelId);
-					if (ref === null) ref = list.objectIds.fresh(obj.id);
-					else list.objectIds.moved(ref, obj.id);
-					if (host.currentId !== mediaId) return; // another media item was opened meanwhile
-					list.objects = [...list.objects.filter((o) => o.id !== obj.id), obj];
-					list.selectedId = obj.id;
-				},
-				undo: async () => {
-					const id = ref!.id;
-					await api.deleteObject(host.pid, mediaId, id);
-					list.objectIds.dropped(ref!);
-					if (host.currentId === mediaId) list.drop(id);
-				}
-			};
-			await host.execute(mediaId, command);
-			host.changed();
-			return (ref as IdRef | null)?.id ?? null;
+			return await this.created(mediaId, 'New object', () => api.createObject(host.pid, mediaId, labelId));
 		} catch (error) {
 			toasts.error(error);
 			return null;
@@ -96,34 +75,41 @@ export class ObjectEdits {
 	 */
 	async newPart(parentId: number, part: string): Promise<number | null> {
 		const host = this.host;
-		const list = host.list;
 		try {
 			const mediaId = host.requireMedia();
-			const parentRef = list.objectIds.ref(parentId);
-			let ref: IdRef | null = null;
-			await host.execute(mediaId, {
-				label: `New part ${part}`,
-				do: async () => {
-					const obj = await api.createPart(host.pid, mediaId, parentRef.id, part);
-					if (ref === null) ref = list.objectIds.fresh(obj.id);
-					else list.objectIds.moved(ref, obj.id);
-					if (host.currentId !== mediaId) return;
-					list.objects = [...list.objects.filter((o) => o.id !== obj.id), obj];
-					list.selectedId = obj.id;
-				},
-				undo: async () => {
-					const id = ref!.id;
-					await api.deleteObject(host.pid, mediaId, id);
-					list.objectIds.dropped(ref!);
-					if (host.currentId === mediaId) list.drop(id);
-				}
-			});
-			host.changed();
-			return (ref as IdRef | null)?.id ?? null;
+			const parentRef = host.list.objectIds.ref(parentId);
+			// parentRef.id when the step runs: a redo after the parent was recreated uses its new id.
+			return await this.created(mediaId, `New part ${part}`, () => api.createPart(host.pid, mediaId, parentRef.id, part));
 		} catch (error) {
 			toasts.error(error);
 			return null;
 		}
+	}
+
+	/** An undoable step that makes an object with `make` and selects it; its id (null: none made). */
+	private async created(mediaId: number, label: string, make: () => Promise<ObjectPublic>): Promise<number | null> {
+		const host = this.host;
+		const list = host.list;
+		let ref: IdRef | null = null;
+		await host.execute(mediaId, {
+			label,
+			do: async () => {
+				const obj = await make();
+				if (ref === null) ref = list.objectIds.fresh(obj.id);
+				else list.objectIds.moved(ref, obj.id);
+				if (host.currentId !== mediaId) return; // another media item was opened meanwhile
+				list.objects = [...list.objects.filter((o) => o.id !== obj.id), obj];
+				list.selectedId = obj.id;
+			},
+			undo: async () => {
+				const id = ref!.id;
+				await api.deleteObject(host.pid, mediaId, id);
+				list.objectIds.dropped(ref!);
+				if (host.currentId === mediaId) list.drop(id);
+			}
+		});
+		host.changed();
+		return (ref as IdRef | null)?.id ?? null;
 	}
 
 	/**
