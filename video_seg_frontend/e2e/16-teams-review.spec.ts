@@ -1,11 +1,12 @@
 // Teams: two annotators and a reviewer, each in their own browser, on a backend with sign-in:
 // assign -> annotate -> submit -> reject with a comment on a frame -> the annotator sees it and
 // fixes -> resubmit -> accept. The reviewer's canvas is read-only, and the server refuses too.
-import { test as base, type Browser, type Page } from '@playwright/test';
-import { LABEL_COLOR, video, contextOptions } from './support/env';
-import { ConsoleErrors, expect, poll, shot } from './support/fixtures';
+import { test as base, type Page } from '@playwright/test';
+import { LABEL_COLOR, video } from './support/env';
+import { expect, poll, shot } from './support/fixtures';
 import { carPixel, clientOfPixel, frameReady, readStudio, until } from './support/studio';
 import { TeamBackend, type TeamApi } from './support/team-backend';
+import { personAt, signIn, type Person } from './support/team-people';
 
 const test = base;
 test.describe.configure({ mode: 'serial' });
@@ -15,41 +16,12 @@ const PASSWORD = 'password-123';
 const REJECTION = 'The car is only half covered here';
 const COMMENT_FRAME = 6;
 
-interface Person {
-	page: Page;
-	errors: ConsoleErrors;
-	close: () => Promise<void>;
-}
-
 let backend: TeamBackend;
 let admin: TeamApi;
 let projectId: number;
 let media: { id: number; name: string }[];
 const people: Record<string, Person> = {};
 const userIds: Record<string, number> = {};
-
-/** A person's own browser (context): signing in through the page, as they would. */
-async function personAt(browser: Browser, username: string, path: string): Promise<Person> {
-	const context = await browser.newContext({ ...contextOptions, baseURL: backend.base });
-	await context.addInitScript(() => ((window as unknown as { __VSS_TEST__: boolean }).__VSS_TEST__ = true));
-	context.setDefaultTimeout(30_000);
-	const page = await context.newPage();
-	const errors = new ConsoleErrors();
-	errors.watch(page);
-	await page.goto(path);
-	await signIn(page, username, PASSWORD, path);
-	return { page, errors, close: () => context.close() };
-}
-
-/** Not signed in, the studio shows the sign-in page; afterwards it goes back to `path`. */
-async function signIn(page: Page, username: string, password: string, path: string): Promise<void> {
-	await expect(page).toHaveURL(/\/login\?next=/);
-	await page.getByLabel('User name').fill(username);
-	await page.getByLabel('Password', { exact: true }).fill(password);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page).toHaveURL(new RegExp(`${path.replace(/[?]/g, '\\?')}$`));
-	await expect(page.getByTestId('signed-in-user')).toHaveText(username);
-}
 
 const studioPath = (mediaId: number, frame = 0) => `/projects/${projectId}/studio?media=${mediaId}${frame ? `&frame=${frame}` : ''}`;
 
@@ -84,7 +56,7 @@ test.afterAll(async () => {
 });
 
 test('the reviewer assigns a video to each annotator on the dashboard', async ({ browser }) => {
-	const rita = (people.rita = await personAt(browser, 'rita', `/projects/${projectId}`));
+	const rita = (people.rita = await personAt(browser, backend, 'rita', PASSWORD, `/projects/${projectId}`));
 	const { page } = rita;
 	for (const [index, username] of ['ann', 'bob'].entries()) {
 		await page.getByTestId('assign-media').selectOption({ label: media[index].name });
@@ -99,7 +71,7 @@ test('the reviewer assigns a video to each annotator on the dashboard', async ({
 
 test('each annotator finds the video in My work, annotates it and submits', async ({ browser }) => {
 	for (const [index, username] of ['ann', 'bob'].entries()) {
-		const person = (people[username] = await personAt(browser, username, `/projects/${projectId}`));
+		const person = (people[username] = await personAt(browser, backend, username, PASSWORD, `/projects/${projectId}`));
 		const { page } = person;
 		const mine = page.getByTestId('my-work');
 		await expect(mine.getByTestId('work-item')).toHaveCount(1);

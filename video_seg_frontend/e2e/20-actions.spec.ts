@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { api, post, remove, type Driving } from './support/api';
 import { backendUrl, python, repoDir } from './support/env';
 import { expect, poll, shot, test, withoutObjects, type ConsoleErrors } from './support/fixtures';
+import { AVA_LABEL_MAP, CARRY, SIT, STAND, TALK } from './support/ava';
 import { frameReady } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
@@ -17,18 +18,6 @@ let errors: ConsoleErrors;
 let project: Driving;
 let mid = 0;
 const persons: number[] = [];
-
-// Five of AVA v2.2's actions, as ava_action_list_v2.2.pbtxt writes them; the studio binds them to 1 … 5.
-const LABEL_MAP = [
-	['bend/bow (at the waist)', 1, 'PERSON_MOVEMENT'],
-	['sit', 11, 'PERSON_MOVEMENT'],
-	['stand', 12, 'PERSON_MOVEMENT'],
-	['carry/hold (an object)', 17, 'OBJECT_MANIPULATION'],
-	['talk to (e.g., self, a person, a group)', 79, 'PERSON_INTERACTION']
-]
-	.map(([name, id, type]) => `label {\n  name: "${name}"\n  label_id: ${id}\n  label_type: ${type}\n}\n`)
-	.join('');
-const [SIT, STAND, CARRY, TALK] = [11, 12, 17, 79];
 
 /** Two persons as boxes on the keyframes 0, 24 and 48 (1 Hz at 24 fps), in CVAT for video 1.1. */
 function personTracks(): string {
@@ -64,7 +53,7 @@ test.beforeAll(async ({ flow, driving }) => {
 test('import an AVA label map on the labels page, add and delete an action', async () => {
 	await page.goto(`/projects/${project.id}/labels`);
 	const vocabulary = page.getByTestId('action-vocabulary');
-	await vocabulary.getByLabel('Import action label map').setInputFiles({ name: 'ava_action_list_v2.2.pbtxt', mimeType: 'text/plain', buffer: Buffer.from(LABEL_MAP) });
+	await vocabulary.getByLabel('Import action label map').setInputFiles({ name: 'ava_action_list_v2.2.pbtxt', mimeType: 'text/plain', buffer: Buffer.from(AVA_LABEL_MAP) });
 	await expect(vocabulary.getByTestId('action-row')).toHaveCount(5);
 	await expect(vocabulary.getByTestId('action-row').nth(1)).toContainText('sit');
 	await expect(vocabulary.getByTestId('action-row').nth(1)).toContainText('PERSON_MOVEMENT · exclusive');

@@ -4,11 +4,13 @@
 // reviewer finds the item in the QC list with its kappa, accepts by majority; the AVA export holds it.
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { test as base, type Browser, type Page } from '@playwright/test';
-import { contextOptions, python, repoDir } from './support/env';
-import { ConsoleErrors, expect, poll } from './support/fixtures';
+import { test as base, type Page } from '@playwright/test';
+import { python, repoDir } from './support/env';
+import { expect, poll } from './support/fixtures';
 import { frameReady } from './support/studio';
+import { AVA_LABEL_MAP, CARRY, SIT, STAND } from './support/ava';
 import { TeamBackend, type TeamApi } from './support/team-backend';
+import { personAt, type Person } from './support/team-people';
 
 const test = base;
 test.describe.configure({ mode: 'serial' });
@@ -18,16 +20,6 @@ const PASSWORD = 'password-123';
 const HOCKEY = resolve(repoDir, '../shared/data/vos/hockey/JPEGImages');
 // HOG finds the player on frames 10-65; at 12 fps the keyframes 12, 24 and 36 (seconds 1-3) have him.
 const FPS = 12;
-const LABEL_MAP = [
-	['bend/bow (at the waist)', 1, 'PERSON_MOVEMENT'],
-	['sit', 11, 'PERSON_MOVEMENT'],
-	['stand', 12, 'PERSON_MOVEMENT'],
-	['carry/hold (an object)', 17, 'OBJECT_MANIPULATION'],
-	['talk to (e.g., self, a person, a group)', 79, 'PERSON_INTERACTION']
-]
-	.map(([name, id, type]) => `label {\n  name: "${name}"\n  label_id: ${id}\n  label_type: ${type}\n}\n`)
-	.join('');
-const [SIT, STAND, CARRY] = [11, 12, 17];
 // Keys per second (1 … 5 are the five actions in id order). ann and bob differ at second 2 only.
 const KEYS: Record<string, string[][]> = {
 	ann: [['3'], ['2'], ['3', '4']],
@@ -37,12 +29,6 @@ const TICKED: Record<string, string[]> = {
 	ann: [`12:${STAND}`, `24:${SIT}`, `36:${STAND}+${CARRY}`],
 	bob: [`12:${STAND}`, `24:${STAND}`, `36:${STAND}+${CARRY}`]
 };
-
-interface Person {
-	page: Page;
-	errors: ConsoleErrors;
-	close: () => Promise<void>;
-}
 
 let backend: TeamBackend;
 let admin: TeamApi;
@@ -62,23 +48,6 @@ function hockeyZip(): Buffer {
 	return execFileSync(python, ['-c', make, HOCKEY], { maxBuffer: 64 << 20 });
 }
 
-/** A person's own browser, signed in through the sign-in page. */
-async function personAt(browser: Browser, username: string): Promise<Person> {
-	const context = await browser.newContext({ ...contextOptions, baseURL: backend.base });
-	await context.addInitScript(() => ((window as unknown as { __VSS_TEST__: boolean }).__VSS_TEST__ = true));
-	context.setDefaultTimeout(30_000);
-	const page = await context.newPage();
-	const errors = new ConsoleErrors();
-	errors.watch(page);
-	await page.goto(`/projects/${projectId}`);
-	await expect(page).toHaveURL(/\/login\?next=/);
-	await page.getByLabel('User name').fill(username);
-	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-user')).toHaveText(username);
-	return { page, errors, close: () => context.close() };
-}
-
 /** What the signed-in person's own labels say: "frame:action+action" per keyframe. */
 async function ownLabels(page: Page): Promise<string[]> {
 	const rows = await (await page.request.get(`/api/v1/projects/${projectId}/media/${mediaId}/action-labels`)).json();
@@ -92,7 +61,7 @@ test.beforeAll(async () => {
 	projectId = (await admin.post('/projects', { name: 'Hockey actions', media_type: 'video' })).id;
 	await admin.post(`/projects/${projectId}/labels`, { name: 'person', color: '#e6194b' });
 	const labelMap = new FormData();
-	labelMap.append('file', new Blob([LABEL_MAP], { type: 'text/plain' }), 'ava_action_list_v2.2.pbtxt');
+	labelMap.append('file', new Blob([AVA_LABEL_MAP], { type: 'text/plain' }), 'ava_action_list_v2.2.pbtxt');
 	await admin.call(`/projects/${projectId}/actions/import`, { method: 'POST', body: labelMap });
 	const upload = new FormData();
 	upload.append('files', new Blob([hockeyZip()], { type: 'application/zip' }), 'hockey.zip');
@@ -111,7 +80,7 @@ test.afterAll(async () => {
 });
 
 test('the reviewer assigns the clip to two annotators as replicas', async ({ browser }) => {
-	const rita = (people.rita = await personAt(browser, 'rita'));
+	const rita = (people.rita = await personAt(browser, backend, 'rita', PASSWORD, `/projects/${projectId}`));
 	const { page } = rita;
 	await page.getByTestId('assign-media').selectOption({ label: 'hockey.zip' });
 	await page.getByTestId('assign-user-ann').check();
@@ -126,7 +95,7 @@ test('the reviewer assigns the clip to two annotators as replicas', async ({ bro
 test('each annotator auto-annotates the person and labels three seconds with the keyboard', async ({ browser }) => {
 	test.setTimeout(240_000);
 	for (const username of ['ann', 'bob']) {
-		const person = (people[username] = await personAt(browser, username));
+		const person = (people[username] = await personAt(browser, backend, username, PASSWORD, `/projects/${projectId}`));
 		const { page } = person;
 		await page.getByTestId('my-work').getByRole('link', { name: 'Open' }).click();
 		await expect(page.getByTestId('my-assignment-state')).toHaveText('In progress');
