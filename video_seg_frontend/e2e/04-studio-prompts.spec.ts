@@ -3,7 +3,7 @@
 import type { Page } from '@playwright/test';
 import type { Driving } from './support/api';
 import { expect, poll, shot, test, withoutObjects } from './support/fixtures';
-import { canvasPixel, carPixel, clientOfPixel, frameReady, painted, readStudio, until, type Pixel } from './support/studio';
+import { carPixel, clientOfPixel, frameReady, painted, readStudio, until, withAndWithoutOverlays, type Pixel } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -63,16 +63,7 @@ test('a click shows a pending marker, then a mask under the click', async () => 
 	}, click);
 	expect(probe, 'an interior mask pixel near the click').not.toBeNull();
 	const greenShift = async () => {
-		await painted(page);
-		const tinted = await canvasPixel(page, probe!);
-		const overlays = (show: boolean) =>
-			page.evaluate((show) => {
-				window.__vss.canvas.model.showOverlays = show;
-				window.__vss.canvas.view.draw();
-			}, show);
-		await overlays(false);
-		const plain = await canvasPixel(page, probe!);
-		await overlays(true);
+		const [tinted, plain] = await withAndWithoutOverlays(page, probe!);
 		return tinted[1] - tinted[0] - (plain[1] - plain[0]);
 	};
 	await poll(greenShift, { message: 'the mask drawn in the label colour' }).toBeGreaterThan(20);

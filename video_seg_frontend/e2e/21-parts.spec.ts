@@ -7,7 +7,7 @@ import type { Page } from '@playwright/test';
 import { api, post, remove, upload } from './support/api';
 import { python, video } from './support/env';
 import { expect, leave, poll, shot, test } from './support/fixtures';
-import { canvasPixel, carPixel, clientOfPixel, frameReady, painted, until, type Pixel } from './support/studio';
+import { carPixel, clientOfPixel, frameReady, until, withAndWithoutOverlays, type Pixel } from './support/studio';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -38,16 +38,7 @@ test.afterAll(async () => {
 
 /** How much the overlay moves a pixel's blue channel against green (the label's colour is green). */
 const blueShift = async (at: Pixel): Promise<number> => {
-	await painted(page);
-	const tinted = await canvasPixel(page, at);
-	const overlays = (show: boolean) =>
-		page.evaluate((show) => {
-			window.__vss.canvas.model.showOverlays = show;
-			window.__vss.canvas.view.draw();
-		}, show);
-	await overlays(false);
-	const plain = await canvasPixel(page, at);
-	await overlays(true);
+	const [tinted, plain] = await withAndWithoutOverlays(page, at);
 	return tinted[2] - tinted[1] - (plain[2] - plain[1]);
 };
 

@@ -59,6 +59,21 @@ export const canvasPixel = (page: Page, at: Pixel): Promise<number[]> =>
 /** Two animation frames: whatever the last change asked to draw is on screen. */
 export const painted = (page: Page) => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
 
+/** The canvas pixel at `at` as drawn with the overlays (masks, outlines) and without them: [tinted, plain]. */
+export async function withAndWithoutOverlays(page: Page, at: Pixel): Promise<[number[], number[]]> {
+	await painted(page);
+	const tinted = await canvasPixel(page, at);
+	const overlays = (show: boolean) =>
+		page.evaluate((show) => {
+			window.__vss.canvas.model.showOverlays = show;
+			window.__vss.canvas.view.draw();
+		}, show);
+	await overlays(false);
+	const plain = await canvasPixel(page, at);
+	await overlays(true);
+	return [tinted, plain];
+}
+
 /** Reads the studio state: `fn` runs in the page on window.__vss.studio (it may close over nothing). */
 export const readStudio = <T>(page: Page, fn: (studio: Window['__vss']['studio']) => T): Promise<T> =>
 	page.evaluate(`(${fn.toString()})(window.__vss.studio)`) as Promise<T>;
