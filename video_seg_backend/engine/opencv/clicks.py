@@ -265,15 +265,23 @@ def _grabcut_step(
 def _reached_from_outside(bgr: np.ndarray, box: tuple[int, int, int, int], tolerance: int) -> np.ndarray:
     """The pixels a flood fill (floating range: each step within ``tolerance`` in Lab) reaches from
     seeds just outside the box's four sides."""
-    height, width = bgr.shape[:2]
     lab = cv2.cvtColor(cv2.GaussianBlur(bgr, (5, 5), 0), cv2.COLOR_BGR2LAB)
-    fill = np.zeros((height + 2, width + 2), np.uint8)
     x0, y0, x1, y1 = box
     step = max(2, round(0.05 * max(x1 - x0, y1 - y0)))
     seeds = [(x, y) for x in range(x0, x1 + 1, step) for y in (y0 - 2, y1 + 2)]
     seeds += [(x, y) for y in range(y0, y1 + 1, step) for x in (x0 - 2, x1 + 2)]
+    return _flood(lab, seeds, tolerance, fixed=False, connectivity=8)
+
+
+def _flood(
+    lab: np.ndarray, seeds: Sequence[tuple[int, int]], tolerance: int, fixed: bool, connectivity: int = 4
+) -> np.ndarray:
+    """The pixels a flood fill of ``lab`` reaches from ``seeds`` (those inside it): each pixel within
+    ``tolerance`` of its seed's colour (``fixed``) or of the neighbour it was reached from."""
+    height, width = lab.shape[:2]
+    fill = np.zeros((height + 2, width + 2), np.uint8)
     tol = (tolerance,) * 3
-    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    flags = connectivity | cv2.FLOODFILL_MASK_ONLY | (255 << 8) | (cv2.FLOODFILL_FIXED_RANGE if fixed else 0)
     for x, y in seeds:
         if 0 <= x < width and 0 <= y < height and not fill[y + 1, x + 1]:
             cv2.floodFill(lab, fill, (x, y), (0, 0, 0), tol, tol, flags)
@@ -304,11 +312,7 @@ def _outline_score(mask: np.ndarray, edges: np.ndarray) -> float:
 def _like_colour(bgr: np.ndarray, x: int, y: int, tolerance: int) -> np.ndarray:
     """The pixels connected to (x, y) whose Lab colour is within ``tolerance`` of its colour."""
     lab = cv2.cvtColor(cv2.GaussianBlur(bgr, (5, 5), 0), cv2.COLOR_BGR2LAB)
-    fill = np.zeros((lab.shape[0] + 2, lab.shape[1] + 2), np.uint8)
-    tol = (tolerance,) * 3
-    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
-    cv2.floodFill(lab, fill, (x, y), (0, 0, 0), tol, tol, flags)
-    return fill[1:-1, 1:-1] > 0
+    return _flood(lab, [(x, y)], tolerance, fixed=True)
 
 
 def _colour_region(rgb: np.ndarray, x: float, y: float, config: OpenCVConfig) -> np.ndarray | None:
@@ -320,12 +324,8 @@ def _colour_region(rgb: np.ndarray, x: float, y: float, config: OpenCVConfig) ->
     lab = cv2.cvtColor(cv2.GaussianBlur(small, (5, 5), 0), cv2.COLOR_RGB2LAB)
     sh, sw = lab.shape[:2]
     cx, cy = int(np.clip(x * scale, 0, sw - 1)), int(np.clip(y * scale, 0, sh - 1))
-    fill = np.zeros((sh + 2, sw + 2), np.uint8)
-    tol = (config.colour_region_tolerance,) * 3
     # Fixed range: compared with the clicked colour, so a slow gradient cannot carry the fill away.
-    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
-    cv2.floodFill(lab, fill, (cx, cy), (0, 0, 0), tol, tol, flags)
-    region = fill[1:-1, 1:-1] > 0
+    region = _flood(lab, [(cx, cy)], config.colour_region_tolerance, fixed=True)
     share = region.mean()
     if not config.colour_region_min_share <= share <= config.colour_region_max_share:
         return None
