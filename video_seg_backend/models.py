@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 import annotated_types
+import sqlalchemy as sa
 from pydantic import AfterValidator, ConfigDict, Discriminator, RootModel, Tag, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -619,6 +620,21 @@ class ActionLabel(SQLModel, table=True):
     are the reviewer's accepted result (majority of the replicas), kept beside the replicas."""
 
     __tablename__ = "action_label"
+    # One row per annotator, person and keyframe (and one merged row): two saves at once must not
+    # become two votes. A unique index treats NULLs as distinct, so the local user of a single-user
+    # studio (annotator_id NULL) has a partial index of its own.
+    __table_args__ = (
+        sa.Index("ux_action_label_annotator", "object_id", "frame_index", "annotator_id", "merged", unique=True),
+        sa.Index(
+            "ux_action_label_local",
+            "object_id",
+            "frame_index",
+            "merged",
+            unique=True,
+            sqlite_where=sa.text("annotator_id IS NULL"),
+            postgresql_where=sa.text("annotator_id IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     media_id: int = Field(foreign_key="media.id", index=True, ondelete="CASCADE")
     object_id: int = Field(foreign_key="object.id", index=True, ondelete="CASCADE")

@@ -3,10 +3,12 @@ migrations never disagree."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
@@ -14,11 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
+from tests.actions.helpers import API, SIT, STAND, TALK, label_map, person, video_item
 from tests.conftest import make_settings
 from tests.real_services import postgres_server
 from video_seg_backend import models  # noqa: F401 - registers the tables
 from video_seg_backend.core.db import build_db_engine, init_db
 from video_seg_backend.core.migrations import (
+    alembic_config,
     current_revision,
     head_revision,
     migration_connection,
@@ -103,7 +107,9 @@ def test_a_migration_that_rebuilds_a_parent_table_keeps_its_children(tmp_path: P
 
     def counts() -> tuple[int, ...]:
         with engine.connect() as c:
-            return tuple(c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("object", "prompt", "annotation"))  # noqa: E501
+            return tuple(
+                c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("object", "prompt", "annotation")
+            )  # noqa: E501
 
     before = counts()
     assert before == (2, 3, 9)
@@ -139,3 +145,47 @@ def test_the_studio_runs_on_postgres(tmp_path: Path, postgres_url: str) -> None:
         label = client.post(f"/api/v1/projects/{created.json()['id']}/labels", json={"name": "cat"})
         assert label.status_code == 201
         assert "On Postgres" in [p["name"] for p in client.get("/api/v1/projects").json()]
+
+
+def _duplicate_labels_upgrade(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Labels saved twice before 0012 (one annotator's two rows for a person and keyframe) keep
+    their newest row after the upgrade; other annotators' rows and merged rows stay."""
+    with TestClient(create_app(settings)) as client:
+        pid, mid = video_item(client, tmp_path)
+        label_map(client, pid)
+        label = client.post(f"{API}/projects/{pid}/labels", json={"name": "person"}).json()["id"]
+        obj = person(client, pid, mid, label, {0: (10, 10, 50, 100)})
+        engine = client.app.state.studio.db
+        with migration_connection(engine) as connection:
+            command.downgrade(alembic_config(connection), "0011")
+        rows = [  # (annotator, merged, actions, saved at)
+            (None, False, [STAND], "2026-01-01 10:00:00"),
+            (None, False, [SIT], "2026-01-01 11:00:00"),
+            (None, False, [TALK], "2026-01-01 09:00:00"),
+            (None, True, [STAND], "2026-01-01 08:00:00"),
+        ]
+        with engine.begin() as c:
+            for annotator, merged, actions, at in rows:
+                c.execute(
+                    text(
+                        "INSERT INTO action_label (media_id, object_id, frame_index, annotator_id, merged, actions,"
+                        " updated_at) VALUES (:m, :o, 0, :a, :merged, :actions, :at)"
+                    ),
+                    {"m": mid, "o": obj, "a": annotator, "merged": merged, "actions": json.dumps(actions), "at": at},
+                )
+        upgrade_database(engine)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as c:
+            left = c.execute(text("SELECT merged, actions FROM action_label ORDER BY merged")).all()
+        kept = [(bool(m), json.loads(a) if isinstance(a, str) else a) for m, a in left]
+        assert kept == [(False, [SIT]), (True, [STAND])]
+        labels = client.get(f"{API}/projects/{pid}/media/{mid}/action-labels").json()
+        assert [(r["frame_index"], r["actions"]) for r in labels] == [(0, [SIT])]
+
+
+def test_duplicate_action_labels_keep_their_newest_row_on_upgrade(tmp_path: Path) -> None:
+    _duplicate_labels_upgrade(make_settings(tmp_path), tmp_path)
+
+
+def test_duplicate_action_labels_keep_their_newest_row_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    _duplicate_labels_upgrade(make_settings(tmp_path, database_url=postgres_url), tmp_path)

@@ -281,7 +281,14 @@ def put_action_label(
     if problems:
         raise HTTPException(status_code=422, detail="; ".join(problems))
     row = set_label(session, media, obj.id or 0, body.frame_index, user.id, body.actions)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same person and keyframe saved by this annotator in another tab got in first: this
+        # save replaces it, as if it had come second.
+        session.rollback()
+        row = set_label(session, media, obj.id or 0, body.frame_index, user.id, body.actions)
+        session.commit()
     session.refresh(row)
     return _public(row, annotator_names(session, {row.annotator_id}))
 
