@@ -24,9 +24,7 @@ are transformers' own; this module drives them the way the SAM 2 engine drives `
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,63 +36,42 @@ import torch.nn.functional as F
 from ..core.config import Settings
 from .base import (
     BoxPrompt,
-    Direction,
     EngineSession,
     FrameSource,
-    KeyFrame,
     ObjectMask,
     PointPrompt,
     Prompt,
     ReplayFn,
-    SegmentationEngine,
 )
 from .checks import (
-    EngineInputError,
-    check_frame,
     check_has_frames,
-    check_propagation,
-    checked_mask,
-    checked_prompts,
-    checked_start_masks,
     own,
 )
 from .edgetam_session import EdgeTamSession, SharedFeatureCache, new_inference_session, state_nbytes
 from .frames import LazyVideoFrames
+from .memory_engine import MemoryEngineConfig, MemoryTrackerEngine
 from .sam2_confidence import tap_edgetam
 from .sam2_device import Autocast, select_autocast, select_device
 from .sam2_inputs import mask_inputs, mask_logits, object_masks
-from .session_cache import CachedSessions, SessionCache
+from .session_cache import SessionCache
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class EdgeTamEngineConfig:
-    """Tuning flags; each says what it costs (the SAM 2 engine's, with EdgeTAM's sizes)."""
-
-    # Memory budget of all cached sessions; an evicted one is rebuilt by replay on its next use.
-    state_cache_bytes: int = 4096 * 1024 * 1024
-    # Resized uint8 frames kept per session: 3 MB each at 1024.
-    frame_cache_frames: int = 64
-    # Frames decoded ahead of tracking in a background thread (0 = decode each when reached).
-    prefetch_frames: int = 4
-    # Frames whose image features are kept per session for further clicks: ~6 MB each at 1024
-    # (the position encodings are shared); fewer means re-encoding when a person returns to a frame.
-    feature_cache_frames: int = 4
-    # "auto", "bf16" or "fp32": see ``select_autocast``.
-    precision: str = "auto"
+class EdgeTamEngineConfig(MemoryEngineConfig):
+    """The shared flags (memory_engine.py), with EdgeTAM's sizes."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EdgeTamEngineConfig:
-        return cls(
-            state_cache_bytes=settings.state_cache_mb * 1024 * 1024,
-            frame_cache_frames=settings.frame_cache_frames,
-            precision=settings.precision,
-        )
+        return cls(**cls.settings_fields(settings))
 
 
-class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
+class EdgeTamEngine(MemoryTrackerEngine[EdgeTamSession]):
     """EdgeTAM video segmentation + tracking; one instance per model, shared by all sessions."""
+
+    session_type = EdgeTamSession
+    config: EdgeTamEngineConfig
 
     def __init__(self, key: str, model: Any, processor: Any, config: EdgeTamEngineConfig | None = None) -> None:
         self.key = key
@@ -125,61 +102,7 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
         self._measure(session)
         return session
 
-    def _replay(self, s: EdgeTamSession, key_frames: Sequence[KeyFrame]) -> None:
-        with s.lock.interactive(), self._compute():
-            for key_frame in key_frames:
-                try:
-                    if key_frame.prompts:
-                        prompts = checked_prompts(s.frames, key_frame.frame_index, key_frame.prompts, one_box=True)
-                        base = None if key_frame.mask is None else checked_mask(s.frames, key_frame.mask)
-                        out = self._decode_prompts(s, key_frame.frame_index, key_frame.object_id, prompts, base)
-                        self._encode_memory(s, key_frame.frame_index, out)  # its features are at hand now
-                    elif key_frame.mask is not None:
-                        check_frame(s.frames, key_frame.frame_index)
-                        mask = checked_mask(s.frames, key_frame.mask)
-                        self._decode_mask(s, key_frame.frame_index, key_frame.object_id, mask)
-                except ValueError as error:  # a stored prompt that no longer fits: skip, keep the rest
-                    logger.warning(
-                        "Skipping key frame %s of object %s of %s: %s",
-                        key_frame.frame_index,
-                        key_frame.object_id,
-                        s.media_key,
-                        error,
-                    )
-
     # --- clicks --------------------------------------------------------------------------------
-
-    def segment(
-        self,
-        session: EngineSession,
-        frame_index: int,
-        object_id: int,
-        prompts: Sequence[Prompt],
-        base_mask: np.ndarray | None = None,
-    ) -> ObjectMask:
-        s = own(session, EdgeTamSession)
-        prompts = checked_prompts(s.frames, frame_index, prompts, one_box=True)
-        if base_mask is not None:
-            base_mask = checked_mask(s.frames, base_mask)
-        with s.lock.interactive(), self._compute():
-            if not prompts:
-                self._clear_key_frame(s, frame_index, object_id)
-                result = ObjectMask(object_id, np.zeros((s.frames.height, s.frames.width), bool), None)
-            else:
-                out = self._decode_prompts(s, frame_index, object_id, prompts, base_mask)
-                result = object_masks([object_id], [out], s.frames, self.device)[0]
-            self._measure(s)
-        self._cache.enforce_budget(keep=s)
-        return result
-
-    def set_mask(self, session: EngineSession, frame_index: int, object_id: int, mask: np.ndarray) -> None:
-        s = own(session, EdgeTamSession)
-        check_frame(s.frames, frame_index)
-        mask = checked_mask(s.frames, mask)
-        with s.lock.interactive(), self._compute():
-            self._decode_mask(s, frame_index, object_id, mask)
-            self._measure(s)
-        self._cache.enforce_budget(keep=s)
 
     def remove_object(self, session: EngineSession, object_id: int) -> None:
         """Drop the object's prompts and outputs. transformers' session has no removal (its object
@@ -196,10 +119,17 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
             self._measure(s)
 
     def _decode_prompts(
-        self, s: EdgeTamSession, frame: int, object_id: int, prompts: tuple[Prompt, ...], base: np.ndarray | None
+        self,
+        s: EdgeTamSession,
+        frame: int,
+        object_id: int,
+        prompts: tuple[Prompt, ...],
+        base: np.ndarray | None,
+        encode_memory: bool,
     ) -> dict[str, Any]:
         """Decode all ``prompts`` of the object on ``frame`` at once, as an initial conditioning frame
-        (``base``: the tracked mask the prompts correct, given to the decoder as the previous mask)."""
+        (``base``: the tracked mask the prompts correct, given to the decoder as the previous mask).
+        A click leaves its memory to be encoded when tracking needs it: half the cost of a click."""
         points = [p for p in prompts if isinstance(p, PointPrompt)]
         boxes = [p for p in prompts if isinstance(p, BoxPrompt)]
         inputs: dict[str, Any] = {}
@@ -223,12 +153,18 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
             point_inputs=state.point_inputs_per_obj[obj_idx][frame],
             mask_inputs=None,
             reverse=False,
-            run_mem_encoder=False,  # encoded when tracking needs it: half the cost of a click
+            run_mem_encoder=False,
             prev_sam_mask_logits=previous,
         )
-        return self._store_key_frame(s, obj_idx, frame, out)
+        stored = self._store_key_frame(s, obj_idx, frame, out)
+        if encode_memory:
+            self._encode_memory(s, frame, stored)
+        return stored
 
-    def _decode_mask(self, s: EdgeTamSession, frame: int, object_id: int, mask: np.ndarray) -> dict[str, Any]:
+    def _decode_mask(
+        self, s: EdgeTamSession, frame: int, object_id: int, mask: np.ndarray, encode_memory: bool
+    ) -> dict[str, Any]:
+        """A mask key frame's memory is always encoded: the step costs little more with it."""
         state = s.state
         self.processor.add_inputs_to_inference_session(
             inference_session=state, frame_idx=frame, obj_ids=object_id, input_masks=mask
@@ -267,51 +203,9 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
 
     # --- tracking ------------------------------------------------------------------------------
 
-    def propagate(
-        self,
-        session: EngineSession,
-        object_ids: Sequence[int],
-        start_frame: int,
-        direction: Direction,
-        max_frames: int | None = None,
-        start_masks: Mapping[int, np.ndarray] | None = None,
-    ) -> Iterator[tuple[int, list[ObjectMask]]]:
-        s = own(session, EdgeTamSession)
-        check_propagation(s.frames, start_frame, direction, max_frames)
-        checked = checked_start_masks(s.frames, start_masks)
-        object_ids = list(dict.fromkeys(object_ids))
-        if not object_ids:
-            raise EngineInputError("Choose at least one object to track.")
-        with s.lock.interactive():
-            for object_id in object_ids:
-                obj_idx = s.state._obj_id_to_idx.get(object_id)
-                if obj_idx is None or not s.state.output_dict_per_obj[obj_idx]["cond_frame_outputs"]:
-                    raise EngineInputError(
-                        f"Object {object_id} has no key frame: add a point, a box or a mask before tracking."
-                    )
-        n = s.frames.num_frames
-        reverse = direction == "backward"
-        steps = n if max_frames is None else max_frames
-        if reverse:
-            order = range(start_frame, max(start_frame - steps, 0) - 1, -1)
-        else:
-            order = range(start_frame, min(start_frame + steps, n - 1) + 1)
-        return self._propagate(s, object_ids, order, reverse, checked)
-
-    def _propagate(
-        self, s: EdgeTamSession, object_ids: list[int], order: range, reverse: bool, start_masks: dict[int, np.ndarray]
-    ) -> Iterator[tuple[int, list[ObjectMask]]]:
-        with self._cache.propagating(s):
-            ahead = min(self.config.prefetch_frames, s.images.capacity - 1)
-            for i, frame in enumerate(order):
-                if ahead > 0:
-                    s.images.prefetch(order[i + 1 : i + 1 + ahead])
-                # The lock covers one frame; it is released before the yield (see TurnLock).
-                with s.lock.step(), self._compute():
-                    masks = self._track_frame(s, object_ids, frame, reverse, start_masks if i == 0 else {})
-                    self._measure(s)
-                self._cache.enforce_budget(keep=s)
-                yield frame, masks
+    def _has_key_frame(self, s: EdgeTamSession, object_id: int) -> bool:
+        obj_idx = s.state._obj_id_to_idx.get(object_id)
+        return obj_idx is not None and bool(s.state.output_dict_per_obj[obj_idx]["cond_frame_outputs"])
 
     def _track_frame(
         self, s: EdgeTamSession, object_ids: list[int], frame: int, reverse: bool, seeds: dict[int, np.ndarray]
@@ -359,17 +253,6 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
             ious.append(iou)
         return object_masks(tracked, outs, s.frames, self.device, ious)
 
-    def _has_memory_near(self, memory: dict[str, Any], frame: int, reverse: bool) -> bool:
-        w = self.memory_window
-        behind = range(frame + 1, frame + w + 1) if reverse else range(frame - w, frame)
-        return any(t in memory["non_cond_frame_outputs"] for t in behind)
-
-    def _drop_outside_window(self, memory: dict[str, Any], frame: int, reverse: bool) -> None:
-        lo, hi = (frame, frame + self.memory_window) if reverse else (frame - self.memory_window, frame)
-        outputs = memory["non_cond_frame_outputs"]
-        for t in [t for t in outputs if not lo <= t <= hi]:
-            del outputs[t]
-
     def _encode_memory(self, s: EdgeTamSession, frame: int, out: dict[str, Any]) -> None:
         """The memory of a clicked key frame, as the model's step would have encoded it (the decoded
         mask, upsampled to the input size and binarised: what the person saw is what is remembered)."""
@@ -390,16 +273,6 @@ class EdgeTamEngine(CachedSessions[EdgeTamSession], SegmentationEngine):
         )
 
     # --- plumbing ------------------------------------------------------------------------------
-
-    def _compute(self) -> contextlib.ExitStack:
-        """inference_mode, plus ``self.autocast`` where the device has native bf16 (thread-local, so
-        entered afresh for each frame step, never across a yield)."""
-        stack = contextlib.ExitStack()
-        stack.enter_context(torch.inference_mode())
-        if self.autocast is not None:
-            device_type, dtype = self.autocast
-            stack.enter_context(torch.autocast(device_type, dtype=dtype))
-        return stack
 
     def _measure(self, s: EdgeTamSession) -> None:
         s.nbytes = state_nbytes(s)

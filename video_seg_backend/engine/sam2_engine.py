@@ -30,9 +30,8 @@ How it differs from driving ``SAM2VideoPredictor`` directly, and why:
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,24 +41,19 @@ import torch
 import torch.nn.functional as F
 
 from ..core.config import Settings
-from .base import Direction, EngineSession, FrameSource, KeyFrame, ObjectMask, Prompt, ReplayFn, SegmentationEngine
+from .base import EngineSession, FrameSource, ObjectMask, Prompt, ReplayFn
 from .checks import (
-    EngineInputError,
-    check_frame,
     check_has_frames,
-    check_propagation,
-    checked_mask,
-    checked_prompts,
-    checked_start_masks,
     own,
 )
 from .frames import LazyVideoFrames
+from .memory_engine import MemoryEngineConfig, MemoryTrackerEngine
 from .sam2_confidence import tap_sam2
 from .sam2_device import Autocast, native_bf16, select_autocast, select_device
 from .sam2_hole_filling import connected_components, patch_sam2_connected_components
 from .sam2_inputs import mask_inputs, mask_logits, object_masks, point_inputs
 from .sam2_session import Sam2Session, TurnLock, inference_state, state_nbytes
-from .session_cache import CachedSessions, SessionCache
+from .session_cache import SessionCache
 
 # Names callers import from here (they lived in this module before it was split).
 __all__ = [
@@ -81,42 +75,28 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Sam2EngineConfig:
-    """Tuning flags; each says what it costs."""
+class Sam2EngineConfig(MemoryEngineConfig):
+    """The shared flags, and where the state lives on a GPU."""
 
-    # Memory budget of all cached sessions. Lower rebuilds evicted states more often (one image
-    # encoder run per key frame on the next click of that video).
-    state_cache_bytes: int = 4096 * 1024 * 1024
-    # Resized uint8 frames kept per session: 3 MB each at 1024. More saves re-decoding JPEGs when a
-    # person scrubs back and forth; tracking reads each frame once, so it gains nothing from more.
-    frame_cache_frames: int = 64
-    # Frames decoded ahead of tracking, in a background thread, while the model computes the
-    # current one (0 = decode each when it is reached): ~10 ms of CPU a frame at 1024 off the loop.
-    prefetch_frames: int = 4
-    # Frames whose image features are kept per session for further clicks. Each costs ~16 MB at
-    # 1024 with Hiera-T (the high-resolution FPN levels dominate); fewer means re-encoding (the
-    # expensive part of a click: ~4 s on a CPU, ~20 ms on a GPU) when a person returns to a frame.
-    feature_cache_frames: int = 4
     # Keep frames / outputs on the CPU when computing on a GPU: saves GPU memory, costs a copy per
     # frame (sam2 measured 27 -> 24 fps for a state offload at 768x768).
     offload_video_to_cpu: bool = False
     offload_state_to_cpu: bool = False
-    # "auto", "bf16" or "fp32": see ``select_autocast``.
-    precision: str = "auto"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sam2EngineConfig:
         return cls(
-            state_cache_bytes=settings.state_cache_mb * 1024 * 1024,
-            frame_cache_frames=settings.frame_cache_frames,
+            **cls.settings_fields(settings),
             offload_video_to_cpu=settings.offload_video_to_cpu,
             offload_state_to_cpu=settings.offload_state_to_cpu,
-            precision=settings.precision,
         )
 
 
-class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
+class Sam2Engine(MemoryTrackerEngine[Sam2Session]):
     """SAM 2.1 video segmentation + tracking; one instance per model, shared by all sessions."""
+
+    session_type = Sam2Session
+    config: Sam2EngineConfig
 
     def __init__(self, key: str, predictor: Any, config: Sam2EngineConfig | None = None) -> None:
         self.key = key
@@ -155,67 +135,6 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
         state = inference_state(frames, images, self.device, self._video_device, self._storage_device)
         return Sam2Session(media_key=media_key, frames=frames, images=images, state=state)
 
-    def _replay(self, session: Sam2Session, key_frames: Sequence[KeyFrame]) -> None:
-        with session.lock.interactive(), self._compute():
-            for key_frame in key_frames:
-                try:
-                    if key_frame.prompts:
-                        prompts = checked_prompts(
-                            session.frames, key_frame.frame_index, key_frame.prompts, one_box=True
-                        )
-                        base = None
-                        if key_frame.mask is not None:
-                            base = checked_mask(session.frames, key_frame.mask)
-                        self._decode_prompts(
-                            session, key_frame.frame_index, key_frame.object_id, prompts, encode_memory=True, base=base
-                        )
-                    elif key_frame.mask is not None:
-                        check_frame(session.frames, key_frame.frame_index)
-                        mask = checked_mask(session.frames, key_frame.mask)
-                        self._decode_mask(session, key_frame.frame_index, key_frame.object_id, mask, encode_memory=True)
-                except ValueError as error:  # a stored prompt that no longer fits: skip, keep the rest
-                    logger.warning(
-                        "Skipping key frame %s of object %s of %s: %s",
-                        key_frame.frame_index,
-                        key_frame.object_id,
-                        session.media_key,
-                        error,
-                    )
-
-    # --- clicks --------------------------------------------------------------------------------
-
-    def segment(
-        self,
-        session: EngineSession,
-        frame_index: int,
-        object_id: int,
-        prompts: Sequence[Prompt],
-        base_mask: np.ndarray | None = None,
-    ) -> ObjectMask:
-        s = own(session, Sam2Session)
-        prompts = checked_prompts(s.frames, frame_index, prompts, one_box=True)
-        if base_mask is not None:
-            base_mask = checked_mask(s.frames, base_mask)
-        with s.lock.interactive(), self._compute():
-            if not prompts:
-                self._clear_key_frame(s, frame_index, object_id)
-                result = ObjectMask(object_id, np.zeros((s.frames.height, s.frames.width), bool), None)
-            else:
-                out = self._decode_prompts(s, frame_index, object_id, prompts, encode_memory=False, base=base_mask)
-                result = self._object_masks(s, [object_id], [out])[0]
-            self._measure(s)
-        self._cache.enforce_budget(keep=s)
-        return result
-
-    def set_mask(self, session: EngineSession, frame_index: int, object_id: int, mask: np.ndarray) -> None:
-        s = own(session, Sam2Session)
-        check_frame(s.frames, frame_index)
-        mask = checked_mask(s.frames, mask)
-        with s.lock.interactive(), self._compute():
-            self._decode_mask(s, frame_index, object_id, mask, encode_memory=False)
-            self._measure(s)
-        self._cache.enforce_budget(keep=s)
-
     def remove_object(self, session: EngineSession, object_id: int) -> None:
         s = own(session, Sam2Session)
         with s.lock.interactive(), torch.inference_mode():
@@ -231,8 +150,8 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
         frame: int,
         object_id: int,
         prompts: tuple[Prompt, ...],
+        base: np.ndarray | None,
         encode_memory: bool,
-        base: np.ndarray | None = None,
     ) -> dict[str, Any]:
         """Decode ``prompts`` on ``frame`` as an initial conditioning frame; store it as a key frame.
 
@@ -327,61 +246,12 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
 
     # --- tracking ------------------------------------------------------------------------------
 
-    def propagate(
-        self,
-        session: EngineSession,
-        object_ids: Sequence[int],
-        start_frame: int,
-        direction: Direction,
-        max_frames: int | None = None,
-        start_masks: Mapping[int, np.ndarray] | None = None,
-    ) -> Iterator[tuple[int, list[ObjectMask]]]:
-        s = own(session, Sam2Session)
-        check_propagation(s.frames, start_frame, direction, max_frames)
-        checked = checked_start_masks(s.frames, start_masks)
-        object_ids = list(dict.fromkeys(object_ids))
-        if not object_ids:
-            raise EngineInputError("Choose at least one object to track.")
-        with s.lock.interactive():
-            for object_id in object_ids:
-                obj_idx = s.state["obj_id_to_idx"].get(object_id)
-                if obj_idx is None or not (
-                    s.state["temp_output_dict_per_obj"][obj_idx]["cond_frame_outputs"]
-                    or s.state["output_dict_per_obj"][obj_idx]["cond_frame_outputs"]
-                ):
-                    raise EngineInputError(
-                        f"Object {object_id} has no key frame: add a point, a box or a mask before tracking."
-                    )
-        n = s.frames.num_frames
-        reverse = direction == "backward"
-        steps = n if max_frames is None else max_frames
-        if reverse:
-            order = range(start_frame, max(start_frame - steps, 0) - 1, -1)
-        else:
-            order = range(start_frame, min(start_frame + steps, n - 1) + 1)
-        return self._propagate(s, object_ids, order, reverse, checked)
-
-    def _propagate(
-        self,
-        s: Sam2Session,
-        object_ids: list[int],
-        order: range,
-        reverse: bool,
-        start_masks: dict[int, np.ndarray],
-    ) -> Iterator[tuple[int, list[ObjectMask]]]:
-        with self._cache.propagating(s):
-            with s.lock.step(), self._compute():
-                self._preflight(s, object_ids)
-            ahead = min(self.config.prefetch_frames, s.images.capacity - 1)
-            for i, frame in enumerate(order):
-                if ahead > 0:
-                    s.images.prefetch(order[i + 1 : i + 1 + ahead])
-                # The lock covers one frame; it is released before the yield (see TurnLock).
-                with s.lock.step(), self._compute():
-                    masks = self._track_frame(s, object_ids, frame, reverse, start_masks if i == 0 else {})
-                    self._measure(s)
-                self._cache.enforce_budget(keep=s)
-                yield frame, masks
+    def _has_key_frame(self, s: Sam2Session, object_id: int) -> bool:
+        obj_idx = s.state["obj_id_to_idx"].get(object_id)
+        return obj_idx is not None and bool(
+            s.state["temp_output_dict_per_obj"][obj_idx]["cond_frame_outputs"]
+            or s.state["output_dict_per_obj"][obj_idx]["cond_frame_outputs"]
+        )
 
     def _preflight(self, s: Sam2Session, object_ids: list[int]) -> None:
         """Move the key frames decoded since the last propagation into the tracking memory."""
@@ -446,29 +316,7 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
         # (a click always makes an initial conditioning frame), and it would grow with every frame.
         return object_masks(tracked, outs, s.frames, self.device, ious)
 
-    def _has_memory_near(self, memory: dict[str, Any], frame: int, reverse: bool) -> bool:
-        behind = (
-            range(frame + 1, frame + self.memory_window + 1) if reverse else range(frame - self.memory_window, frame)
-        )
-        return any(t in memory["non_cond_frame_outputs"] for t in behind)
-
-    def _drop_outside_window(self, memory: dict[str, Any], frame: int, reverse: bool) -> None:
-        lo, hi = (frame, frame + self.memory_window) if reverse else (frame - self.memory_window, frame)
-        outputs = memory["non_cond_frame_outputs"]
-        for t in [t for t in outputs if not lo <= t <= hi]:
-            del outputs[t]
-
     # --- sam2 plumbing -------------------------------------------------------------------------
-
-    def _compute(self) -> contextlib.ExitStack:
-        """inference_mode, plus ``self.autocast`` (bf16 where the device has it). Both are thread-local, so each
-        frame step enters them afresh, never across a yield."""
-        stack = contextlib.ExitStack()
-        stack.enter_context(torch.inference_mode())
-        if self.autocast is not None:
-            device_type, dtype = self.autocast
-            stack.enter_context(torch.autocast(device_type, dtype=dtype))
-        return stack
 
     def _encode_memory(self, s: Sam2Session, frame: int, out: dict[str, Any]) -> None:
         high_res_masks = F.interpolate(
@@ -524,9 +372,6 @@ class Sam2Engine(CachedSessions[Sam2Session], SegmentationEngine):
 
     def _mask_inputs(self, mask: np.ndarray) -> torch.Tensor:
         return mask_inputs(mask, self.predictor.image_size, self.device)
-
-    def _object_masks(self, s: Sam2Session, object_ids: list[int], outs: list[dict[str, Any]]) -> list[ObjectMask]:
-        return object_masks(object_ids, outs, s.frames, self.device)
 
     # --- memory accounting ---------------------------------------------------------------------
 
