@@ -46,6 +46,10 @@ class ObjectTrack:
         # The object's last motion (2x3 similarity, previous frame -> current), None until known.
         self.motion: np.ndarray | None = None
         self.colour_fit = 1.0  # how well the last mask's colours match the key frame's (0..1)
+        # The mask's area on the key frame, and how much the object's own motion has scaled it
+        # since (log of the area factor): growth the motion does not explain is a leak or a loss.
+        self.key_area = float((soft > 0.5).sum())
+        self.log_scale = 0.0
 
 
 class Tracker:
@@ -146,6 +150,8 @@ class Tracker:
             # check fails on a third to two thirds of a running dog), the object's own motion
             # carries the mask: it neither drops those parts nor leaves a trail on uncovered
             # background as per-pixel flow would.
+            if motion is not track.motion:  # fitted on this frame (not the last one carried on)
+                track.log_scale += 2.0 * float(np.log(np.hypot(motion[0, 0], motion[1, 0])))
             track.motion = motion
             moved = cv2.warpAffine(
                 track.soft, motion, self.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
@@ -162,7 +168,8 @@ class Tracker:
             soft = self._search(track, hard)
             searched = True
         track.soft = soft
-        return self._full(soft), score, _confidence(score, round_trip, track.colour_fit, searched)
+        explained = _explained_growth(float((soft > 0.5).sum()), track)
+        return self._full(soft), score, _confidence(score, round_trip, track.colour_fit, explained, searched)
 
     def _full(self, soft: np.ndarray) -> np.ndarray:
         if self.scale < 1.0:
@@ -326,10 +333,22 @@ class Tracker:
         return sub
 
 
-def _confidence(score: float, round_trip: float, colour_fit: float, searched: bool) -> float:
+def _explained_growth(area: float, track: ObjectTrack) -> float:
+    """How far the object's own motion explains its area against the key frame's, in (0, 1]: 1 when
+    the mask grew or shrank as its motion scaled it (an approaching car), less when it grew into
+    the background (a boat's mask spreading over its wake) or lost part of the object."""
+    if area <= 0 or track.key_area <= 0:
+        return 1.0  # an empty mask is judged as such elsewhere
+    # The smaller over the larger of the area and the area the motion predicts, as the review's
+    # area cues compare areas.
+    return float(np.exp(-abs(np.log(area / track.key_area) - track.log_scale)))
+
+
+def _confidence(score: float, round_trip: float, colour_fit: float, explained: float, searched: bool) -> float:
     """The tracker's belief in a mask: the colour band agreeing with the warped mask, the flow
-    round-tripping, the colours still the key frame's; a mask found by re-detection is a guess."""
-    value = score * (0.5 + 0.5 * round_trip) * colour_fit
+    round-tripping, the colours still the key frame's, its size what its motion made it; a mask
+    found by re-detection is a guess."""
+    value = score * (0.5 + 0.5 * round_trip) * colour_fit * explained
     return float(np.clip(0.5 * value if searched else value, 0.0, 1.0))
 
 
