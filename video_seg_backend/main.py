@@ -208,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         history.router,
         consensus.router,
         review_queue.router,
+        review_queue.project_router,
         keypoints.router,
         action_routes.router,
         auto_annotate.router,

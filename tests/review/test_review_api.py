@@ -164,3 +164,63 @@ def test_undoing_a_tracking_job_gives_back_each_mask_s_confidence_and_review_sta
     after = {a["frame_index"]: a["confidence"] for a in client.get(f"{base}/annotations").json()}
     assert {f: c for f, c in after.items() if f > 0} == {f: c for f, c in before.items() if f > 0}
     assert accepted not in queued()  # accepted before the job, accepted again after its undo
+
+
+def test_the_project_queue_pools_every_video_most_doubtful_first(client, tmp_path):
+    """Two tracked videos: the project's queue holds both videos' frames to review in one order of
+    doubt, each video's share says how many and where to start, and accepting a frame in one video
+    takes it out of the project's queue too."""
+    pid, base, _, _ = tracked(client, tmp_path, vanishing_video(tmp_path / "gone.mp4"))
+    steady_pid, steady_base, _, _ = tracked(client, tmp_path, synthetic_video(tmp_path / "steady.mp4", frames=N))
+    # the second video went into a project of its own: move on with two videos in the first
+    (media,) = upload(client, pid, ("steady.mp4", (tmp_path / "steady.mp4").read_bytes(), "video/mp4")).json()
+    wait_media_ready(client, pid, media["id"])
+    second = f"/api/v1/projects/{pid}/media/{media['id']}"
+    label = client.get(f"/api/v1/projects/{pid}/labels").json()[0]["id"]
+    obj = client.post(f"{second}/objects", json={"label_id": label}).json()["id"]
+    click = client.post(f"{second}/prompts", json={"object_id": obj, "frame_index": 0, "x": 30, "y": 60})
+    assert click.status_code == 201
+    job = client.post(f"{second}/propagate", json={"start_frame": 0, "direction": "forward"})
+    assert wait_job(client, job.json()["id"])["status"] == "completed"
+
+    each = {b: client.get(f"{b}/review-queue", params={"below": 1.0}).json() for b in (base, second)}
+    project = client.get(f"/api/v1/projects/{pid}/review-queue", params={"below": 1.0, "limit": 1000}).json()
+    assert project["remaining"] == sum(q["remaining"] for q in each.values()) == len(project["frames"])
+    ids = {base: int(base.rsplit("/", 1)[1]), second: media["id"]}
+    pooled = [(f["media_id"], f["frame_index"]) for f in project["frames"]]
+    assert set(pooled) == {(ids[b], f["frame_index"]) for b, q in each.items() for f in q["frames"]}
+    assert [f["confidence"] for f in project["frames"]] == sorted(f["confidence"] for f in project["frames"])
+    assert {m["media_id"] for m in project["frames"]} == set(ids.values())  # both videos are in it
+    shares = {m["media_id"]: m for m in project["media"]}
+    for b, q in each.items():
+        share = shares[ids[b]]
+        assert (share["remaining"], share["frame_index"]) == (q["remaining"], q["frames"][0]["frame_index"])
+    # the vanishing disc's video is the more doubtful one, and leads
+    assert project["media"][0]["media_id"] == ids[base]
+    assert (
+        client.get(f"/api/v1/projects/{pid}/review-queue", params={"below": 1.0, "limit": 3}).json()["frames"]
+        == (project["frames"][:3])
+    )
+    # the other project's video is not in this queue
+    assert (
+        client.get(f"/api/v1/projects/{steady_pid}/review-queue", params={"below": 1.0}).json()["remaining"]
+        == (client.get(f"{steady_base}/review-queue", params={"below": 1.0}).json()["remaining"])
+    )
+
+    first = project["frames"][0]
+    accepted = client.post(f"/api/v1/projects/{pid}/media/{first['media_id']}/review-queue/accept",
+                           json={"frame_index": first["frame_index"]}, params={"below": 1.0})  # fmt: skip
+    assert accepted.status_code == 200
+    after = client.get(f"/api/v1/projects/{pid}/review-queue", params={"below": 1.0, "limit": 1000}).json()
+    assert after["remaining"] == project["remaining"] - 1
+    assert (first["media_id"], first["frame_index"]) not in {(f["media_id"], f["frame_index"]) for f in after["frames"]}
+
+
+def test_the_project_queue_refuses_a_bad_threshold_or_limit(client):
+    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+    empty = client.get(f"/api/v1/projects/{pid}/review-queue").json()
+    assert (empty["remaining"], empty["media"], empty["frames"]) == (0, [], [])
+    for params in ({"below": 1.5}, {"limit": 0}, {"limit": "many"}):
+        answer = client.get(f"/api/v1/projects/{pid}/review-queue", params=params)
+        assert answer.status_code == 422, params
+    assert client.get("/api/v1/projects/999999/review-queue").status_code == 404

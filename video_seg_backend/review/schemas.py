@@ -31,6 +31,28 @@ class ReviewQueue(SQLModel):
     reviewed: int = Field(description="Tracked masks a person accepted")
 
 
+class MediaToReview(SQLModel):
+    """One media item's share of the project's queue."""
+
+    media_id: int
+    remaining: int = Field(description="Its frames to review")
+    frame_index: int = Field(description="Its most doubtful frame")
+    confidence: float = Field(description="The lowest confidence there")
+
+
+class ProjectReviewFrame(ReviewFrame):
+    media_id: int
+
+
+class ProjectReviewQueue(SQLModel):
+    below: float = Field(description="Tracked masks under this confidence are queued")
+    remaining: int = Field(description="Frames to review in all the project's media")
+    media: list[MediaToReview] = Field(description="Media items with frames to review, most doubtful first")
+    frames: list[ProjectReviewFrame] = Field(
+        description="The most doubtful frames of all the project's media, most doubtful first (at most limit)"
+    )
+
+
 class ReviewAccept(RequestModel):
     """Accept the tracked masks of a frame as right: they leave the queue until tracked again."""
 

@@ -70,3 +70,19 @@ test('R goes to the frames to review, most doubtful first; A accepts one and the
 	await page.keyboard.press('r');
 	await until(page, 'the most doubtful frame left', (f) => window.__vss.studio.frame === f, after.frames[0].frame_index);
 });
+
+test('the gallery says how many frames wait for review and opens the most doubtful one', async () => {
+	type ProjectQueue = { remaining: number; media: { media_id: number; remaining: number; frame_index: number }[] };
+	const whole = (await api(`/projects/${project.id}/review-queue`)) as ProjectQueue;
+	const left = await queue();
+	const share = whole.media.find((m) => m.media_id === mediaId);
+	expect(share?.remaining, "the video's share of the project's queue is its own queue").toBe(left.remaining);
+	await page.goto(`/projects/${project.id}/gallery`);
+	const n = whole.remaining;
+	await expect(page.getByTestId('project-to-review')).toContainText(`${n} frame${n === 1 ? '' : 's'} to review in ${whole.media.length} video`);
+	const tile = page.getByTestId('media-tile').filter({ has: page.locator(`a[href*="media=${mediaId}&"]`) });
+	await expect(tile.getByTestId('media-to-review')).toHaveText(`${left.remaining} to review`);
+	await tile.getByTestId('media-to-review').click();
+	await frameReady(page, 'the studio at the most doubtful frame');
+	await until(page, 'the most doubtful frame', (f) => window.__vss.studio.frame === f, left.frames[0].frame_index);
+});

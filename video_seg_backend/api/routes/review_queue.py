@@ -6,14 +6,25 @@ import annotated_types
 from fastapi import APIRouter, HTTPException
 from sqlmodel import select
 
-from video_seg_backend.api.deps import MediaDep, SessionDep
+from video_seg_backend.api.deps import MediaDep, ProjectDep, SessionDep
 from video_seg_backend.models import TrackedObject
-from video_seg_backend.review.queue import REVIEW_BELOW, accept, review_queue
-from video_seg_backend.review.schemas import ReviewAccept, ReviewQueue
+from video_seg_backend.review.queue import REVIEW_BELOW, accept, project_queue, review_queue
+from video_seg_backend.review.schemas import ProjectReviewQueue, ReviewAccept, ReviewQueue
 
 router = APIRouter(prefix="/projects/{project_id}/media/{media_id}/review-queue", tags=["review"])
+project_router = APIRouter(prefix="/projects/{project_id}/review-queue", tags=["review"])
 
 Confidence = Annotated[float, annotated_types.Interval(ge=0, le=1)]
+Limit = Annotated[int, annotated_types.Interval(ge=1, le=10_000)]
+
+
+@project_router.get("", response_model=ProjectReviewQueue)
+def get_project_review_queue(
+    *, session: SessionDep, project: ProjectDep, below: Confidence = REVIEW_BELOW, limit: Limit = 50
+) -> ProjectReviewQueue:
+    """The frames to review of all the project's media, most doubtful first (at most ``limit``),
+    and for each media item with any: how many, and its most doubtful frame."""
+    return project_queue(session, project.id or 0, below, limit)
 
 
 @router.get("", response_model=ReviewQueue)

@@ -166,6 +166,9 @@ export const api = {
 	/** Frames whose tracked masks are doubtful (confidence under `below`), most doubtful first. */
 	reviewQueue: (pid: number, mid: number, below?: number) =>
 		unwrap(client.GET('/api/v1/projects/{project_id}/media/{media_id}/review-queue', { params: { ...M(pid, mid), query: { below } } })),
+	/** All the project's frames to review, most doubtful first, and each media item's share. */
+	projectReviewQueue: (pid: number, limit?: number) =>
+		unwrap(client.GET('/api/v1/projects/{project_id}/review-queue', { params: { ...P(pid), query: { limit } } })),
 	/** Accepts a frame's tracked masks as right; answers the queue that is left. */
 	acceptReview: (pid: number, mid: number, frame_index: number, below?: number) =>
 		unwrap(

@@ -1196,6 +1196,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/review-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Project Review Queue
+         * @description The frames to review of all the project's media, most doubtful first (at most ``limit``),
+         *     and for each media item with any: how many, and its most doubtful frame.
+         */
+        get: operations["get_project_review_queue_api_v1_projects__project_id__review_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/label-templates": {
         parameters: {
             query?: never;
@@ -2867,6 +2888,29 @@ export interface components {
          */
         MediaStatus: "processing" | "ready" | "failed";
         /**
+         * MediaToReview
+         * @description One media item's share of the project's queue.
+         */
+        MediaToReview: {
+            /** Media Id */
+            media_id: number;
+            /**
+             * Remaining
+             * @description Its frames to review
+             */
+            remaining: number;
+            /**
+             * Frame Index
+             * @description Its most doubtful frame
+             */
+            frame_index: number;
+            /**
+             * Confidence
+             * @description The lowest confidence there
+             */
+            confidence: number;
+        };
+        /**
          * MediaType
          * @enum {string}
          */
@@ -3186,6 +3230,43 @@ export interface components {
              * @default 0
              */
             label_count: number;
+        };
+        /** ProjectReviewFrame */
+        ProjectReviewFrame: {
+            /** Frame Index */
+            frame_index: number;
+            /**
+             * Confidence
+             * @description The lowest confidence of the frame's doubtful masks
+             */
+            confidence: number;
+            /** Objects */
+            objects: components["schemas"]["DoubtfulMask"][];
+            /** Media Id */
+            media_id: number;
+        };
+        /** ProjectReviewQueue */
+        ProjectReviewQueue: {
+            /**
+             * Below
+             * @description Tracked masks under this confidence are queued
+             */
+            below: number;
+            /**
+             * Remaining
+             * @description Frames to review in all the project's media
+             */
+            remaining: number;
+            /**
+             * Media
+             * @description Media items with frames to review, most doubtful first
+             */
+            media: components["schemas"]["MediaToReview"][];
+            /**
+             * Frames
+             * @description The most doubtful frames of all the project's media, most doubtful first (at most limit)
+             */
+            frames: components["schemas"]["ProjectReviewFrame"][];
         };
         /** ProjectUpdate */
         ProjectUpdate: {
@@ -5967,6 +6048,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewQueue"];
+                };
+            };
+            /** @description The request cannot be served as sent; `detail` says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_project_review_queue_api_v1_projects__project_id__review_queue_get: {
+        parameters: {
+            query?: {
+                below?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectReviewQueue"];
                 };
             };
             /** @description The request cannot be served as sent; `detail` says why */

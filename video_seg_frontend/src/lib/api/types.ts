@@ -28,6 +28,7 @@ export type ImportSummary = Schemas['ImportSummary'];
 export type ExportFormat = Schemas['ExportFormat'];
 export type ImportFormat = Schemas['ImportFormat'];
 export type ReviewQueue = Schemas['ReviewQueue'];
+export type ProjectReviewQueue = Schemas['ProjectReviewQueue'];
 export type ReviewFrame = Schemas['ReviewFrame'];
 export type LabelStructure = Schemas['LabelStructure'];
 export type StructureTemplate = Schemas['StructureTemplate'];
