@@ -7,9 +7,11 @@ for a region with the key frame's object colours, in their proportions, of about
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
+from tests.conftest import SHARED_DATA
 from video_seg_backend.engine.base import ListFrames
 from video_seg_backend.engine.opencv import OpenCVConfig
 from video_seg_backend.engine.opencv_engine import OpenCVEngine
@@ -85,3 +87,23 @@ def test_a_patch_of_one_of_its_colours_is_not_taken_for_the_object(returns):
     assert not any(np.logical_and(out[t], patch).any() for t in range(10, 24))
     if returns:
         assert jaccard(out[23], masks[23]) > 0.7
+
+
+SWING = SHARED_DATA / "vos" / "swing"
+
+
+@pytest.mark.skipif(not SWING.is_dir(), reason="needs ../shared/data/vos")
+def test_a_mask_that_slid_onto_something_else_is_searched_for_the_object():
+    """DAVIS swing from its true first mask 2 px smaller all round: behind the pole the mask slides
+    onto the scenery and keeps about its size, so the collapse never triggers a search; its
+    colours no longer match the key frame's object's, and that does (J 0.00 on frames 12-48
+    before)."""
+    images = sorted((SWING / "JPEGImages").glob("*.jpg"))
+    frames = [cv2.imread(str(p))[:, :, ::-1].copy() for p in images]
+    truth = [cv2.imread(str(SWING / "Annotations" / f"{p.stem}.png"), cv2.IMREAD_GRAYSCALE) > 0 for p in images]
+    first = cv2.erode(truth[0].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    masks = track(frames, [first])
+    assert np.mean([jaccard(masks[i], truth[i]) for i in range(14, 48)]) > 0.7
+    # without the colour trigger it stays lost
+    off = track(frames, [first], OpenCVConfig(redetect_colour_fit=0.0))
+    assert np.mean([jaccard(off[i], truth[i]) for i in range(14, 48)]) < 0.1

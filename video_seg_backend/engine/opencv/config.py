@@ -98,6 +98,13 @@ class OpenCVConfig:
     # And whose colours match the key frame's object's this well (Bhattacharyya coefficient of
     # 8-level histograms; 1 = the same): a patch of scenery in a few of its colours is not taken.
     redetect_similarity: float = 0.85
+    # Also searched while the mask's colours match the key frame's object's less than this (the
+    # fine histograms' Bhattacharyya coefficient; 0 = off): a mask that slid onto something else
+    # keeps its size, so the collapse alone never triggers a search. On the 14 DAVIS sequences it
+    # changes only swing, from a first mask 2 px off (J&F 0.18 -> 0.69 eroded, 0.14 -> 0.63
+    # dilated); 0.2 misses the dilated case, 0.4 costs bmx-bumps; true, clicked and boxed first
+    # masks track exactly as without it (scripts/tune_opencv_engine.py --grid, 2026-12-05).
+    redetect_colour_fit: float = 0.3
     # Spread colour histograms to neighbouring bins (~1 ms a frame): helps sparse histograms of
     # small objects, but blurs apart close colours (blackswan J 0.89 -> 0.70 with it on).
     colour_smoothing: bool = False

@@ -167,6 +167,10 @@ class Tracker:
         if track.lost.collapsed(float(hard.sum()), self.config):
             soft = self._search(track, hard)
             searched = True
+        elif track.colour_fit < self.config.redetect_colour_fit:
+            found = self._find(track, hard)
+            if found is not None:
+                soft, searched = found.astype(np.float32), True
         track.soft = soft
         explained = _explained_growth(float((soft > 0.5).sum()), track)
         return self._full(soft), score, _confidence(score, round_trip, track.colour_fit, explained, searched)
@@ -178,13 +182,17 @@ class Tracker:
 
     def _search(self, track: ObjectTrack, hard: np.ndarray) -> np.ndarray:
         """The collapsed mask ``hard``, or the region found to be the object when it is larger."""
-        if not track.lost.findable or track.lost.reference < 9:
-            return hard.astype(np.float32)
-        assert self.colours is not None
-        found = find_object(self.colours, track.key_fg, track.frame_bg, track.lost.reference, hard, self.config)
+        found = self._find(track, hard)
         if found is None or found.sum() <= hard.sum():
             return hard.astype(np.float32)
         return found.astype(np.float32)
+
+    def _find(self, track: ObjectTrack, hard: np.ndarray) -> np.ndarray | None:
+        """The region of the frame most like the object, if it can be searched for and is found."""
+        if not track.lost.findable or track.lost.reference < 9:
+            return None
+        assert self.colours is not None
+        return find_object(self.colours, track.key_fg, track.frame_bg, track.lost.reference, hard, self.config)
 
     def _object_motion(
         self, track: ObjectTrack, warped: np.ndarray, map_x: np.ndarray, map_y: np.ndarray
