@@ -35,9 +35,13 @@ def vanishing_video(path: Path) -> Path:
     return path
 
 
-def tracked(client, tmp_path: Path, video: Path, **propagate) -> tuple[int, str, int, dict]:
-    pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
-    label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
+def tracked(client, tmp_path: Path, video: Path, pid: int | None = None, **propagate) -> tuple[int, str, int, dict]:
+    """``video`` uploaded (into a new project unless ``pid``), clicked on frame 0 and tracked."""
+    if pid is None:
+        pid = client.post("/api/v1/projects", json={"name": "p", "media_type": "video"}).json()["id"]
+        label = client.post(f"/api/v1/projects/{pid}/labels", json={"name": "disc"}).json()
+    else:
+        label = client.get(f"/api/v1/projects/{pid}/labels").json()[0]
     (media,) = upload(client, pid, ("v.mp4", video.read_bytes(), "video/mp4")).json()
     wait_media_ready(client, pid, media["id"])
     base = f"/api/v1/projects/{pid}/media/{media['id']}"
@@ -170,23 +174,16 @@ def test_the_project_queue_pools_every_video_most_doubtful_first(client, tmp_pat
     """Two tracked videos: the project's queue holds both videos' frames to review in one order of
     doubt, each video's share says how many and where to start, and accepting a frame in one video
     takes it out of the project's queue too."""
+    steady = synthetic_video(tmp_path / "steady.mp4", frames=N)
     pid, base, _, _ = tracked(client, tmp_path, vanishing_video(tmp_path / "gone.mp4"))
-    steady_pid, steady_base, _, _ = tracked(client, tmp_path, synthetic_video(tmp_path / "steady.mp4", frames=N))
-    # the second video went into a project of its own: move on with two videos in the first
-    (media,) = upload(client, pid, ("steady.mp4", (tmp_path / "steady.mp4").read_bytes(), "video/mp4")).json()
-    wait_media_ready(client, pid, media["id"])
-    second = f"/api/v1/projects/{pid}/media/{media['id']}"
-    label = client.get(f"/api/v1/projects/{pid}/labels").json()[0]["id"]
-    obj = client.post(f"{second}/objects", json={"label_id": label}).json()["id"]
-    click = client.post(f"{second}/prompts", json={"object_id": obj, "frame_index": 0, "x": 30, "y": 60})
-    assert click.status_code == 201
-    job = client.post(f"{second}/propagate", json={"start_frame": 0, "direction": "forward"})
-    assert wait_job(client, job.json()["id"])["status"] == "completed"
+    _, second, _, _ = tracked(client, tmp_path, steady, pid=pid)
+    # the same video in a project of its own
+    steady_pid, steady_base, _, _ = tracked(client, tmp_path, steady)
 
     each = {b: client.get(f"{b}/review-queue", params={"below": 1.0}).json() for b in (base, second)}
     project = client.get(f"/api/v1/projects/{pid}/review-queue", params={"below": 1.0, "limit": 1000}).json()
     assert project["remaining"] == sum(q["remaining"] for q in each.values()) == len(project["frames"])
-    ids = {base: int(base.rsplit("/", 1)[1]), second: media["id"]}
+    ids = {b: int(b.rsplit("/", 1)[1]) for b in (base, second)}
     pooled = [(f["media_id"], f["frame_index"]) for f in project["frames"]]
     assert set(pooled) == {(ids[b], f["frame_index"]) for b, q in each.items() for f in q["frames"]}
     assert [f["confidence"] for f in project["frames"]] == sorted(f["confidence"] for f in project["frames"])
