@@ -163,16 +163,19 @@ class Tracker:
         warped = np.where(self.reliable, warped, moved)
         soft, score = self._refine(track, warped)
         hard = soft > 0.5
+        area = float(hard.sum())
         searched = False
-        if track.lost.collapsed(float(hard.sum()), self.config):
+        if track.lost.collapsed(area, self.config):
             soft = self._search(track, hard)
             searched = True
         elif track.colour_fit < self.config.redetect_colour_fit:
             found = self._find(track, hard)
             if found is not None:
                 soft, searched = found.astype(np.float32), True
+        if searched:
+            area = float((soft > 0.5).sum())
         track.soft = soft
-        explained = _explained_growth(float((soft > 0.5).sum()), track)
+        explained = _explained_growth(area, track)
         return self._full(soft), score, _confidence(score, round_trip, track.colour_fit, explained, searched)
 
     def _full(self, soft: np.ndarray) -> np.ndarray:
