@@ -1,10 +1,11 @@
 // Auto-annotation of a people clip (DAVIS hockey) from the studio: the offline HOG person detector
 // every 5 frames, the boxes linked into tracks, each track an object listed with its label; a second
 // run canceled from its panel; and the concept box on a frame (SAM 3, here its random test model).
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
 import { api, post, remove, upload } from './support/api';
 import { python, repoDir } from './support/env';
@@ -18,8 +19,10 @@ let page: Page;
 let projectId = 0;
 let mediaId = 0;
 
-/** The hockey frames as an H.264 clip (PyAV), as a person would upload a video. */
-function hockeyClip(): Buffer {
+/** The hockey frames as an H.264 clip (PyAV), as a person would upload a video. Encoded in a child
+ * process the event loop waits on, not blocks on: a blocked loop cannot retire a kept-alive
+ * connection the server has meanwhile closed, and fetch then writes the next request into it. */
+async function hockeyClip(): Promise<Buffer> {
 	const dir = mkdtempSync(join(tmpdir(), 'vss-hockey-'));
 	const clip = join(dir, 'hockey.mp4');
 	const make = [
@@ -32,7 +35,7 @@ function hockeyClip(): Buffer {
 		'        for packet in s.encode(av.VideoFrame.from_ndarray(np.asarray(Image.open(f).convert("RGB")), format="rgb24")): out.mux(packet)',
 		'    for packet in s.encode(): out.mux(packet)'
 	].join('\n');
-	execFileSync(python, ['-c', make, clip, HOCKEY]);
+	await promisify(execFile)(python, ['-c', make, clip, HOCKEY]);
 	const bytes = readFileSync(clip);
 	rmSync(dir, { recursive: true, force: true });
 	return bytes;
@@ -40,9 +43,7 @@ function hockeyClip(): Buffer {
 
 test.beforeAll(async ({ flow }) => {
 	({ page } = flow);
-	// The clip first: encoding it blocks Node's event loop for seconds, long enough for the server
-	// to close a kept-alive connection that fetch would then write the upload into (EPIPE).
-	const bytes = hockeyClip();
+	const bytes = await hockeyClip();
 	projectId = (await post('/projects', { name: 'People', media_type: 'video' })).id;
 	[{ id: mediaId }] = await upload(projectId, [{ name: 'hockey.mp4', bytes, type: 'video/mp4' }]);
 	await page.goto(`/projects/${projectId}/studio?media=${mediaId}`);
