@@ -63,9 +63,9 @@ def find_sequences(root: Path) -> list[str]:
 
 
 def load(seq_dir: Path, first_only: bool = False) -> Sequence:
-    """Frames (RGB) and true masks; with ``first_only`` the first frame's alone (a click sweep reads
-    one JPEG a sequence instead of all of them)."""
-    images = sorted((seq_dir / "JPEGImages").glob("*.jpg"))[: 1 if first_only else None]
+    """Frames (RGB) and true masks; with ``first_only`` the first four frames' alone (a click sweep
+    reads a few JPEGs a sequence instead of all of them; a box looks at the frames after it)."""
+    images = sorted((seq_dir / "JPEGImages").glob("*.jpg"))[: 4 if first_only else None]
     frames = [cv2.imread(str(p))[:, :, ::-1].copy() for p in images]
     # DAVIS 2016: any non-zero label is the object.
     gts = [cv2.imread(str(seq_dir / "Annotations" / (p.stem + ".png")), cv2.IMREAD_GRAYSCALE) > 0 for p in images]

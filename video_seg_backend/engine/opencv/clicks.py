@@ -11,7 +11,7 @@ start draws from, is re-seeded in the calling thread right before each GrabCut.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -19,6 +19,10 @@ import numpy as np
 from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
 from .corrections import keep_local_change
+from .motion import cut_to_motion
+
+# Frames near the prompted one as (offset, RGB frame), read only when a box alone needs them.
+Neighbours = Callable[[], Sequence[tuple[int, np.ndarray]]]
 
 # GC_* labels of cv2.grabCut's mask.
 _BG, _FG, _PR_BG, _PR_FG = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
@@ -30,6 +34,7 @@ def segment_prompts(
     config: OpenCVConfig,
     known: Sequence[np.ndarray] = (),
     base: np.ndarray | None = None,
+    neighbours: Neighbours | None = None,
 ) -> list[np.ndarray]:
     """The masks (H, W bool) after each step of ``prompts`` on ``rgb``: the last one is the answer.
 
@@ -38,12 +43,13 @@ def segment_prompts(
     before (same frame, same prompts): they are reused, so a new click costs one GrabCut. The
     result does not depend on ``known``: every step is deterministic. ``base`` is the mask the first
     step refines (a tracked mask a person corrects); without it the first step starts from nothing.
+    ``neighbours`` gives the frames next to a video frame, for a box alone (motion.py).
     """
     steps = step_list(prompts)
     masks = list(known[: len(steps)])
     previous = masks[-1] if masks else base
     for k in range(len(masks), len(steps)):
-        proposed = _segment_step(rgb, previous, steps[: k + 1], config)
+        proposed = _segment_step(rgb, previous, steps[: k + 1], config, neighbours)
         step = steps[k]
         if base is not None and config.local_corrections and previous is not None and isinstance(step, PointPrompt):
             proposed = keep_local_change(previous, proposed, step)  # correcting a tracked mask: corrections.py
@@ -53,12 +59,24 @@ def segment_prompts(
 
 
 def _segment_step(
-    rgb: np.ndarray, previous: np.ndarray | None, steps: Sequence[Prompt], config: OpenCVConfig
+    rgb: np.ndarray,
+    previous: np.ndarray | None,
+    steps: Sequence[Prompt],
+    config: OpenCVConfig,
+    neighbours: Neighbours | None = None,
 ) -> np.ndarray:
     """One GrabCut after the last of ``steps``, starting from the mask of the steps before it."""
     box = steps[0]
     if len(steps) > 1 or not isinstance(box, BoxPrompt) or (previous is not None and previous.any()):
         return _grabcut_step(rgb, previous, steps, config)
+    mask = _box_colour_mask(rgb, box, config)
+    if neighbours is None or config.box_motion_frames <= 0:
+        return mask
+    return cut_to_motion(mask, rgb, box, neighbours(), config)
+
+
+def _box_colour_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig) -> np.ndarray:
+    """A box alone by colour: GrabCut, and GrabCut after a flood from outside the box."""
     mask = _box_mask(rgb, box, config, flood=False)
     if config.box_flood_tolerance <= 0:
         return mask

@@ -33,6 +33,16 @@ class OpenCVConfig:
     box_flood_tolerance: int = 2
     box_flood_max_share: float = 0.7
     box_flood_edge_margin: float = 0.05
+    # A box on a video frame is cut to what lies within box_motion_dilate px of the pixels that move
+    # unlike the ring around it (motion.py: optical flow to box_motion_frames frames after it, or
+    # before it at the end; 0 = off), when the cut keeps box_motion_keep of the mask and the colours
+    # of what it drops are not closer (Bhattacharyya, by box_motion_colour_margin) to what it keeps
+    # than to the ring around the box. Costs one full-frame DIS flow and a homography per frame,
+    # ~0.1 s a box.
+    box_motion_frames: int = 2
+    box_motion_dilate: int = 7
+    box_motion_keep: float = 0.5
+    box_motion_colour_margin: float = 0.1
     # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
     segment_iterations: int = 5
     # Margin of background around what is known of the object (points, box, mask) that GrabCut

@@ -24,7 +24,7 @@ from ..checks import (
     own,
 )
 from ..session_cache import CachedSessions, SessionCache
-from .clicks import segment_prompts, step_list
+from .clicks import Neighbours, segment_prompts, step_list
 from .config import OpenCVConfig
 from .tracking import Tracker
 
@@ -106,7 +106,9 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
             before = s.key_frames.get(object_id, {}).get(frame_index)
         known = _known_steps(before, prompts, base)
         # GrabCut runs outside the lock: it only reads the frame, so propagation is not held up.
-        steps = segment_prompts(s.frames.read_rgb(frame_index), prompts, self.config, known, base)
+        steps = segment_prompts(
+            s.frames.read_rgb(frame_index), prompts, self.config, known, base, self._neighbours(s.frames, frame_index)
+        )
         mask = steps[-1]
         with s.lock:
             s.key_frames.setdefault(object_id, {})[frame_index] = _KeyFrame(prompts, mask, steps, base)
@@ -135,7 +137,9 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         if key_frame is None:
             return None
         if key_frame.mask is None:
-            steps = segment_prompts(s.frames.read_rgb(frame_index), key_frame.prompts, self.config, base=key_frame.base)
+            rgb = s.frames.read_rgb(frame_index)
+            neighbours = self._neighbours(s.frames, frame_index)
+            steps = segment_prompts(rgb, key_frame.prompts, self.config, base=key_frame.base, neighbours=neighbours)
             mask = steps[-1]
             with s.lock:
                 # Only store it if the prompts were not changed meanwhile.
@@ -144,6 +148,18 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                     _measure(s)
             return mask
         return key_frame.mask
+
+    def _neighbours(self, frames: FrameSource, frame_index: int) -> Neighbours:
+        """The frames after ``frame_index`` a box alone looks at for motion (before it, at a video's
+        end; none for a photo), read only when asked for."""
+
+        def read() -> list[tuple[int, np.ndarray]]:
+            wanted = self.config.box_motion_frames
+            after = [k for k in range(1, wanted + 1) if frame_index + k < frames.num_frames]
+            before = [-k for k in range(1, wanted - len(after) + 1) if frame_index - k >= 0]
+            return [(k, frames.read_rgb(frame_index + k)) for k in after + before]
+
+        return read
 
     # -- tracking -----------------------------------------------------------------------------
 

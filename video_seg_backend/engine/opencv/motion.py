@@ -1,0 +1,110 @@
+"""What moves unlike the background around a box: a cue a box on a video frame has and a photo lacks.
+
+GrabCut from a box keeps background the box encloses when its colours match the object's (the
+fence behind a hockey player, grass under a dog's belly). In a video the object usually moves
+unlike its surroundings: the camera follows it, or it crosses a still scene. Optical flow from the
+box's frame to the next ones, less the motion of the ring around the box (one homography, fitted
+with RANSAC: the background's motion under a moving camera), leaves the pixels that move on their
+own. A box mask is then cut to what lies near them, when that keeps most of it; an object that
+moves only in part (a duck's wings) or not at all keeps GrabCut's mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from ..base import BoxPrompt
+from .config import OpenCVConfig
+
+# Ring points the homography is fitted to (a seeded sample: the same box gives the same cut).
+_RING_SAMPLES = 4000
+
+
+def box_ring(shape: tuple[int, int], box: BoxPrompt) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the box and of the ring of background around it (a quarter of its longer side)."""
+    height, width = shape
+    x0, y0 = int(box.x0), int(box.y0)
+    x1, y1 = int(np.ceil(box.x1)), int(np.ceil(box.y1))
+    margin = int(0.25 * max(x1 - x0, y1 - y0)) + 8
+    inside = np.zeros(shape, bool)
+    inside[y0:y1, x0:x1] = True
+    ring = np.zeros(shape, bool)
+    ring[max(0, y0 - margin) : min(height, y1 + margin), max(0, x0 - margin) : min(width, x1 + margin)] = True
+    ring &= ~inside
+    return inside, ring
+
+
+def own_motion(rgb: np.ndarray, neighbours: Sequence[tuple[int, np.ndarray]], ring: np.ndarray) -> np.ndarray:
+    """Per pixel, how far it moves (pixels a frame) unlike the ring's homography, averaged over
+    the ``neighbours`` (frame offset, RGB frame)."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    height, width = gray.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    picked = np.flatnonzero(ring)
+    if len(picked) > _RING_SAMPLES:
+        picked = np.random.default_rng(0).choice(picked, _RING_SAMPLES, replace=False)
+    source = np.stack([xs.ravel()[picked], ys.ravel()[picked]], axis=1)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
+    total = np.zeros((height, width), np.float32)
+    for offset, frame in neighbours:
+        flow = dis.calc(gray, cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), None)
+        homography = None
+        if len(picked) >= 4:
+            homography, _ = cv2.findHomography(source, source + flow.reshape(-1, 2)[picked], cv2.RANSAC, 1.0)
+        if homography is None:
+            homography = np.eye(3)
+        mapped = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ homography.T
+        predicted = mapped[..., :2] / mapped[..., 2:3]
+        total += np.linalg.norm(np.stack([xs, ys], axis=-1) + flow - predicted, axis=-1) / abs(offset)
+    return total / max(1, len(neighbours))
+
+
+def cut_to_motion(
+    mask: np.ndarray,
+    rgb: np.ndarray,
+    box: BoxPrompt,
+    neighbours: Sequence[tuple[int, np.ndarray]],
+    config: OpenCVConfig,
+) -> np.ndarray:
+    """``mask`` (a box's GrabCut mask) less what lies away from the pixels in the box that move on
+    their own, when the cut keeps at least ``box_motion_keep`` of it and what it drops looks like
+    the background; else ``mask`` unchanged."""
+    if not neighbours or not mask.any():
+        return mask
+    inside, ring = box_ring(mask.shape, box)
+    if not ring.any():
+        return mask
+    motion = own_motion(rgb, neighbours, ring)
+    # Moving: faster than nine in ten ring pixels (the background's own flow errors), and half a
+    # pixel a frame at least (a still scene has no motion to go by).
+    moving = (motion > max(float(np.percentile(motion[ring], 90)), 0.5)) & inside
+    side = config.box_motion_dilate
+    near = cv2.dilate(moving.astype(np.uint8), np.ones((side, side), np.uint8)) > 0
+    cut = mask & near
+    if cut.sum() < config.box_motion_keep * mask.sum():
+        return mask
+    dropped = mask & ~near
+    if not dropped.any():
+        return mask
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    kept, gone, around = (_colours(lab, where) for where in (cut, dropped, ring))
+    # A still part of the object (a duck's body under flapping wings) has the colours of its
+    # moving parts; still background has those of the scenery around the box.
+    if _similarity(gone, kept) > _similarity(gone, around) + config.box_motion_colour_margin:
+        return mask
+    return cut
+
+
+def _colours(lab: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Normalised 8x8x8 Lab histogram of the pixels in ``where``."""
+    hist = cv2.calcHist([lab], [0, 1, 2], where.astype(np.uint8), [8, 8, 8], [0, 256] * 3).ravel()
+    return (hist / max(1.0, float(hist.sum()))).astype(np.float32)
+
+
+def _similarity(p: np.ndarray, q: np.ndarray) -> float:
+    """Bhattacharyya coefficient of two normalised histograms (1 = the same colours); OpenCV
+    gives the distance sqrt(1 - coefficient)."""
+    return 1.0 - cv2.compareHist(p, q, cv2.HISTCMP_BHATTACHARYYA) ** 2
