@@ -29,7 +29,7 @@ def test_auto_annotation_runs_on_a_celery_worker_and_cancels_there(tmp_path: Pat
             (media,) = upload(client, pid, (clip.name, clip.read_bytes(), "video/mp4")).json()
             wait_media_ready(client, pid, media["id"], timeout=120)
             base = f"/api/v1/projects/{pid}/media/{media['id']}"
-            wait_for(lambda: " ready." in group.log("w1"), 60, "worker w1 started", poll=0.2)
+            group.wait_ready("w1")
 
             first = client.post(f"{base}/auto-annotate", json={"concept": "person", "every": 5, "masks": "box"}).json()
             wait_for(lambda: job(client, first["id"])["status"] not in ("queued", "running"), 300, "the job ended")

@@ -55,7 +55,7 @@ def row(settings: Settings, job_id: int) -> Job:
 
 def wait_ready(group: Workers, *names: str) -> None:
     for name in names:
-        wait_for(lambda n=name: " ready." in group.log(n), 60, f"worker {name} started", poll=0.2)
+        group.wait_ready(name)
 
 
 def test_jobs_spread_over_two_workers_and_a_killed_worker_s_job_is_finished_by_the_other(tmp_path, broker_settings):
@@ -164,7 +164,7 @@ def test_a_worker_runs_below_the_api_s_priority_and_its_io_slot_dies_with_it(tmp
         parent = group.start("both", queues="tracking,io")
         wait_for(lambda: _children(parent.pid), 30, "the io slot started", poll=0.1)
         (io_slot,) = _children(parent.pid)
-        wait_for(lambda: " ready." in group.log("both"), 60, "the worker started", poll=0.2)
+        group.wait_ready("both", "the worker started")
         # Both run below the API's priority (VSS_WORKER_NICE, 10), the child not twice as low.
         assert [_niceness(parent.pid), _niceness(io_slot)] == [10, 10]
         group.kill("both")

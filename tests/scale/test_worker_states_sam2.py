@@ -54,14 +54,14 @@ def test_a_warm_worker_state_is_rebuilt_after_a_click_in_the_api(tmp_path, redis
         "VSS_ALLOW_RANDOM_WEIGHTS": "1", "VSS_SAM2_IMAGE_SIZE": "256", "VSS_DEFAULT_MODEL": MODEL, "VSS_DEVICE": "cpu"
     }  # fmt: skip
     with TestClient(create_app(settings)) as client, workers(settings, tmp_path, "warm", **env) as group:
-        wait_for(lambda: " ready." in group.log("warm"), 90, "the worker started", poll=0.2)
+        group.wait_ready("warm", "the worker started")
         warm_video = click_and_track(client, tmp_path, "a")
         warm = tracked(client, warm_video, 6)  # back on "warm", which tracked this video before the click
         cold_video = click_and_track(client, tmp_path, "b")  # the same video, clicked the same way
         group.procs["warm"].terminate()
         group.procs["warm"].wait(30)
         group.start("cold")
-        wait_for(lambda: " ready." in group.log("cold"), 90, "the second worker started", poll=0.2)
+        group.wait_ready("cold", "the second worker started")
         cold = tracked(client, cold_video, 6)  # a fresh process: its state replays the stored prompts
     assert sorted(warm) == list(range(7, FRAMES))
     assert warm == cold

@@ -10,9 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.scale.studio import wait_for
 from video_seg_backend.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Workers run below the API's priority (nice 10): on a busy two-core machine, importing torch and
+# connecting to the broker took over 60 s once. How fast a worker starts is not what tests measure.
+WORKER_START_S = 180
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -57,6 +61,10 @@ class Workers:
 
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def wait_ready(self, name: str, what: str | None = None) -> None:
+        """Until the worker's log says it is ready for tasks."""
+        wait_for(lambda: " ready." in self.log(name), WORKER_START_S, what or f"worker {name} started", poll=0.2)
 
     def stop_all(self) -> None:
         for proc in self.procs.values():
