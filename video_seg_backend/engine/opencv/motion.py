@@ -5,8 +5,9 @@ fence behind a hockey player, grass under a dog's belly). In a video the object 
 unlike its surroundings: the camera follows it, or it crosses a still scene. Optical flow from the
 box's frame to the next ones, less the motion of the ring around the box (one homography, fitted
 with RANSAC: the background's motion under a moving camera), leaves the pixels that move on their
-own. A box mask is then cut to what lies near them, when that keeps most of it; an object that
-moves only in part (a duck's wings) or not at all keeps GrabCut's mask.
+own. A box mask is then cut to what lies near them, unless the cut would lose most of it or what
+it would lose has the colours of what it keeps rather than of the ring: an object that moves only
+in part (a duck's wings) or not at all keeps GrabCut's mask.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..base import BoxPrompt
 from .config import OpenCVConfig
+from .histograms import similarity
 
 # Ring points the homography is fitted to (a seeded sample: the same box gives the same cut).
 _RING_SAMPLES = 4000
@@ -48,6 +50,8 @@ def own_motion(rgb: np.ndarray, neighbours: Sequence[tuple[int, np.ndarray]], ri
         picked = np.random.default_rng(0).choice(picked, _RING_SAMPLES, replace=False)
     source = np.stack([xs.ravel()[picked], ys.ravel()[picked]], axis=1)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
+    pixels = np.stack([xs, ys], axis=-1)
+    homogeneous = np.stack([xs, ys, np.ones_like(xs)], axis=-1)
     total = np.zeros((height, width), np.float32)
     for offset, frame in neighbours:
         flow = dis.calc(gray, cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), None)
@@ -56,9 +60,9 @@ def own_motion(rgb: np.ndarray, neighbours: Sequence[tuple[int, np.ndarray]], ri
             homography, _ = cv2.findHomography(source, source + flow.reshape(-1, 2)[picked], cv2.RANSAC, 1.0)
         if homography is None:
             homography = np.eye(3)
-        mapped = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ homography.T
+        mapped = homogeneous @ homography.T
         predicted = mapped[..., :2] / mapped[..., 2:3]
-        total += np.linalg.norm(np.stack([xs, ys], axis=-1) + flow - predicted, axis=-1) / abs(offset)
+        total += np.linalg.norm(pixels + flow - predicted, axis=-1) / abs(offset)
     return total / max(1, len(neighbours))
 
 
@@ -93,7 +97,7 @@ def cut_to_motion(
     kept, gone, around = (_colours(lab, where) for where in (cut, dropped, ring))
     # A still part of the object (a duck's body under flapping wings) has the colours of its
     # moving parts; still background has those of the scenery around the box.
-    if _similarity(gone, kept) > _similarity(gone, around) + config.box_motion_colour_margin:
+    if similarity(gone, kept) > similarity(gone, around) + config.box_motion_colour_margin:
         return mask
     return cut
 
@@ -101,10 +105,4 @@ def cut_to_motion(
 def _colours(lab: np.ndarray, where: np.ndarray) -> np.ndarray:
     """Normalised 8x8x8 Lab histogram of the pixels in ``where``."""
     hist = cv2.calcHist([lab], [0, 1, 2], where.astype(np.uint8), [8, 8, 8], [0, 256] * 3).ravel()
-    return (hist / max(1.0, float(hist.sum()))).astype(np.float32)
-
-
-def _similarity(p: np.ndarray, q: np.ndarray) -> float:
-    """Bhattacharyya coefficient of two normalised histograms (1 = the same colours); OpenCV
-    gives the distance sqrt(1 - coefficient)."""
-    return 1.0 - cv2.compareHist(p, q, cv2.HISTCMP_BHATTACHARYYA) ** 2
+    return hist / max(1.0, float(hist.sum()))

@@ -15,6 +15,7 @@ import numpy as np
 
 from .clicks import clean_mask
 from .config import OpenCVConfig
+from .histograms import similarity
 
 # On the key frame itself the search must find the object (IoU with its mask at least this), or
 # it is not searched for later: when its colours are common in the scenery, whatever a search
@@ -100,8 +101,3 @@ def _coarse(hist: np.ndarray) -> np.ndarray:
     a few thousand pixels compare stably only in coarse bins."""
     cube = hist.astype(np.float64).reshape(8, 4, 8, 4, 8, 4).sum(axis=(1, 3, 5))
     return (cube / max(1e-9, cube.sum())).reshape(-1)
-
-
-def similarity(p: np.ndarray, q: np.ndarray) -> float:
-    """Bhattacharyya coefficient of two normalised histograms (1 = the same colours)."""
-    return float(np.sqrt(p * q).sum())

@@ -18,6 +18,7 @@ import numpy as np
 
 from .clicks import clean_mask
 from .config import OpenCVConfig
+from .histograms import similarity
 from .redetect import LostState, find_object
 
 # Colours quantised to _LEVELS levels a channel for the colour histograms: fewer bins are robust
@@ -285,7 +286,7 @@ class Tracker:
         out_hist = self._histogram(out)
         # Bhattacharyya coefficient against the key frame's colours: falls when the mask slid
         # onto background or another object.
-        track.colour_fit = float(np.sqrt(out_hist * track.key_fg).sum()) if out.any() else 0.0
+        track.colour_fit = similarity(out_hist, track.key_fg) if out.any() else 0.0
         track.fg = (1 - rate) * track.fg + rate * out_hist
         track.bg = (1 - rate) * track.bg + rate * self._histogram(self._surroundings(out))
         return out.astype(np.float32), float(inter / max(1, union))
