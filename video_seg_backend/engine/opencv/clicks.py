@@ -270,6 +270,7 @@ def _grabcut_step(
         seeds=[to_roi(p.x, p.y) for p in points if p.positive],
         keep=(labels == _PR_FG) | (labels == _FG) if box is None else None,
         min_fraction=None if box is None else 0.15,
+        background=labels == _BG,
     )
 
     soft = fg.astype(np.float32)
@@ -375,11 +376,13 @@ def clean_mask(
     seeds: Sequence[tuple[int, int]] = (),
     keep: np.ndarray | None = None,
     min_fraction: float | None = 0.15,
+    background: np.ndarray | None = None,
 ) -> np.ndarray:
     """Drop stray regions and fill small holes.
 
     A connected component stays when it holds a seed, lies mostly inside ``keep``, or (when
-    ``min_fraction`` is set) has at least that fraction of the largest component's area.
+    ``min_fraction`` is set) has at least that fraction of the largest component's area. A hole
+    with a pixel of ``background`` (what a negative click painted) is never filled.
     """
     count, comp, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
     if count <= 1:
@@ -400,9 +403,13 @@ def clean_mask(
     hcount, hcomp, hstats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
     h, w = out.shape
     limit = 0.02 * max(1, int(out.sum()))
+    # A negative click inside the mask leaves a small hole: filling it would undo the click.
+    said = np.zeros(hcount, bool)
+    if background is not None:
+        said[np.unique(hcomp[background])] = True
     for label in range(1, hcount):
         x, y, bw, bh, area = hstats[label]
-        if area < limit and x > 0 and y > 0 and x + bw < w and y + bh < h:
+        if area < limit and x > 0 and y > 0 and x + bw < w and y + bh < h and not said[label]:
             out[hcomp == label] = True
     return out
 
