@@ -1,7 +1,8 @@
 """Clicks to a mask with GrabCut: each prompt is a step that refines the mask of the step before.
 
 A box is a classic GrabCut rectangle. A first click with no box seeds the region of like colour
-around it (or a small disk) that GrabCut grows by colour. A later click paints the error region it
+around it (or a small disk) that GrabCut grows by colour; on a video frame, the part moving on its
+own that holds the click is to it what a box is (motion.py). A later click paints the error region it
 lands in (sure foreground for a positive click, sure background for a negative one, as far as half
 its distance to the previous boundary) and GrabCut re-runs near the previous mask and the click only.
 
@@ -19,10 +20,11 @@ import numpy as np
 from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
 from .corrections import keep_local_change
-from .motion import cut_to_motion
+from .motion import cut_to_motion, moving_part
 
-# Frames near the prompted one as (offset, RGB frame), read only when a box alone needs them.
-Neighbours = Callable[[], Sequence[tuple[int, np.ndarray]]]
+# Up to n frames near the prompted one as (offset, RGB frame), read only when a box alone or a
+# first click needs them.
+Neighbours = Callable[[int], Sequence[tuple[int, np.ndarray]]]
 
 # GC_* labels of cv2.grabCut's mask.
 _BG, _FG, _PR_BG, _PR_FG = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
@@ -43,7 +45,8 @@ def segment_prompts(
     before (same frame, same prompts): they are reused, so a new click costs one GrabCut. The
     result does not depend on ``known``: every step is deterministic. ``base`` is the mask the first
     step refines (a tracked mask a person corrects); without it the first step starts from nothing.
-    ``neighbours`` gives the frames next to a video frame, for a box alone (motion.py).
+    ``neighbours`` gives the frames next to a video frame, for a box alone or a first click
+    (motion.py).
     """
     steps = step_list(prompts)
     masks = list(known[: len(steps)])
@@ -67,12 +70,26 @@ def _segment_step(
 ) -> np.ndarray:
     """One GrabCut after the last of ``steps``, starting from the mask of the steps before it."""
     box = steps[0]
-    if len(steps) > 1 or not isinstance(box, BoxPrompt) or (previous is not None and previous.any()):
+    fresh = previous is None or not previous.any()
+    if fresh and len(steps) == 1 and isinstance(box, PointPrompt) and box.positive:
+        # A first click: the region of like colour around it (a photo), or on a video frame the
+        # part moving on its own that holds it (motion.py), unless that would make the mask many
+        # times larger: a click on a small part of a moving whole (a racket in a player's hand)
+        # asks for the part.
+        narrow = _grabcut_step(rgb, None, steps, config)
+        if neighbours is None or config.click_motion_frames <= 0:
+            return narrow
+        lasso = moving_part(rgb, box, neighbours(config.click_motion_frames), config)
+        if lasso is None:
+            return narrow
+        wide = _grabcut_step(rgb, None, steps, config, lasso=lasso)
+        return wide if wide.sum() <= config.click_motion_max_growth * max(1, int(narrow.sum())) else narrow
+    if len(steps) > 1 or not isinstance(box, BoxPrompt) or not fresh:
         return _grabcut_step(rgb, previous, steps, config)
     mask = _box_colour_mask(rgb, box, config)
     if neighbours is None or config.box_motion_frames <= 0:
         return mask
-    return cut_to_motion(mask, rgb, box, neighbours(), config)
+    return cut_to_motion(mask, rgb, box, neighbours(config.box_motion_frames), config)
 
 
 def _box_colour_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig) -> np.ndarray:
@@ -126,10 +143,12 @@ def _grabcut_step(
     box_margin_fraction: float | None = None,
     lab: bool = False,
     flood: bool = False,
+    lasso: np.ndarray | None = None,
 ) -> np.ndarray:
     """GrabCut for the last of ``steps``; ``box_margin_fraction``, ``lab`` (colours GrabCut
     models) and ``flood`` (what a flood from outside the box reaches starts as probable
-    background) apply to a box alone."""
+    background) apply to a box alone; ``lasso`` (full-size bool) to a first click: the object lies
+    within it, as within a box."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
     box = steps[0] if isinstance(steps[0], BoxPrompt) else None
@@ -153,6 +172,8 @@ def _grabcut_step(
     # model of the background.
     xs = [p.x for p in points if p.positive]
     ys = [p.y for p in points if p.positive]
+    if lasso is not None:
+        seed = lasso if seed is None else seed | lasso
     if seed is not None:
         rows = np.flatnonzero(seed.any(axis=1))
         cols = np.flatnonzero(seed.any(axis=0))
@@ -209,6 +230,9 @@ def _grabcut_step(
     else:
         # A first click: a disk around it is probably the object; GrabCut grows or shrinks it.
         first = next(p for p in points if p.positive)
+        if lasso is not None:
+            # Like a box: what lies outside the moving part is background.
+            labels[:] = _BG
         radius = max(3, round(config.seed_region_fraction * long_side * scale))
         if seed is not None:
             region = seed[ry0:ry1, rx0:rx1].astype(np.uint8)

@@ -43,6 +43,21 @@ class OpenCVConfig:
     box_motion_dilate: int = 7
     box_motion_keep: float = 0.5
     box_motion_colour_margin: float = 0.1
+    # A first click on a video frame (no box, no mask yet) that lands on a part of the frame moving
+    # on its own (optical flow to click_motion_frames frames, less one homography for the camera;
+    # 0 = off) takes that part as its region: GrabCut learns the background from outside it, as
+    # from outside a box. Moving: faster than click_motion_factor times the frame's median residual
+    # and 1 px a frame; opened by click_motion_open_fraction of the frame's longer side (flow's
+    # thin fringes); at most click_motion_max_share of the frame (else the click alone, as on a
+    # photo). The mask it gives is taken when at most click_motion_max_growth times the size of the
+    # click's colour mask (a person is a few colour parts; a racket in a player's hand is a small
+    # part of a moving whole, and a click on it asks for the racket). Costs one full-frame DIS flow
+    # a neighbour frame and a second GrabCut, on the first click only.
+    click_motion_frames: int = 2
+    click_motion_factor: float = 3.0
+    click_motion_open_fraction: float = 0.02
+    click_motion_max_share: float = 0.2
+    click_motion_max_growth: float = 5.0
     # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
     segment_iterations: int = 5
     # Margin of background around what is known of the object (points, box, mask) that GrabCut

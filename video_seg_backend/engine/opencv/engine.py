@@ -150,11 +150,10 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         return key_frame.mask
 
     def _neighbours(self, frames: FrameSource, frame_index: int) -> Neighbours:
-        """The frames after ``frame_index`` a box alone looks at for motion (before it, at a video's
-        end; none for a photo), read only when asked for."""
+        """The frames after ``frame_index`` a box alone or a first click looks at for motion (before
+        it, at a video's end; none for a photo), read only when asked for, as many as asked."""
 
-        def read() -> list[tuple[int, np.ndarray]]:
-            wanted = self.config.box_motion_frames
+        def read(wanted: int) -> list[tuple[int, np.ndarray]]:
             after = [k for k in range(1, wanted + 1) if frame_index + k < frames.num_frames]
             before = [-k for k in range(1, wanted - len(after) + 1) if frame_index - k >= 0]
             return [(k, frames.read_rgb(frame_index + k)) for k in after + before]

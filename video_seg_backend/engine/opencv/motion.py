@@ -1,4 +1,4 @@
-"""What moves unlike the background around a box: a cue a box on a video frame has and a photo lacks.
+"""What moves unlike the background: a cue a box or a first click on a video frame has and a photo lacks.
 
 GrabCut from a box keeps background the box encloses when its colours match the object's (the
 fence behind a hockey player, grass under a dog's belly). In a video the object usually moves
@@ -8,6 +8,9 @@ with RANSAC: the background's motion under a moving camera), leaves the pixels t
 own. A box mask is then cut to what lies near them, unless the cut would lose most of it or what
 it would lose has the colours of what it keeps rather than of the ring: an object that moves only
 in part (a duck's wings) or not at all keeps GrabCut's mask.
+
+A first click has no box to say where the object ends: the part of the frame moving unlike the
+whole frame (the camera's homography) that holds the click says it instead (``moving_part``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from ..base import BoxPrompt
+from ..base import BoxPrompt, PointPrompt
 from .config import OpenCVConfig
 from .histograms import similarity
 
@@ -106,3 +109,25 @@ def _colours(lab: np.ndarray, where: np.ndarray) -> np.ndarray:
     """Normalised 8x8x8 Lab histogram of the pixels in ``where``."""
     hist = cv2.calcHist([lab], [0, 1, 2], where.astype(np.uint8), [8, 8, 8], [0, 256] * 3).ravel()
     return hist / max(1.0, float(hist.sum()))
+
+
+def moving_part(
+    rgb: np.ndarray, click: PointPrompt, neighbours: Sequence[tuple[int, np.ndarray]], config: OpenCVConfig
+) -> np.ndarray | None:
+    """The connected part of the frame moving on its own (unlike the whole frame's homography) that
+    holds ``click``, or None: no neighbours, the click on still ground, or a part too large to
+    say where an object ends (a frame the camera's motion does not explain)."""
+    if not neighbours:
+        return None
+    height, width = rgb.shape[:2]
+    motion = own_motion(rgb, neighbours, np.ones((height, width), bool))
+    moving = (motion > max(1.0, config.click_motion_factor * float(np.median(motion)))).astype(np.uint8)
+    side = max(1, round(config.click_motion_open_fraction * max(height, width)))
+    moving = cv2.morphologyEx(moving, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    _, parts = cv2.connectedComponents(moving)
+    x = int(np.clip(round(click.x), 0, width - 1))
+    y = int(np.clip(round(click.y), 0, height - 1))
+    if parts[y, x] == 0:
+        return None
+    part = parts == parts[y, x]
+    return part if part.mean() <= config.click_motion_max_share else None
