@@ -294,7 +294,7 @@ def _grabcut_step(
         seeds=[to_roi(p.x, p.y) for p in points if p.positive],
         keep=(labels == _PR_FG) | (labels == _FG) if box is None else None,
         min_fraction=None if box is None else 0.15,
-        background=labels == _BG,
+        open_holes=[to_roi(p.x, p.y) for p in points if not p.positive],
     )
 
     soft = fg.astype(np.float32)
@@ -400,13 +400,13 @@ def clean_mask(
     seeds: Sequence[tuple[int, int]] = (),
     keep: np.ndarray | None = None,
     min_fraction: float | None = 0.15,
-    background: np.ndarray | None = None,
+    open_holes: Sequence[tuple[int, int]] = (),
 ) -> np.ndarray:
     """Drop stray regions and fill small holes.
 
     A connected component stays when it holds a seed, lies mostly inside ``keep``, or (when
     ``min_fraction`` is set) has at least that fraction of the largest component's area. A hole
-    with a pixel of ``background`` (what a negative click painted) is never filled.
+    holding one of ``open_holes`` (x, y: negative clicks) is never filled.
     """
     count, comp, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
     if count <= 1:
@@ -429,8 +429,8 @@ def clean_mask(
     limit = 0.02 * max(1, int(out.sum()))
     # A negative click inside the mask leaves a small hole: filling it would undo the click.
     said = np.zeros(hcount, bool)
-    if background is not None:
-        said[np.unique(hcomp[background])] = True
+    for hx, hy in open_holes:
+        said[hcomp[hy, hx]] = True
     for label in range(1, hcount):
         x, y, bw, bh, area = hstats[label]
         if area < limit and x > 0 and y > 0 and x + bw < w and y + bh < h and not said[label]:
