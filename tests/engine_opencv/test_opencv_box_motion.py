@@ -4,31 +4,29 @@ count; a photo, or a video where nothing moves, keeps GrabCut's colour mask."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
+from tests.engine_opencv import davis
+from tests.engine_opencv.davis import HOCKEY
 from video_seg_backend.engine.base import BoxPrompt, ListFrames
 from video_seg_backend.engine.opencv import OpenCVConfig, OpenCVEngine
 from video_seg_backend.evaluation.metrics import jaccard
 
-# A roller-hockey player in a dark shirt skating past dark green fence panels: GrabCut from the box
-# alone keeps the panels behind his upper body (IoU 0.47).
-HOCKEY = Path("/work/shared/data/vos/hockey")
-
+# GrabCut from the box around the hockey player alone keeps the fence panels behind his upper body
+# (IoU 0.47).
 pytestmark = pytest.mark.skipif(not HOCKEY.is_dir(), reason=f"DAVIS sequence not found at {HOCKEY}")
 
 
 def _frames() -> list[np.ndarray]:
-    return [cv2.imread(str(HOCKEY / f"JPEGImages/{i:05d}.jpg"))[:, :, ::-1].copy() for i in range(3)]
+    return davis.frames(HOCKEY, 3)
 
 
 def _truth_and_box() -> tuple[np.ndarray, BoxPrompt]:
-    truth = cv2.imread(str(HOCKEY / "Annotations/00000.png"), cv2.IMREAD_GRAYSCALE) > 0
-    ys, xs = np.nonzero(truth)
-    return truth, BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    mask = davis.truth(HOCKEY)
+    ys, xs = np.nonzero(mask)
+    return mask, BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
 
 
 def _box_mask(frames: list[np.ndarray], index: int, config: OpenCVConfig) -> np.ndarray:

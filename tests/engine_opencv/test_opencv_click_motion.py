@@ -6,21 +6,20 @@ whole (a tennis racket in the player's hand) still finds the part."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.engine_opencv import davis
+from tests.engine_opencv.davis import HOCKEY
 from video_seg_backend.engine.base import ListFrames, PointPrompt
 from video_seg_backend.engine.opencv import OpenCVConfig, OpenCVEngine
 from video_seg_backend.evaluation.clicker import next_click
 from video_seg_backend.evaluation.metrics import jaccard
 
-HOCKEY = Path("/work/shared/data/vos/hockey")
 # DAVIS 2017 layout, two frames: object 1 the player, object 2 his racket; 255 is void.
-TENNIS = Path("/work/shared/data/vos/tennis-2f")
+TENNIS = HOCKEY.parent / "tennis-2f"
 
 pytestmark = pytest.mark.skipif(
     not HOCKEY.is_dir() or not TENNIS.is_dir(), reason=f"DAVIS sequences not found at {HOCKEY.parent}"
@@ -28,11 +27,11 @@ pytestmark = pytest.mark.skipif(
 
 
 def _frames() -> list[np.ndarray]:
-    return [cv2.imread(str(HOCKEY / f"JPEGImages/{i:05d}.jpg"))[:, :, ::-1].copy() for i in range(3)]
+    return davis.frames(HOCKEY, 3)
 
 
 def _truth() -> np.ndarray:
-    return cv2.imread(str(HOCKEY / "Annotations/00000.png"), cv2.IMREAD_GRAYSCALE) > 0
+    return davis.truth(HOCKEY)
 
 
 def _first_click_mask(frames: list[np.ndarray], config: OpenCVConfig | None = None) -> np.ndarray:
@@ -78,7 +77,7 @@ def test_the_same_first_click_mask_on_one_thread() -> None:
 
 
 def test_a_click_on_the_racket_finds_the_racket_not_the_moving_player() -> None:
-    frames = [cv2.imread(str(TENNIS / f"JPEGImages/{i:05d}.jpg"))[:, :, ::-1].copy() for i in range(2)]
+    video = davis.frames(TENNIS, 2)
     labels = np.array(Image.open(TENNIS / "Annotations/00000.png"))
     player, racket = labels == 1, labels == 2
     click = next_click(np.zeros_like(racket), racket, labels == 255)
@@ -89,8 +88,8 @@ def test_a_click_on_the_racket_finds_the_racket_not_the_moving_player() -> None:
         session = engine.session("tennis", ListFrames(video), lambda: [])
         return engine.segment(session, 0, 2, [PointPrompt(click[0], click[1])]).mask
 
-    on_video = mask(frames)
+    on_video = mask(video)
     # The moving part under the click is the whole player; its mask would be 22 times the racket's
     # colour mask (IoU with the racket 0.01), so the click keeps the colour mask, as on a photo.
-    assert np.array_equal(on_video, mask(frames[:1]))
+    assert np.array_equal(on_video, mask(video[:1]))
     assert (on_video & player).sum() < 0.1 * player.sum()

@@ -1,0 +1,21 @@
+"""Shared DAVIS sequences for the OpenCV engine's motion tests (tests reach ../shared/data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+# A roller-hockey player in a dark shirt skating past dark green fence panels.
+HOCKEY = Path("/work/shared/data/vos/hockey")
+
+
+def frames(sequence: Path, count: int) -> list[np.ndarray]:
+    """The sequence's first ``count`` frames, RGB."""
+    return [cv2.imread(str(sequence / f"JPEGImages/{i:05d}.jpg"))[:, :, ::-1].copy() for i in range(count)]
+
+
+def truth(sequence: Path) -> np.ndarray:
+    """The first frame's true mask (DAVIS 2016: any non-zero label is the object)."""
+    return cv2.imread(str(sequence / "Annotations/00000.png"), cv2.IMREAD_GRAYSCALE) > 0
