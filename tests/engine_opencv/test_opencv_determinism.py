@@ -108,3 +108,25 @@ def test_a_box_gives_the_same_mask_whatever_ran_before(frame, restore_threads, t
     cv2.setNumThreads(threads)
     draw_from_opencv_rng(frame)
     assert np.array_equal(box_mask(frame), expected)
+
+
+# On a video frame a first click and a box read the frames after it (motion.py), and with more than
+# one OpenCV thread their two GrabCuts run side by side (clicks._side_by_side): the answer must be
+# the one a single thread gives.
+DOG_FRAMES = [DOG.with_name(f"{i:05d}.jpg") for i in range(3)]
+
+
+def video_masks(frames: list[np.ndarray]) -> list[np.ndarray]:
+    engine = OpenCVEngine()
+    session = engine.session("dog-video", ListFrames(frames), lambda: [])
+    return [engine.segment(session, 0, 1, prompts).mask for prompts in ([CLICKS[0]], [BOX])]
+
+
+def test_a_first_click_and_a_box_on_a_video_frame_give_one_answer_on_any_thread_count(restore_threads):
+    frames = [cv2.imread(str(p))[:, :, ::-1].copy() for p in DOG_FRAMES]
+    cv2.setNumThreads(1)
+    alone = video_masks(frames)
+    assert all(m.any() for m in alone)
+    cv2.setNumThreads(2)
+    draw_from_opencv_rng(frames[0])
+    assert_same(video_masks(frames), alone)

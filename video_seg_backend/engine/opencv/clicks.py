@@ -13,6 +13,8 @@ start draws from, is re-seeded in the calling thread right before each GrabCut.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -25,6 +27,9 @@ from .motion import cut_to_motion, moving_part
 # Up to n frames near the prompted one as (offset, RGB frame), read only when a box alone or a
 # first click needs them.
 Neighbours = Callable[[int], Sequence[tuple[int, np.ndarray]]]
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 # GC_* labels of cv2.grabCut's mask.
 _BG, _FG, _PR_BG, _PR_FG = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
@@ -76,13 +81,17 @@ def _segment_step(
         # part moving on its own that holds it (motion.py), unless that would make the mask many
         # times larger: a click on a small part of a moving whole (a racket in a player's hand)
         # asks for the part.
-        narrow = _grabcut_step(rgb, None, steps, config)
         if neighbours is None or config.click_motion_frames <= 0:
+            return _grabcut_step(rgb, None, steps, config)
+        click, near = box, neighbours
+
+        def moving() -> np.ndarray | None:
+            lasso = moving_part(rgb, click, near(config.click_motion_frames), config)
+            return None if lasso is None else _grabcut_step(rgb, None, steps, config, lasso=lasso)
+
+        narrow, wide = _side_by_side(lambda: _grabcut_step(rgb, None, steps, config), moving)
+        if wide is None:
             return narrow
-        lasso = moving_part(rgb, box, neighbours(config.click_motion_frames), config)
-        if lasso is None:
-            return narrow
-        wide = _grabcut_step(rgb, None, steps, config, lasso=lasso)
         return wide if wide.sum() <= config.click_motion_max_growth * max(1, int(narrow.sum())) else narrow
     if len(steps) > 1 or not isinstance(box, BoxPrompt) or not fresh:
         return _grabcut_step(rgb, previous, steps, config)
@@ -94,21 +103,34 @@ def _segment_step(
 
 def _box_colour_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig) -> np.ndarray:
     """A box alone by colour: GrabCut, and GrabCut after a flood from outside the box."""
-    mask = _box_mask(rgb, box, config, flood=False)
     if config.box_flood_tolerance <= 0:
-        return mask
+        return _box_mask(rgb, box, config, flood=False)
     # Background inside the box (water between a swan's neck and back, the fence behind a player)
     # joins the background outside it by small colour steps, where the object is parted from it by
     # an edge: a second mask starts with what a flood from outside the box reaches as background.
     # It is taken when its outline follows clearly stronger edges (objects end at edges) and it
     # still spans the box; both look at the frame and the box alone, never at a truth.
-    flooded = _box_mask(rgb, box, config, flood=True)
+    mask, flooded = _side_by_side(
+        lambda: _box_mask(rgb, box, config, flood=False), lambda: _box_mask(rgb, box, config, flood=True)
+    )
     if _sides_touched(flooded, box) < 2:
         return mask
     edges = _edge_strength(rgb)
     if _outline_score(flooded, edges) > (1 + config.box_flood_edge_margin) * _outline_score(mask, edges):
         return flooded
     return mask
+
+
+def _side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """``first()`` and ``second()``, the first in a second thread when OpenCV may use more than one
+    (``cv2.setNumThreads``; GrabCut and optical flow let go of the GIL). Each GrabCut seeds its own
+    thread's generator, so the answer is the same either way."""
+    if cv2.getNumThreads() < 2:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grabcut") as pool:
+        pending = pool.submit(first)
+        other = second()
+        return pending.result(), other
 
 
 def _box_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig, flood: bool) -> np.ndarray:
