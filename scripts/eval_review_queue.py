@@ -11,8 +11,8 @@ exactly as a tracking job measures them (review/watch.py), and its true J.
 A frame is bad when its true J < 0.5. The queue of a sequence is its tracked frames, least
 confident first; the script prints how many bad frames each queue's top 10% holds (summed over the
 sequences, and against the most a top 10% can hold), their precision, and for one queue pooled
-over all sequences its top-10% recall and average precision (area under its precision-recall
-curve): for the default weights and cross-validated (two folds fixed by a seeded shuffle, and
+over all sequences its top-10% recall (and the most any ranking could reach there) and average
+precision (area under its precision-recall curve): for the default weights and cross-validated (two folds fixed by a seeded shuffle, and
 leave-one-out), the weights chosen from a small grid on the other sequences (by average
 precision, then top-10% recall) and scored on the held-out ones; then the queue threshold's
 precision and recall, and a threshold chosen on one fold and scored on the other. Tracking runs
@@ -114,7 +114,8 @@ def scores(per_seq: list[Items], weights: Weights | list[Weights]) -> dict[str, 
         pooled += [(combine(c, w), j < BAD_J) for c, j in items]
     pooled.sort(key=lambda p: p[0])
     bad = sum(is_bad for _, is_bad in pooled)
-    pooled_top = sum(is_bad for _, is_bad in pooled[: max(1, math.ceil(TOP * len(pooled)))])
+    pooled_size = max(1, math.ceil(TOP * len(pooled)))
+    pooled_top = sum(is_bad for _, is_bad in pooled[:pooled_size])
     hits, precision_sum = 0, 0.0
     for rank, (_, is_bad) in enumerate(pooled, start=1):
         if is_bad:
@@ -126,6 +127,9 @@ def scores(per_seq: list[Items], weights: Weights | list[Weights]) -> dict[str, 
         "precision@10%": found / taken if taken else nan,
         "of_ceiling": found / ceiling if ceiling else nan,
         "pooled_recall@10%": pooled_top / bad if bad else nan,
+        # The most the pooled top 10% could hold: with more bad frames than twice its size, the
+        # target (half of them) is out of reach whatever the ranking.
+        "pooled_ceiling": min(pooled_size, bad) / bad if bad else nan,
         "AP": precision_sum / bad if bad else nan,
         "bad": bad,
         "found": found,
@@ -185,7 +189,9 @@ def main() -> None:
                          s["precision@10%"], s["pooled_recall@10%"], s["AP"]))  # fmt: skip
 
     every = list(data.values())
-    show("defaults", scores(every, DEFAULT_WEIGHTS))
+    default = scores(every, DEFAULT_WEIGHTS)
+    print(f"the pooled top 10% can hold at most {default['pooled_ceiling']:.1%} of the {default['bad']} bad frames")
+    show("defaults", default)
     show("engine confidence alone", scores(every, Weights(1, 0, 0, 0, 0, DEFAULT_WEIGHTS.empty)))
     show("track cues alone", scores(every, replace(DEFAULT_WEIGHTS, engine=0.0)))
     show("best on all (flatters itself)", scores(every, choose(every, candidates)))
