@@ -12,11 +12,12 @@ A frame is bad when its true J < 0.5. The queue of a sequence is its tracked fra
 confident first; the script prints how many bad frames each queue's top 10% holds (summed over the
 sequences, and against the most a top 10% can hold), their precision, and for one queue pooled
 over all sequences its top-10% recall (and the most any ranking could reach there) and average
-precision (area under its precision-recall curve): for the default weights and cross-validated (two folds fixed by a seeded shuffle, and
-leave-one-out), the weights chosen from a small grid on the other sequences (by average
-precision, then top-10% recall) and scored on the held-out ones; then the queue threshold's
-precision and recall, and a threshold chosen on one fold and scored on the other. Tracking runs
-once per sequence; ``--cache`` keeps the cues so that re-scoring costs nothing.
+precision (area under its precision-recall curve): for the default weights and cross-validated
+(two folds fixed by a seeded shuffle, and leave-one-out), the weights chosen from a small grid on
+the other sequences (by average precision, then top-10% recall) and scored on the held-out ones;
+then the queue threshold's precision and recall, and a threshold chosen on one fold and scored on
+the other. Tracking runs once per sequence; ``--cache`` keeps the cues so that re-scoring costs
+nothing.
 """
 
 from __future__ import annotations
