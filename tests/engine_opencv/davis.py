@@ -9,6 +9,8 @@ import numpy as np
 
 # A roller-hockey player in a dark shirt skating past dark green fence panels.
 HOCKEY = Path("/work/shared/data/vos/hockey")
+# A BMX rider jumping: thin wheels, spokes and frame tubes.
+BMX = Path("/work/shared/data/vos/bmx-bumps")
 
 
 def frames(sequence: Path, count: int) -> list[np.ndarray]:
@@ -19,3 +21,10 @@ def frames(sequence: Path, count: int) -> list[np.ndarray]:
 def truth(sequence: Path) -> np.ndarray:
     """The first frame's true mask (DAVIS 2016: any non-zero label is the object)."""
     return cv2.imread(str(sequence / "Annotations/00000.png"), cv2.IMREAD_GRAYSCALE) > 0
+
+
+def truth_box(sequence: Path) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """The first frame's true mask and its bounding box (x0, y0, x1, y1), as a person would draw it."""
+    mask = truth(sequence)
+    ys, xs = np.nonzero(mask)
+    return mask, (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))

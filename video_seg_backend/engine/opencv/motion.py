@@ -9,6 +9,10 @@ own. A box mask is then cut to what lies near them, unless the cut would lose mo
 it would lose has the colours of what it keeps rather than of the ring: an object that moves only
 in part (a duck's wings) or not at all keeps GrabCut's mask.
 
+The same motion brings back what GrabCut's smoothness cuts off a box's mask: thin details (a
+tyre, a stick's shaft) that stand out from their surroundings, move on their own and touch the mask
+(``_thin_parts``); the fence or the road markings behind them stand still.
+
 A first click has no box to say where the object ends: the part of the frame moving unlike the
 whole frame (the camera's homography) that holds the click says it instead (``moving_part``).
 """
@@ -78,7 +82,7 @@ def cut_to_motion(
 ) -> np.ndarray:
     """``mask`` (a box's GrabCut mask) less what lies away from the pixels in the box that move on
     their own, when the cut keeps at least ``box_motion_keep`` of it and what it drops looks like
-    the background; else ``mask`` unchanged."""
+    the background; then with the thin moving parts that touch it (``_thin_parts``)."""
     if not neighbours or not mask.any():
         return mask
     inside, ring = box_ring(mask.shape, box)
@@ -88,6 +92,12 @@ def cut_to_motion(
     # Moving: faster than nine in ten ring pixels (the background's own flow errors), and half a
     # pixel a frame at least (a still scene has no motion to go by).
     moving = (motion > max(float(np.percentile(motion[ring], 90)), 0.5)) & inside
+    return _thin_parts(_cut(mask, rgb, moving, ring, config), rgb, moving, config)
+
+
+def _cut(mask: np.ndarray, rgb: np.ndarray, moving: np.ndarray, ring: np.ndarray, config: OpenCVConfig) -> np.ndarray:
+    """``mask`` cut to what lies near the ``moving`` pixels, unless that loses most of it or what
+    it drops has the colours of what it keeps rather than of the ``ring``."""
     side = config.box_motion_dilate
     near = cv2.dilate(moving.astype(np.uint8), np.ones((side, side), np.uint8)) > 0
     cut = mask & near
@@ -103,6 +113,38 @@ def cut_to_motion(
     if similarity(gone, kept) > similarity(gone, around) + config.box_motion_colour_margin:
         return mask
     return cut
+
+
+def _thin_parts(mask: np.ndarray, rgb: np.ndarray, moving: np.ndarray, config: OpenCVConfig) -> np.ndarray:
+    """``mask`` with the thin details in the box that move on their own and touch it.
+
+    GrabCut's pairwise term cuts off what is only a few pixels wide: a bicycle's tyre, a hockey
+    stick's shaft, a car's mirrors. Such parts stand out from what is around them (a white or black
+    top-hat with a disc about as wide as they are: brighter or darker than their surroundings by
+    ``box_thin_contrast`` grey levels) and, unlike the fence or the road markings behind them,
+    move with the object."""
+    if config.box_thin_contrast <= 0 or not mask.any():
+        return mask
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    side = max(3, round(config.box_thin_width_fraction * max(gray.shape)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    brighter = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, disc)
+    darker = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, disc)
+    detail = np.maximum(brighter, darker)
+    candidates = (detail > config.box_thin_contrast) & moving & ~mask
+    if not candidates.any():
+        return mask
+    # The candidates joined to the mask, in pieces of at least twice the disc's width (specks of
+    # spray or of a pole's edge are not parts).
+    _, parts = cv2.connectedComponents((candidates | mask).astype(np.uint8), connectivity=8)
+    joined = np.zeros(int(parts.max()) + 1, bool)
+    joined[np.unique(parts[mask])] = True
+    joined[0] = False
+    grown = joined[parts] & candidates
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(grown.astype(np.uint8), connectivity=8)
+    large = np.zeros(count, bool)
+    large[1:] = stats[1:, cv2.CC_STAT_AREA] >= 2 * side
+    return mask | large[pieces]
 
 
 def _colours(lab: np.ndarray, where: np.ndarray) -> np.ndarray:
