@@ -83,7 +83,7 @@ def _segment_step(
         # asks for the part.
         if neighbours is None or config.click_motion_frames <= 0:
             return _grabcut_step(rgb, None, steps, config)
-        click, near = box, neighbours
+        click, near = box, neighbours  # as narrowed above, for the closure
 
         def moving() -> np.ndarray | None:
             lasso = moving_part(rgb, click, near(config.click_motion_frames), config)
