@@ -24,9 +24,8 @@ def _frames() -> list[np.ndarray]:
 
 
 def _truth_and_box() -> tuple[np.ndarray, BoxPrompt]:
-    mask = davis.truth(HOCKEY)
-    ys, xs = np.nonzero(mask)
-    return mask, BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    mask, box = davis.truth_box(HOCKEY)
+    return mask, BoxPrompt(*box)
 
 
 def _box_mask(frames: list[np.ndarray], index: int, config: OpenCVConfig) -> np.ndarray:
