@@ -11,6 +11,8 @@ import numpy as np
 HOCKEY = Path("/work/shared/data/vos/hockey")
 # A BMX rider jumping: thin wheels, spokes and frame tubes.
 BMX = Path("/work/shared/data/vos/bmx-bumps")
+# A red car drifting through tyre smoke behind a red and white course sign that stands still.
+DRIFT = Path("/work/shared/data/vos/drift-chicane")
 
 
 def frames(sequence: Path, count: int) -> list[np.ndarray]:

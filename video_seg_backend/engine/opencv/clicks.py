@@ -5,6 +5,8 @@ around it (or a small disk) that GrabCut grows by colour; on a video frame, the 
 own that holds the click is to it what a box is (motion.py). A later click paints the error region it
 lands in (sure foreground for a positive click, sure background for a negative one, as far as half
 its distance to the previous boundary) and GrabCut re-runs near the previous mask and the click only.
+On a video frame, a negative click on still ground inside the mask of a moving object also takes away
+the still part of the mask it lands on (``motion.StillGround``): a sign in front of a passing car.
 
 Every step is deterministic: OpenCV's random generator (one per thread), which GrabCut's k-means
 start draws from, is re-seeded in the calling thread right before each GrabCut.
@@ -22,7 +24,7 @@ import numpy as np
 from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
 from .corrections import keep_local_change
-from .motion import cut_to_motion, moving_part
+from .motion import StillGround, cut_to_motion, moving_part
 
 # Up to n frames near the prompted one as (offset, RGB frame), read only when a box alone or a
 # first click needs them.
@@ -56,8 +58,11 @@ def segment_prompts(
     steps = step_list(prompts)
     masks = list(known[: len(steps)])
     previous = masks[-1] if masks else base
+    still = StillGround(rgb, neighbours, config)
     for k in range(len(masks), len(steps)):
-        proposed = _segment_step(rgb, previous, steps[: k + 1], config, neighbours)
+        # Step j refined the mask of the step before it ([base, *masks][j]).
+        off = still.under_negatives(steps[: k + 1], [base, *masks])
+        proposed = _segment_step(rgb, previous, steps[: k + 1], config, neighbours, off)
         step = steps[k]
         if base is not None and config.local_corrections and previous is not None and isinstance(step, PointPrompt):
             proposed = keep_local_change(previous, proposed, step)  # correcting a tracked mask: corrections.py
@@ -72,8 +77,10 @@ def _segment_step(
     steps: Sequence[Prompt],
     config: OpenCVConfig,
     neighbours: Neighbours | None = None,
+    off: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One GrabCut after the last of ``steps``, starting from the mask of the steps before it."""
+    """One GrabCut after the last of ``steps``, starting from the mask of the steps before it;
+    ``off`` (full-size bool) is sure background (what negative clicks took away)."""
     box = steps[0]
     fresh = previous is None or not previous.any()
     if fresh and len(steps) == 1 and isinstance(box, PointPrompt) and box.positive:
@@ -94,7 +101,7 @@ def _segment_step(
             return narrow
         return wide if wide.sum() <= config.click_motion_max_growth * max(1, int(narrow.sum())) else narrow
     if len(steps) > 1 or not isinstance(box, BoxPrompt) or not fresh:
-        return _grabcut_step(rgb, previous, steps, config)
+        return _grabcut_step(rgb, previous, steps, config, off=off)
     mask = _box_colour_mask(rgb, box, config)
     if neighbours is None or config.box_motion_frames <= 0:
         return mask
@@ -166,11 +173,13 @@ def _grabcut_step(
     lab: bool = False,
     flood: bool = False,
     lasso: np.ndarray | None = None,
+    off: np.ndarray | None = None,
 ) -> np.ndarray:
     """GrabCut for the last of ``steps``; ``box_margin_fraction``, ``lab`` (colours GrabCut
     models) and ``flood`` (what a flood from outside the box reaches starts as probable
     background) apply to a box alone; ``lasso`` (full-size bool) to a first click: the object lies
-    within it, as within a box."""
+    within it, as within a box; ``off`` (full-size bool) to a correction: sure background, under
+    the clicks' strokes."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
     box = steps[0] if isinstance(steps[0], BoxPrompt) else None
@@ -264,6 +273,11 @@ def _grabcut_step(
         cv2.circle(labels, to_roi(first.x, first.y), radius, int(_PR_FG), -1)
     labels[[0, -1], :] = _BG
     labels[:, [0, -1]] = _BG
+    if off is not None and previous is not None:
+        region = off[ry0:ry1, rx0:rx1].astype(np.uint8)
+        if scale < 1.0:
+            region = cv2.resize(region, (rw, rh), interpolation=cv2.INTER_NEAREST)
+        labels[region > 0] = _BG
 
     stroke = max(2, round(config.stroke_fraction * long_side * scale))
     for point in points:

@@ -11,20 +11,25 @@ in part (a duck's wings) or not at all keeps GrabCut's mask.
 
 The same motion brings back what GrabCut's smoothness cuts off a box's mask: thin details (a
 tyre, a stick's shaft) that stand out from their surroundings, move on their own and touch the mask
-(``_thin_parts``); the fence or the road markings behind them stand still.
+(``_thin_parts``); the fence or the road markings behind them stand still. And what stands still
+within a mask that mostly moves is no part of it (``_without_still``): a course sign in front of a
+drifting car, red like the car, that the colour test keeps.
 
 A first click has no box to say where the object ends: the part of the frame moving unlike the
 whole frame (the camera's homography) that holds the click says it instead (``moving_part``).
+
+A negative click on a still thing in front of a moving object (a sign before a drifting car, both
+red) removes what the colours cannot: the still part of the mask it lands on (``StillGround``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
 
-from ..base import BoxPrompt, PointPrompt
+from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
 from .histograms import similarity
 
@@ -82,7 +87,8 @@ def cut_to_motion(
 ) -> np.ndarray:
     """``mask`` (a box's GrabCut mask) less what lies away from the pixels in the box that move on
     their own, when the cut keeps at least ``box_motion_keep`` of it and what it drops looks like
-    the background; then with the thin moving parts that touch it (``_thin_parts``)."""
+    the background, and less what stands still in it (``_without_still``); then with the thin
+    moving parts that touch it (``_thin_parts``)."""
     if not neighbours or not mask.any():
         return mask
     inside, ring = box_ring(mask.shape, box)
@@ -91,8 +97,36 @@ def cut_to_motion(
     motion = own_motion(rgb, neighbours, ring)
     # Moving: faster than nine in ten ring pixels (the background's own flow errors), and half a
     # pixel a frame at least (a still scene has no motion to go by).
-    moving = (motion > max(float(np.percentile(motion[ring], 90)), 0.5)) & inside
-    return _thin_parts(_cut(mask, rgb, moving, ring, config), rgb, moving, config)
+    threshold = max(float(np.percentile(motion[ring], 90)), 0.5)
+    moving = (motion > threshold) & inside
+    cut = _cut(mask, rgb, moving, ring, config)
+    cut = _without_still(cut, motion, moving, threshold, config)
+    return _thin_parts(cut, rgb, moving, config)
+
+
+def _without_still(
+    mask: np.ndarray, motion: np.ndarray, moving: np.ndarray, threshold: float, config: OpenCVConfig
+) -> np.ndarray:
+    """``mask`` less what stands still in it (``motion`` below ``box_still_fraction`` of the
+    moving ``threshold``, opened so that flow's specks stay), when most of it moves and the rest
+    keeps half of it: a still sign or post in front of a moving object. Pieces the removal cuts
+    off smaller than 0.15 of the largest go with it."""
+    if config.box_still_fraction <= 0 or not mask.any() or moving[mask].mean() < config.still_min_moving:
+        return mask
+    still = (motion < config.box_still_fraction * threshold) & mask
+    side = max(3, round(config.box_still_open_fraction * max(mask.shape)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    still = cv2.morphologyEx(still.astype(np.uint8), cv2.MORPH_OPEN, disc) > 0
+    rest = mask & ~still
+    if rest.sum() < 0.5 * mask.sum():
+        return mask
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return rest
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(count, bool)
+    keep[1:] = areas >= 0.15 * areas.max()
+    return keep[parts]
 
 
 def _cut(mask: np.ndarray, rgb: np.ndarray, moving: np.ndarray, ring: np.ndarray, config: OpenCVConfig) -> np.ndarray:
@@ -162,8 +196,8 @@ def moving_part(
     if not neighbours:
         return None
     height, width = rgb.shape[:2]
-    motion = own_motion(rgb, neighbours, np.ones((height, width), bool))
-    moving = (motion > max(1.0, config.click_motion_factor * float(np.median(motion)))).astype(np.uint8)
+    motion, threshold = _frame_motion(rgb, neighbours, config)
+    moving = (motion > threshold).astype(np.uint8)
     side = max(1, round(config.click_motion_open_fraction * max(height, width)))
     moving = cv2.morphologyEx(moving, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
     _, parts = cv2.connectedComponents(moving)
@@ -173,3 +207,74 @@ def moving_part(
         return None
     part = parts == parts[y, x]
     return part if part.mean() <= config.click_motion_max_share else None
+
+
+def _frame_motion(
+    rgb: np.ndarray, neighbours: Sequence[tuple[int, np.ndarray]], config: OpenCVConfig
+) -> tuple[np.ndarray, float]:
+    """Each pixel's motion unlike the whole frame's homography (the camera), and the speed above
+    which it moves on its own: ``click_motion_factor`` times the frame's median, 1 px a frame at
+    least."""
+    motion = own_motion(rgb, neighbours, np.ones(rgb.shape[:2], bool))
+    return motion, max(1.0, config.click_motion_factor * float(np.median(motion)))
+
+
+class StillGround:
+    """What negative clicks on a video frame take away besides their strokes: the part of the mask
+    that stands still, connected to the click, when the click lands on it and most of the mask
+    moves on its own. GrabCut keeps a red sign in front of a red car whatever the clicks say of
+    its colour; the sign stands still as the car passes. An object that stands still (most of its
+    mask below the moving threshold), or a click on a moving pixel, changes nothing.
+
+    The frame's motion is computed once, on the first negative click that needs it (one DIS flow a
+    neighbour frame, ``click_still_frames`` of them)."""
+
+    def __init__(
+        self,
+        rgb: np.ndarray,
+        neighbours: Callable[[int], Sequence[tuple[int, np.ndarray]]] | None,
+        config: OpenCVConfig,
+    ) -> None:
+        self._rgb = rgb
+        self._neighbours = neighbours
+        self._config = config
+        self._maps: tuple[np.ndarray, np.ndarray] | None = None  # moving, still
+        self._measured = False
+
+    def under_negatives(self, steps: Sequence[Prompt], before: Sequence[np.ndarray | None]) -> np.ndarray | None:
+        """The still parts the negative points of ``steps`` took away (full-size bool), or None;
+        ``before[j]`` is the mask step j refined."""
+        negatives = [
+            (j, step)
+            for j, step in enumerate(steps)
+            if isinstance(step, PointPrompt) and not step.positive and j < len(before)
+        ]
+        if not negatives or self._neighbours is None or self._config.click_still_frames <= 0:
+            return None
+        maps = self._motion_maps()
+        if maps is None:
+            return None
+        moving, still = maps
+        height, width = still.shape
+        taken = np.zeros((height, width), bool)
+        for j, click in negatives:
+            mask = before[j]
+            if mask is None or not mask.any() or moving[mask].mean() < self._config.still_min_moving:
+                continue
+            x = int(np.clip(round(click.x), 0, width - 1))
+            y = int(np.clip(round(click.y), 0, height - 1))
+            if not (mask[y, x] and still[y, x]):
+                continue
+            _, parts = cv2.connectedComponents((mask & still).astype(np.uint8), connectivity=4)
+            taken |= parts == parts[y, x]
+        return taken if taken.any() else None
+
+    def _motion_maps(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if not self._measured:
+            self._measured = True
+            assert self._neighbours is not None
+            near = self._neighbours(self._config.click_still_frames)
+            if near:
+                motion, threshold = _frame_motion(self._rgb, near, self._config)
+                self._maps = motion > threshold, motion <= self._config.click_still_fraction * threshold
+        return self._maps
