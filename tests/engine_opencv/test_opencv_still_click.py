@@ -4,6 +4,7 @@ keeps by colour whatever the clicks say. Without motion to go by nothing changes
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -79,3 +80,37 @@ def test_a_box_around_the_drifting_car_leaves_the_still_sign_out() -> None:
     assert np.array_equal(
         _box_mask(frames[:1], OpenCVConfig()), _box_mask(frames[:1], OpenCVConfig(box_still_fraction=0))
     )
+
+
+# The robot's clicks on drift-chicane's frame 0 (test above): the third lands on the sign.
+DRIFT_CLICKS = [
+    PointPrompt(201, 239),
+    PointPrompt(169, 228),
+    PointPrompt(169, 257, positive=False),
+    PointPrompt(153, 246),
+    PointPrompt(216, 212, positive=False),
+]
+
+
+def _click_masks(frames: list[np.ndarray], config: OpenCVConfig | None = None) -> list[np.ndarray]:
+    engine = OpenCVEngine(config or OpenCVConfig())
+    session = engine.session("drift", ListFrames(frames), lambda: [])
+    return [engine.segment(session, 0, 1, DRIFT_CLICKS[: k + 1]).mask for k in range(len(DRIFT_CLICKS))]
+
+
+def test_the_still_part_a_click_takes_is_the_same_on_any_thread_count() -> None:
+    frames = davis.frames(DRIFT, 3)
+    threads = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(1)
+        alone = _click_masks(frames)
+        cv2.setNumThreads(2)
+        together = _click_masks(frames)
+    finally:
+        cv2.setNumThreads(threads)
+    # The rule is at work on these clicks (without it the masks after the sign's click differ) ...
+    without = _click_masks(frames, OpenCVConfig(click_still_frames=0))
+    assert not np.array_equal(without[-1], alone[-1])
+    # ... and every step is the same mask on one thread or two.
+    for one, two in zip(alone, together, strict=True):
+        assert np.array_equal(one, two)

@@ -108,9 +108,9 @@ def _without_still(
     mask: np.ndarray, motion: np.ndarray, moving: np.ndarray, threshold: float, config: OpenCVConfig
 ) -> np.ndarray:
     """``mask`` less what stands still in it (``motion`` below ``box_still_fraction`` of the
-    moving ``threshold``, opened so that flow's specks stay), when most of it moves and the rest
-    keeps half of it: a still sign or post in front of a moving object. Pieces the removal cuts
-    off smaller than 0.15 of the largest go with it."""
+    moving ``threshold``; opened, so that specks of still flow inside the object stay), when most
+    of it moves and the rest keeps half of it: a still sign or post in front of a moving object.
+    Pieces the removal cuts off smaller than 0.15 of the largest go with it."""
     if config.box_still_fraction <= 0 or not mask.any() or moving[mask].mean() < config.still_min_moving:
         return mask
     still = (motion < config.box_still_fraction * threshold) & mask
