@@ -5,6 +5,8 @@ keeps by colour whatever the clicks say; and a box around the car leaves the sig
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
@@ -13,6 +15,8 @@ from tests.engine_opencv import davis
 from tests.engine_opencv.davis import DRIFT
 from video_seg_backend.engine.base import BoxPrompt, ListFrames, PointPrompt
 from video_seg_backend.engine.opencv import OpenCVConfig, OpenCVEngine
+from video_seg_backend.engine.opencv import engine as engine_module
+from video_seg_backend.engine.opencv.clicks import segment_prompts
 from video_seg_backend.evaluation.clicker import next_click
 from video_seg_backend.evaluation.metrics import jaccard
 
@@ -114,3 +118,28 @@ def test_the_still_part_a_click_takes_is_the_same_on_any_thread_count() -> None:
     # ... and every step is the same mask on one thread or two.
     for one, two in zip(alone, together, strict=True):
         assert np.array_equal(one, two)
+
+
+def test_the_engine_measures_a_frames_motion_once_for_all_its_clicks(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    measure = engine_module.frame_motion
+
+    def counted(*args: Any, **kwargs: Any) -> tuple[np.ndarray, float]:
+        calls.append(1)
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "frame_motion", counted)
+    frames = davis.frames(DRIFT, 3)
+    engine = OpenCVEngine()
+    session = engine.session("drift", ListFrames(frames), lambda: [])
+    masks = [engine.segment(session, 0, 1, DRIFT_CLICKS[: k + 1]).mask for k in range(len(DRIFT_CLICKS))]
+    # The first click and both negative ones read the frame's motion; the session kept it.
+    assert len(calls) == 1
+
+    # The masks are those of each step measuring the motion afresh.
+    def neighbours(n: int) -> list[tuple[int, np.ndarray]]:
+        return [(k, frames[k]) for k in range(1, n + 1)]
+
+    afresh = segment_prompts(frames[0], DRIFT_CLICKS, OpenCVConfig(), neighbours=neighbours)
+    for kept, measured in zip(masks, afresh, strict=True):
+        assert np.array_equal(kept, measured)

@@ -24,7 +24,7 @@ import numpy as np
 from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
 from .corrections import keep_local_change
-from .motion import StillGround, cut_to_motion, moving_part
+from .motion import FrameMotion, StillGround, cut_to_motion, frame_motion, moving_part
 
 # Up to n frames near the prompted one as (offset, RGB frame), read only when a box alone or a
 # first click needs them.
@@ -44,6 +44,7 @@ def segment_prompts(
     known: Sequence[np.ndarray] = (),
     base: np.ndarray | None = None,
     neighbours: Neighbours | None = None,
+    motion: FrameMotion | None = None,
 ) -> list[np.ndarray]:
     """The masks (H, W bool) after each step of ``prompts`` on ``rgb``: the last one is the answer.
 
@@ -53,16 +54,19 @@ def segment_prompts(
     result does not depend on ``known``: every step is deterministic. ``base`` is the mask the first
     step refines (a tracked mask a person corrects); without it the first step starts from nothing.
     ``neighbours`` gives the frames next to a video frame, for a box alone or a first click
-    (motion.py).
+    (motion.py); ``motion`` the frame's motion against them, as the engine keeps it between clicks
+    (computed here from ``neighbours`` when not given).
     """
     steps = step_list(prompts)
     masks = list(known[: len(steps)])
     previous = masks[-1] if masks else base
-    still = StillGround(rgb, neighbours, config)
+    if motion is None and neighbours is not None:
+        motion = _measured_from(rgb, neighbours, config)
+    still = StillGround(motion, config)
     for k in range(len(masks), len(steps)):
         # Step j refined the mask of the step before it ([base, *masks][j]).
         off = still.under_negatives(steps[: k + 1], [base, *masks])
-        proposed = _segment_step(rgb, previous, steps[: k + 1], config, neighbours, off)
+        proposed = _segment_step(rgb, previous, steps[: k + 1], config, neighbours, off, motion)
         step = steps[k]
         if base is not None and config.local_corrections and previous is not None and isinstance(step, PointPrompt):
             proposed = keep_local_change(previous, proposed, step)  # correcting a tracked mask: corrections.py
@@ -78,6 +82,7 @@ def _segment_step(
     config: OpenCVConfig,
     neighbours: Neighbours | None = None,
     off: np.ndarray | None = None,
+    motion: FrameMotion | None = None,
 ) -> np.ndarray:
     """One GrabCut after the last of ``steps``, starting from the mask of the steps before it;
     ``off`` (full-size bool) is sure background (what negative clicks took away)."""
@@ -88,12 +93,12 @@ def _segment_step(
         # part moving on its own that holds it (motion.py), unless that would make the mask many
         # times larger: a click on a small part of a moving whole (a racket in a player's hand)
         # asks for the part.
-        if neighbours is None or config.click_motion_frames <= 0:
+        if motion is None or config.click_motion_frames <= 0:
             return _grabcut_step(rgb, None, steps, config)
-        click, near = box, neighbours  # as narrowed above, for the closure
+        click, measured = box, motion  # as narrowed above, for the closure
 
         def moving() -> np.ndarray | None:
-            lasso = moving_part(rgb, click, near(config.click_motion_frames), config)
+            lasso = moving_part(rgb, click, measured, config)
             return None if lasso is None else _grabcut_step(rgb, None, steps, config, lasso=lasso)
 
         narrow, wide = _side_by_side(lambda: _grabcut_step(rgb, None, steps, config), moving)
@@ -106,6 +111,20 @@ def _segment_step(
     if neighbours is None or config.box_motion_frames <= 0:
         return mask
     return cut_to_motion(mask, rgb, box, neighbours(config.box_motion_frames), config)
+
+
+def _measured_from(rgb: np.ndarray, neighbours: Neighbours, config: OpenCVConfig) -> FrameMotion:
+    """The frame's motion against its next n frames, computed when first asked for (and kept for
+    this call only)."""
+    kept: dict[int, tuple[np.ndarray, float] | None] = {}
+
+    def measured(n: int) -> tuple[np.ndarray, float] | None:
+        if n not in kept:
+            near = neighbours(n)
+            kept[n] = frame_motion(rgb, near, config) if near else None
+        return kept[n]
+
+    return measured
 
 
 def _box_colour_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig) -> np.ndarray:

@@ -81,7 +81,7 @@ class OpenCVConfig:
     # still_min_moving of the mask moves on its own (motion.StillGround). 5-click IoU on the
     # 14 DAVIS first frames: off 0.844, fraction 0.35 / 0.5 / 0.7 / 1.0 0.851 / 0.852 / 0.847 /
     # 0.850 (drift-chicane's sign 0.63 -> 0.73; a stance foot beside its shadow is still too).
-    # Costs one full-frame DIS flow a neighbour frame, once a call with a negative click.
+    # Costs one full-frame DIS flow a neighbour frame, once a frame (the session keeps it).
     click_still_frames: int = 2
     click_still_fraction: float = 0.5
     # The share of a mask that must move on its own before a still part of it is taken away.

@@ -8,6 +8,7 @@ lock: a click from a request thread and a propagation step of a job thread take 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,11 @@ from ..checks import (
 from ..session_cache import CachedSessions, SessionCache
 from .clicks import Neighbours, segment_prompts, step_list
 from .config import OpenCVConfig
+from .motion import FrameMotion, frame_motion
 from .tracking import Tracker
+
+# Frames whose motion a session keeps for the next click on them (1.6 MB each at 854x480).
+_KEPT_MOTIONS = 2
 
 
 @dataclass
@@ -49,8 +54,11 @@ class OpenCVSession:
     # object id -> frame index -> key frame
     key_frames: dict[int, dict[int, _KeyFrame]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    nbytes: int = 0  # the key frames' masks (the frames belong to the caller)
+    nbytes: int = 0  # the key frames' masks and the kept motions (the frames belong to the caller)
     propagations: int = 0  # running propagations: a busy session is never evicted
+    # (frame index, neighbour count) -> the frame's motion and moving threshold (motion.py), for the
+    # next click on the frame: a first click and each call with a negative click need it.
+    motions: OrderedDict[tuple[int, int], tuple[np.ndarray, float] | None] = field(default_factory=OrderedDict)
 
 
 def build_opencv_engine(config: OpenCVConfig | None = None) -> OpenCVEngine:
@@ -106,8 +114,10 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
             before = s.key_frames.get(object_id, {}).get(frame_index)
         known = _known_steps(before, prompts, base)
         # GrabCut runs outside the lock: it only reads the frame, so propagation is not held up.
+        rgb = s.frames.read_rgb(frame_index)
+        neighbours = self._neighbours(s.frames, frame_index)
         steps = segment_prompts(
-            s.frames.read_rgb(frame_index), prompts, self.config, known, base, self._neighbours(s.frames, frame_index)
+            rgb, prompts, self.config, known, base, neighbours, self._motion(s, frame_index, rgb, neighbours)
         )
         mask = steps[-1]
         with s.lock:
@@ -139,7 +149,14 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         if key_frame.mask is None:
             rgb = s.frames.read_rgb(frame_index)
             neighbours = self._neighbours(s.frames, frame_index)
-            steps = segment_prompts(rgb, key_frame.prompts, self.config, base=key_frame.base, neighbours=neighbours)
+            steps = segment_prompts(
+                rgb,
+                key_frame.prompts,
+                self.config,
+                base=key_frame.base,
+                neighbours=neighbours,
+                motion=self._motion(s, frame_index, rgb, neighbours),
+            )
             mask = steps[-1]
             with s.lock:
                 # Only store it if the prompts were not changed meanwhile.
@@ -159,6 +176,28 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
             return [(k, frames.read_rgb(frame_index + k)) for k in after + before]
 
         return read
+
+    def _motion(self, s: OpenCVSession, frame_index: int, rgb: np.ndarray, neighbours: Neighbours) -> FrameMotion:
+        """The frame's motion against its next n frames, kept in the session for the next click on
+        the frame (the last ``_KEPT_MOTIONS`` frames): a negative click after the first one costs no
+        flow. The same frames give the same motion, so keeping it changes no mask."""
+
+        def measured(n: int) -> tuple[np.ndarray, float] | None:
+            key = (frame_index, n)
+            with s.lock:
+                if key in s.motions:
+                    s.motions.move_to_end(key)
+                    return s.motions[key]
+            near = neighbours(n)
+            value = frame_motion(rgb, near, self.config) if near else None
+            with s.lock:
+                s.motions[key] = value
+                while len(s.motions) > _KEPT_MOTIONS:
+                    s.motions.popitem(last=False)
+                _measure(s)
+            return value
+
+        return measured
 
     # -- tracking -----------------------------------------------------------------------------
 
@@ -227,12 +266,13 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
 
 
 def _measure(s: OpenCVSession) -> None:
-    """Bytes of the session's key-frame masks (called under the session lock)."""
+    """Bytes of the session's key-frame masks and kept motions (called under the session lock)."""
     total = 0
     for per_object in s.key_frames.values():
         for key_frame in per_object.values():
             arrays = [key_frame.mask, key_frame.base, *key_frame.steps]
             total += sum(a.nbytes for a in arrays if a is not None)
+    total += sum(kept[0].nbytes for kept in s.motions.values() if kept is not None)
     s.nbytes = total
 
 

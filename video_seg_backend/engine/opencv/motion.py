@@ -36,6 +36,10 @@ from .histograms import similarity
 # Ring points the homography is fitted to (a seeded sample: the same box gives the same cut).
 _RING_SAMPLES = 4000
 
+# The frame's motion against its next ``n`` frames and the speed above which a pixel moves on its
+# own (``frame_motion``), or None without neighbours; the engine keeps it for the next click.
+FrameMotion = Callable[[int], tuple[np.ndarray, float] | None]
+
 
 def box_ring(shape: tuple[int, int], box: BoxPrompt) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the box and of the ring of background around it (a quarter of its longer side)."""
@@ -187,17 +191,16 @@ def _colours(lab: np.ndarray, where: np.ndarray) -> np.ndarray:
     return hist / max(1.0, float(hist.sum()))
 
 
-def moving_part(
-    rgb: np.ndarray, click: PointPrompt, neighbours: Sequence[tuple[int, np.ndarray]], config: OpenCVConfig
-) -> np.ndarray | None:
+def moving_part(rgb: np.ndarray, click: PointPrompt, motion: FrameMotion, config: OpenCVConfig) -> np.ndarray | None:
     """The connected part of the frame moving on its own (unlike the whole frame's homography) that
     holds ``click``, or None: no neighbours, the click on still ground, or a part too large to
     say where an object ends (a frame the camera's motion does not explain)."""
-    if not neighbours:
+    measured = motion(config.click_motion_frames)
+    if measured is None:
         return None
     height, width = rgb.shape[:2]
-    motion, threshold = _frame_motion(rgb, neighbours, config)
-    moving = (motion > threshold).astype(np.uint8)
+    residual, threshold = measured
+    moving = (residual > threshold).astype(np.uint8)
     side = max(1, round(config.click_motion_open_fraction * max(height, width)))
     moving = cv2.morphologyEx(moving, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
     _, parts = cv2.connectedComponents(moving)
@@ -209,7 +212,7 @@ def moving_part(
     return part if part.mean() <= config.click_motion_max_share else None
 
 
-def _frame_motion(
+def frame_motion(
     rgb: np.ndarray, neighbours: Sequence[tuple[int, np.ndarray]], config: OpenCVConfig
 ) -> tuple[np.ndarray, float]:
     """Each pixel's motion unlike the whole frame's homography (the camera), and the speed above
@@ -226,17 +229,11 @@ class StillGround:
     its colour; the sign stands still as the car passes. An object that stands still (most of its
     mask below the moving threshold), or a click on a moving pixel, changes nothing.
 
-    The frame's motion is computed once, on the first negative click that needs it (one DIS flow a
-    neighbour frame, ``click_still_frames`` of them)."""
+    The frame's motion is asked for on the first negative click that needs it (``motion``: one DIS
+    flow a neighbour frame, ``click_still_frames`` of them, unless the engine kept it)."""
 
-    def __init__(
-        self,
-        rgb: np.ndarray,
-        neighbours: Callable[[int], Sequence[tuple[int, np.ndarray]]] | None,
-        config: OpenCVConfig,
-    ) -> None:
-        self._rgb = rgb
-        self._neighbours = neighbours
+    def __init__(self, motion: FrameMotion | None, config: OpenCVConfig) -> None:
+        self._motion = motion
         self._config = config
         self._maps: tuple[np.ndarray, np.ndarray] | None = None  # moving, still
         self._measured = False
@@ -249,7 +246,7 @@ class StillGround:
             for j, step in enumerate(steps)
             if isinstance(step, PointPrompt) and not step.positive and j < len(before)
         ]
-        if not negatives or self._neighbours is None or self._config.click_still_frames <= 0:
+        if not negatives or self._motion is None or self._config.click_still_frames <= 0:
             return None
         maps = self._motion_maps()
         if maps is None:
@@ -272,9 +269,9 @@ class StillGround:
     def _motion_maps(self) -> tuple[np.ndarray, np.ndarray] | None:
         if not self._measured:
             self._measured = True
-            assert self._neighbours is not None
-            near = self._neighbours(self._config.click_still_frames)
-            if near:
-                motion, threshold = _frame_motion(self._rgb, near, self._config)
-                self._maps = motion > threshold, motion <= self._config.click_still_fraction * threshold
+            assert self._motion is not None
+            measured = self._motion(self._config.click_still_frames)
+            if measured is not None:
+                residual, threshold = measured
+                self._maps = residual > threshold, residual <= self._config.click_still_fraction * threshold
         return self._maps
