@@ -15,7 +15,7 @@ from tests.engine_opencv import davis
 from tests.engine_opencv.davis import DRIFT
 from video_seg_backend.engine.base import BoxPrompt, ListFrames, PointPrompt
 from video_seg_backend.engine.opencv import OpenCVConfig, OpenCVEngine
-from video_seg_backend.engine.opencv import engine as engine_module
+from video_seg_backend.engine.opencv import motion as motion_module
 from video_seg_backend.engine.opencv.clicks import segment_prompts
 from video_seg_backend.evaluation.clicker import next_click
 from video_seg_backend.evaluation.metrics import jaccard
@@ -122,13 +122,13 @@ def test_the_still_part_a_click_takes_is_the_same_on_any_thread_count() -> None:
 
 def test_the_engine_measures_a_frames_motion_once_for_all_its_clicks(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    measure = engine_module.frame_motion
+    measure = motion_module.frame_motion
 
     def counted(*args: Any, **kwargs: Any) -> tuple[np.ndarray, float]:
         calls.append(1)
         return measure(*args, **kwargs)
 
-    monkeypatch.setattr(engine_module, "frame_motion", counted)
+    monkeypatch.setattr(motion_module, "frame_motion", counted)
     frames = davis.frames(DRIFT, 3)
     engine = OpenCVEngine()
     session = engine.session("drift", ListFrames(frames), lambda: [])

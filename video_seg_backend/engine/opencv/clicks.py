@@ -24,7 +24,7 @@ import numpy as np
 from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
 from .corrections import keep_local_change
-from .motion import FrameMotion, StillGround, cut_to_motion, frame_motion, moving_part
+from .motion import FrameMotion, StillGround, cut_to_motion, measured_motion, moving_part
 
 # Up to n frames near the prompted one as (offset, RGB frame), read only when a box alone or a
 # first click needs them.
@@ -61,7 +61,7 @@ def segment_prompts(
     masks = list(known[: len(steps)])
     previous = masks[-1] if masks else base
     if motion is None and neighbours is not None:
-        motion = _measured_from(rgb, neighbours, config)
+        motion = measured_motion(rgb, neighbours, config, {})
     still = StillGround(motion, config)
     for k in range(len(masks), len(steps)):
         # Step j refined the mask of the step before it ([base, *masks][j]).
@@ -111,20 +111,6 @@ def _segment_step(
     if neighbours is None or config.box_motion_frames <= 0:
         return mask
     return cut_to_motion(mask, rgb, box, neighbours(config.box_motion_frames), config)
-
-
-def _measured_from(rgb: np.ndarray, neighbours: Neighbours, config: OpenCVConfig) -> FrameMotion:
-    """The frame's motion against its next n frames, computed when first asked for (and kept for
-    this call only)."""
-    kept: dict[int, tuple[np.ndarray, float] | None] = {}
-
-    def measured(n: int) -> tuple[np.ndarray, float] | None:
-        if n not in kept:
-            near = neighbours(n)
-            kept[n] = frame_motion(rgb, near, config) if near else None
-        return kept[n]
-
-    return measured
 
 
 def _box_colour_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig) -> np.ndarray:

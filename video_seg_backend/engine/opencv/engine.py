@@ -27,7 +27,7 @@ from ..checks import (
 from ..session_cache import CachedSessions, SessionCache
 from .clicks import Neighbours, segment_prompts, step_list
 from .config import OpenCVConfig
-from .motion import FrameMotion, frame_motion
+from .motion import FrameMotion, measured_motion
 from .tracking import Tracker
 
 # Frames whose motion a session keeps for the next click on them (1.6 MB each at 854x480).
@@ -56,9 +56,9 @@ class OpenCVSession:
     lock: threading.RLock = field(default_factory=threading.RLock)
     nbytes: int = 0  # the key frames' masks and the kept motions (the frames belong to the caller)
     propagations: int = 0  # running propagations: a busy session is never evicted
-    # (frame index, neighbour count) -> the frame's motion and moving threshold (motion.py), for the
+    # frame index -> neighbour count -> the frame's motion and moving threshold (motion.py), for the
     # next click on the frame: a first click and each call with a negative click need it.
-    motions: OrderedDict[tuple[int, int], tuple[np.ndarray, float] | None] = field(default_factory=OrderedDict)
+    motions: OrderedDict[int, dict[int, tuple[np.ndarray, float] | None]] = field(default_factory=OrderedDict)
 
 
 def build_opencv_engine(config: OpenCVConfig | None = None) -> OpenCVEngine:
@@ -179,25 +179,15 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
 
     def _motion(self, s: OpenCVSession, frame_index: int, rgb: np.ndarray, neighbours: Neighbours) -> FrameMotion:
         """The frame's motion against its next n frames, kept in the session for the next click on
-        the frame (the last ``_KEPT_MOTIONS`` frames): a negative click after the first one costs no
-        flow. The same frames give the same motion, so keeping it changes no mask."""
-
-        def measured(n: int) -> tuple[np.ndarray, float] | None:
-            key = (frame_index, n)
-            with s.lock:
-                if key in s.motions:
-                    s.motions.move_to_end(key)
-                    return s.motions[key]
-            near = neighbours(n)
-            value = frame_motion(rgb, near, self.config) if near else None
-            with s.lock:
-                s.motions[key] = value
-                while len(s.motions) > _KEPT_MOTIONS:
-                    s.motions.popitem(last=False)
-                _measure(s)
-            return value
-
-        return measured
+        the frame (the last ``_KEPT_MOTIONS`` frames clicked on): a negative click after the first
+        one costs no flow. The same frames give the same motion, so keeping it changes no mask; the
+        caller measures the session's bytes when it stores the key frame."""
+        with s.lock:
+            kept = s.motions.pop(frame_index, {})
+            s.motions[frame_index] = kept  # the most recent last
+            while len(s.motions) > _KEPT_MOTIONS:
+                s.motions.popitem(last=False)
+        return measured_motion(rgb, neighbours, self.config, kept)
 
     # -- tracking -----------------------------------------------------------------------------
 
@@ -272,7 +262,8 @@ def _measure(s: OpenCVSession) -> None:
         for key_frame in per_object.values():
             arrays = [key_frame.mask, key_frame.base, *key_frame.steps]
             total += sum(a.nbytes for a in arrays if a is not None)
-    total += sum(kept[0].nbytes for kept in s.motions.values() if kept is not None)
+    for per_frame in s.motions.values():
+        total += sum(kept[0].nbytes for kept in list(per_frame.values()) if kept is not None)
     s.nbytes = total
 
 

@@ -24,7 +24,7 @@ red) removes what the colours cannot: the still part of the mask it lands on (``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 
 import cv2
 import numpy as np
@@ -220,6 +220,25 @@ def frame_motion(
     least."""
     motion = own_motion(rgb, neighbours, np.ones(rgb.shape[:2], bool))
     return motion, max(1.0, config.click_motion_factor * float(np.median(motion)))
+
+
+def measured_motion(
+    rgb: np.ndarray,
+    neighbours: Callable[[int], Sequence[tuple[int, np.ndarray]]],
+    config: OpenCVConfig,
+    kept: MutableMapping[int, tuple[np.ndarray, float] | None],
+) -> FrameMotion:
+    """The frame's motion against its next n frames (``frame_motion``), measured when first asked
+    for and kept in ``kept`` (n -> motion and threshold, None without neighbours): a mapping of the
+    call's own, or the one the engine's session keeps for the next click on the frame."""
+
+    def measured(n: int) -> tuple[np.ndarray, float] | None:
+        if n not in kept:
+            near = neighbours(n)
+            kept[n] = frame_motion(rgb, near, config) if near else None
+        return kept[n]
+
+    return measured
 
 
 class StillGround:
