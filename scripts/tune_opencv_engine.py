@@ -11,7 +11,10 @@ Modes, each on frame 0 then forward tracking to the last frame:
   error region) make the first mask;
 - ``box``: the true mask's bounding box alone makes the first mask;
 - ``eroded`` / ``dilated``: the true mask 2 px smaller / larger all round is imported (a person's
-  mask is never exactly the truth: how much the tracking depends on its outline).
+  mask is never exactly the truth: how much the tracking depends on its outline);
+- ``drawn-box``: boxes as a person draws them, never to the pixel: the true box with each side
+  moved by up to ``--box-jitter`` px (default 3), ``--drawn-boxes`` of them a sequence (default 6,
+  seeded), every figure the mean over them; how much the box result depends on its exact pixels.
 
 J, F and J&F are averaged over the DAVIS-scored frames (first and last left out). Frames are
 preloaded, so frames/s measures the engine (tracking only), not JPEG decoding.
@@ -47,6 +50,7 @@ from video_seg_backend.evaluation.metrics import f_measure, jaccard  # noqa: E40
 from video_seg_backend.evaluation.vos import scored_frames  # noqa: E402
 
 MODES = ("truth", "clicks", "box")
+DRAWN = "drawn-box"
 PERTURBED = {"eroded": cv2.erode, "dilated": cv2.dilate}  # by a 5x5 square: 2 px all round
 Sequence = tuple[list[np.ndarray], list[np.ndarray]]
 
@@ -73,10 +77,10 @@ def load(seq_dir: Path, first_only: bool = False) -> Sequence:
 
 
 def first_mask(
-    engine: OpenCVEngine, session: object, gt: np.ndarray, mode: str, max_clicks: int
+    engine: OpenCVEngine, session: object, gt: np.ndarray, mode: str | BoxPrompt, max_clicks: int
 ) -> tuple[np.ndarray, float]:
     """The frame-0 mask of the mode (stored as the session's key frame) and the seconds of its
-    slowest prompt step (one click, or the box)."""
+    slowest prompt step (one click, or the box); ``mode`` may be the box itself."""
     if mode == "truth":
         engine.set_mask(session, 0, 1, gt)
         return gt, 0.0
@@ -85,9 +89,12 @@ def first_mask(
         engine.set_mask(session, 0, 1, mask)
         return mask, 0.0
     prompts: list[Prompt] = []
-    if mode == "box":
-        ys, xs = np.nonzero(gt)
-        prompts.append(BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)))
+    if mode == "box" or isinstance(mode, BoxPrompt):
+        if isinstance(mode, BoxPrompt):
+            prompts.append(mode)
+        else:
+            ys, xs = np.nonzero(gt)
+            prompts.append(BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)))
         start = time.perf_counter()
         mask = engine.segment(session, 0, 1, prompts).mask
         return mask, time.perf_counter() - start
@@ -104,9 +111,36 @@ def first_mask(
     return pred, slowest
 
 
+def drawn_boxes(gt: np.ndarray, count: int, jitter: int, seed: int = 0) -> list[BoxPrompt]:
+    """``count`` boxes around the true mask as a hand draws them: each side of the tight box moved
+    in or out by up to ``jitter`` pixels (uniform, seeded), kept inside the frame."""
+    ys, xs = np.nonzero(gt)
+    h, w = gt.shape
+    tight = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], float)
+    rng = np.random.default_rng(seed)
+    boxes = []
+    for _ in range(count):
+        x0, y0, x1, y1 = np.clip(tight + rng.integers(-jitter, jitter + 1, 4), 0, [w, h, w, h])
+        boxes.append(BoxPrompt(float(x0), float(y0), float(max(x1, x0 + 1)), float(max(y1, y0 + 1))))
+    return boxes
+
+
 def evaluate(
-    name: str, seq: Sequence, engine: OpenCVEngine, mode: str, max_clicks: int, track: bool = True
+    name: str,
+    seq: Sequence,
+    engine: OpenCVEngine,
+    mode: str | BoxPrompt,
+    max_clicks: int,
+    track: bool = True,
+    boxes: tuple[int, int] = (6, 3),
 ) -> dict[str, float]:
+    """One sequence's figures in one mode; ``drawn-box``: the mean over ``boxes`` = (count, jitter)
+    drawn boxes (the slowest prompt step, the largest)."""
+    if mode == DRAWN:
+        runs = [evaluate(name, seq, engine, box, max_clicks, track) for box in drawn_boxes(seq[1][0], *boxes)]
+        mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+        mean["step_s"] = max(r["step_s"] for r in runs)
+        return mean
     frames, gts = seq
     session = engine.session(name, ListFrames(frames), lambda: [])
     first, step_s = first_mask(engine, session, gts[0], mode, max_clicks)
@@ -172,6 +206,8 @@ def main() -> None:
     parser.add_argument(
         "--choice", action="append", default=[], help='one setting to choose from: "band_fraction=0.2 flow_weight=0.5"'
     )
+    parser.add_argument("--drawn-boxes", type=int, default=6, help=f"{DRAWN} mode: boxes a sequence")
+    parser.add_argument("--box-jitter", type=int, default=3, help=f"{DRAWN} mode: most pixels a side moves")
     parser.add_argument("--first-only", action="store_true", help="score the frame-0 mask only (no tracking)")
     parser.add_argument("--save", type=Path, help="write every per-sequence row here (JSON)")
     parser.add_argument(
@@ -202,7 +238,10 @@ def main() -> None:
             label = " ".join(f"{k}={v}" for k, v in overrides.items()) or "defaults"
             runs: list[dict[str, dict[str, float]]] = []
             for _ in range(args.repeat):
-                runs.append({n: evaluate(n, data[n], engine, mode, args.clicks, not args.first_only) for n in names})
+                boxes = (args.drawn_boxes, args.box_jitter)
+                runs.append(
+                    {n: evaluate(n, data[n], engine, mode, args.clicks, not args.first_only, boxes) for n in names}
+                )
             rows = runs[0]
             for n in names:
                 # Timing noise (other processes) only ever adds: the best of the repeats is the figure.

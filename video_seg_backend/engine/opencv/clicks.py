@@ -24,6 +24,7 @@ import numpy as np
 from ..base import BoxPrompt, PointPrompt, Prompt
 from .config import OpenCVConfig
 from .corrections import keep_local_change
+from .grabcut import grabcut
 from .motion import FrameMotion, StillGround, cut_to_motion, measured_motion, moving_part
 
 # Up to n frames near the prompted one as (offset, RGB frame), read only when a box alone or a
@@ -116,15 +117,19 @@ def _segment_step(
 def _box_colour_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig) -> np.ndarray:
     """A box alone by colour: GrabCut, and GrabCut after a flood from outside the box."""
     if config.box_flood_tolerance <= 0:
-        return _box_mask(rgb, box, config, flood=False)
+        return _box_mask(rgb, box, config, flood=False)[0]
     # Background inside the box (water between a swan's neck and back, the fence behind a player)
     # joins the background outside it by small colour steps, where the object is parted from it by
     # an edge: a second mask starts with what a flood from outside the box reaches as background.
     # It is taken when its outline follows clearly stronger edges (objects end at edges) and it
     # still spans the box; both look at the frame and the box alone, never at a truth.
-    mask, flooded = _side_by_side(
+    (mask, energy), (flooded, flooded_energy) = _side_by_side(
         lambda: _box_mask(rgb, box, config, flood=False), lambda: _box_mask(rgb, box, config, flood=True)
     )
+    if config.box_choose_by_energy and energy is not None and flooded_energy is not None:
+        # Two starts of one GrabCut (the same box, margin and colours): the one of lower energy,
+        # whichever of the two a box moved by a pixel or two would otherwise have tipped to.
+        return flooded if flooded_energy < energy else mask
     if _sides_touched(flooded, box) < 2:
         return mask
     edges = _edge_strength(rgb)
@@ -145,17 +150,20 @@ def _side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B
         return pending.result(), other
 
 
-def _box_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig, flood: bool) -> np.ndarray:
-    """GrabCut's mask for a box alone, retried with a wider margin when it collapsed."""
-    mask = _grabcut_step(rgb, None, [box], config, flood=flood)
+def _box_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig, flood: bool) -> tuple[np.ndarray, float | None]:
+    """GrabCut's mask for a box alone, retried with a wider margin when it collapsed, and the
+    energy of the first GrabCut when its mask is the one returned (None for the retry's)."""
+    measured: list[float] = []
+    mask = _grabcut_step(rgb, None, [box], config, flood=flood, energy=measured)
+    energy = measured[0] if measured else None
     if _sides_touched(mask, box) >= 2:
-        return mask
+        return mask, energy
     # A box drawn around an object touches it on all four sides. A mask that reaches fewer than two
     # has collapsed (GrabCut took the object's colours for the background of a tight margin: a
     # white car in grey smoke); a wider margin, in Lab, gives the background model more to learn
     # from. Costs a second GrabCut on such boxes only.
     retry = _grabcut_step(rgb, None, [box], config, config.box_retry_margin_fraction, lab=True, flood=flood)
-    return retry if _sides_touched(retry, box) > _sides_touched(mask, box) else mask
+    return (retry, None) if _sides_touched(retry, box) > _sides_touched(mask, box) else (mask, energy)
 
 
 def _sides_touched(mask: np.ndarray, box: BoxPrompt) -> int:
@@ -179,12 +187,13 @@ def _grabcut_step(
     flood: bool = False,
     lasso: np.ndarray | None = None,
     off: np.ndarray | None = None,
+    energy: list[float] | None = None,
 ) -> np.ndarray:
     """GrabCut for the last of ``steps``; ``box_margin_fraction``, ``lab`` (colours GrabCut
     models) and ``flood`` (what a flood from outside the box reaches starts as probable
     background) apply to a box alone; ``lasso`` (full-size bool) to a first click: the object lies
     within it, as within a box; ``off`` (full-size bool) to a correction: sure background, under
-    the clicks' strokes."""
+    the clicks' strokes. GrabCut's energy (grabcut.py) is appended to ``energy`` when given."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
     box = steps[0] if isinstance(steps[0], BoxPrompt) else None
@@ -326,7 +335,11 @@ def _grabcut_step(
             cv2.circle(labels, to_roi(point.x, point.y), stroke, int(_FG if point.positive else _BG), -1)
 
     iterations = config.segment_iterations
-    result = _grabcut(cv2.cvtColor(roi, cv2.COLOR_BGR2LAB) if lab else roi, labels, iterations)
+    result, value = grabcut(
+        cv2.cvtColor(roi, cv2.COLOR_BGR2LAB) if lab else roi, labels, iterations, energy is not None
+    )
+    if energy is not None and value is not None:
+        energy.append(value)
     fg = (result == _FG) | (result == _PR_FG)
     # A click segments one object: keep the parts that hold a positive click or that were the object
     # before, not far-away regions of similar colour.
@@ -416,24 +429,6 @@ def _colour_region(rgb: np.ndarray, x: float, y: float, config: OpenCVConfig) ->
     if scale < 1.0:
         region = cv2.resize(region.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
     return region
-
-
-def _grabcut(bgr: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray:
-    """cv2.grabCut with a fixed RNG seed (its k-means initialisation is random)."""
-    if not np.any((labels == _FG) | (labels == _PR_FG)) or not np.any((labels == _BG) | (labels == _PR_BG)):
-        return labels
-    # cv::theRNG() is per thread and anything may have drawn from it: seed it here, in the thread
-    # that runs GrabCut, or the same clicks give another mask (test_opencv_determinism.py).
-    cv2.setRNGSeed(12345)
-    result = labels.copy()
-    bgd_model = np.zeros((1, 65), np.float64)
-    fgd_model = np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(bgr, result, None, bgd_model, fgd_model, iterations, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:
-        # Too few samples for a colour model (a tiny region): keep the initial labels.
-        return labels
-    return result
 
 
 def clean_mask(

@@ -33,6 +33,12 @@ class OpenCVConfig:
     box_flood_tolerance: int = 2
     box_flood_max_share: float = 0.7
     box_flood_edge_margin: float = 0.05
+    # Choose between the plain and the flooded GrabCut by GrabCut's own energy (grabcut.py) when
+    # both are single GrabCuts of the box (neither retried); the outline rule above otherwise, or
+    # always when False. Boxes as a hand draws them (each side off by up to 3 px, 6 a sequence;
+    # scripts/tune_opencv_engine.py --modes drawn-box): first-frame IoU 0.730 -> 0.757 with it;
+    # the exact true box 0.796 -> 0.789.
+    box_choose_by_energy: bool = True
     # A box on a video frame is cut to what lies within box_motion_dilate px of the pixels that move
     # unlike the ring around it (motion.py: optical flow to box_motion_frames frames after it, or
     # before it at the end; 0 = off), when the cut keeps box_motion_keep of the mask and the colours
