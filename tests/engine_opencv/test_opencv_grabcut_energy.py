@@ -23,9 +23,7 @@ from video_seg_backend.evaluation.metrics import jaccard
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from tune_opencv_engine import drawn_boxes  # noqa: E402
 
-DANCE = Path("/work/shared/data/vos/dance-jump")
-if not DANCE.is_dir():
-    DANCE = Path(__file__).resolve().parents[3] / "shared/data/vos/dance-jump"
+DANCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vos" / "dance-jump"
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:

@@ -45,3 +45,19 @@ def test_the_fourteen_single_object_sequences_are_found_and_the_two_frame_sample
     names = tune_script().find_sequences(VOS)
     assert len(names) == 14
     assert "tennis-2f" not in names
+
+
+def test_drawn_boxes_lie_a_few_pixels_off_the_tight_box_inside_the_frame_and_repeat() -> None:
+    import numpy as np
+
+    drawn_boxes = tune_script().drawn_boxes
+    truth = np.zeros((50, 80), bool)
+    truth[1:30, 20:79] = True  # tight box (20, 1, 79, 30): near the top and right edges
+    boxes = drawn_boxes(truth, 40, 3)
+    assert boxes == drawn_boxes(truth, 40, 3)  # seeded
+    sides = np.array([(b.x0, b.y0, b.x1, b.y1) for b in boxes])
+    assert (np.abs(sides - [20, 1, 79, 30]) <= 3).all()
+    assert (sides[:, :2] >= 0).all() and (sides[:, 2] <= 80).all() and (sides[:, 3] <= 50).all()
+    # They differ: some sides move in, some out.
+    assert len({tuple(s) for s in sides}) > 30
+    assert (sides[:, 0] < 20).any() and (sides[:, 0] > 20).any()
