@@ -90,11 +90,7 @@ def first_mask(
         return mask, 0.0
     prompts: list[Prompt] = []
     if mode == "box" or isinstance(mode, BoxPrompt):
-        if isinstance(mode, BoxPrompt):
-            prompts.append(mode)
-        else:
-            ys, xs = np.nonzero(gt)
-            prompts.append(BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)))
+        prompts.append(mode if isinstance(mode, BoxPrompt) else tight_box(gt))
         start = time.perf_counter()
         mask = engine.segment(session, 0, 1, prompts).mask
         return mask, time.perf_counter() - start
@@ -111,12 +107,18 @@ def first_mask(
     return pred, slowest
 
 
+def tight_box(gt: np.ndarray) -> BoxPrompt:
+    """The true mask's bounding box (pixel edges: the last row and column inside it)."""
+    ys, xs = np.nonzero(gt)
+    return BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+
+
 def drawn_boxes(gt: np.ndarray, count: int, jitter: int, seed: int = 0) -> list[BoxPrompt]:
     """``count`` boxes around the true mask as a hand draws them: each side of the tight box moved
     in or out by up to ``jitter`` pixels (uniform, seeded), kept inside the frame."""
-    ys, xs = np.nonzero(gt)
     h, w = gt.shape
-    tight = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], float)
+    box = tight_box(gt)
+    tight = np.array([box.x0, box.y0, box.x1, box.y1])
     rng = np.random.default_rng(seed)
     boxes = []
     for _ in range(count):
@@ -231,6 +233,7 @@ def main() -> None:
     settings = settings or [{}]
     print(f"{len(names)} sequences: {' '.join(names)}")
     saved: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    boxes = (args.drawn_boxes, args.box_jitter)
     for mode in args.modes.split(","):
         table: list[dict[str, dict[str, float]]] = []
         for overrides in settings:
@@ -238,7 +241,6 @@ def main() -> None:
             label = " ".join(f"{k}={v}" for k, v in overrides.items()) or "defaults"
             runs: list[dict[str, dict[str, float]]] = []
             for _ in range(args.repeat):
-                boxes = (args.drawn_boxes, args.box_jitter)
                 runs.append(
                     {n: evaluate(n, data[n], engine, mode, args.clicks, not args.first_only, boxes) for n in names}
                 )

@@ -121,8 +121,9 @@ def _box_colour_mask(rgb: np.ndarray, box: BoxPrompt, config: OpenCVConfig) -> n
     # Background inside the box (water between a swan's neck and back, the fence behind a player)
     # joins the background outside it by small colour steps, where the object is parted from it by
     # an edge: a second mask starts with what a flood from outside the box reaches as background.
-    # It is taken when its outline follows clearly stronger edges (objects end at edges) and it
-    # still spans the box; both look at the frame and the box alone, never at a truth.
+    # When neither GrabCut was retried, the one of lower energy is taken (grabcut.py); otherwise the
+    # flooded one when its outline follows clearly stronger edges (objects end at edges) and it
+    # still spans the box. Both look at the frame and the box alone, never at a truth.
     (mask, energy), (flooded, flooded_energy) = _side_by_side(
         lambda: _box_mask(rgb, box, config, flood=False), lambda: _box_mask(rgb, box, config, flood=True)
     )

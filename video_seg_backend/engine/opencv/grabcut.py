@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-_BG, _FG, _PR_BG, _PR_FG = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
+_FG, _PR_FG = cv2.GC_FGD, cv2.GC_PR_FGD
 _GAMMA = 50.0  # OpenCV's weight of the boundary term
 _COMPONENTS = 5  # Gaussians per colour model
 
