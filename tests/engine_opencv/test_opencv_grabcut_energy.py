@@ -76,13 +76,13 @@ def test_grabcut_measures_its_energy_only_when_asked_and_is_seeded() -> None:
     image, labels = _scene()
     cv2.setRNGSeed(7)
     cv2.randu(np.zeros((10, 10)), 0, 1)  # anything may have drawn from OpenCV's generator
-    first, none = grabcut(image, labels, 5)
-    second, value = grabcut(image, labels, 5, measure=True)
+    first, none, _ = grabcut(image, labels, 5)
+    second, value, _ = grabcut(image, labels, 5, measure=True)
     assert none is None and value is not None and value > 0
     assert np.array_equal(first, second)
     # Nothing to separate: the labels come back as they are, with no energy.
     everything = np.full_like(labels, cv2.GC_PR_FGD)
-    same, nothing = grabcut(image, everything, 5, measure=True)
+    same, nothing, _ = grabcut(image, everything, 5, measure=True)
     assert np.array_equal(same, everything) and nothing is None
 
 

@@ -82,9 +82,10 @@ def test_a_box_around_the_drifting_car_leaves_the_still_sign_out() -> None:
     frames, truth = davis.frames(DRIFT, 3), davis.truth(DRIFT)
     before = _box_mask(frames, OpenCVConfig(box_still_fraction=0))
     after = _box_mask(frames, OpenCVConfig())
-    # 0.54 with the sign, 0.60 without it.
-    assert jaccard(before, truth) < 0.57
-    assert jaccard(after, truth) > 0.59
+    # 0.59 with the sign, 0.66 without it (0.54 / 0.60 with box_pin=False: the pins of the box's
+    # empty rows and columns bring back the car's nose, not the sign).
+    assert jaccard(before, truth) < 0.62
+    assert jaccard(after, truth) > 0.64
     # What goes is the sign (422 px, 13% of them the car's edge around it), nothing joins.
     taken = before & ~after
     assert taken.sum() > 300

@@ -13,8 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .clicks import clean_mask
 from .config import OpenCVConfig
+from .cut import clean_mask
 from .histograms import similarity
 
 # On the key frame itself the search must find the object (IoU with its mask at least this), or

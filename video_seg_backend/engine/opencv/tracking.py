@@ -16,8 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .clicks import clean_mask
 from .config import OpenCVConfig
+from .cut import clean_mask
 from .histograms import similarity
 from .redetect import LostState, find_object
 
