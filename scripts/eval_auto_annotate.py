@@ -46,7 +46,10 @@ def encode(folder: Path, path: Path) -> tuple[Path, list[np.ndarray]]:
     truth = []
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt, stream.options = 854, 480, "yuv420p", {"crf": "12"}
+        # No macroblock tree: with it libx264 gave other pixels on every run (up to 30 levels apart,
+        # from frame 0 on), and so other detections, tracks and figures.
+        options = {"crf": "12", "x264-params": "mbtree=0"}
+        stream.width, stream.height, stream.pix_fmt, stream.options = 854, 480, "yuv420p", options
         for frame in frames:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(np.asarray(Image.open(frame).convert("RGB")), "rgb24")))
             gt = np.asarray(Image.open(folder / "Annotations" / f"{frame.stem}.png"))

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from tests.conftest import VOS, make_settings, need_shared, upload, wait_job, wait_media_ready
+from tests.conftest import VOS, X264, make_settings, need_shared, upload, wait_job, wait_media_ready
 from video_seg_backend.main import create_app
 
 SEQUENCE = "hockey"
@@ -25,7 +25,8 @@ def encode_clip(frames: list[Path], path: Path, fps: int = 24) -> Path:
         stream = out.add_stream("libx264", rate=fps)
         first = np.asarray(Image.open(frames[0]).convert("RGB"))
         stream.width, stream.height, stream.pix_fmt = first.shape[1], first.shape[0], "yuv420p"
-        stream.options = {"crf": "12"}  # near-lossless: the detector sees what the JPEGs show
+        # Near-lossless: the detector sees what the JPEGs show; the same pixels on every run (conftest.X264).
+        stream.options = {"crf": "12", **X264}
         for frame in frames:
             rgb = np.asarray(Image.open(frame).convert("RGB"))
             out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
