@@ -19,8 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE_VIDEOS = SHARED_DATA / "videos"
 VOS = SHARED_DATA / "vos"
-# libx264's macroblock tree (its lookahead) gives other pixels on every run of the same frames (up to
-# 30 levels apart on a DAVIS clip); without it a test video is the same video every time.
+# libx264's macroblock tree (its lookahead) gives other pixels on every encode of the same DAVIS
+# frames (854x480, up to 30 levels apart); without it a DAVIS test clip is the same clip every time.
+# (The small synthetic clips decode to the same pixels either way.)
 X264 = {"x264-params": "mbtree=0"}
 
 
@@ -60,7 +61,7 @@ def synthetic_video(
     width, height = size
     container_format = {"libx264": "mp4", "libvpx-vp9": "webm", "mpeg4": "matroska"}.get(codec, "mp4")
     with av.open(str(path), "w", format=container_format) as out:
-        stream = out.add_stream(codec, rate=fps, options=X264 if codec == "libx264" else None)
+        stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(frames):
             out.mux(stream.encode(av.VideoFrame.from_ndarray(synthetic_frame(i, width, height), format="rgb24")))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import X264, synthetic_video, upload, wait_media_ready
+from tests.conftest import synthetic_video, upload, wait_media_ready
 
 API = "/api/v1"
 
@@ -66,7 +66,7 @@ def textured_video(path: Path, frames: int = 12) -> Path:
     background = np.kron(rng.integers(0, 256, (height // BLOCK, width // BLOCK)), np.ones((BLOCK, BLOCK)))
     patch = np.kron(rng.integers(0, 256, (PATCH_H // BLOCK, PATCH_W // BLOCK)), np.ones((BLOCK, BLOCK)))
     with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=10, options={"crf": "12", **X264})
+        stream = out.add_stream("libx264", rate=10, options={"crf": "12"})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(frames):
             grey = background.copy()

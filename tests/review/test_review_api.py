@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from tests.conftest import X264, synthetic_frame, synthetic_video, upload, wait_job, wait_media_ready
+from tests.conftest import synthetic_frame, synthetic_video, upload, wait_job, wait_media_ready
 
 W, H, N = 160, 120, 16
 GONE = 9  # the disc of the vanishing video is not on frames GONE..
@@ -20,7 +20,7 @@ GONE = 9  # the disc of the vanishing video is not on frames GONE..
 def vanishing_video(path: Path) -> Path:
     """The moving disc of the synthetic video, gone (background only) from frame GONE on."""
     with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=10, options=X264)
+        stream = out.add_stream("libx264", rate=10)
         stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
         for i in range(N):
             frame = synthetic_frame(i, W, H)
