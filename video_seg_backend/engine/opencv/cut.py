@@ -60,10 +60,10 @@ def grabcut_step(
     pin: bool = False,
 ) -> Cut:
     """GrabCut for the last of ``steps``; ``box_margin_fraction``, ``lab`` (colours GrabCut
-        models) and ``flood`` (what a flood from outside the box reaches starts as probable
-        background) apply to a box alone; ``lasso`` (full-size bool) to a first click: the object lies
-        within it, as within a box; ``off`` (full-size bool) to a correction: sure background, under
-        the clicks' strokes. With ``measure`` the Cut holds GrabCut's energy (grabcut.py); with ``pin``
+    models) and ``flood`` (what a flood from outside the box reaches starts as probable
+    background) apply to a box alone; ``lasso`` (full-size bool) to a first click: the object lies
+    within it, as within a box; ``off`` (full-size bool) to a correction: sure background, under
+    the clicks' strokes. With ``measure`` the Cut holds GrabCut's energy (grabcut.py); with ``pin``
     a box alone is held to the tightness prior (grabcut.pin_sweep_lines)."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
@@ -127,6 +127,7 @@ def grabcut_step(
         )
 
     labels = np.full((rh, rw), _PR_BG, np.uint8)
+    span = None  # a box alone's rows and columns to pin (grabcut.pin_sweep_lines)
     if previous is not None:
         prior = previous[ry0:ry1, rx0:rx1].astype(np.uint8)
         if scale < 1.0:
@@ -144,6 +145,10 @@ def grabcut_step(
             # A flood over most of the box found no edge around the object: no help.
             if (reached & inner).sum() < config.box_flood_max_share * inner.sum():
                 labels[reached & inner] = _PR_BG
+        if pin:
+            ix = round(config.box_pin_inset * (bx1 - bx0))
+            iy = round(config.box_pin_inset * (by1 - by0))
+            span = (bx0 + ix, by0 + iy, bx1 - ix, by1 - iy)
     else:
         # A first click: a disk around it is probably the object; GrabCut grows or shrinks it.
         first = next(p for p in points if p.positive)
@@ -206,13 +211,6 @@ def grabcut_step(
         if point is not last:
             cv2.circle(labels, to_roi(point.x, point.y), stroke, int(_FG if point.positive else _BG), -1)
 
-    span = None
-    if pin and box is not None and previous is None:
-        bx0, by0 = to_roi(box.x0, box.y0)
-        bx1, by1 = to_roi(box.x1, box.y1)
-        ix = round(config.box_pin_inset * (bx1 - bx0))
-        iy = round(config.box_pin_inset * (by1 - by0))
-        span = (bx0 + ix, by0 + iy, bx1 - ix, by1 - iy)
     found = grabcut(
         cv2.cvtColor(roi, cv2.COLOR_BGR2LAB) if lab else roi, labels, config.segment_iterations, measure, span
     )
