@@ -32,9 +32,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from eval_person_tracks import IOU, PERSON_SEQUENCES, box_iou, mask_box  # noqa: E402
+from eval_person_tracks import IOU, PERSON_SEQUENCES, box_iou  # noqa: E402
 
 from video_seg_backend.core.config import Settings  # noqa: E402
+from video_seg_backend.evaluation.clicker import mask_box  # noqa: E402
 from video_seg_backend.main import create_app  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"

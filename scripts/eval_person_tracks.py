@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from video_seg_backend.detection import Detection, Track, link_tracks  # noqa: E402
 from video_seg_backend.detection.hog import HogPersonDetector  # noqa: E402
+from video_seg_backend.evaluation.clicker import mask_box  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -54,13 +55,6 @@ def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     inter = iw * ih
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
-
-
-def mask_box(mask: np.ndarray) -> tuple[float, float, float, float] | None:
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return None
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
 
 
 def detect_all(detector: HogPersonDetector, frames: list[np.ndarray]) -> tuple[list[list[Detection]], list[float]]:

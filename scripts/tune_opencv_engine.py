@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from video_seg_backend.engine.base import BoxPrompt, ListFrames, PointPrompt, Prompt  # noqa: E402
 from video_seg_backend.engine.opencv import OpenCVConfig, OpenCVEngine  # noqa: E402
-from video_seg_backend.evaluation.clicker import next_click  # noqa: E402
+from video_seg_backend.evaluation.clicker import mask_box, next_click  # noqa: E402
 from video_seg_backend.evaluation.metrics import f_measure, jaccard  # noqa: E402
 from video_seg_backend.evaluation.vos import scored_frames  # noqa: E402
 
@@ -109,8 +109,9 @@ def first_mask(
 
 def tight_box(gt: np.ndarray) -> BoxPrompt:
     """The true mask's bounding box (pixel edges: the last row and column inside it)."""
-    ys, xs = np.nonzero(gt)
-    return BoxPrompt(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    box = mask_box(gt)
+    assert box is not None, "a sequence's first frame shows its object"
+    return BoxPrompt(*box)
 
 
 def drawn_boxes(gt: np.ndarray, count: int, jitter: int, seed: int = 0) -> list[BoxPrompt]:

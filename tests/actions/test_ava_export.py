@@ -13,6 +13,7 @@ from PIL import Image
 from tests.actions.ava_reader import load, read_labelmap
 from tests.actions.helpers import API, AVA_LABEL_MAP, BEND, CARRY, SIT, STAND, label_map, rle_of_box, tick
 from tests.conftest import VOS, need_shared, wait_media_ready
+from video_seg_backend.evaluation.clicker import mask_box
 from video_seg_backend.storage.masks import encode_rle
 
 W, H = 854, 480
@@ -32,8 +33,10 @@ def truth_mask(frame: int) -> np.ndarray:
 
 
 def truth_box(frame: int) -> tuple[float, float, float, float]:
-    ys, xs = np.nonzero(truth_mask(frame))
-    return xs.min() / W, ys.min() / H, (xs.max() + 1) / W, (ys.max() + 1) / H
+    box = mask_box(truth_mask(frame))
+    assert box is not None
+    x0, y0, x1, y1 = box
+    return x0 / W, y0 / H, x1 / W, y1 / H
 
 
 def upload_hockey(client, pid: int) -> int:

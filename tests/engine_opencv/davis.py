@@ -7,6 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from video_seg_backend.evaluation.clicker import mask_box
+
 # A roller-hockey player in a dark shirt skating past dark green fence panels.
 HOCKEY = Path("/work/shared/data/vos/hockey")
 # A BMX rider jumping: thin wheels, spokes and frame tubes.
@@ -28,5 +30,6 @@ def truth(sequence: Path) -> np.ndarray:
 def truth_box(sequence: Path) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """The first frame's true mask and its bounding box (x0, y0, x1, y1), as a person would draw it."""
     mask = truth(sequence)
-    ys, xs = np.nonzero(mask)
-    return mask, (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    box = mask_box(mask)
+    assert box is not None, f"{sequence.name}'s first frame shows its object"
+    return mask, box

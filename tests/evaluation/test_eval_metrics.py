@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from video_seg_backend.evaluation import db_statistics, dice, f_measure, jaccard, next_click
+from video_seg_backend.evaluation import db_statistics, dice, f_measure, jaccard, mask_box, next_click
 from video_seg_backend.evaluation.metrics import disk, seg2bmap
 
 
@@ -129,6 +129,14 @@ def test_next_click_none_when_masks_agree() -> None:
     void = np.zeros_like(gt)
     void[:, 60:70] = True
     assert next_click(square(20, 30) | gt, gt, void) is None
+
+
+def test_mask_box_is_in_pixel_edges() -> None:
+    mask = np.zeros((50, 80), bool)
+    mask[10:13, 20:24] = True  # 3 rows, 4 columns
+    mask[30, 5] = True
+    assert mask_box(mask) == (5.0, 10.0, 24.0, 31.0)
+    assert mask_box(np.zeros((5, 5), bool)) is None
 
 
 def test_shape_mismatch_is_refused() -> None:

@@ -15,6 +15,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from tests.conftest import VOS, X264, make_settings, need_shared, upload, wait_job, wait_media_ready
+from video_seg_backend.evaluation.clicker import mask_box
 from video_seg_backend.main import create_app
 
 SEQUENCE = "hockey"
@@ -45,10 +46,7 @@ def _truth_box(index: int) -> tuple[float, float, float, float] | None:
     truth = np.asarray(Image.open(VOS / SEQUENCE / "Annotations" / f"{index:05d}.png")) > 0
     if truth.ndim == 3:
         truth = truth.any(axis=2)
-    ys, xs = np.nonzero(truth)
-    if len(xs) == 0:
-        return None
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+    return mask_box(truth)
 
 
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:

@@ -1,4 +1,4 @@
-"""A simulated annotator: where a person would click next to fix a mask.
+"""A simulated annotator: where a person would click next to fix a mask, and the box it draws.
 
 This is the click protocol of the interactive-segmentation benchmarks (RITM, SAM's "1 to N clicks"
 evaluation): look at the missed pixels (false negatives) and the wrongly added pixels (false
@@ -7,6 +7,9 @@ pixel farthest from the region's border. A click there is positive when the regi
 and negative when it was wrongly added. The inner radius, not the pixel count, picks the region
 because a long one-pixel sliver along the object's edge is large but is not where a person
 clicks, nor where a click helps.
+
+The robot's box prompt is the true mask's bounding box (``mask_box``), as the box-prompt
+benchmarks draw it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["error_regions", "next_click"]
+__all__ = ["error_regions", "mask_box", "next_click"]
 
 
 def error_regions(
@@ -64,3 +67,12 @@ def next_click(pred: ArrayLike, gt: ArrayLike, void: ArrayLike | None = None) ->
     ys, xs = np.nonzero(dist >= dist.max() - 1e-3)
     nearest = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
     return float(xs[nearest]), float(ys[nearest]), bool(positive)
+
+
+def mask_box(mask: ArrayLike) -> tuple[float, float, float, float] | None:
+    """The mask's bounding box (x0, y0, x1, y1) in pixel edges (the last row and column inside
+    it: x1 - x0 is the box's width in pixels); None for an empty mask."""
+    ys, xs = np.nonzero(np.asarray(mask))
+    if len(xs) == 0:
+        return None
+    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
