@@ -70,6 +70,23 @@ def test_an_object_that_comes_back_into_the_frame_is_found_again():
     assert not any(off[t].any() for t in range(17, 24))
 
 
+def test_the_frame_it_is_found_again_on_is_marked_as_such():
+    """The mask a search found is a guess by colour (it may be something else of the object's
+    colours): the engine says which frame it came from, so the job can tell the person."""
+    frames, masks = leave_and_return(returns=True)
+    engine = OpenCVEngine()
+    session = engine.session("video", ListFrames(frames), lambda: [])
+    found = [(t, o[0]) for t, o in engine.propagate(session, [1], 0, "forward", start_masks={1: masks[0]})]
+    refound = [t for t, mask in found if mask.refound]
+    assert len(refound) == 1 and 14 <= refound[0] <= 17, refound
+    t, mask = found[refound[0]]
+    assert jaccard(mask.mask, masks[t]) > 0.5  # the object, coming back in at the right
+    # Tracked on from there (and before it was lost) nothing is a re-find.
+    away = leave_and_return(returns=False)
+    session = engine.session("away", ListFrames(away[0]), lambda: [])
+    assert not any(o[0].refound for _, o in engine.propagate(session, [1], 0, "forward", start_masks={1: away[1][0]}))
+
+
 def test_nothing_is_found_while_the_object_is_away():
     frames, masks = leave_and_return(returns=False)
     out = track(frames, masks)

@@ -49,13 +49,16 @@ class ObjectMask:
 
     ``confidence`` in [0, 1] is the engine's own belief that a tracked mask is right (predicted IoU
     and object presence, or consistency measures); None where the engine has none. The review
-    package combines it with engine-independent cues of the track.
+    package combines it with engine-independent cues of the track. ``refound``: the engine had
+    lost the object and this mask is where a search of the whole frame found it again (a guess a
+    person should check: something of the object's colours may be another thing).
     """
 
     object_id: int
     mask: np.ndarray
     score: float | None = None
     confidence: float | None = None
+    refound: bool = False
 
 
 @dataclass

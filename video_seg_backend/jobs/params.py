@@ -35,10 +35,20 @@ class LostObject(BaseModel):
     frame_index: int = Field(description="The first frame of the stretch, up to the run's end, where it was lost")
 
 
+class RefoundObject(BaseModel):
+    object_id: int
+    frame_index: int = Field(
+        description="The first frame where the engine, having lost the object, found it again by searching the frame"
+    )
+
+
 class PropagateResult(BaseModel):
     frames_written: int
     # What the person should know when the job ends (review/summary.py); absent on older rows.
     lost: list[LostObject] = []
+    refound: list[RefoundObject] = Field(
+        default=[], description="Objects found again after being lost: a guess by colour, worth a look"
+    )
     stopped_at: list[int] = Field(default=[], description="Frames where a run stopped at drift (stop_below)")
     frames_to_review: int = 0
     kept: int = Field(

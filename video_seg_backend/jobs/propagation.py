@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from video_seg_backend.engine.base import EngineSession, ObjectMask, SegmentationEngine
-from video_seg_backend.jobs.params import LostObject, PropagateParams, PropagateResult
+from video_seg_backend.jobs.params import LostObject, PropagateParams, PropagateResult, RefoundObject
 from video_seg_backend.jobs.runner import JobContext
 from video_seg_backend.models import (
     KEY_FRAME_SOURCES,
@@ -101,6 +101,7 @@ class _Tracking:
         self.written = _Written()
         self.recorded: set[tuple[int, int]] = set()  # (object, frame) whose mask before the job is kept
         self.lost: dict[int, int] = {}  # object -> frame it was lost at, up to the end of a run
+        self.refound: dict[int, int] = {}  # object -> first frame the engine found it again after losing it
         self.stopped_at: list[int] = []  # frames where a run stopped at drift
         self.kept = 0  # tracked masks kept because they were more confident than the new ones
 
@@ -134,17 +135,19 @@ class _Tracking:
             rows = session.exec(
                 select(TrackedObject.id, TrackedObject.name, TrackedObject.track_id, Label.name)
                 .join(Label, col(Label.id) == col(TrackedObject.label_id))
-                .where(col(TrackedObject.id).in_(list(self.lost)))
+                .where(col(TrackedObject.id).in_(list(self.lost) + list(self.refound)))
             ).all()
         names = {oid: object_name(label, name, track_id) for oid, name, track_id, label in rows if oid is not None}
         lost = sorted(self.lost.items(), key=lambda item: item[1])
+        refound = sorted(self.refound.items(), key=lambda item: item[1])
         return PropagateResult(
             frames_written=self.written.done,
             lost=[LostObject(object_id=o, frame_index=f) for o, f in lost],
+            refound=[RefoundObject(object_id=o, frame_index=f) for o, f in refound],
             stopped_at=self.stopped_at,
             frames_to_review=to_review,
             kept=self.kept,
-            summary=summary_line(lost, self.stopped_at, to_review, names, self.kept),
+            summary=summary_line(lost, self.stopped_at, to_review, names, self.kept, refound),
         )
 
     def _resume(self, index: int, run: TrackingRun) -> TrackingRun | None:
@@ -189,6 +192,9 @@ class _Tracking:
                 for object_id in kept:
                     watch.low_since.pop(object_id, None)  # what is stored there was not lost
                     confidences.pop(object_id)  # nor is it drift to stop at
+                for m in written:
+                    if m.refound and m.object_id in confidences:  # written, not kept
+                        self.refound.setdefault(m.object_id, frame_index)
                 self.written.add(frame_index)
                 if self.ctx.frame_delay_s:
                     time.sleep(self.ctx.frame_delay_s)

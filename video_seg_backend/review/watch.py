@@ -47,10 +47,22 @@ def object_name(label: str | None, name: str | None, track_id: int) -> str:
 
 
 def summary_line(
-    lost: Sequence[tuple[int, int]], stopped_at: Sequence[int], to_review: int, names: Mapping[int, str], kept: int = 0
+    lost: Sequence[tuple[int, int]],
+    stopped_at: Sequence[int],
+    to_review: int,
+    names: Mapping[int, str],
+    kept: int = 0,
+    refound: Sequence[tuple[int, int]] = (),
 ) -> str | None:
-    """ "cyclist #1 lost at frame 171; 12 frames to review" (None when there is nothing to say)."""
+    """ "cyclist #1 lost at frame 171; 12 frames to review" (None when there is nothing to say).
+
+    ``refound``: (object, frame) where the engine found a lost object again by searching the frame;
+    what it found there has the object's colours, and may be another thing of the same colours."""
     parts = [f"{names.get(o, f'object {o}')} lost at frame {f}" for o, f in sorted(lost, key=lambda x: x[1])]
+    parts += [
+        f"{names.get(o, f'object {o}')} found again at frame {f}: check it"
+        for o, f in sorted(refound, key=lambda x: x[1])
+    ]
     parts += [f"stopped at drift on frame {f}" for f in sorted(set(stopped_at))]
     if kept:
         parts.append(f"{kept} mask{'s' if kept != 1 else ''} kept from a more confident track")

@@ -250,8 +250,10 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                             tracker.set_mask(object_id, key_mask)
                             masks.append(ObjectMask(object_id, key_mask.copy(), 1.0, 1.0))
                         else:
-                            full, score, confidence = tracker.track(object_id)
-                            masks.append(ObjectMask(object_id, full, score, confidence))
+                            found = tracker.track(object_id)
+                            masks.append(
+                                ObjectMask(object_id, found.mask, found.score, found.confidence, found.refound)
+                            )
                 yield frame_index, masks
 
 

@@ -13,6 +13,8 @@ on a frame scaled down to ``track_max_side``; masks are scaled back up.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -31,6 +33,17 @@ _BINS = _LEVELS**3
 def _colour_index(bgr: np.ndarray) -> np.ndarray:
     q = (bgr >> (8 - _LEVEL_BITS)).astype(np.int32)
     return (q[..., 0] << (2 * _LEVEL_BITS)) | (q[..., 1] << _LEVEL_BITS) | q[..., 2]
+
+
+class Tracked(NamedTuple):
+    """One object's mask on the current frame (full size), a score (how much the colour band moved
+    the warped mask), a confidence in [0, 1] from the tracker's consistency measures, and whether
+    the mask was found again by searching the frame after the object was lost (redetect.py)."""
+
+    mask: np.ndarray
+    score: float
+    confidence: float
+    refound: bool = False
 
 
 class ObjectTrack:
@@ -130,14 +143,13 @@ class Tracker:
         self.back_flow = back
         self.reliable = reliable > 0.5
 
-    def track(self, object_id: int) -> tuple[np.ndarray, float, float]:
-        """The object's mask on the current frame (full size), a score (how much the colour band
-        moved the warped mask) and a confidence in [0, 1] from the tracker's consistency measures."""
+    def track(self, object_id: int) -> Tracked:
+        """The object's mask on the current frame, tracked from the last one."""
         track = self.objects[object_id]
         assert self.back_flow is not None
         if not np.any(track.soft > 0.5):
-            track.soft = self._search(track, np.zeros(self.size[::-1], bool))
-            return self._full(track.soft), 0.0, 0.0
+            track.soft, refound = self._search(track, np.zeros(self.size[::-1], bool))
+            return Tracked(self._full(track.soft), 0.0, 0.0, refound)
         map_x = self.grid[0] + self.back_flow[..., 0]
         map_y = self.grid[1] + self.back_flow[..., 1]
         warped = cv2.remap(track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -165,31 +177,33 @@ class Tracker:
         soft, score = self._refine(track, warped)
         hard = soft > 0.5
         area = float(hard.sum())
-        searched = False
+        searched = refound = False
         if track.lost.collapsed(area, self.config):
-            soft = self._search(track, hard)
+            soft, refound = self._search(track, hard)
             searched = True
         elif track.colour_fit < self.config.redetect_colour_fit:
             found = self._find(track, hard)
             if found is not None:
-                soft, searched = found.astype(np.float32), True
+                soft, searched, refound = found.astype(np.float32), True, True
         if searched:
             area = float((soft > 0.5).sum())
         track.soft = soft
         explained = _explained_growth(area, track)
-        return self._full(soft), score, _confidence(score, round_trip, track.colour_fit, explained, searched)
+        confidence = _confidence(score, round_trip, track.colour_fit, explained, searched)
+        return Tracked(self._full(soft), score, confidence, refound)
 
     def _full(self, soft: np.ndarray) -> np.ndarray:
         if self.scale < 1.0:
             soft = cv2.resize(soft, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         return soft > 0.5
 
-    def _search(self, track: ObjectTrack, hard: np.ndarray) -> np.ndarray:
-        """The collapsed mask ``hard``, or the region found to be the object when it is larger."""
+    def _search(self, track: ObjectTrack, hard: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The collapsed mask ``hard``, or the region found to be the object when it is larger
+        (then True: the object was found again)."""
         found = self._find(track, hard)
         if found is None or found.sum() <= hard.sum():
-            return hard.astype(np.float32)
-        return found.astype(np.float32)
+            return hard.astype(np.float32), False
+        return found.astype(np.float32), True
 
     def _find(self, track: ObjectTrack, hard: np.ndarray) -> np.ndarray | None:
         """The region of the frame most like the object, if it can be searched for and is found."""

@@ -3456,6 +3456,12 @@ export interface components {
              */
             lost: components["schemas"]["LostObject"][];
             /**
+             * Refound
+             * @description Objects found again after being lost: a guess by colour, worth a look
+             * @default []
+             */
+            refound: components["schemas"]["RefoundObject"][];
+            /**
              * Stopped At
              * @description Frames where a run stopped at drift (stop_below)
              * @default []
@@ -3516,6 +3522,16 @@ export interface components {
         RangeKeypointsIn: {
             /** Frames */
             frames: components["schemas"]["RangeFrameIn"][];
+        };
+        /** RefoundObject */
+        RefoundObject: {
+            /** Object Id */
+            object_id: number;
+            /**
+             * Frame Index
+             * @description The first frame where the engine, having lost the object, found it again by searching the frame
+             */
+            frame_index: number;
         };
         /**
          * Resync
