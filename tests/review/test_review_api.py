@@ -15,30 +15,13 @@ from tests.conftest import synthetic_frame, synthetic_video, upload, wait_job, w
 
 W, H, N = 160, 120, 16
 GONE = 9  # the disc of the vanishing video is not on frames GONE..
-BACK = 12  # the disc of the reappearing video is back from this frame
+BACK = 12  # with vanishing_video(back=BACK) the disc is back from this frame
 
 
-def vanishing_video(path: Path) -> Path:
-    """The moving disc of the synthetic video, gone (background only) from frame GONE on."""
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-        for i in range(N):
-            frame = synthetic_frame(i, W, H)
-            if i >= GONE:
-                frame = synthetic_frame(i, W, H)
-                yy, xx = np.mgrid[0:H, 0:W]
-                frame[..., 0] = (xx * 255 // (W - 1)).astype(np.uint8)
-                frame[..., 1] = (yy * 255 // (H - 1)).astype(np.uint8)
-                frame[..., 2] = 60
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        out.mux(stream.encode())
-    return path
-
-
-def reappearing_video(path: Path) -> Path:
-    """The disc of the vanishing video back from frame BACK on, lower down at the far right, moving
-    left: the engine, having lost it, finds it again there by its colours."""
+def vanishing_video(path: Path, back: int | None = None) -> Path:
+    """The moving disc of the synthetic video, gone (background only) from frame GONE on; with
+    ``back``, back from that frame on, lower down at the far right and moving left, where the
+    engine, having lost it, finds it again by its colours."""
     yy, xx = np.mgrid[0:H, 0:W]
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=10)
@@ -49,8 +32,8 @@ def reappearing_video(path: Path) -> Path:
                 frame[..., 0] = (xx * 255 // (W - 1)).astype(np.uint8)
                 frame[..., 1] = (yy * 255 // (H - 1)).astype(np.uint8)
                 frame[..., 2] = 60
-            if i >= BACK:
-                cx, cy, r = 125 - 3 * (i - BACK), H // 2 + 20, min(W, H) // 6
+            if back is not None and i >= back:
+                cx, cy, r = 125 - 3 * (i - back), H // 2 + 20, min(W, H) // 6
                 frame[(xx - cx) ** 2 + (yy - cy) ** 2 <= r * r] = (230, 40, 40)
             out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         out.mux(stream.encode())
@@ -140,7 +123,7 @@ def test_a_job_that_lost_the_object_says_so(client, tmp_path):
 
 
 def test_a_job_that_found_the_object_again_says_where(client, tmp_path):
-    _, base, obj, done = tracked(client, tmp_path, reappearing_video(tmp_path / "v.mp4"))
+    _, base, obj, done = tracked(client, tmp_path, vanishing_video(tmp_path / "v.mp4", back=BACK))
     result = done["params"]["result"]
     assert result["refound"] == [{"object_id": obj, "frame_index": BACK}]
     assert f"disc #1 found again at frame {BACK}: check it" in result["summary"]
