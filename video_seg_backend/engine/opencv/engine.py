@@ -250,10 +250,8 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                             tracker.set_mask(object_id, key_mask)
                             masks.append(ObjectMask(object_id, key_mask.copy(), 1.0, 1.0))
                         else:
-                            found = tracker.track(object_id)
-                            masks.append(
-                                ObjectMask(object_id, found.mask, found.score, found.confidence, found.refound)
-                            )
+                            t = tracker.track(object_id)
+                            masks.append(ObjectMask(object_id, t.mask, t.score, t.confidence, t.refound))
                 yield frame_index, masks
 
 
