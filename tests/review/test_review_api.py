@@ -40,6 +40,25 @@ def vanishing_video(path: Path, back: int | None = None) -> Path:
     return path
 
 
+def leaving_video(path: Path) -> Path:
+    """The disc of the synthetic video at twice its speed: out of the frame at the right from
+    frame 13 on (its centre past the edge at frame 11)."""
+    yy, xx = np.mgrid[0:H, 0:W]
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for i in range(N):
+            frame = synthetic_frame(0, W, H)
+            frame[..., 0] = (xx * 255 // (W - 1)).astype(np.uint8)
+            frame[..., 1] = (yy * 255 // (H - 1)).astype(np.uint8)
+            frame[..., 2] = 60
+            cx, cy, r = 30 + 12 * i, H // 2, min(W, H) // 6
+            frame[(xx - cx) ** 2 + (yy - cy) ** 2 <= r * r] = (230, 40, 40)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        out.mux(stream.encode())
+    return path
+
+
 def tracked(client, tmp_path: Path, video: Path, pid: int | None = None, **propagate) -> tuple[int, str, int, dict]:
     """``video`` uploaded (into a new project unless ``pid``), clicked on frame 0 and tracked."""
     if pid is None:
@@ -133,6 +152,21 @@ def test_a_job_that_found_the_object_again_says_where(client, tmp_path):
     # Where the disc never comes back, nothing is found again.
     _, _, _, gone = tracked(client, tmp_path, vanishing_video(tmp_path / "gone.mp4"))
     assert gone["params"]["result"]["refound"] == [] and "found again" not in gone["params"]["result"]["summary"]
+
+
+def test_a_job_says_an_object_left_the_view_not_that_it_was_lost(client, tmp_path):
+    _, base, obj, done = tracked(client, tmp_path, leaving_video(tmp_path / "v.mp4"))
+    result = done["params"]["result"]
+    ((left,),) = [result["left_view"]]
+    assert left["object_id"] == obj and 11 <= left["frame_index"] <= 13, left
+    assert f"disc #1 left the view at frame {left['frame_index']}" in result["summary"]
+    assert result["lost"] == [] and "lost" not in result["summary"]
+    areas = {a["frame_index"]: a["area"] for a in client.get(f"{base}/annotations").json()}
+    assert all(areas[f] > 0 for f in range(left["frame_index"] - 1))  # followed while in view
+    assert all(areas.get(f, 0) == 0 for f in range(left["frame_index"], N))  # empty once out
+    # A disc that vanishes in the middle of the frame did not leave the view: it is lost.
+    _, _, _, gone = tracked(client, tmp_path, vanishing_video(tmp_path / "gone.mp4"))
+    assert gone["params"]["result"]["left_view"] == [] and gone["params"]["result"]["lost"]
 
 
 def test_stop_at_drift_stops_where_the_object_disappears(client, tmp_path):

@@ -51,7 +51,9 @@ class ObjectMask:
     and object presence, or consistency measures); None where the engine has none. The review
     package combines it with engine-independent cues of the track. ``refound``: the engine had
     lost the object and this mask is where a search of the whole frame found it again (a guess a
-    person should check: something of the object's colours may be another thing).
+    person should check: something of the object's colours may be another thing). ``left_view``:
+    the engine followed the object out of the frame; the mask is empty because it is not there, and
+    ``confidence`` is how sure the engine is of that.
     """
 
     object_id: int
@@ -59,6 +61,7 @@ class ObjectMask:
     score: float | None = None
     confidence: float | None = None
     refound: bool = False
+    left_view: bool = False
 
 
 @dataclass

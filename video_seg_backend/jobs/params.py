@@ -42,12 +42,20 @@ class RefoundObject(BaseModel):
     )
 
 
+class LeftViewObject(BaseModel):
+    object_id: int
+    frame_index: int = Field(description="The first frame where the engine followed the object out of the frame")
+
+
 class PropagateResult(BaseModel):
     frames_written: int
     # What the person should know when the job ends (review/summary.py); absent on older rows.
     lost: list[LostObject] = []
     refound: list[RefoundObject] = Field(
         default=[], description="Objects found again after being lost: a guess by colour, worth a look"
+    )
+    left_view: list[LeftViewObject] = Field(
+        default=[], description="Objects the engine followed out of the frame: their masks are empty from there"
     )
     stopped_at: list[int] = Field(default=[], description="Frames where a run stopped at drift (stop_below)")
     frames_to_review: int = 0

@@ -30,7 +30,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from video_seg_backend.engine.base import EngineSession, ObjectMask, SegmentationEngine
-from video_seg_backend.jobs.params import LostObject, PropagateParams, PropagateResult, RefoundObject
+from video_seg_backend.jobs.params import (
+    LeftViewObject,
+    LostObject,
+    PropagateParams,
+    PropagateResult,
+    RefoundObject,
+)
 from video_seg_backend.jobs.runner import JobContext
 from video_seg_backend.models import (
     KEY_FRAME_SOURCES,
@@ -102,6 +108,7 @@ class _Tracking:
         self.recorded: set[tuple[int, int]] = set()  # (object, frame) whose mask before the job is kept
         self.lost: dict[int, int] = {}  # object -> frame it was lost at, up to the end of a run
         self.refound: dict[int, int] = {}  # object -> first frame the engine found it again after losing it
+        self.left_view: dict[int, int] = {}  # object -> first frame the engine followed it out of the frame
         self.stopped_at: list[int] = []  # frames where a run stopped at drift
         self.kept = 0  # tracked masks kept because they were more confident than the new ones
 
@@ -135,19 +142,21 @@ class _Tracking:
             rows = session.exec(
                 select(TrackedObject.id, TrackedObject.name, TrackedObject.track_id, Label.name)
                 .join(Label, col(Label.id) == col(TrackedObject.label_id))
-                .where(col(TrackedObject.id).in_(list(self.lost) + list(self.refound)))
+                .where(col(TrackedObject.id).in_(list(self.lost) + list(self.refound) + list(self.left_view)))
             ).all()
         names = {oid: object_name(label, name, track_id) for oid, name, track_id, label in rows if oid is not None}
         lost = sorted(self.lost.items(), key=lambda item: item[1])
         refound = sorted(self.refound.items(), key=lambda item: item[1])
+        left_view = sorted(self.left_view.items(), key=lambda item: item[1])
         return PropagateResult(
             frames_written=self.written.done,
             lost=[LostObject(object_id=o, frame_index=f) for o, f in lost],
             refound=[RefoundObject(object_id=o, frame_index=f) for o, f in refound],
+            left_view=[LeftViewObject(object_id=o, frame_index=f) for o, f in left_view],
             stopped_at=self.stopped_at,
             frames_to_review=to_review,
             kept=self.kept,
-            summary=summary_line(lost, self.stopped_at, to_review, names, self.kept, refound),
+            summary=summary_line(lost, self.stopped_at, to_review, names, self.kept, refound, left_view),
         )
 
     def _resume(self, index: int, run: TrackingRun) -> TrackingRun | None:
@@ -173,6 +182,7 @@ class _Tracking:
         tracked = [o for o in object_ids if o in start_masks] or object_ids
         frames = engine.propagate(state, tracked, run.start, run.direction, run.frames, start_masks)
         watch = RunWatch(run.start)
+        left: dict[int, int] = {}  # object -> the frame of this run the engine followed it out of the view
         stop_below = self.params.stop_below
         try:
             for frame_index, masks in frames:
@@ -193,8 +203,12 @@ class _Tracking:
                     watch.low_since.pop(object_id, None)  # what is stored there was not lost
                     confidences.pop(object_id)  # nor is it drift to stop at
                 for m in written:
-                    if m.refound and m.object_id in confidences:  # written, not kept
+                    if m.object_id not in confidences:  # kept, not written
+                        continue
+                    if m.refound:
                         self.refound.setdefault(m.object_id, frame_index)
+                    if m.left_view:
+                        left.setdefault(m.object_id, frame_index)
                 self.written.add(frame_index)
                 if self.ctx.frame_delay_s:
                     time.sleep(self.ctx.frame_delay_s)
@@ -205,8 +219,14 @@ class _Tracking:
                     # Stop at drift: the person corrects this frame and tracks on from there.
                     self.stopped_at.append(frame_index)
                     break
+            step = 1 if run.direction == "forward" else -1
             for object_id, frame_index in watch.low_since.items():
-                self.lost[object_id] = frame_index
+                # Not lost where the doubt began as (or after: it took the scenery at the edge) the
+                # object left the view: that is said instead.
+                if object_id not in left or (left[object_id] - frame_index) * step < 0:
+                    self.lost[object_id] = frame_index
+            for object_id, frame_index in left.items():
+                self.left_view.setdefault(object_id, frame_index)
         finally:
             close = getattr(frames, "close", None)
             if close is not None:  # a generator: release the engine's per-session state now

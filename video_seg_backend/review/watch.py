@@ -53,12 +53,17 @@ def summary_line(
     names: Mapping[int, str],
     kept: int = 0,
     refound: Sequence[tuple[int, int]] = (),
+    left_view: Sequence[tuple[int, int]] = (),
 ) -> str | None:
     """ "cyclist #1 lost at frame 171; 12 frames to review" (None when there is nothing to say).
 
     ``refound``: (object, frame) where the engine found a lost object again by searching the frame;
-    what it found there has the object's colours, and may be another thing of the same colours."""
+    what it found there has the object's colours, and may be another thing of the same colours.
+    ``left_view``: (object, frame) where the engine followed the object out of the frame."""
     parts = [f"{names.get(o, f'object {o}')} lost at frame {f}" for o, f in sorted(lost, key=lambda x: x[1])]
+    parts += [
+        f"{names.get(o, f'object {o}')} left the view at frame {f}" for o, f in sorted(left_view, key=lambda x: x[1])
+    ]
     parts += [
         f"{names.get(o, f'object {o}')} found again at frame {f}: check it"
         for o, f in sorted(refound, key=lambda x: x[1])

@@ -251,7 +251,7 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                             masks.append(ObjectMask(object_id, key_mask.copy(), 1.0, 1.0))
                         else:
                             t = tracker.track(object_id)
-                            masks.append(ObjectMask(object_id, t.mask, t.score, t.confidence, t.refound))
+                            masks.append(ObjectMask(object_id, t.mask, t.score, t.confidence, t.refound, t.left_view))
                 yield frame_index, masks
 
 

@@ -7,8 +7,10 @@ fitted with RANSAC to the flow that did round-trip), so fast, blurred parts are 
 mask follows the object's scale; and in a band around the warped boundary a colour posterior (object
 histogram from the key frame and recent frames against nearby background, and against the
 background around the band on the frame itself) snaps the boundary back to the object, so flow
-errors do not pile up; where the flow failed its round trip, colour has the larger say. Work is done
-on a frame scaled down to ``track_max_side``; masks are scaled back up.
+errors do not pile up; where the flow failed its round trip, colour has the larger say. A lost
+object is searched for (redetect.py); one the object's motion carried out of the frame has left it
+(out_of_view.py). Work is done on a frame scaled down to ``track_max_side``; masks are scaled back
+up.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from .config import OpenCVConfig
 from .cut import clean_mask
 from .histograms import similarity
+from .out_of_view import CarriedPoints, touches_edge
 from .redetect import LostState, find_object
 
 # Colours quantised to _LEVELS levels a channel for the colour histograms: fewer bins are robust
@@ -37,13 +40,15 @@ def _colour_index(bgr: np.ndarray) -> np.ndarray:
 
 class Tracked(NamedTuple):
     """One object's mask on the current frame (full size), a score (how much the colour band moved
-    the warped mask), a confidence in [0, 1] from the tracker's consistency measures, and whether
-    the mask was found again by searching the frame after the object was lost (redetect.py)."""
+    the warped mask), a confidence in [0, 1] from the tracker's consistency measures, whether the
+    mask was found again by searching the frame after the object was lost (redetect.py), and
+    whether the object has left the frame (out_of_view.py; its confidence then says how surely)."""
 
     mask: np.ndarray
     score: float
     confidence: float
     refound: bool = False
+    left_view: bool = False  # the object's motion carried it out of the frame: empty, and rightly
 
 
 class ObjectTrack:
@@ -64,6 +69,10 @@ class ObjectTrack:
         # since (log of the area factor): growth the motion does not explain is a leak or a loss.
         self.key_area = float((soft > 0.5).sum())
         self.log_scale = 0.0
+        # Where the object's motion has carried its key frame's mask, beyond the frame's edges too;
+        # once it has left the frame, the share of those points outside it (else None).
+        self.carried = CarriedPoints(soft > 0.5)
+        self.outside: float | None = None
 
 
 class Tracker:
@@ -149,7 +158,10 @@ class Tracker:
         assert self.back_flow is not None
         if not np.any(track.soft > 0.5):
             track.soft, refound = self._search(track, np.zeros(self.size[::-1], bool))
-            return Tracked(self._full(track.soft), 0.0, 0.0, refound)
+            if refound:
+                track.carried, track.outside = CarriedPoints(track.soft > 0.5), None
+            gone = track.outside is not None
+            return Tracked(self._full(track.soft), 0.0, track.outside or 0.0, refound, gone)
         map_x = self.grid[0] + self.back_flow[..., 0]
         map_y = self.grid[1] + self.back_flow[..., 1]
         warped = cv2.remap(track.soft, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -166,6 +178,12 @@ class Tracker:
             if motion is not track.motion:  # fitted on this frame (not the last one carried on)
                 track.log_scale += 2.0 * float(np.log(np.hypot(motion[0, 0], motion[1, 0])))
             track.motion = motion
+            track.carried.carry(motion)
+            if track.carried.left(self.size, self.config.out_of_view_share) and touches_edge(track.soft > 0.5):
+                # What its colours still find at the edge is scenery (a barrier beside a car).
+                track.soft = np.zeros_like(track.soft)
+                track.outside = 1.0 - track.carried.inside_share(self.size)
+                return Tracked(self._full(track.soft), 0.0, track.outside, False, True)
             moved = cv2.warpAffine(
                 track.soft, motion, self.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
             )
@@ -187,6 +205,8 @@ class Tracker:
                 soft, searched, refound = found.astype(np.float32), True, True
         if searched:
             area = float((soft > 0.5).sum())
+        if refound:
+            track.carried = CarriedPoints(soft > 0.5)
         track.soft = soft
         explained = _explained_growth(area, track)
         confidence = _confidence(score, round_trip, track.colour_fit, explained, searched)

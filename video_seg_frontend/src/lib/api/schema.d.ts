@@ -2792,6 +2792,16 @@ export interface components {
             /** Color */
             color?: string;
         };
+        /** LeftViewObject */
+        LeftViewObject: {
+            /** Object Id */
+            object_id: number;
+            /**
+             * Frame Index
+             * @description The first frame where the engine followed the object out of the frame
+             */
+            frame_index: number;
+        };
         /** LostObject */
         LostObject: {
             /** Object Id */
@@ -3461,6 +3471,12 @@ export interface components {
              * @default []
              */
             refound: components["schemas"]["RefoundObject"][];
+            /**
+             * Left View
+             * @description Objects the engine followed out of the frame: their masks are empty from there
+             * @default []
+             */
+            left_view: components["schemas"]["LeftViewObject"][];
             /**
              * Stopped At
              * @description Frames where a run stopped at drift (stop_below)
