@@ -6,7 +6,8 @@ sample data) or the official ``<root>/{JPEGImages,Annotations}/480p/<seq>``.
 
 Output, under ``--out``:
 
-    videos/<seq>.mp4         H.264 (libx264, yuv420p), one video frame per DAVIS frame
+    videos/<seq>.mp4         H.264 (libx264, yuv420p), one video frame per DAVIS frame; lossless
+                             by default, so every run writes the same frames (see --crf)
     gt/<seq>/00000.png ...   ground truth renumbered from 0 as the studio numbers video frames:
                              indexed DAVIS-palette PNGs, 0 background, 1..N objects, 255 void
                              (0/255 binary masks become object 1)
@@ -106,9 +107,13 @@ class H264Writer:
         self.stream = self.container.add_stream("libx264", rate=fps)
         self.stream.width, self.stream.height = width, height
         self.stream.pix_fmt = "yuv420p"
-        # crf 18 is visually lossless: tracking is judged on the object, not on codec artefacts.
-        # preset veryfast keeps a 50-frame 480p clip under a second on one core.
-        self.stream.options = {"crf": str(crf), "preset": "veryfast"}
+        # crf 0: lossless (qp 0), the frames decode to the JPEGs' pixels in yuv420p whatever x264
+        # decides. A lossy crf (18 is visually lossless, ~10x smaller) is not the same run to run:
+        # x264 here (PyAV's build) writes different pixels each time, up to 20 grey levels on every
+        # frame of a DAVIS sequence, on one thread too, and with them every figure measured on the
+        # videos moves (the robot annotator's). preset veryfast: a 50-frame 480p clip in a second.
+        quality = {"qp": "0"} if crf == 0 else {"crf": str(crf)}
+        self.stream.options = {**quality, "preset": "veryfast"}
         self.time_base = 1 / Fraction(fps)
         self.frames = 0
 
@@ -189,7 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     parser.add_argument("--max-frames", type=int, help="keep only the first N frames of each sequence")
     parser.add_argument("--fps", type=Fraction, default=Fraction(24), help="frame rate (DAVIS: 24)")
-    parser.add_argument("--crf", type=int, default=18, help="x264 quality, lower is better (default 18)")
+    parser.add_argument(
+        "--crf",
+        type=int,
+        default=0,
+        help="x264 quality, lower is better; 0 (the default): lossless, the same frames every run; "
+        "18: visually lossless, ~10x smaller, not the same pixels run to run",
+    )
     parser.add_argument("--gt-videos", action="store_true", help="also write videos with the GT burned in")
     parser.add_argument("--verify", action="store_true", help="decode each MP4 and check its frame count")
     parser.add_argument("--json", dest="json_out", help="write the manifest as JSON to this file ('-': stdout)")

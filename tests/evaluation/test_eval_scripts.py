@@ -72,6 +72,21 @@ def test_subset_writes_decodable_h264_and_ground_truth(subset: Path) -> None:
     assert np.abs(frames[0].astype(int) - jpeg.astype(int)).mean() < 6
 
 
+def test_subset_videos_are_the_same_every_run(tmp_path: Path) -> None:
+    """The robot annotator's figures are measured on these videos: a lossy x264 encode here wrote
+    different pixels each run (hockey: every frame, up to 20 grey levels), so they did not repeat."""
+    need("hockey")
+    create = load_script("create_davis_subset")
+    for out in ("a", "b"):
+        assert create.main([str(VOS), "--out", str(tmp_path / out), "--sequences", "hockey", "--max-frames", "12"]) == 0
+    first, second = ((tmp_path / out / "videos" / "hockey.mp4").read_bytes() for out in ("a", "b"))
+    assert first == second
+    # Lossless: the frames are the JPEGs' pixels, but for yuv420p's shared colour of 2x2 pixels.
+    jpeg = cv2.cvtColor(cv2.imread(str(VOS / "hockey" / "JPEGImages" / "00000.jpg")), cv2.COLOR_BGR2RGB)
+    frame = decoded_frames(tmp_path / "a" / "videos" / "hockey.mp4")[0]
+    assert np.abs(frame.astype(int) - jpeg.astype(int)).mean() < 3
+
+
 def run_video_evaluation(tmp_path: Path, *args: str) -> dict:
     evaluation = load_script("video_evaluation")
     out = tmp_path / "scores.json"
