@@ -60,14 +60,15 @@ def summary_line(
     ``refound``: (object, frame) where the engine found a lost object again by searching the frame;
     what it found there has the object's colours, and may be another thing of the same colours.
     ``left_view``: (object, frame) where the engine followed the object out of the frame."""
-    parts = [f"{names.get(o, f'object {o}')} lost at frame {f}" for o, f in sorted(lost, key=lambda x: x[1])]
-    parts += [
-        f"{names.get(o, f'object {o}')} left the view at frame {f}" for o, f in sorted(left_view, key=lambda x: x[1])
-    ]
-    parts += [
-        f"{names.get(o, f'object {o}')} found again at frame {f}: check it"
-        for o, f in sorted(refound, key=lambda x: x[1])
-    ]
+
+    def said(objects: Sequence[tuple[int, int]], words: str) -> list[str]:
+        """``words`` (with {frame}) after each object's name, earliest frame first."""
+        return [
+            f"{names.get(o, f'object {o}')} {words.format(frame=f)}" for o, f in sorted(objects, key=lambda x: x[1])
+        ]
+
+    parts = said(lost, "lost at frame {frame}") + said(left_view, "left the view at frame {frame}")
+    parts += said(refound, "found again at frame {frame}: check it")
     parts += [f"stopped at drift on frame {f}" for f in sorted(set(stopped_at))]
     if kept:
         parts.append(f"{kept} mask{'s' if kept != 1 else ''} kept from a more confident track")
