@@ -235,6 +235,7 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                         full = np.zeros((s.frames.height, s.frames.width), bool)
                     tracker.set_mask(object_id, full)
                     masks.append(ObjectMask(object_id, full.copy(), 1.0, 1.0))
+                tracker.allow_overlaps(object_ids)
             yield start_frame, masks
 
             for i in range(1, count + 1):
@@ -242,15 +243,26 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
                 with s.lock:
                     rgb = s.frames.read_rgb(frame_index)
                     tracker.advance(rgb)
-                    masks = []
+                    keyed: dict[int, np.ndarray] = {}
+                    tracked = {}
                     for object_id in object_ids:
                         key_mask = self._key_frame_mask(s, object_id, frame_index)
                         if key_mask is not None:
                             # A key frame is what a person fixed: take it as is and track on from it.
                             tracker.set_mask(object_id, key_mask)
-                            masks.append(ObjectMask(object_id, key_mask.copy(), 1.0, 1.0))
+                            keyed[object_id] = key_mask
                         else:
-                            t = tracker.track(object_id)
+                            tracked[object_id] = tracker.track(object_id)
+                    if len(keyed) > 1:
+                        tracker.allow_overlaps(list(keyed))
+                    # Objects that were apart stay apart (apart.py).
+                    tracked = tracker.separate(tracked, list(keyed))
+                    masks = []
+                    for object_id in object_ids:
+                        if object_id in keyed:
+                            masks.append(ObjectMask(object_id, keyed[object_id].copy(), 1.0, 1.0))
+                        else:
+                            t = tracked[object_id]
                             masks.append(ObjectMask(object_id, t.mask, t.score, t.confidence, t.refound, t.left_view))
                 yield frame_index, masks
 

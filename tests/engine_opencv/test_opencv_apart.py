@@ -1,0 +1,91 @@
+"""Objects that are apart stay apart (engine/opencv/apart.py).
+
+Each object is tracked on its own; two of the same colours that touch were told apart by nothing,
+and each mask took in the other (cups of a shell game, players of one team). A pixel two masks hold
+now goes to the object whose flow-carried mask holds it and whose motion it follows. A part inside
+its object (overlapping it where tracking starts) may keep overlapping it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from video_seg_backend.engine.base import ListFrames
+from video_seg_backend.engine.opencv import OpenCVConfig
+from video_seg_backend.engine.opencv.apart import overlap_by_design, split
+from video_seg_backend.engine.opencv_engine import OpenCVEngine
+from video_seg_backend.evaluation.look_alikes import HEIGHT, WIDTH, background, block, crossing, touching
+from video_seg_backend.evaluation.metrics import jaccard
+
+
+def track_both(frames, first: dict[int, np.ndarray], config: OpenCVConfig | None = None):
+    engine = OpenCVEngine(config)
+    session = engine.session("video", ListFrames(frames), lambda: [])
+    out = []
+    for _, masks in engine.propagate(session, sorted(first), 0, "forward", start_masks=first):
+        out.append({m.object_id: m for m in masks})
+    return out
+
+
+def ious(out, truths: list[dict[int, np.ndarray]], object_id: int) -> list[float]:
+    return [jaccard(frame[object_id].mask, truth[object_id]) for frame, truth in zip(out, truths, strict=True)]
+
+
+def test_two_objects_of_the_same_colours_that_touch_keep_their_own_masks():
+    frames, truths = touching()
+    out = track_both(frames, truths[0])
+    assert min(ious(out, truths, 1)) > 0.95 and min(ious(out, truths, 2)) > 0.95
+    assert all(not np.logical_and(f[1].mask, f[2].mask).any() for f in out)
+    # Tracked each on its own, both masks took in both blocks while they touched.
+    alone = track_both(frames, truths[0], OpenCVConfig(keep_apart=False))
+    assert min(ious(alone, truths, 1)) < 0.6 and min(ious(alone, truths, 2)) < 0.6
+
+
+def test_an_object_passing_in_front_of_a_look_alike_goes_on_with_its_own_mask():
+    frames, truths = crossing()
+    out = track_both(frames, truths[0])
+    # Past the still block, each mask is on its own block again (during the crossing they share
+    # a boundary the flow places roughly).
+    assert ious(out, truths, 1)[-1] > 0.9 and ious(out, truths, 2)[-1] > 0.9
+    assert np.mean(ious(out, truths, 1)) > 0.85 and np.mean(ious(out, truths, 2)) > 0.85
+    # Tracked each on its own, the moving block's mask stuck on the still one.
+    alone = track_both(frames, truths[0], OpenCVConfig(keep_apart=False))
+    assert ious(alone, truths, 1)[-1] < 0.1
+
+
+def test_a_part_inside_its_object_keeps_overlapping_it():
+    # A block with a white top (the part: a lid) moving right; the whole and its lid both tracked.
+    rng = np.random.default_rng(4)
+    lidded = np.concatenate([block(rng, 30, 50, (190, 190, 190)), block(rng, 30, 50)])
+    frames, whole, lid = [], [], []
+    for t in range(12):
+        frame = background(rng)
+        x = 40 + 6 * t
+        frame[70:130, x : x + 50] = lidded
+        w, top = np.zeros((HEIGHT, WIDTH), bool), np.zeros((HEIGHT, WIDTH), bool)
+        w[70:130, x : x + 50] = True
+        top[70:100, x : x + 50] = True
+        frames.append(frame)
+        whole.append(w)
+        lid.append(top)
+    truths = [{1: w, 3: top} for w, top in zip(whole, lid, strict=True)]
+    out = track_both(frames, truths[0])
+    assert min(ious(out, truths, 1)) > 0.95  # the whole keeps its lid's pixels
+    assert min(ious(out, truths, 3)) > 0.9
+
+
+def test_a_key_mask_keeps_its_pixels_and_pairs_allowed_to_overlap_do():
+    hards = {1: np.zeros((10, 10), bool), 2: np.zeros((10, 10), bool)}
+    hards[1][2:8, 2:8] = True
+    hards[2][4:10, 4:10] = True
+    claims = {1: np.ones((10, 10), np.float32), 2: np.zeros((10, 10), np.float32)}
+    # Object 1 holds the shared pixels more strongly; a key mask of object 2 keeps them anyway.
+    assert not split(hards, claims, set(), set())[2][4:8, 4:8].any()
+    kept = split(hards, claims, {2}, set())
+    assert set(kept) == {1} and not kept[1][4:8, 4:8].any() and kept[1][2:4, 2:8].all()
+    assert split(hards, claims, set(), {frozenset((1, 2))}) == {}
+    # Overlapping by design is more than a careless pixel or two.
+    assert overlap_by_design(hards[1], hards[2])
+    around = ~hards[1]
+    around[7, 7] = True  # shares one pixel of object 1's 36
+    assert not overlap_by_design(hards[1], around)
