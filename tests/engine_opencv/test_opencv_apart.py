@@ -2,8 +2,9 @@
 
 Each object is tracked on its own; two of the same colours that touch were told apart by nothing,
 and each mask took in the other (cups of a shell game, players of one team). A pixel two masks hold
-now goes to the object whose flow-carried mask holds it and whose motion it follows. A part inside
-its object (overlapping it where tracking starts) may keep overlapping it.
+now goes to the object whose flow-carried mask holds it and whose motion it follows, and a lost
+object is not searched for where another object is. A part inside its object (overlapping it where
+tracking starts) may keep overlapping it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,31 @@ def test_an_object_passing_in_front_of_a_look_alike_goes_on_with_its_own_mask():
     # Tracked each on its own, the moving block's mask stuck on the still one.
     alone = track_both(frames, truths[0], OpenCVConfig(keep_apart=False))
     assert ious(alone, truths, 1)[-1] < 0.1
+
+
+def test_an_object_that_vanishes_is_not_found_again_on_its_look_alike():
+    # Block A slides right and is gone from frame 10; its look-alike B stands still further right.
+    rng = np.random.default_rng(3)
+    same = block(rng, 60, 50)
+    frames, truths = [], []
+    for t in range(20):
+        frame = background(rng)
+        a, b = np.zeros((HEIGHT, WIDTH), bool), np.zeros((HEIGHT, WIDTH), bool)
+        frame[70:130, 220:270] = same
+        b[70:130, 220:270] = True
+        if t < 10:
+            frame[70:130, 40 + 4 * t : 90 + 4 * t] = same
+            a[70:130, 40 + 4 * t : 90 + 4 * t] = True
+        frames.append(frame)
+        truths.append({1: a, 2: b})
+    out = track_both(frames, truths[0])
+    assert not any(f[1].refound for f in out)  # the search does not take B for A
+    assert all(not np.logical_and(f[1].mask, truths[t][2]).any() for t, f in enumerate(out))
+    assert all(f[1].confidence < 0.15 for f in out[10:])  # A is lost, and says so
+    assert min(ious(out, truths, 2)) > 0.95
+    # Searched for without B's mask in the way, A was "found again" on B and tracked there.
+    alone = track_both(frames, truths[0], OpenCVConfig(keep_apart=False))
+    assert alone[10][1].refound and jaccard(alone[-1][1].mask, truths[-1][2]) > 0.9
 
 
 def test_a_part_inside_its_object_keeps_overlapping_it():

@@ -165,11 +165,13 @@ class OpenCVConfig:
     # the barrier before the points are out (7% inside at best).
     out_of_view_share: float = 0.1
     # Objects whose masks were apart on the frame tracking starts from (or on a frame where both
-    # have key masks) are kept apart: a pixel both masks hold goes to the one whose flow-carried
-    # mask holds it most (apart.py). Without it, two touching objects of the same colours (cups of a
-    # shell game) each take in the other. A part inside its object overlaps it there and may go on
-    # overlapping. Costs nothing unless two masks overlap, and then little: the claims are worked
-    # out around the shared pixels only (02_cups.mp4, three cups: 29.7 frames/s off, 30.3 on).
+    # have key masks) are kept apart (apart.py): a pixel both masks hold goes to the one whose
+    # flow-carried mask holds it and whose motion it follows, and a lost object's search passes over
+    # other objects' masks (a look-alike is not the lost object). Without it, two touching objects
+    # of the same colours (cups of a shell game) each take in the other. A part inside its object
+    # overlaps it there and may go on overlapping. Costs nothing unless two masks overlap, and then
+    # little: claims are worked out around the shared pixels only (02_cups.mp4, three cups: 29.7
+    # frames/s off, 30.3 on).
     keep_apart: bool = True
     # Re-detection of a lost object (engine/opencv/redetect.py): while the tracked area is below
     # this fraction of its recent level (0 = off), each frame is searched for a region of the key

@@ -61,13 +61,15 @@ def find_object(
     reference: float,
     current: np.ndarray,
     config: OpenCVConfig,
+    taken: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """The region of the frame most like the object (key-frame colours, about ``reference``
     pixels), or None when no region is confidently it.
 
     ``frame_bg`` is the colour histogram of the key frame outside the object: colours common in
     the scenery do not count as the object wherever they are. ``current`` (the collapsed mask)
-    breaks ties towards the region the remnant is in."""
+    breaks ties towards the region the remnant is in; a region mostly in ``taken`` (other objects'
+    masks) is not the object."""
     fg = key_fg[colours]
     bg = frame_bg[colours]
     prob = (fg + 1e-6) / (fg + bg + 2e-6)
@@ -84,6 +86,10 @@ def find_object(
     overlap = np.bincount(comp[current], minlength=count)[1:] > 0
     score = fit + 0.25 * overlap
     score[fit < 1 / 3] = -1
+    if taken is not None:
+        # A region that is mostly another object's is that object (a look-alike), not this one.
+        held = np.bincount(comp[taken], minlength=count)[1:]
+        score[held > 0.5 * stats[1:, cv2.CC_STAT_AREA]] = -1
     best = int(np.argmax(score))
     if score[best] < 0:
         return None

@@ -166,7 +166,7 @@ class Tracker:
         track = self.objects[object_id]
         assert self.back_flow is not None
         if not np.any(track.soft > 0.5):
-            track.soft, refound = self._search(track, np.zeros(self.size[::-1], bool))
+            track.soft, refound = self._search(object_id, np.zeros(self.size[::-1], bool))
             if refound:
                 track.carried, track.outside = CarriedPoints(track.soft > 0.5), None
             track.warped = track.soft
@@ -208,10 +208,10 @@ class Tracker:
         area = float(hard.sum())
         searched = refound = False
         if track.lost.collapsed(area, self.config):
-            soft, refound = self._search(track, hard)
+            soft, refound = self._search(object_id, hard)
             searched = True
         elif track.colour_fit < self.config.redetect_colour_fit:
-            found = self._find(track, hard)
+            found = self._find(object_id, hard)
             if found is not None:
                 soft, searched, refound = found.astype(np.float32), True, True
         if searched:
@@ -289,20 +289,30 @@ class Tracker:
             soft = cv2.resize(soft, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         return soft > 0.5
 
-    def _search(self, track: ObjectTrack, hard: np.ndarray) -> tuple[np.ndarray, bool]:
+    def _search(self, object_id: int, hard: np.ndarray) -> tuple[np.ndarray, bool]:
         """The collapsed mask ``hard``, or the region found to be the object when it is larger
         (then True: the object was found again)."""
-        found = self._find(track, hard)
+        found = self._find(object_id, hard)
         if found is None or found.sum() <= hard.sum():
             return hard.astype(np.float32), False
         return found.astype(np.float32), True
 
-    def _find(self, track: ObjectTrack, hard: np.ndarray) -> np.ndarray | None:
-        """The region of the frame most like the object, if it can be searched for and is found."""
+    def _find(self, object_id: int, hard: np.ndarray) -> np.ndarray | None:
+        """The region of the frame most like the object, if it can be searched for and is found;
+        not where another object kept apart from it is (a look-alike is not the lost object)."""
+        track = self.objects[object_id]
         if not track.lost.findable or track.lost.reference < 9:
             return None
         assert self.colours is not None
-        return find_object(self.colours, track.key_fg, track.frame_bg, track.lost.reference, hard, self.config)
+        taken = None
+        if self.config.keep_apart:
+            others = [
+                t.soft > 0.5
+                for o, t in self.objects.items()
+                if o != object_id and frozenset((o, object_id)) not in self.may_overlap
+            ]
+            taken = np.logical_or.reduce(others) if others else None
+        return find_object(self.colours, track.key_fg, track.frame_bg, track.lost.reference, hard, self.config, taken)
 
     def _object_motion(
         self, track: ObjectTrack, warped: np.ndarray, map_x: np.ndarray, map_y: np.ndarray
