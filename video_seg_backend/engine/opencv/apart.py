@@ -29,15 +29,63 @@ def overlap_by_design(a: np.ndarray, b: np.ndarray) -> bool:
     return smaller > 0 and int(np.logical_and(a, b).sum()) > _OVERLAP_SHARE * smaller
 
 
-def claim_sigma(warped: np.ndarray) -> float:
-    """The blur of an object's claim (``claim``): wider for a larger object, ~1 + 5% of its size."""
+# A pixel whose flow misses an object's fitted motion by this many working pixels follows it a
+# little (exp(-1/2)); by three times as many, not at all.
+MOTION_AGREEMENT_PX = 1.5
+
+
+def overlapping_pairs(hards: dict[int, np.ndarray]) -> set[frozenset[int]]:
+    """The pairs of objects whose masks overlap by design."""
+    ids = sorted(hards)
+    return {frozenset((a, b)) for i, a in enumerate(ids) for b in ids[i + 1 :] if overlap_by_design(hards[a], hards[b])}
+
+
+def _sigma(warped: np.ndarray) -> float:
+    """The blur of an object's claim: wider for a larger object, ~1 + 5% of its size."""
     return 1.0 + 0.05 * float(np.sqrt((warped > 0.5).sum()))
 
 
-def claim(warped: np.ndarray, sigma: float) -> np.ndarray:
-    """How strongly an object holds each pixel: its flow-carried mask, blurred by ``sigma`` (a
-    pixel the colour band added beside the mask is near it, not in it)."""
-    return cv2.GaussianBlur(warped.astype(np.float32), (0, 0), sigma)
+def contested_window(
+    hards: dict[int, np.ndarray], warped: dict[int, np.ndarray]
+) -> tuple[slice, slice, dict[int, float]] | None:
+    """The window (rows, columns) around the pixels several masks hold, wide enough for the blur of
+    the claims of the objects in ``warped`` (those that may give pixels up), and those blurs; None
+    when none of them holds a pixel another mask holds too."""
+    count = np.zeros(next(iter(hards.values())).shape, np.uint8)
+    for hard in hards.values():
+        count += hard
+    shared = count > 1
+    if not any(np.logical_and(hards[o], shared).any() for o in warped):
+        return None
+    sigmas = {o: _sigma(w) for o, w in warped.items()}
+    margin = int(3 * max(sigmas.values())) + 1
+    x, y, w, h = cv2.boundingRect(shared.astype(np.uint8))
+    height, width = shared.shape
+    rows = slice(max(0, y - margin), min(height, y + h + margin))
+    return rows, slice(max(0, x - margin), min(width, x + w + margin)), sigmas
+
+
+def claim(
+    warped: np.ndarray,
+    sigma: float,
+    motion: np.ndarray | None,
+    flow: tuple[np.ndarray, np.ndarray, np.ndarray],
+    reliable: np.ndarray,
+) -> np.ndarray:
+    """How strongly an object holds each pixel of a window: its flow-carried mask ``warped``,
+    blurred by ``sigma`` (a pixel the colour band added beside the mask is near it, not in it), times, where the
+    flow is ``reliable``, how well the pixel's motion is the object's own ``motion`` (2x3, last
+    frame -> this one): a still cup's pixels do not follow the cup sliding past it. ``flow``: the
+    back flow of the window and its pixels' x and y."""
+    held = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), sigma)
+    if motion is None:
+        return held
+    back, gx, gy = flow
+    sx, sy = gx + back[..., 0], gy + back[..., 1]  # where each pixel came from
+    px = motion[0, 0] * sx + motion[0, 1] * sy + motion[0, 2] - gx
+    py = motion[1, 0] * sx + motion[1, 1] * sy + motion[1, 2] - gy
+    follows = np.exp(-(px * px + py * py) / (2.0 * MOTION_AGREEMENT_PX**2))
+    return held * np.where(reliable, follows, 1.0).astype(np.float32)
 
 
 def split(

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from .apart import claim, claim_sigma, overlap_by_design, split
+from .apart import claim, contested_window, overlapping_pairs, split
 from .config import OpenCVConfig
 from .cut import clean_mask
 from .histograms import similarity
@@ -32,9 +32,6 @@ from .redetect import LostState, find_object
 _LEVEL_BITS = 5
 _LEVELS = 1 << _LEVEL_BITS
 _BINS = _LEVELS**3
-# A pixel whose flow misses an object's fitted motion by this many working pixels follows it a
-# little (exp(-1/2)); by three times as many, not at all.
-MOTION_AGREEMENT_PX = 1.5
 
 
 def _colour_index(bgr: np.ndarray) -> np.ndarray:
@@ -227,62 +224,37 @@ class Tracker:
         """Let those of ``object_ids`` whose current masks overlap by design (a part in its whole)
         keep overlapping; called on the frame tracking starts from and on frames where several
         objects have key masks."""
-        hards = {o: self.objects[o].soft > 0.5 for o in object_ids if o in self.objects}
-        ids = sorted(hards)
-        for i, a in enumerate(ids):
-            for b in ids[i + 1 :]:
-                if overlap_by_design(hards[a], hards[b]):
-                    self.may_overlap.add(frozenset((a, b)))
+        self.may_overlap |= overlapping_pairs({o: self.objects[o].soft > 0.5 for o in object_ids if o in self.objects})
 
     def separate(self, tracked: dict[int, Tracked], fixed: list[int]) -> dict[int, Tracked]:
-        """Give each pixel that several objects' masks hold to one of them (apart.py): the one
-        whose flow-carried mask holds it most; a key mask (``fixed``) keeps all of its pixels. An
-        object's confidence is scaled by the share of its mask it kept."""
+        """Give each pixel that several objects' masks hold to one of them (apart.py); a key mask
+        (``fixed``) keeps all of its pixels. An object's confidence is scaled by the share of its
+        mask it kept."""
         ids = [o for o in [*tracked, *fixed] if o in self.objects]
         if len(ids) < 2 or not self.config.keep_apart:
             return tracked
         hards = {o: self.objects[o].soft > 0.5 for o in ids}
-        count = np.zeros(self.size[::-1], np.uint8)
-        for hard in hards.values():
-            count += hard
-        shared = count > 1
-        contested = {o for o in ids if np.logical_and(hards[o], shared).any()} if shared.any() else set()
-        if not contested - set(fixed):
+        window = contested_window(hards, {o: self.objects[o].warped for o in ids if o not in fixed})
+        if window is None:
             return tracked
-        # Only the shared pixels change: the claims are worked out in a window around them, wide
-        # enough for the claims' blur.
-        sigmas = {o: claim_sigma(self.objects[o].warped) for o in contested if o not in fixed}
-        margin = int(3 * max(sigmas.values())) + 1
-        x, y, w, h = cv2.boundingRect(shared.astype(np.uint8))
-        rows = slice(max(0, y - margin), min(shared.shape[0], y + h + margin))
-        cols = slice(max(0, x - margin), min(shared.shape[1], x + w + margin))
-        claims = {o: self._claim(self.objects[o], sigma, rows, cols) for o, sigma in sigmas.items()}
-        changed = split({o: hards[o][rows, cols] for o in contested}, claims, set(fixed), self.may_overlap)
+        rows, cols, sigmas = window
+        assert self.back_flow is not None and self.reliable is not None
+        flow = (self.back_flow[rows, cols], self.grid[0][rows, cols], self.grid[1][rows, cols])
+        reliable = self.reliable[rows, cols]
+        claims = {
+            o: claim(self.objects[o].warped[rows, cols], sigma, self.objects[o].motion, flow, reliable)
+            for o, sigma in sigmas.items()
+        }
+        changed = split({o: hards[o][rows, cols] for o in ids}, claims, set(fixed), self.may_overlap)
         result = dict(tracked)
-        for object_id, window in changed.items():
+        for object_id, kept_window in changed.items():
             track, before = self.objects[object_id], tracked[object_id]
             lost = np.zeros_like(hards[object_id])
-            lost[rows, cols] = hards[object_id][rows, cols] & ~window
+            lost[rows, cols] = hards[object_id][rows, cols] & ~kept_window
             kept = 1.0 - float(lost.sum()) / max(1.0, float(hards[object_id].sum()))
             track.soft = np.where(lost, 0.0, track.soft).astype(np.float32)
             result[object_id] = before._replace(mask=self._full(track.soft), confidence=before.confidence * kept)
         return result
-
-    def _claim(self, track: ObjectTrack, sigma: float, rows: slice, cols: slice) -> np.ndarray:
-        """How strongly an object holds each pixel of the window (apart.py): its flow-carried mask,
-        and where the flow is reliable, how well the pixel's motion is the object's own (a still
-        cup's pixels do not follow the cup sliding past it)."""
-        held = claim(track.warped[rows, cols], sigma)
-        if track.motion is None or self.back_flow is None or self.reliable is None:
-            return held
-        gx, gy = self.grid[0][rows, cols], self.grid[1][rows, cols]
-        back = self.back_flow[rows, cols]
-        sx, sy = gx + back[..., 0], gy + back[..., 1]  # where each pixel came from
-        m = track.motion
-        px = m[0, 0] * sx + m[0, 1] * sy + m[0, 2] - gx
-        py = m[1, 0] * sx + m[1, 1] * sy + m[1, 2] - gy
-        follows = np.exp(-(px * px + py * py) / (2.0 * MOTION_AGREEMENT_PX**2))
-        return held * np.where(self.reliable[rows, cols], follows, 1.0).astype(np.float32)
 
     def _full(self, soft: np.ndarray) -> np.ndarray:
         if self.scale < 1.0:
