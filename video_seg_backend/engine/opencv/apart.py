@@ -5,8 +5,11 @@ Each object is tracked on its own, by its flow and its colours. Two objects of t
 band of each takes in the other, both masks cover both objects, and once they part again one
 object's mask often goes with the other (the cups of a shell game end with two masks on one cup
 and none on another). Where two objects' masks overlap, the pixel goes to the one whose mask the
-flow carried there: each object's warped mask (before colour refinement), blurred so that a pixel
-the colour band added goes to the object it lies nearer to.
+flow carried there and whose motion it follows: each object's warped mask (before colour
+refinement), blurred so that a pixel the colour band added goes to the object it lies nearer to,
+times how well the pixel's flow matches the similarity fitted to the object's motion (a block
+sliding in front of a still look-alike takes its own pixels, not the still one's). A lost object's
+search (redetect.py) passes over a region that is mostly another object's.
 
 Only objects whose masks were apart are kept apart: a part region inside its object (a gripper
 of a tool) overlaps it on the frame tracking starts from or on a key frame, and may keep
