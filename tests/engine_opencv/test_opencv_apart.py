@@ -79,23 +79,44 @@ def test_an_object_that_vanishes_is_not_found_again_on_its_look_alike():
     assert alone[10][1].refound and jaccard(alone[-1][1].mask, truths[-1][2]) > 0.9
 
 
-def test_a_part_inside_its_object_keeps_overlapping_it():
-    # A block with a white top (the part: a lid) moving right; the whole and its lid both tracked.
+def lidded_block(frames: int = 12):
+    """A block with a white top (the part: a lid) moving right; frames and the true masks of the
+    whole (1) and its lid (3)."""
     rng = np.random.default_rng(4)
     lidded = np.concatenate([block(rng, 30, 50, (190, 190, 190)), block(rng, 30, 50)])
-    frames, whole, lid = [], [], []
-    for t in range(12):
+    images, truths = [], []
+    for t in range(frames):
         frame = background(rng)
         x = 40 + 6 * t
         frame[70:130, x : x + 50] = lidded
-        w, top = np.zeros((HEIGHT, WIDTH), bool), np.zeros((HEIGHT, WIDTH), bool)
-        w[70:130, x : x + 50] = True
-        top[70:100, x : x + 50] = True
-        frames.append(frame)
-        whole.append(w)
-        lid.append(top)
-    truths = [{1: w, 3: top} for w, top in zip(whole, lid, strict=True)]
-    out = track_both(frames, truths[0])
+        whole, lid = np.zeros((HEIGHT, WIDTH), bool), np.zeros((HEIGHT, WIDTH), bool)
+        whole[70:130, x : x + 50] = True
+        lid[70:100, x : x + 50] = True
+        images.append(frame)
+        truths.append({1: whole, 3: lid})
+    return images, truths
+
+
+def test_a_part_first_given_mid_track_is_kept_in_its_object_when_the_caller_says_it_is_a_part():
+    # The lid has no mask where tracking starts; a person draws it on frame 4.
+    frames, truths = lidded_block()
+
+    def run(may_overlap):
+        engine = OpenCVEngine()
+        session = engine.session("video", ListFrames(frames), lambda: [])
+        engine.set_mask(session, 4, 3, truths[4][3])
+        out = engine.propagate(session, [1, 3], 0, "forward", start_masks={1: truths[0][1]}, may_overlap=may_overlap)
+        return [{m.object_id: m for m in masks} for _, masks in out]
+
+    told = run({(3, 1)})
+    assert min(ious(told, truths, 1)) > 0.95 and min(ious(told[4:], truths[4:], 3)) > 0.9
+    # Not told, the whole gave the lid's pixels up to the lid's key mask, and kept them apart after.
+    assert min(ious(run(None)[4:], truths[4:], 1)) < 0.6
+
+
+def test_a_part_inside_its_object_keeps_overlapping_it():
+    frames, truths = lidded_block()
+    out = track_both(frames, truths[0])  # both given where tracking starts, the lid inside the whole
     assert min(ious(out, truths, 1)) > 0.95  # the whole keeps its lid's pixels
     assert min(ious(out, truths, 3)) > 0.9
 

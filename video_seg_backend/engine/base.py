@@ -14,7 +14,7 @@ Nothing in this module imports torch; only engine implementations that need it d
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -191,11 +191,14 @@ class SegmentationEngine(abc.ABC):
         direction: Direction,
         max_frames: int | None = None,
         start_masks: Mapping[int, np.ndarray] | None = None,
+        may_overlap: Collection[tuple[int, int]] | None = None,
     ) -> Iterator[tuple[int, list[ObjectMask]]]:
         """Track from ``start_frame`` in ``direction``, yielding each frame's masks as soon as it is
         computed (the start frame itself first). ``max_frames`` bounds the number of frames after the
         start frame. ``start_masks`` are the masks the database holds on the start frame (key frame
         or earlier tracking), for engines that track from a mask rather than from a memory.
+        ``may_overlap``: pairs of objects that may share pixels (a part region and its object),
+        for an engine that keeps objects apart (besides those whose masks overlap where it starts).
         The caller may stop iterating at any time (cancel)."""
 
     def forget(self, media_key: str) -> None:  # noqa: B027 - optional hook

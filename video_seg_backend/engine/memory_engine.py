@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -195,7 +195,9 @@ class MemoryTrackerEngine(CachedSessions[S], SegmentationEngine):
         direction: Direction,
         max_frames: int | None = None,
         start_masks: Mapping[int, np.ndarray] | None = None,
+        may_overlap: Collection[tuple[int, int]] | None = None,
     ) -> Iterator[tuple[int, list[ObjectMask]]]:
+        # Each object is tracked from its own memory, as SAM 2 ships it: masks are not kept apart.
         s = own(session, self.session_type)
         check_propagation(s.frames, start_frame, direction, max_frames)
         checked = checked_start_masks(s.frames, start_masks)

@@ -179,8 +179,9 @@ class _Tracking:
         with Session(self.seg.db) as session:
             human = human_frames(session, self.media_id)
             start_masks = masks_on_frame(session, self.media_id, run.start, object_ids)
+            parts = part_pairs(session, self.media_id)
         tracked = [o for o in object_ids if o in start_masks] or object_ids
-        frames = engine.propagate(state, tracked, run.start, run.direction, run.frames, start_masks)
+        frames = engine.propagate(state, tracked, run.start, run.direction, run.frames, start_masks, parts)
         watch = RunWatch(run.start)
         left: dict[int, int] = {}  # object -> the frame of this run the engine followed it out of the view
         stop_below = self.params.stop_below
@@ -293,3 +294,14 @@ def _better_before(session: Session, row: Annotation | None, origin: int, confid
         return False
     key = annotation_on(session, row.object_id, row.tracked_from)
     return key is not None and key.source in KEY_FRAME_SOURCES and key.updated_at <= row.updated_at
+
+
+def part_pairs(session: Session, media_id: int) -> set[tuple[int, int]]:
+    """Each part region of the media item with its object (a part has no parts): the pairs whose
+    masks may overlap while tracking; an engine that keeps objects apart keeps the others apart."""
+    rows = session.exec(
+        select(TrackedObject.id, TrackedObject.parent_id).where(
+            col(TrackedObject.media_id) == media_id, col(TrackedObject.parent_id).is_not(None)
+        )
+    ).all()
+    return {(part, parent) for part, parent in rows if part is not None and parent is not None}

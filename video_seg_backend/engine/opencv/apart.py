@@ -13,7 +13,7 @@ search (redetect.py) passes over a region that is mostly another object's.
 
 Only objects whose masks were apart are kept apart: a part region inside its object (a gripper
 of a tool) overlaps it on the frame tracking starts from or on a key frame, and may keep
-overlapping it.
+overlapping it; so may the pairs the caller names (the tracking job names each part and its object).
 """
 
 from __future__ import annotations

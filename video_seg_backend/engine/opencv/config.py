@@ -169,7 +169,8 @@ class OpenCVConfig:
     # flow-carried mask holds it and whose motion it follows, and a lost object's search passes over
     # other objects' masks (a look-alike is not the lost object). Without it, two touching objects
     # of the same colours (cups of a shell game) each take in the other. A part inside its object
-    # overlaps it there and may go on overlapping. Costs nothing unless two masks overlap, and then
+    # overlaps it there and may go on overlapping, as may the pairs propagate() is given
+    # (``may_overlap``: a part and its object). Costs nothing unless two masks overlap, and then
     # little: claims are worked out around the shared pixels only (02_cups.mp4, three cups: 29.7
     # frames/s off, 30.3 on).
     keep_apart: bool = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -199,11 +199,13 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         direction: Direction,
         max_frames: int | None = None,
         start_masks: Mapping[int, np.ndarray] | None = None,
+        may_overlap: Collection[tuple[int, int]] | None = None,
     ) -> Iterator[tuple[int, list[ObjectMask]]]:
         s = own(session, OpenCVSession)
         check_propagation(s.frames, start_frame, direction, max_frames)
         checked = checked_start_masks(s.frames, start_masks)
-        return self._propagate(s, list(object_ids), start_frame, direction, max_frames, checked)
+        pairs = None if may_overlap is None else {frozenset(p) for p in may_overlap}
+        return self._propagate(s, list(object_ids), start_frame, direction, max_frames, checked, pairs)
 
     def _propagate(
         self,
@@ -213,6 +215,7 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         direction: Direction,
         max_frames: int | None,
         start_masks: dict[int, np.ndarray],
+        may_overlap: set[frozenset[int]] | None = None,
     ) -> Iterator[tuple[int, list[ObjectMask]]]:
         step = 1 if direction == "forward" else -1
         last = s.frames.num_frames - 1 if step == 1 else 0
@@ -220,6 +223,9 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         if max_frames is not None:
             count = min(count, max_frames)
         tracker = Tracker(s.frames.height, s.frames.width, self.config)
+        # Pairs that may share pixels: those the caller names (a part and its object), and those
+        # whose masks overlap where tracking starts or on a frame where both have key masks.
+        tracker.may_overlap = set(may_overlap or ())
 
         with self._cache.propagating(s):
             # One frame step at a time under the session lock, never across a yield.
