@@ -49,20 +49,29 @@ def _sigma(warped: np.ndarray) -> float:
 
 
 def contested_window(
-    hards: dict[int, np.ndarray], warped: dict[int, np.ndarray]
+    hards: dict[int, np.ndarray], warped: dict[int, np.ndarray], allowed: set[frozenset[int]]
 ) -> tuple[slice, slice, dict[int, float]] | None:
-    """The window (rows, columns) around the pixels several masks hold, wide enough for the blur of
-    the claims of the objects in ``warped`` (those that may give pixels up), and those blurs; None
-    when none of them holds a pixel another mask holds too."""
+    """The window (rows, columns) around the pixels that two masks hold and that one must give up,
+    wide enough for the blur of the claims of the objects in ``warped`` (those that may give pixels
+    up, the others being key masks), and those blurs; None when there are no such pixels (pairs in
+    ``allowed`` may share theirs)."""
     count = np.zeros(next(iter(hards.values())).shape, np.uint8)
     for hard in hards.values():
         count += hard
     shared = count > 1
-    if not any(np.logical_and(hards[o], shared).any() for o in warped):
+    if not shared.any():
+        return None
+    holders = sorted(o for o in hards if np.logical_and(hards[o], shared).any())
+    contested = np.zeros_like(shared)
+    for i, a in enumerate(holders):
+        for b in holders[i + 1 :]:
+            if frozenset((a, b)) not in allowed and (a in warped or b in warped):
+                contested |= np.logical_and(hards[a], hards[b])
+    if not contested.any():
         return None
     sigmas = {o: _sigma(w) for o, w in warped.items()}
     margin = int(3 * max(sigmas.values())) + 1
-    x, y, w, h = cv2.boundingRect(shared.astype(np.uint8))
+    x, y, w, h = cv2.boundingRect(contested.astype(np.uint8))
     height, width = shared.shape
     rows = slice(max(0, y - margin), min(height, y + h + margin))
     return rows, slice(max(0, x - margin), min(width, x + w + margin)), sigmas

@@ -234,7 +234,7 @@ class Tracker:
         if len(ids) < 2 or not self.config.keep_apart:
             return tracked
         hards = {o: self.objects[o].soft > 0.5 for o in ids}
-        window = contested_window(hards, {o: self.objects[o].warped for o in ids if o not in fixed})
+        window = contested_window(hards, {o: self.objects[o].warped for o in ids if o not in fixed}, self.may_overlap)
         if window is None:
             return tracked
         rows, cols, sigmas = window
