@@ -85,10 +85,10 @@ def claim(
     reliable: np.ndarray,
 ) -> np.ndarray:
     """How strongly an object holds each pixel of a window: its flow-carried mask ``warped``,
-    blurred by ``sigma`` (a pixel the colour band added beside the mask is near it, not in it), times, where the
-    flow is ``reliable``, how well the pixel's motion is the object's own ``motion`` (2x3, last
-    frame -> this one): a still cup's pixels do not follow the cup sliding past it. ``flow``: the
-    back flow of the window and its pixels' x and y."""
+    blurred by ``sigma`` (a pixel the colour band added beside the mask is near it, not in it),
+    times, where the flow is ``reliable``, how well the pixel's motion is the object's own
+    ``motion`` (2x3, last frame -> this one): a still cup's pixels do not follow the cup sliding
+    past it. ``flow``: the back flow of the window and its pixels' x and y."""
     held = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), sigma)
     if motion is None:
         return held

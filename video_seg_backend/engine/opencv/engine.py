@@ -204,7 +204,7 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         s = own(session, OpenCVSession)
         check_propagation(s.frames, start_frame, direction, max_frames)
         checked = checked_start_masks(s.frames, start_masks)
-        pairs = None if may_overlap is None else {frozenset(p) for p in may_overlap}
+        pairs = {frozenset(p) for p in may_overlap or ()}
         return self._propagate(s, list(object_ids), start_frame, direction, max_frames, checked, pairs)
 
     def _propagate(
@@ -215,7 +215,7 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         direction: Direction,
         max_frames: int | None,
         start_masks: dict[int, np.ndarray],
-        may_overlap: set[frozenset[int]] | None = None,
+        may_overlap: set[frozenset[int]],
     ) -> Iterator[tuple[int, list[ObjectMask]]]:
         step = 1 if direction == "forward" else -1
         last = s.frames.num_frames - 1 if step == 1 else 0
@@ -225,7 +225,7 @@ class OpenCVEngine(CachedSessions[OpenCVSession], SegmentationEngine):
         tracker = Tracker(s.frames.height, s.frames.width, self.config)
         # Pairs that may share pixels: those the caller names (a part and its object), and those
         # whose masks overlap where tracking starts or on a frame where both have key masks.
-        tracker.may_overlap = set(may_overlap or ())
+        tracker.may_overlap = may_overlap
 
         with self._cache.propagating(s):
             # One frame step at a time under the session lock, never across a yield.
