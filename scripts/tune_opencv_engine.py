@@ -181,21 +181,53 @@ def make_config(overrides: dict[str, str]) -> OpenCVConfig:
 def cross_validate(
     table: list[dict[str, dict[str, float]]], names: list[str], key: str, by: str = "JF"
 ) -> dict[str, float]:
-    """Cross-validated mean of ``key``: table[setting][sequence] -> row, best setting by mean ``by``."""
+    """Cross-validated mean of ``key``: table[setting][sequence] -> row, best setting by mean ``by``.
 
-    def best(on: list[str]) -> int:
-        return max(range(len(table)), key=lambda s: (np.mean([table[s][n][by] for n in on]), -s))
+    Where the training sequences cannot tell settings apart (a setting that changes only
+    sequences held out ties with the defaults), the first listed is taken; ``*_low`` and
+    ``*_high`` are the figure had the worst or the best of the tied settings been taken instead,
+    so a figure that rests on that order says so."""
 
-    loo = [table[best([m for m in names if m != n])][n][key] for n in names]
+    def tied(on: list[str]) -> list[int]:
+        means = [float(np.mean([table[s][n][by] for n in on])) for s in range(len(table))]
+        top = max(means)
+        return [s for s, m in enumerate(means) if m >= top - 1e-9]
+
+    def held_out(folds: list[tuple[list[str], list[str]]]) -> tuple[float, float, float]:
+        first, low, high = [], [], []
+        for train, test in folds:
+            scores = [float(np.mean([table[s][n][key] for n in test])) for s in tied(train)]
+            first.append(scores[0] * len(test))
+            low.append(min(scores) * len(test))
+            high.append(max(scores) * len(test))
+        count = sum(len(test) for _, test in folds)
+        return sum(first) / count, sum(low) / count, sum(high) / count
+
+    loo = held_out([([m for m in names if m != n], [n]) for n in names])
     shuffled = names[:]
     random.Random(0).shuffle(shuffled)
     half = len(shuffled) // 2
-    folds = (shuffled[:half], shuffled[half:])
-    two = []
-    for train, test in (folds, folds[::-1]):
-        chosen = best(train)
-        two += [table[chosen][n][key] for n in test]
-    return {"loo": float(np.mean(loo)), "two_fold": float(np.mean(two))}
+    a, b = shuffled[:half], shuffled[half:]
+    two = held_out([(a, b), (b, a)])
+    return {
+        "loo": loo[0],
+        "loo_low": loo[1],
+        "loo_high": loo[2],
+        "two_fold": two[0],
+        "two_fold_low": two[1],
+        "two_fold_high": two[2],
+    }
+
+
+def cv_line(key: str, cv: dict[str, float]) -> str:
+    """One printed line of cross-validated figures, with the range over tied choices if any."""
+
+    def figure(name: str) -> str:
+        low, high = cv[f"{name}_low"], cv[f"{name}_high"]
+        spread = f" (ties: {low:.3f}-{high:.3f})" if high - low > 5e-4 else ""
+        return f"{cv[name]:.3f}{spread}"
+
+    return f"  {key:6} leave-one-out {figure('loo')}  two-fold {figure('two_fold')}"
 
 
 def main() -> None:
@@ -278,8 +310,7 @@ def main() -> None:
             by = "first" if args.first_only else "JF"
             print(f"\n[{mode}] cross-validated over {len(settings)} settings (chosen by {by} on the other sequences)")
             for key in ("first", "J", "F", "JF"):
-                cv = cross_validate(table, names, key, by)
-                print(f"  {key:6} leave-one-out {cv['loo']:.3f}  two-fold {cv['two_fold']:.3f}")
+                print(cv_line(key, cross_validate(table, names, key, by)))
         else:
             print(f"[{mode}] one setting, nothing chosen on the data: the all-sequences mean is also held-out")
     if args.save:
@@ -300,8 +331,7 @@ def merge_saved(paths: list[Path], by: str) -> None:
             mean = np.mean([rows[n][by] for n in names])
             print(f"  {mean:.3f} {by} on all  {label or 'defaults'}")
         for key in ("first", "J", "F", "JF"):
-            cv = cross_validate(table, names, key, by)
-            print(f"  {key:6} leave-one-out {cv['loo']:.3f}  two-fold {cv['two_fold']:.3f}")
+            print(cv_line(key, cross_validate(table, names, key, by)))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,23 @@ def test_a_setting_that_wins_only_where_it_is_scored_is_not_credited() -> None:
     assert single["two_fold"] == pytest.approx(0.575)
 
 
+def test_a_choice_the_held_in_sequences_cannot_make_is_reported_as_a_range() -> None:
+    cross_validate = tune_script().cross_validate
+    # Setting 1 changes s3 alone (0.4 -> 0.8). Wherever s3 is held in, it wins; where s3 is held
+    # out the two tie and the first listed (0) is taken: s3 scores 0.4, and 0.8 had 1 been taken.
+    table = [rows([0.6, 0.6, 0.6, 0.4]), rows([0.6, 0.6, 0.6, 0.8])]
+    names = ["s0", "s1", "s2", "s3"]
+    cv = cross_validate(table, names, "JF")
+    assert cv["loo"] == pytest.approx((0.6 * 3 + 0.4) / 4)
+    assert cv["loo_low"] == pytest.approx(cv["loo"])
+    assert cv["loo_high"] == pytest.approx((0.6 * 3 + 0.8) / 4)
+    assert cv["two_fold_low"] <= cv["two_fold"] <= cv["two_fold_high"]
+    line = tune_script().cv_line("JF", cv)
+    assert "ties: 0.550-0.650" in line
+    # No tie: no range.
+    assert "ties" not in tune_script().cv_line("JF", cross_validate(table[:1], names, "JF"))
+
+
 @pytest.mark.skipif(not VOS.is_dir(), reason="needs ../shared/data/vos")
 def test_the_fourteen_single_object_sequences_are_found_and_the_two_frame_sample_is_not() -> None:
     names = tune_script().find_sequences(VOS)
