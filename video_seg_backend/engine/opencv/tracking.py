@@ -4,10 +4,8 @@ DIS optical flow from each frame back to the previous one warps the previous mas
 frame; a forward-backward check takes the vote away from pixels whose flow does not round-trip
 (uncovered background); those pixels take the mask moved by the object's own motion (a similarity
 fitted with RANSAC to the flow that did round-trip), so fast, blurred parts are not dropped and the
-mask follows the object's scale; and in a band around the warped boundary a colour posterior (object
-histogram from the key frame and recent frames against nearby background, and against the
-background around the band on the frame itself) snaps the boundary back to the object, so flow
-errors do not pile up; where the flow failed its round trip, colour has the larger say. A lost
+mask follows the object's scale; and in a band around the warped boundary a colour posterior
+snaps the boundary back to the object, so flow errors do not pile up (band.py). A lost
 object is searched for (redetect.py); one the object's motion carried out of the frame has left it
 (out_of_view.py). Objects whose masks were apart are kept apart (apart.py). Work is done on a
 frame scaled down to ``track_max_side``; masks are scaled back up.
@@ -21,22 +19,11 @@ import cv2
 import numpy as np
 
 from .apart import claim, contested_window, overlapping_pairs, split
+from .band import refine, surroundings
 from .config import OpenCVConfig
-from .cut import clean_mask
-from .histograms import similarity
+from .histograms import colour_index, histogram
 from .out_of_view import CarriedPoints, touches_edge
 from .redetect import LostState, find_object
-
-# Colours quantised to _LEVELS levels a channel for the colour histograms: fewer bins are robust
-# with the few hundred pixels of a small object, more separate close colours.
-_LEVEL_BITS = 5
-_LEVELS = 1 << _LEVEL_BITS
-_BINS = _LEVELS**3
-
-
-def _colour_index(bgr: np.ndarray) -> np.ndarray:
-    q = (bgr >> (8 - _LEVEL_BITS)).astype(np.int32)
-    return (q[..., 0] << (2 * _LEVEL_BITS)) | (q[..., 1] << _LEVEL_BITS) | q[..., 2]
 
 
 class Tracked(NamedTuple):
@@ -115,7 +102,7 @@ class Tracker:
         if self.flow_size != self.size:
             gray = cv2.resize(gray, self.flow_size, interpolation=cv2.INTER_AREA)
         self.bgr, self.gray = bgr, gray
-        self.colours = _colour_index(bgr)
+        self.colours = colour_index(bgr)
 
     def start(self, rgb: np.ndarray) -> None:
         self._load(rgb)
@@ -126,10 +113,10 @@ class Tracker:
         if self.scale < 1.0:
             soft = cv2.resize(soft, self.size, interpolation=cv2.INTER_AREA)
         hard = soft > 0.5
-        fg = self._histogram(hard)
-        bg = self._histogram(self._surroundings(hard))
-        frame_bg = self._histogram(~hard)
         assert self.colours is not None
+        fg = histogram(self.colours, hard, self.config.colour_smoothing)
+        bg = histogram(self.colours, surroundings(hard), self.config.colour_smoothing)
+        frame_bg = histogram(self.colours, ~hard, self.config.colour_smoothing)
         lost = LostState.on_key_frame(self.colours, fg, frame_bg, hard, self.config)
         self.objects[object_id] = ObjectTrack(soft, fg, bg, frame_bg, lost)
 
@@ -200,7 +187,8 @@ class Tracker:
         round_trip = float(self.reliable[inside].mean()) if inside.any() else 0.0
         warped = np.where(self.reliable, warped, moved)
         track.warped = warped
-        soft, score = self._refine(track, warped)
+        assert self.colours is not None
+        soft, score = refine(track, warped, self.colours, self.reliable, self.config)
         hard = soft > 0.5
         area = float(hard.sum())
         searched = refound = False
@@ -309,129 +297,6 @@ class Tracker:
                     return motion.astype(np.float32)
         return track.motion
 
-    def _histogram(self, where: np.ndarray) -> np.ndarray:
-        assert self.colours is not None
-        hist = np.bincount(self.colours[where], minlength=_BINS).astype(np.float32)
-        if self.config.colour_smoothing:
-            # Spread each count to the neighbouring bins: a colour seen once also explains close
-            # shades, so a small object's sparse histogram still gives a usable posterior.
-            cube = hist.reshape(_LEVELS, _LEVELS, _LEVELS)
-            for axis in range(3):
-                cube = 0.5 * cube + 0.25 * (np.roll(cube, 1, axis) + np.roll(cube, -1, axis))
-            hist = cube.reshape(-1)
-        return hist / max(1.0, float(hist.sum()))
-
-    def _surroundings(self, hard: np.ndarray) -> np.ndarray:
-        """Background near the object: a ring as wide as the object's typical size.
-
-        Found by a distance transform, in time that does not grow with the ring's width (a
-        dilation with the same disc costs ~4 ms a frame for a large object at 360 px)."""
-        area = int(hard.sum())
-        ring = 3 + int(0.5 * np.sqrt(area))
-        distance = cv2.distanceTransform((~hard).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        return (distance <= ring) & ~hard
-
-    def _refine(self, track: ObjectTrack, warped: np.ndarray) -> tuple[np.ndarray, float]:
-        """Snap a warped mask to the object's colours in a band around its boundary."""
-        config = self.config
-        hard = warped > 0.5
-        area = int(hard.sum())
-        if area < 9:
-            hard = warped > self.config.unreliable_prior - 1e-3
-            area = int(hard.sum())
-        if area < 9:
-            return hard.astype(np.float32), 0.0
-        assert self.colours is not None
-        band = 2 + int(config.band_fraction * np.sqrt(area))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
-        u8 = hard.astype(np.uint8)
-        inner = cv2.erode(u8, kernel).astype(bool)
-        outer = cv2.dilate((warped > 0.01).astype(np.uint8), kernel).astype(bool)
-        ys, xs = np.nonzero(outer)
-        h, w = hard.shape
-        x0, x1 = max(0, xs.min() - 1), min(w, xs.max() + 2)
-        y0, y1 = max(0, ys.min() - 1), min(h, ys.max() + 2)
-        box = (x0, y0, x1, y1)
-        fresh = None
-        if config.fresh_background_weight > 0:
-            # Beyond the band, so the parts of the object the warped mask missed are not taken in.
-            fresh = config.fresh_background_weight * self._histogram(self._surroundings(outer))
-        sub = self._colour_band(track, warped[y0:y1, x0:x1], inner[y0:y1, x0:x1], outer[y0:y1, x0:x1], band, box, fresh)
-        sub = _clean_track(sub, band)
-        new_area = int(sub.sum())
-        ratio = (new_area + 1) / (area + 1)
-        out = np.zeros_like(hard)
-        if 1 / config.max_area_ratio <= ratio <= config.max_area_ratio:
-            out[y0:y1, x0:x1] = sub
-        else:
-            out = hard
-        if config.regrow_fraction > 0 and out.any():
-            out = self._regrow(track, out, fresh)
-        inter = np.logical_and(out, hard).sum()
-        union = np.logical_or(out, hard).sum()
-        # Colour models follow slow changes of light and pose; the key frame's anchors them.
-        rate = config.colour_update_rate
-        out_hist = self._histogram(out)
-        # Bhattacharyya coefficient against the key frame's colours: falls when the mask slid
-        # onto background or another object.
-        track.colour_fit = similarity(out_hist, track.key_fg) if out.any() else 0.0
-        track.fg = (1 - rate) * track.fg + rate * out_hist
-        track.bg = (1 - rate) * track.bg + rate * self._histogram(self._surroundings(out))
-        return out.astype(np.float32), float(inter / max(1, union))
-
-    def _colour_prob(self, track: ObjectTrack, box: tuple[int, int, int, int], fresh: np.ndarray | None) -> np.ndarray:
-        """Posterior that a pixel of ``box`` is the object from its colour alone (0.5 where unknown)."""
-        x0, y0, x1, y1 = box
-        config = self.config
-        assert self.colours is not None
-        colours = self.colours[y0:y1, x0:x1]
-        fg_model = config.key_colour_weight * track.key_fg + (1 - config.key_colour_weight) * track.fg
-        key_bg = config.key_background_weight
-        bg_model = key_bg * track.key_bg + (1 - key_bg) * track.bg
-        if fresh is not None:
-            bg_model = np.maximum(bg_model, fresh)
-        fg_like = fg_model[colours]
-        bg_like = bg_model[colours]
-        return (fg_like + 1e-6) / (fg_like + bg_like + 2e-6)
-
-    def _regrow(self, track: ObjectTrack, out: np.ndarray, fresh: np.ndarray | None) -> np.ndarray:
-        """Add the surely object-coloured regions next to the mask, within reach of it.
-
-        Parts that come out from behind an occluder (legs past a pole) have no mask to warp from,
-        and the band is too narrow to find them; their colours are still the object's."""
-        config = self.config
-        reach = 2 + int(config.regrow_fraction * np.sqrt(out.sum()))
-        distance = cv2.distanceTransform((~out).astype(np.uint8), cv2.DIST_L2, 3)
-        near = distance <= reach
-        ys, xs = np.nonzero(near)
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        x0, y0, x1, y1 = box
-        prob = cv2.GaussianBlur(self._colour_prob(track, box, fresh).astype(np.float32), (5, 5), 0)
-        sub = out[y0:y1, x0:x1]
-        grown = sub | ((prob > config.regrow_threshold) & near[y0:y1, x0:x1])
-        count, comp = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
-        touching = np.zeros(count, bool)
-        touching[np.unique(comp[sub])] = True
-        touching[0] = False
-        result = out.copy()
-        result[y0:y1, x0:x1] = touching[comp]
-        return result
-
-    def _colour_band(self, track, warped, inner, outer, band, box, fresh) -> np.ndarray:
-        x0, y0, x1, y1 = box
-        config = self.config
-        colour_prob = self._colour_prob(track, box, fresh)
-        assert self.reliable is not None
-        weight = np.where(self.reliable[y0:y1, x0:x1], config.flow_weight, config.unreliable_flow_weight)
-        score_map = (weight * warped + (1 - weight) * colour_prob).astype(np.float32)
-        # Neighbours agree: smoothing stands in for GrabCut's pairwise term at a fraction of its cost.
-        smooth = max(1, band // 2) * 2 + 1
-        score_map = cv2.GaussianBlur(score_map, (smooth, smooth), 0)
-        sub = score_map > 0.5
-        sub[inner] = True
-        sub[~outer] = False
-        return sub
-
 
 def _explained_growth(area: float, track: ObjectTrack) -> float:
     """How far the object's own motion explains its area against the key frame's, in (0, 1]: 1 when
@@ -450,22 +315,3 @@ def _confidence(score: float, round_trip: float, colour_fit: float, explained: f
     found by re-detection is a guess."""
     value = score * (0.5 + 0.5 * round_trip) * colour_fit * explained
     return float(np.clip(0.5 * value if searched else value, 0.0, 1.0))
-
-
-def _clean_track(fg: np.ndarray, gap: int) -> np.ndarray:
-    """Keep the largest part of a tracked mask and the parts within ``gap`` pixels of it.
-
-    An object seldom splits into far-apart pieces; a piece left behind is usually a trail (smoke,
-    uncovered background) that would otherwise be tracked for the rest of the video. Small holes
-    are filled as in ``clean_mask``.
-    """
-    count, comp, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
-    if count > 2:
-        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
-        near = cv2.dilate((comp == largest).astype(np.uint8), kernel).astype(bool)
-        wanted = np.zeros(count, bool)
-        wanted[np.unique(comp[near])] = True
-        wanted[0] = False
-        fg = wanted[comp]
-    return clean_mask(fg, min_fraction=0.0)
