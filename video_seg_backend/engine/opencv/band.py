@@ -66,7 +66,6 @@ def refine(
     h, w = hard.shape
     x0, x1 = max(0, xs.min() - 1), min(w, xs.max() + 2)
     y0, y1 = max(0, ys.min() - 1), min(h, ys.max() + 2)
-    box = (x0, y0, x1, y1)
 
     def hist(where: np.ndarray) -> np.ndarray:
         return histogram(colours, where, config.colour_smoothing)
@@ -75,17 +74,9 @@ def refine(
     if config.fresh_background_weight > 0:
         # Beyond the band, so the parts of the object the warped mask missed are not taken in.
         fresh = config.fresh_background_weight * hist(surroundings(outer))
+    window = (slice(y0, y1), slice(x0, x1))
     sub = _colour_band(
-        track,
-        warped[y0:y1, x0:x1],
-        inner[y0:y1, x0:x1],
-        outer[y0:y1, x0:x1],
-        band,
-        box,
-        colours,
-        reliable,
-        fresh,
-        config,
+        track, warped[window], inner[window], outer[window], band, colours[window], reliable[window], fresh, config
     )
     sub = clean_track(sub, band)
     new_area = int(sub.sum())
@@ -153,18 +144,15 @@ def _colour_band(
     inner: np.ndarray,
     outer: np.ndarray,
     band: int,
-    box: tuple[int, int, int, int],
     colours: np.ndarray,
     reliable: np.ndarray,
     fresh: np.ndarray | None,
     config: OpenCVConfig,
 ) -> np.ndarray:
-    """The mask within ``box`` (``warped``, ``inner`` and ``outer`` are cut to it): the warped
-    mask and the colour posterior weighed per pixel, smoothed; sure inside ``inner``, nothing
-    outside ``outer``."""
-    x0, y0, x1, y1 = box
-    colour_prob = _colour_prob(track, colours[y0:y1, x0:x1], fresh, config)
-    weight = np.where(reliable[y0:y1, x0:x1], config.flow_weight, config.unreliable_flow_weight)
+    """The mask within a window (every array cut to it): the warped mask and the colour posterior
+    weighed per pixel, smoothed; sure inside ``inner``, nothing outside ``outer``."""
+    colour_prob = _colour_prob(track, colours, fresh, config)
+    weight = np.where(reliable, config.flow_weight, config.unreliable_flow_weight)
     score_map = (weight * warped + (1 - weight) * colour_prob).astype(np.float32)
     # Neighbours agree: smoothing stands in for GrabCut's pairwise term at a fraction of its cost.
     smooth = max(1, band // 2) * 2 + 1
