@@ -5,9 +5,11 @@ mask's boundary, as wide as a share of the object's size, each pixel is then dec
 mask and by a colour posterior together: the object's colour histogram (from the key frame and the
 recent frames) against the background's (near the object on the key frame and recent frames, and
 around the band on the frame itself). Where the flow failed its round trip, colour has the larger
-say. Inside the band the mask is kept, outside it nothing is added; then regions of surely the
-object's colour next to the mask join it (parts coming out from behind an occluder), and far-apart
-pieces are dropped (a trail left behind). The colour models follow the new mask slowly.
+say. Inside the band the mask is kept, outside it nothing is added; pieces apart from the mask's
+largest part are dropped (a trail left behind) unless they are near it, or a little further and
+surely the object's colours (a part coming out from behind a pole); with ``regrow_fraction`` on,
+regions of surely the object's colour next to the mask join it. The colour models follow the new
+mask slowly.
 """
 
 from __future__ import annotations
@@ -75,10 +77,9 @@ def refine(
         # Beyond the band, so the parts of the object the warped mask missed are not taken in.
         fresh = config.fresh_background_weight * hist(surroundings(outer))
     window = (slice(y0, y1), slice(x0, x1))
-    sub = _colour_band(
-        track, warped[window], inner[window], outer[window], band, colours[window], reliable[window], fresh, config
-    )
-    sub = clean_track(sub, band)
+    colour_prob = _colour_prob(track, colours[window], fresh, config)
+    sub = _colour_band(warped[window], inner[window], outer[window], band, colour_prob, reliable[window], config)
+    sub = clean_track(sub, band, colour_prob, round(config.occluded_piece_reach * band), config.occluded_piece_colour)
     new_area = int(sub.sum())
     ratio = (new_area + 1) / (area + 1)
     out = np.zeros_like(hard)
@@ -139,19 +140,16 @@ def _regrow(
 
 
 def _colour_band(
-    track: ColourTrack,
     warped: np.ndarray,
     inner: np.ndarray,
     outer: np.ndarray,
     band: int,
-    colours: np.ndarray,
+    colour_prob: np.ndarray,
     reliable: np.ndarray,
-    fresh: np.ndarray | None,
     config: OpenCVConfig,
 ) -> np.ndarray:
     """The mask within a window (every array cut to it): the warped mask and the colour posterior
     weighed per pixel, smoothed; sure inside ``inner``, nothing outside ``outer``."""
-    colour_prob = _colour_prob(track, colours, fresh, config)
     weight = np.where(reliable, config.flow_weight, config.unreliable_flow_weight)
     score_map = (weight * warped + (1 - weight) * colour_prob).astype(np.float32)
     # Neighbours agree: smoothing stands in for GrabCut's pairwise term at a fraction of its cost.
@@ -163,20 +161,35 @@ def _colour_band(
     return sub
 
 
-def clean_track(fg: np.ndarray, gap: int) -> np.ndarray:
-    """Keep the largest part of a tracked mask and the parts within ``gap`` pixels of it.
+def clean_track(
+    fg: np.ndarray, gap: int, colour_prob: np.ndarray | None = None, reach: int = 0, threshold: float = 1.0
+) -> np.ndarray:
+    """Keep the largest part of a tracked mask, the parts within ``gap`` pixels of it, and the
+    parts within ``reach`` pixels of it whose mean ``colour_prob`` (the colour posterior, same
+    shape) is at least ``threshold``.
 
     An object seldom splits into far-apart pieces; a piece left behind is usually a trail (smoke,
-    uncovered background) that would otherwise be tracked for the rest of the video. Small holes
-    are filled as in ``clean_mask``.
+    uncovered background) that would otherwise be tracked for the rest of the video. A piece cut
+    off by a thin occluder (a leg behind a pole) lies a little further off, and is surely the
+    object's colours, as a trail seldom is. Small holes are filled as in ``clean_mask``.
     """
     count, comp, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
     if count > 2:
-        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
-        near = cv2.dilate((comp == largest).astype(np.uint8), kernel).astype(bool)
+        largest = (comp == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
         wanted = np.zeros(count, bool)
-        wanted[np.unique(comp[near])] = True
+        wanted[np.unique(comp[_dilate(largest, gap)])] = True
+        if colour_prob is not None and reach > gap:
+            areas = np.maximum(1, stats[:, cv2.CC_STAT_AREA])
+            colour = np.bincount(comp.ravel(), weights=colour_prob.ravel(), minlength=count) / areas
+            nearby = np.zeros(count, bool)
+            nearby[np.unique(comp[_dilate(largest, reach)])] = True
+            wanted |= nearby & (colour >= threshold)
         wanted[0] = False
         fg = wanted[comp]
     return clean_mask(fg, min_fraction=0.0)
+
+
+def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """``mask`` (uint8) grown by a disc of ``radius`` pixels, as bool."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(mask, kernel).astype(bool)
