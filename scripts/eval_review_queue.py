@@ -12,12 +12,13 @@ A frame is bad when its true J < 0.5. The queue of a sequence is its tracked fra
 confident first; the script prints how many bad frames each queue's top 10% holds (summed over the
 sequences, and against the most a top 10% can hold), their precision, and for one queue pooled
 over all sequences its top-10% recall (and the most any ranking could reach there) and average
-precision (area under its precision-recall curve): for the default weights and cross-validated
-(two folds fixed by a seeded shuffle, and leave-one-out), the weights chosen from a small grid on
-the other sequences (by average precision, then top-10% recall) and scored on the held-out ones;
-then the queue threshold's precision and recall, and a threshold chosen on one fold and scored on
-the other. Tracking runs once per sequence; ``--cache`` keeps the cues so that re-scoring costs
-nothing.
+precision (area under its precision-recall curve): for the weights the studio uses with this
+engine (the engine's confidence alone: review/combination.py), for the combination SAM 2 and
+EdgeTAM use, and cross-validated (two folds fixed by a seeded shuffle, and leave-one-out): the
+weights chosen on the other sequences (by average precision, then top-10% recall) from the two,
+and from a small grid, and scored on the held-out ones; then the queue threshold's precision and
+recall, and a threshold chosen on one fold and scored on the other. Tracking runs once per
+sequence; ``--cache`` keeps the cues so that re-scoring costs nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from video_seg_backend.engine.base import ListFrames, PointPrompt, Prompt  # noq
 from video_seg_backend.engine.opencv import OpenCVEngine  # noqa: E402
 from video_seg_backend.evaluation.clicker import next_click  # noqa: E402
 from video_seg_backend.evaluation.metrics import jaccard  # noqa: E402
-from video_seg_backend.review.combination import DEFAULT_WEIGHTS, Weights, combine  # noqa: E402
+from video_seg_backend.review.combination import DEFAULT_WEIGHTS, Weights, combine, weights_for  # noqa: E402
 from video_seg_backend.review.cues import FrameCues, TrackCues  # noqa: E402
 
 BAD_J = 0.5
@@ -54,6 +55,7 @@ GRID = {
     "half_life": [0.0, 100.0],
 }
 Items = list[tuple[FrameCues, float]]  # (cues, true J) of one sequence's tracked frames
+PRODUCT = weights_for(OpenCVEngine.key)  # what the studio combines this engine's masks' cues with
 
 
 def find_sequences(root: Path) -> list[str]:
@@ -190,10 +192,10 @@ def main() -> None:
                          s["precision@10%"], s["pooled_recall@10%"], s["AP"]))  # fmt: skip
 
     every = list(data.values())
-    default = scores(every, DEFAULT_WEIGHTS)
-    print(f"the pooled top 10% can hold at most {default['pooled_ceiling']:.1%} of the {default['bad']} bad frames")
-    show("defaults", default)
-    show("engine confidence alone", scores(every, Weights(1, 0, 0, 0, 0, DEFAULT_WEIGHTS.empty)))
+    product = scores(every, PRODUCT)
+    print(f"the pooled top 10% can hold at most {product['pooled_ceiling']:.1%} of the {product['bad']} bad frames")
+    show("engine confidence alone (studio)", product)
+    show("combination (SAM 2, EdgeTAM)", scores(every, DEFAULT_WEIGHTS))
     show("track cues alone", scores(every, replace(DEFAULT_WEIGHTS, engine=0.0)))
     show("best on all (flatters itself)", scores(every, choose(every, candidates)))
 
@@ -201,19 +203,22 @@ def main() -> None:
     order = sorted(names)
     random.Random(args.seed).shuffle(order)
     folds = [order[::2], order[1::2]]
-    chosen = [choose([data[n] for n in fold], candidates) for fold in folds]
-    held = [data[n] for n in folds[1]] + [data[n] for n in folds[0]]
-    show("two-fold cross-validated", scores(held, [chosen[0]] * len(folds[1]) + [chosen[1]] * len(folds[0])))
-    for i, w in enumerate(chosen):
-        print(f"  chosen on fold {i + 1} ({', '.join(sorted(folds[i]))}): {w}")
-
-    # Leave-one-out: each sequence ranked with the weights best on the other thirteen.
-    loo = [choose([data[m] for m in names if m != n], candidates) for n in names]
-    show("leave-one-out cross-validated", scores([data[n] for n in names], loo))
+    two = [PRODUCT, DEFAULT_WEIGHTS]
+    for title, options in (("the two", two), ("the grid", candidates)):
+        chosen = [choose([data[n] for n in fold], options) for fold in folds]
+        held = [data[n] for n in folds[1]] + [data[n] for n in folds[0]]
+        show(f"two-fold, of {title}", scores(held, [chosen[0]] * len(folds[1]) + [chosen[1]] * len(folds[0])))
+        for i, w in enumerate(chosen):
+            print(f"  chosen on fold {i + 1} ({', '.join(sorted(folds[i]))}): {w}")
+        # Leave-one-out: each sequence ranked with the weights best on the other thirteen.
+        loo = [choose([data[m] for m in names if m != n], options) for n in names]
+        show(f"leave-one-out, of {title}", scores([data[n] for n in names], loo))
+        if options is two:
+            print(f"  the engine alone chosen for {sum(w == PRODUCT for w in loo)} of {len(names)} held-out sequences")
 
     # The queue's threshold (review/queue.py REVIEW_BELOW): the F1 of "queued" against "bad",
     # chosen on one fold and scored on the other.
-    print("\nthreshold (default weights): queued share, precision, recall of masks under it")
+    print("\nthreshold (the studio's weights): queued share, precision, recall of masks under it")
     for t in THRESHOLDS:
         q = threshold_scores(every, t)
         print(f"  below {t:.2f}: queued {q['queued']:.2f}, precision {q['precision']:.2f}, recall {q['recall']:.2f}")
@@ -230,7 +235,7 @@ THRESHOLDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
 
 
 def threshold_scores(per_seq: list[Items], below: float) -> dict[str, float]:
-    flags = [(combine(c, DEFAULT_WEIGHTS) < below, j < BAD_J) for items in per_seq for c, j in items]
+    flags = [(combine(c, PRODUCT) < below, j < BAD_J) for items in per_seq for c, j in items]
     queued = sum(q for q, _ in flags)
     hits = sum(q and b for q, b in flags)
     bad = sum(b for _, b in flags)

@@ -48,6 +48,7 @@ from video_seg_backend.models import (
     TrackedObject,
     TrackingChange,
 )
+from video_seg_backend.review.combination import weights_for
 from video_seg_backend.review.queue import review_queue
 from video_seg_backend.review.watch import RunWatch, object_name, summary_line
 from video_seg_backend.services.crud import (
@@ -182,7 +183,7 @@ class _Tracking:
             parts = part_pairs(session, self.media_id)
         tracked = [o for o in object_ids if o in start_masks] or object_ids
         frames = engine.propagate(state, tracked, run.start, run.direction, run.frames, start_masks, parts)
-        watch = RunWatch(run.start)
+        watch = RunWatch(run.start, weights_for(engine.key))
         left: dict[int, int] = {}  # object -> the frame of this run the engine followed it out of the view
         stop_below = self.params.stop_below
         try:

@@ -1,8 +1,12 @@
 """One confidence in [0, 1] from the engine's own and the track's cues.
 
 A product of powers: each cue can only lower the confidence, and an exponent of 0 leaves a cue out.
-The defaults were chosen by cross-validation on the shared DAVIS sequences (two folds, choose on
-one half, score on the other; scripts/eval_review_queue.py prints the figures).
+The defaults were set before measuring and stay for SAM 2 and EdgeTAM, whose confidence (predicted
+IoU, object score) says nothing of the track. The OpenCV engine's confidence already asks what the
+track cues ask (is the mask's size what the object's motion made it, do its colours still match
+the key frame's, does its flow round-trip), and on its tracks of the shared DAVIS sequences it
+ranks the bad frames better alone: chosen between the two by cross-validation (leave-one-out and
+two folds), alone every time (scripts/eval_review_queue.py prints the figures).
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+ENGINE_ALONE = Weights(engine=1.0, area=0.0, shape=0.0, key_area=0.0, half_life=0.0)
+# Engines (SegmentationEngine.key) whose own confidence is used alone.
+_ENGINE_WEIGHTS = {"opencv": ENGINE_ALONE}
+
+
+def weights_for(engine_key: str) -> Weights:
+    """The weights for masks tracked by the engine ``engine_key``."""
+    return _ENGINE_WEIGHTS.get(engine_key, DEFAULT_WEIGHTS)
 
 
 def combine(cues: FrameCues, weights: Weights = DEFAULT_WEIGHTS) -> float:
