@@ -3,7 +3,8 @@
 DAVIS boat: the mask spreads over the boat's wake (2.4x the boat's area by the end, J 0.28) while
 the flow, colours and colour band all agree, so the confidence stayed at 0.81, above a car that is
 tracked well while it approaches (mask 10x larger, J 0.84, confidence 0.68). The car's growth is
-what its motion's scale predicts; the boat's is not.
+what its motion's scale predicts; the boat's is not. (Since 2026-12-06 the band holds the boat's
+mask at ~1.5x, J 0.39 at the end, test_opencv_growth_guard.py; its confidence still falls.)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def tracked(name: str) -> list[tuple[float, float]]:
 def test_a_mask_growing_over_the_background_is_doubted_before_an_approaching_object():
     boat, car = tracked("boat"), tracked("car-turn")
     # what the truth says: the boat's last frames are wrong, the car's right
-    assert np.mean([j for _, j in boat[-10:]]) < 0.35 < 0.8 < np.mean([j for _, j in car[-10:]])
+    assert np.mean([j for _, j in boat[-10:]]) < 0.45 < 0.8 < np.mean([j for _, j in car[-10:]])
     boat_end = np.mean([c for c, _ in boat[-10:]])
     car_end = np.mean([c for c, _ in car[-10:]])
     assert boat_end < 0.5

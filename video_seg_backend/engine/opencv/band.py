@@ -8,8 +8,10 @@ around the band on the frame itself). Where the flow failed its round trip, colo
 say. Inside the band the mask is kept, outside it nothing is added; pieces apart from the mask's
 largest part are dropped (a trail left behind) unless they are near it, or a little further and
 surely the object's colours (a part coming out from behind a pole); with ``regrow_fraction`` on,
-regions of surely the object's colour next to the mask join it. The colour models follow the new
-mask slowly.
+regions of surely the object's colour next to the mask join it. A mask already larger than its
+object's motion explains (tracking.py says so: ``overgrown``) grows outside the carried mask only
+into surely the object's colours: a wake or a reflection of half its colours is held off. The
+colour models follow the new mask slowly.
 """
 
 from __future__ import annotations
@@ -46,19 +48,26 @@ def surroundings(hard: np.ndarray) -> np.ndarray:
 
 
 def refine(
-    track: ColourTrack, warped: np.ndarray, colours: np.ndarray, reliable: np.ndarray, config: OpenCVConfig
-) -> tuple[np.ndarray, float]:
+    track: ColourTrack,
+    warped: np.ndarray,
+    colours: np.ndarray,
+    reliable: np.ndarray,
+    config: OpenCVConfig,
+    overgrown: bool = False,
+) -> tuple[np.ndarray, float, int]:
     """Snap a warped mask (float, working size) to the object's colours in a band around its
     boundary; ``colours`` are the frame's quantised colours (histograms.colour_index),
-    ``reliable`` where its flow round-tripped. Returns the new mask (float 0/1) and how much the
-    band left of the warped mask (IoU), and updates the track's colour models and colour fit."""
+    ``reliable`` where its flow round-tripped; an ``overgrown`` mask (larger than its motion
+    explains) grows only where the colours are sure. Returns the new mask (float 0/1), how much the
+    band left of the warped mask (IoU) and how many pixels it held back from such a mask, and
+    updates the track's colour models and colour fit."""
     hard = warped > 0.5
     area = int(hard.sum())
     if area < 9:
         hard = warped > config.unreliable_prior - 1e-3
         area = int(hard.sum())
     if area < 9:
-        return hard.astype(np.float32), 0.0
+        return hard.astype(np.float32), 0.0, 0
     band = 2 + int(config.band_fraction * np.sqrt(area))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
     u8 = hard.astype(np.uint8)
@@ -79,6 +88,11 @@ def refine(
     window = (slice(y0, y1), slice(x0, x1))
     colour_prob = _colour_prob(track, colours[window], fresh, config)
     sub = _colour_band(warped[window], inner[window], outer[window], band, colour_prob, reliable[window], config)
+    held = 0
+    if overgrown and config.growth_colour > 0:
+        refused = _hold_growth(sub, warped[window], colour_prob, band, config.growth_colour)
+        held = int(refused.sum())
+        sub &= ~refused
     sub = clean_track(sub, band, colour_prob, round(config.occluded_piece_reach * band), config.occluded_piece_colour)
     new_area = int(sub.sum())
     ratio = (new_area + 1) / (area + 1)
@@ -99,7 +113,7 @@ def refine(
     track.colour_fit = similarity(out_hist, track.key_fg) if out.any() else 0.0
     track.fg = (1 - rate) * track.fg + rate * out_hist
     track.bg = (1 - rate) * track.bg + rate * hist(surroundings(out))
-    return out.astype(np.float32), float(inter / max(1, union))
+    return out.astype(np.float32), float(inter / max(1, union)), held
 
 
 def _colour_prob(track: ColourTrack, colours: np.ndarray, fresh: np.ndarray | None, config: OpenCVConfig) -> np.ndarray:
@@ -159,6 +173,14 @@ def _colour_band(
     sub[inner] = True
     sub[~outer] = False
     return sub
+
+
+def _hold_growth(sub: np.ndarray, warped: np.ndarray, colour_prob: np.ndarray, band: int, sure: float) -> np.ndarray:
+    """The pixels the band added to a mask outside the carried one where the colour posterior,
+    smoothed as the band smooths, is not above ``sure``: growth an overgrown mask is refused."""
+    smooth = max(1, band // 2) * 2 + 1
+    colour = cv2.GaussianBlur(colour_prob.astype(np.float32), (smooth, smooth), 0)
+    return sub & (warped <= 0.5) & (colour <= sure)
 
 
 def clean_track(

@@ -57,6 +57,10 @@ class ObjectTrack:
         # since (log of the area factor): growth the motion does not explain is a leak or a loss.
         self.key_area = float((soft > 0.5).sum())
         self.log_scale = 0.0
+        # Pixels the band refused an overgrown mask lately (band.refine; config.growth_memory):
+        # the confidence judges the mask's size as if they had joined it, so holding a leak back
+        # does not make the mask look surer than it was.
+        self.refused = 0.0
         # Where the object's motion has carried its key frame's mask, beyond the frame's edges too;
         # once it has left the frame, the share of those points outside it (else None).
         self.carried = CarriedPoints(soft > 0.5)
@@ -188,9 +192,11 @@ class Tracker:
         warped = np.where(self.reliable, warped, moved)
         track.warped = warped
         assert self.colours is not None
-        soft, score = refine(track, warped, self.colours, self.reliable, self.config)
+        overgrown = _overgrown(float((warped > 0.5).sum()), track, self.config.growth_guard)
+        soft, score, held = refine(track, warped, self.colours, self.reliable, self.config, overgrown)
         hard = soft > 0.5
         area = float(hard.sum())
+        track.refused = self.config.growth_memory * track.refused + held
         searched = refound = False
         if track.lost.collapsed(area, self.config):
             soft, refound = self._search(object_id, hard)
@@ -202,9 +208,9 @@ class Tracker:
         if searched:
             area = float((soft > 0.5).sum())
         if refound:
-            track.carried = CarriedPoints(soft > 0.5)
+            track.carried, track.refused = CarriedPoints(soft > 0.5), 0.0
         track.soft = soft
-        explained = _explained_growth(area, track)
+        explained = _explained_growth(area + track.refused, track)
         confidence = _confidence(score, round_trip, track.colour_fit, explained, searched)
         return Tracked(self._full(soft), score, confidence, refound)
 
@@ -296,6 +302,12 @@ class Tracker:
                 if 0.67 <= scale <= 1.5:
                     return motion.astype(np.float32)
         return track.motion
+
+
+def _overgrown(area: float, track: ObjectTrack, guard: float) -> bool:
+    """Whether a mask of ``area`` is more than ``guard`` times what the object's own motion made
+    of its key frame's area (0 = never): it has grown into look-alike background."""
+    return guard > 0 and track.key_area > 0 and area > guard * track.key_area * float(np.exp(track.log_scale))
 
 
 def _explained_growth(area: float, track: ObjectTrack) -> float:
