@@ -15,7 +15,7 @@ import numpy as np
 
 from .config import OpenCVConfig
 from .cut import clean_mask
-from .histograms import similarity
+from .histograms import LEVELS, similarity
 
 # On the key frame itself the search must find the object (IoU with its mask at least this), or
 # it is not searched for later: when its colours are common in the scenery, whatever a search
@@ -102,8 +102,13 @@ def find_object(
     return clean_mask(region, min_fraction=0.0)
 
 
+# Levels a channel of the coarse histograms re-detection compares (histograms.LEVELS summed down).
+COARSE_LEVELS = 8
+
+
 def _coarse(hist: np.ndarray) -> np.ndarray:
-    """A 32-level-a-channel histogram summed to 8 levels a channel, normalised: sparse counts of
-    a few thousand pixels compare stably only in coarse bins."""
-    cube = hist.astype(np.float64).reshape(8, 4, 8, 4, 8, 4).sum(axis=(1, 3, 5))
+    """A histogram of ``histograms.LEVELS`` levels a channel summed to ``COARSE_LEVELS``,
+    normalised: sparse counts of a few thousand pixels compare stably only in coarse bins."""
+    step = LEVELS // COARSE_LEVELS
+    cube = hist.astype(np.float64).reshape((COARSE_LEVELS, step) * 3).sum(axis=(1, 3, 5))
     return (cube / max(1e-9, cube.sum())).reshape(-1)
