@@ -40,7 +40,7 @@ def test_auto_annotation_runs_on_a_celery_worker_and_cancels_there(tmp_path: Pat
             assert objects and len(objects) == done["params"]["result"]["tracks"]
 
             second = client.post(f"{base}/auto-annotate", json={"concept": "person", "every": 1, "masks": "box"}).json()
-            wait_for(lambda: job(client, second["id"])["progress_done"] >= 3, 60, "the second job is midway")
+            wait_for(lambda: job(client, second["id"])["progress_done"] >= 3, 300, "the second job is midway")
             assert client.post(f"/api/v1/jobs/{second['id']}/cancel").status_code == 200
             wait_for(lambda: job(client, second["id"])["status"] == "canceled", 10, "the job stopped on the worker")
             assert job(client, second["id"])["progress_done"] < 75
