@@ -4,7 +4,7 @@ DAVIS boat: the mask spreads over the boat's wake (2.4x the boat's area by the e
 the flow, colours and colour band all agree, so the confidence stayed at 0.81, above a car that is
 tracked well while it approaches (mask 10x larger, J 0.84, confidence 0.68). The car's growth is
 what its motion's scale predicts; the boat's is not. (Since 2026-12-06 the band holds the boat's
-mask at ~1.5x, J 0.39 at the end, test_opencv_growth_guard.py; its confidence still falls.)
+mask at ~1.5x, J 0.39 at the end, test_opencv_size_guards.py; its confidence still falls.)
 """
 
 from __future__ import annotations

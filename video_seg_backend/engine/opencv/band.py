@@ -8,10 +8,12 @@ around the band on the frame itself). Where the flow failed its round trip, colo
 say. Inside the band the mask is kept, outside it nothing is added; pieces apart from the mask's
 largest part are dropped (a trail left behind) unless they are near it, or a little further and
 surely the object's colours (a part coming out from behind a pole); with ``regrow_fraction`` on,
-regions of surely the object's colour next to the mask join it. A mask already larger than its
-object's motion explains (tracking.py says so: ``overgrown``) grows outside the carried mask only
-into surely the object's colours: a wake or a reflection of half its colours is held off. The
-colour models follow the new mask slowly.
+regions of surely the object's colour next to the mask join it. A mask already much larger than
+its object's motion explains (tracking.py measures it: ``size``) grows outside the carried mask
+only into surely the object's colours: a wake or a reflection of half its colours is held off; one
+much smaller loses only what is surely the background: parts whose colours changed (a car in
+smoke, wings opening) are kept as the flow carries them. The colour models follow the new mask
+slowly.
 """
 
 from __future__ import annotations
@@ -53,14 +55,16 @@ def refine(
     colours: np.ndarray,
     reliable: np.ndarray,
     config: OpenCVConfig,
-    overgrown: bool = False,
+    size: float = 1.0,
 ) -> tuple[np.ndarray, float, int]:
     """Snap a warped mask (float, working size) to the object's colours in a band around its
     boundary; ``colours`` are the frame's quantised colours (histograms.colour_index),
-    ``reliable`` where its flow round-tripped; an ``overgrown`` mask (larger than its motion
-    explains) grows only where the colours are sure. Returns the new mask (float 0/1), how much the
-    band left of the warped mask (IoU) and how many pixels it held back from such a mask, and
-    updates the track's colour models and colour fit."""
+    ``reliable`` where its flow round-tripped; ``size`` is the warped mask's area against what the
+    object's motion made of its key frame's (tracking.py): a mask past ``growth_guard`` grows only
+    into surely the object's colours, one under 1 / ``shrink_guard`` loses only surely the
+    background's. Returns the new mask (float 0/1), how much the band left of the warped mask
+    (IoU) and how many pixels it held back from an overgrown mask, and updates the track's colour
+    models and colour fit."""
     hard = warped > 0.5
     area = int(hard.sum())
     if area < 9:
@@ -89,10 +93,12 @@ def refine(
     colour_prob = _colour_prob(track, colours[window], fresh, config)
     sub = _colour_band(warped[window], inner[window], outer[window], band, colour_prob, reliable[window], config)
     held = 0
-    if overgrown and config.growth_colour > 0:
+    if config.growth_guard > 0 and size > config.growth_guard:
         refused = _hold_growth(sub, warped[window], colour_prob, band, config.growth_colour)
         held = int(refused.sum())
         sub &= ~refused
+    elif config.shrink_guard > 0 and size * config.shrink_guard < 1.0:
+        sub |= _keep_carried(warped[window], colour_prob, band, config.shrink_colour)
     sub = clean_track(sub, band, colour_prob, round(config.occluded_piece_reach * band), config.occluded_piece_colour)
     new_area = int(sub.sum())
     ratio = (new_area + 1) / (area + 1)
@@ -175,12 +181,22 @@ def _colour_band(
     return sub
 
 
+def _smoothed(colour_prob: np.ndarray, band: int) -> np.ndarray:
+    """The colour posterior smoothed as the band smooths its scores."""
+    smooth = max(1, band // 2) * 2 + 1
+    return cv2.GaussianBlur(colour_prob.astype(np.float32), (smooth, smooth), 0)
+
+
 def _hold_growth(sub: np.ndarray, warped: np.ndarray, colour_prob: np.ndarray, band: int, sure: float) -> np.ndarray:
     """The pixels the band added to a mask outside the carried one where the colour posterior,
-    smoothed as the band smooths, is not above ``sure``: growth an overgrown mask is refused."""
-    smooth = max(1, band // 2) * 2 + 1
-    colour = cv2.GaussianBlur(colour_prob.astype(np.float32), (smooth, smooth), 0)
-    return sub & (warped <= 0.5) & (colour <= sure)
+    smoothed, is not above ``sure``: growth an overgrown mask is refused."""
+    return sub & (warped <= 0.5) & (_smoothed(colour_prob, band) <= sure)
+
+
+def _keep_carried(warped: np.ndarray, colour_prob: np.ndarray, band: int, unsure: float) -> np.ndarray:
+    """The pixels of the carried mask whose colour posterior, smoothed, is at least ``unsure``:
+    what a shrunken mask keeps whatever the band said (it loses only surely the background)."""
+    return (warped > 0.5) & (_smoothed(colour_prob, band) >= unsure)
 
 
 def clean_track(

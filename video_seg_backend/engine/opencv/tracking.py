@@ -192,8 +192,10 @@ class Tracker:
         warped = np.where(self.reliable, warped, moved)
         track.warped = warped
         assert self.colours is not None
-        overgrown = _overgrown(float((warped > 0.5).sum()), track, self.config.growth_guard)
-        soft, score, held = refine(track, warped, self.colours, self.reliable, self.config, overgrown)
+        size = _size_against_motion(float((warped > 0.5).sum()), track)
+        if size < 1.0 and touches_edge(warped > 0.5):
+            size = 1.0  # an object leaving the view shrinks: at the edge its shrink is not doubted
+        soft, score, held = refine(track, warped, self.colours, self.reliable, self.config, size)
         hard = soft > 0.5
         area = float(hard.sum())
         track.refused = self.config.growth_memory * track.refused + held
@@ -304,10 +306,12 @@ class Tracker:
         return track.motion
 
 
-def _overgrown(area: float, track: ObjectTrack, guard: float) -> bool:
-    """Whether a mask of ``area`` is more than ``guard`` times what the object's own motion made
-    of its key frame's area (0 = never): it has grown into look-alike background."""
-    return guard > 0 and track.key_area > 0 and area > guard * track.key_area * float(np.exp(track.log_scale))
+def _size_against_motion(area: float, track: ObjectTrack) -> float:
+    """A mask of ``area`` against what the object's own motion made of its key frame's area: much
+    above 1 it has grown into look-alike background, much below it has lost part of the object."""
+    if track.key_area <= 0:
+        return 1.0
+    return area / (track.key_area * float(np.exp(track.log_scale)))
 
 
 def _explained_growth(area: float, track: ObjectTrack) -> float:
