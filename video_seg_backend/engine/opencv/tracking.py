@@ -322,7 +322,8 @@ def _explained_growth(area: float, track: ObjectTrack) -> float:
         return 1.0  # an empty mask is judged as such elsewhere
     # The smaller over the larger of the area and the area the motion predicts, as the review's
     # area cues compare areas.
-    return float(np.exp(-abs(np.log(area / track.key_area) - track.log_scale)))
+    size = _size_against_motion(area, track)
+    return min(size, 1.0 / size)
 
 
 def _confidence(score: float, round_trip: float, colour_fit: float, explained: float, searched: bool) -> float:
