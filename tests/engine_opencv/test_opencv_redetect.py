@@ -115,8 +115,9 @@ def test_a_mask_that_slid_onto_something_else_is_searched_for_the_object():
     onto the scenery and keeps about its size, so the collapse never triggers a search; its
     colours no longer match the key frame's object's, and that does (J 0.00 on frames 12-48
     before). Since the band keeps a piece of the object's colours a pole's width away
-    (``occluded_piece_reach``) the mask no longer slides at all; with that off, the colour
-    trigger alone still finds the object again."""
+    (``occluded_piece_reach``) the mask no longer slides at all; nor since a mask shrunk under its
+    motion's size keeps what the flow carried unless surely background (``shrink_guard``); with
+    both off, the colour trigger alone still finds the object again."""
     images = sorted((SWING / "JPEGImages").glob("*.jpg"))
     frames = [cv2.imread(str(p))[:, :, ::-1].copy() for p in images]
     truth = [cv2.imread(str(SWING / "Annotations" / f"{p.stem}.png"), cv2.IMREAD_GRAYSCALE) > 0 for p in images]
@@ -128,8 +129,10 @@ def test_a_mask_that_slid_onto_something_else_is_searched_for_the_object():
 
     assert mean_j() > 0.7
     # the colour trigger alone
-    assert mean_j(OpenCVConfig(occluded_piece_reach=0.0)) > 0.7
+    assert mean_j(OpenCVConfig(occluded_piece_reach=0.0, shrink_guard=0.0)) > 0.7
     # the piece past the pole alone
-    assert mean_j(OpenCVConfig(redetect_colour_fit=0.0)) > 0.7
-    # with neither it stays lost
-    assert mean_j(OpenCVConfig(redetect_colour_fit=0.0, occluded_piece_reach=0.0)) < 0.1
+    assert mean_j(OpenCVConfig(redetect_colour_fit=0.0, shrink_guard=0.0)) > 0.7
+    # the shrink guard alone
+    assert mean_j(OpenCVConfig(redetect_colour_fit=0.0, occluded_piece_reach=0.0)) > 0.7
+    # with none of them it stays lost
+    assert mean_j(OpenCVConfig(redetect_colour_fit=0.0, occluded_piece_reach=0.0, shrink_guard=0.0)) < 0.1
