@@ -171,20 +171,19 @@ def _colour_band(
     """The mask within a window (every array cut to it): the warped mask and the colour posterior
     weighed per pixel, smoothed; sure inside ``inner``, nothing outside ``outer``."""
     weight = np.where(reliable, config.flow_weight, config.unreliable_flow_weight)
-    score_map = (weight * warped + (1 - weight) * colour_prob).astype(np.float32)
+    score_map = weight * warped + (1 - weight) * colour_prob
     # Neighbours agree: smoothing stands in for GrabCut's pairwise term at a fraction of its cost.
-    smooth = max(1, band // 2) * 2 + 1
-    score_map = cv2.GaussianBlur(score_map, (smooth, smooth), 0)
-    sub = score_map > 0.5
+    sub = _smoothed(score_map, band) > 0.5
     sub[inner] = True
     sub[~outer] = False
     return sub
 
 
-def _smoothed(colour_prob: np.ndarray, band: int) -> np.ndarray:
-    """The colour posterior smoothed as the band smooths its scores."""
+def _smoothed(values: np.ndarray, band: int) -> np.ndarray:
+    """``values`` (float, a window) blurred over about half the band's width, as the band smooths
+    its scores (and the guards the colour posterior they compare with them)."""
     smooth = max(1, band // 2) * 2 + 1
-    return cv2.GaussianBlur(colour_prob.astype(np.float32), (smooth, smooth), 0)
+    return cv2.GaussianBlur(values.astype(np.float32), (smooth, smooth), 0)
 
 
 def _hold_growth(sub: np.ndarray, warped: np.ndarray, colour_prob: np.ndarray, band: int, sure: float) -> np.ndarray:

@@ -192,8 +192,9 @@ class Tracker:
         warped = np.where(self.reliable, warped, moved)
         track.warped = warped
         assert self.colours is not None
-        size = _size_against_motion(float((warped > 0.5).sum()), track)
-        if size < 1.0 and touches_edge(warped > 0.5):
+        warped_hard = warped > 0.5
+        size = _size_against_motion(float(warped_hard.sum()), track)
+        if size < 1.0 and touches_edge(warped_hard):
             size = 1.0  # an object leaving the view shrinks: at the edge its shrink is not doubted
         soft, score, held = refine(track, warped, self.colours, self.reliable, self.config, size)
         hard = soft > 0.5
