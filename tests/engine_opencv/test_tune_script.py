@@ -78,3 +78,42 @@ def test_drawn_boxes_lie_a_few_pixels_off_the_tight_box_inside_the_frame_and_rep
     # They differ: some sides move in, some out.
     assert len({tuple(s) for s in sides}) > 30
     assert (sides[:, 0] < 20).any() and (sides[:, 0] > 20).any()
+
+
+def test_hand_clicks_land_a_few_pixels_off_inside_the_error_region_they_aim_at_and_repeat() -> None:
+    import numpy as np
+
+    hand_click = tune_script().hand_click
+    truth = np.zeros((60, 60), bool)
+    truth[10:50, 10:50] = True
+    pred = np.zeros_like(truth)
+    pred[10:50, 10:30] = True  # the right half is missed
+
+    def clicks(seed: int) -> list[tuple[float, float, bool]]:
+        rng = np.random.default_rng(seed)
+        return [hand_click((40.0, 30.0, True), pred, truth, rng, 3) for _ in range(40)]
+
+    moved = clicks(0)
+    assert moved == clicks(0)  # seeded
+    assert moved != clicks(1)
+    for x, y, positive in moved:
+        assert positive
+        assert (x - 40) ** 2 + (y - 30) ** 2 <= 9
+        assert truth[int(y), int(x)] and not pred[int(y), int(x)]  # still on the missed part
+    assert len(set(moved)) > 10
+    # Aimed at a one-pixel-wide missed sliver, a click that would leave it stays where it was
+    # or moves along it.
+    sliver = pred.copy()
+    sliver[10:50, 30:50] = True
+    sliver[30, 30:50] = False
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x, y, _ = hand_click((40.0, 30.0, True), sliver, truth, rng, 3)
+        assert y == 30 and 37 <= x <= 43
+    # A negative click stays on the false pixels.
+    false = truth.copy()
+    false[5:10, 10:50] = True  # a false strip above the object
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x, y, positive = hand_click((30.0, 7.0, False), false, truth, rng, 3)
+        assert not positive and 5 <= y < 10
