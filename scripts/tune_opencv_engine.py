@@ -110,13 +110,13 @@ def first_mask(
         return mask, time.perf_counter() - start
     pred = np.zeros_like(gt)
     slowest = 0.0
-    rng = np.random.default_rng(hand[0]) if hand else None
+    rng, jitter = (np.random.default_rng(hand[0]), hand[1]) if hand else (None, 0)
     for _ in range(max_clicks):
         click = next_click(pred, gt)
         if click is None:
             break
-        if hand and rng is not None:
-            click = hand_click(click, pred, gt, rng, hand[1])
+        if rng is not None:
+            click = hand_click(click, pred, gt, rng, jitter)
         prompts.append(PointPrompt(click[0], click[1], click[2]))
         start = time.perf_counter()
         pred = engine.segment(session, 0, 1, prompts).mask
