@@ -4,21 +4,24 @@
     python scripts/eval_review_queue.py [--data ../shared/data/vos] [--cache review-cues.json] [seq ...]
 
 For each sequence: up to ``--clicks`` simulated clicks on frame 0 (evaluation/clicker.py, as the
-robot annotator makes them), then forward tracking with the OpenCV engine. Every tracked mask gets
-its cues (engine confidence, area and shape change, distance from the key frame; review/cues.py)
-exactly as a tracking job measures them (review/watch.py), and its true J.
+robot annotator makes them), then forward tracking with the engine of ``--model`` (default: the
+OpenCV engine, the one that runs without weights; ``sam2.1_hiera_tiny``, ``edgetam`` ... where their
+weights are in the checkpoint folder, read from the studio's ``VSS_*`` settings). Every tracked
+mask gets its cues (engine confidence, area and shape change, distance from the key frame;
+review/cues.py) exactly as a tracking job measures them (review/watch.py), and its true J.
 
 A frame is bad when its true J < 0.5. The queue of a sequence is its tracked frames, least
 confident first; the script prints how many bad frames each queue's top 10% holds (summed over the
 sequences, and against the most a top 10% can hold), their precision, and for one queue pooled
 over all sequences its top-10% recall (and the most any ranking could reach there) and average
-precision (area under its precision-recall curve): for the weights the studio uses with this
-engine (the engine's confidence alone: review/combination.py), for the combination SAM 2 and
-EdgeTAM use, and cross-validated (two folds fixed by a seeded shuffle, and leave-one-out): the
-weights chosen on the other sequences (by average precision, then top-10% recall) from the two,
-and from a small grid, and scored on the held-out ones; then the queue threshold's precision and
-recall, and a threshold chosen on one fold and scored on the other. Tracking runs once per
-sequence; ``--cache`` keeps the cues so that re-scoring costs nothing.
+precision (area under its precision-recall curve): for the weights the studio uses with the
+engine (the OpenCV engine's confidence alone, SAM 2's and EdgeTAM's combined with the track cues:
+review/combination.py), for that combination, and cross-validated (two folds fixed by a seeded
+shuffle, and leave-one-out): the weights chosen on the other sequences (by average precision,
+then top-10% recall) from the two, and from a small grid, and scored on the held-out ones; then the
+queue threshold's precision and recall, and a threshold chosen on one fold and scored on the other.
+Tracking runs once per sequence; ``--cache`` keeps the cues (and the model they came from) so that
+re-scoring costs nothing.
 """
 
 from __future__ import annotations
@@ -32,20 +35,30 @@ import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from video_seg_backend.engine.base import ListFrames, PointPrompt, Prompt  # noqa: E402
+from video_seg_backend.core.config import Settings  # noqa: E402
+from video_seg_backend.engine.base import ListFrames, PointPrompt, Prompt, SegmentationEngine  # noqa: E402
 from video_seg_backend.engine.opencv import OpenCVEngine  # noqa: E402
+from video_seg_backend.engine.registry import OPENCV_KEY, ModelRegistry  # noqa: E402
 from video_seg_backend.evaluation.clicker import next_click  # noqa: E402
 from video_seg_backend.evaluation.metrics import jaccard  # noqa: E402
-from video_seg_backend.review.combination import DEFAULT_WEIGHTS, Weights, combine, weights_for  # noqa: E402
+from video_seg_backend.review.combination import (  # noqa: E402
+    DEFAULT_WEIGHTS,
+    ENGINE_ALONE,
+    Weights,
+    combine,
+    weights_for,
+)
 from video_seg_backend.review.cues import FrameCues, TrackCues  # noqa: E402
 
 BAD_J = 0.5
+MODEL_ENTRY = "__model__"  # the cache's entry naming the model its cues came from
 TOP = 0.10
 GRID = {
     "engine": [0.0, 0.5, 1.0, 2.0],
@@ -55,7 +68,6 @@ GRID = {
     "half_life": [0.0, 100.0],
 }
 Items = list[tuple[FrameCues, float]]  # (cues, true J) of one sequence's tracked frames
-PRODUCT = weights_for(OpenCVEngine.key)  # what the studio combines this engine's masks' cues with
 
 
 def find_sequences(root: Path) -> list[str]:
@@ -68,7 +80,7 @@ def find_sequences(root: Path) -> list[str]:
     return names
 
 
-def track_sequence(engine: OpenCVEngine, root: Path, name: str, clicks: int) -> Items:
+def track_sequence(engine: SegmentationEngine, root: Path, name: str, clicks: int) -> Items:
     images = sorted((root / name / "JPEGImages").glob("*.jpg"))
     frames = [cv2.imread(str(p))[:, :, ::-1].copy() for p in images]
     gts = [cv2.imread(str(root / name / "Annotations" / (p.stem + ".png")), cv2.IMREAD_GRAYSCALE) > 0 for p in images]
@@ -155,19 +167,25 @@ def choose(per_seq: list[Items], candidates: list[Weights]) -> Weights:
     return max(candidates, key=key)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sequences", nargs="*")
     parser.add_argument("--data", type=Path, default=Path("../shared/data/vos"))
     parser.add_argument("--clicks", type=int, default=5, help="simulated clicks on frame 0")
     parser.add_argument("--cache", type=Path, help="JSON file keeping the cues and true J of each frame")
     parser.add_argument("--seed", type=int, default=0, help="seed of the two-fold split")
-    args = parser.parse_args()
+    parser.add_argument("--model", default=OPENCV_KEY, help="the engine that tracks (a model key of the studio)")
+    args = parser.parse_args(argv)
 
     names = args.sequences or find_sequences(args.data)
-    cached: dict[str, list] = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
+    cached: dict[str, Any] = {MODEL_ENTRY: args.model}
+    if args.cache and args.cache.exists():
+        cached = {MODEL_ENTRY: OPENCV_KEY, **json.loads(args.cache.read_text())}  # caches before --model: OpenCV's
+    if cached[MODEL_ENTRY] != args.model:
+        parser.error(f"{args.cache} holds the cues of model {cached[MODEL_ENTRY]}, not {args.model}")
+    engine = OpenCVEngine() if args.model == OPENCV_KEY else ModelRegistry(Settings()).get(args.model)
+    product_weights = weights_for(engine.key)  # what the studio combines this engine's masks' cues with
     data: dict[str, Items] = {}
-    engine = OpenCVEngine()
     for name in names:
         if name in cached:
             data[name] = [(FrameCues(**c), j) for c, j in cached[name]]
@@ -192,10 +210,11 @@ def main() -> None:
                          s["precision@10%"], s["pooled_recall@10%"], s["AP"]))  # fmt: skip
 
     every = list(data.values())
-    product = scores(every, PRODUCT)
+    product = scores(every, product_weights)
     print(f"the pooled top 10% can hold at most {product['pooled_ceiling']:.1%} of the {product['bad']} bad frames")
-    show("engine confidence alone (studio)", product)
+    show(f"the studio's ({'engine alone' if product_weights == ENGINE_ALONE else 'combination'})", product)
     show("combination (SAM 2, EdgeTAM)", scores(every, DEFAULT_WEIGHTS))
+    show("engine confidence alone", scores(every, ENGINE_ALONE))
     show("track cues alone", scores(every, replace(DEFAULT_WEIGHTS, engine=0.0)))
     show("best on all (flatters itself)", scores(every, choose(every, candidates)))
 
@@ -203,7 +222,7 @@ def main() -> None:
     order = sorted(names)
     random.Random(args.seed).shuffle(order)
     folds = [order[::2], order[1::2]]
-    two = [PRODUCT, DEFAULT_WEIGHTS]
+    two = [ENGINE_ALONE, DEFAULT_WEIGHTS]
     for title, options in (("the two", two), ("the grid", candidates)):
         chosen = [choose([data[n] for n in fold], options) for fold in folds]
         held = [data[n] for n in folds[1]] + [data[n] for n in folds[0]]
@@ -214,17 +233,18 @@ def main() -> None:
         loo = [choose([data[m] for m in names if m != n], options) for n in names]
         show(f"leave-one-out, of {title}", scores([data[n] for n in names], loo))
         if options is two:
-            print(f"  the engine alone chosen for {sum(w == PRODUCT for w in loo)} of {len(names)} held-out sequences")
+            alone_count = sum(w == ENGINE_ALONE for w in loo)
+            print(f"  the engine alone chosen for {alone_count} of {len(names)} held-out sequences")
 
     # The queue's threshold (review/queue.py REVIEW_BELOW): the F1 of "queued" against "bad",
     # chosen on one fold and scored on the other.
     print("\nthreshold (the studio's weights): queued share, precision, recall of masks under it")
     for t in THRESHOLDS:
-        q = threshold_scores(every, t)
+        q = threshold_scores(every, t, product_weights)
         print(f"  below {t:.2f}: queued {q['queued']:.2f}, precision {q['precision']:.2f}, recall {q['recall']:.2f}")
     for i, (train, test) in enumerate(((folds[0], folds[1]), (folds[1], folds[0])), start=1):
-        best = max(THRESHOLDS, key=lambda t: threshold_scores([data[n] for n in train], t)["f1"])
-        q = threshold_scores([data[n] for n in test], best)
+        best = max(THRESHOLDS, key=lambda t: threshold_scores([data[n] for n in train], t, product_weights)["f1"])
+        q = threshold_scores([data[n] for n in test], best, product_weights)
         print(
             f"  fold {i}: chose below {best:.2f} on the other fold; here queued {q['queued']:.2f}, "
             f"precision {q['precision']:.2f}, recall {q['recall']:.2f}"
@@ -234,8 +254,8 @@ def main() -> None:
 THRESHOLDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
 
 
-def threshold_scores(per_seq: list[Items], below: float) -> dict[str, float]:
-    flags = [(combine(c, PRODUCT) < below, j < BAD_J) for items in per_seq for c, j in items]
+def threshold_scores(per_seq: list[Items], below: float, weights: Weights) -> dict[str, float]:
+    flags = [(combine(c, weights) < below, j < BAD_J) for items in per_seq for c, j in items]
     queued = sum(q for q, _ in flags)
     hits = sum(q and b for q, b in flags)
     bad = sum(b for _, b in flags)
