@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.script_loader import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 VOS = REPO.parent / "shared" / "data" / "vos"
 
 
 def tune_script():  # noqa: ANN201 - a module
-    spec = importlib.util.spec_from_file_location("tune_opencv_engine", REPO / "scripts" / "tune_opencv_engine.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["tune_opencv_engine"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tune_opencv_engine")
 
 
 def rows(scores: list[float]) -> dict[str, dict[str, float]]:

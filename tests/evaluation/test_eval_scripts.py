@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import av
@@ -13,19 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.script_loader import load_script
 from video_seg_backend.evaluation.io import encode_rle, load_davis_sequence, write_label_png
 
 REPO = Path(__file__).resolve().parents[2]
 VOS = REPO.parent / "shared" / "data" / "vos"
-
-
-def load_script(name: str):  # noqa: ANN201 - a module
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def need(sequence: str) -> Path:

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.script_loader import load_script
 
 
 def eval_script():  # noqa: ANN201 - a module
-    spec = importlib.util.spec_from_file_location("eval_review_queue", REPO / "scripts" / "eval_review_queue.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_review_queue"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("eval_review_queue")
 
 
 def davis_folder(root: Path, sequences: int = 3, frames: int = 8) -> Path:
