@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Does the review queue find the bad frames? Measured on DAVIS-layout sequences.
 
-    python scripts/eval_review_queue.py [--data ../shared/data/vos] [--cache review-cues.json] [seq ...]
+    python scripts/eval_review_queue.py [--data ../shared/data/vos] [--cache review-cues.json]
+        [--model opencv] [--clicks 5] [seq ...]
 
 For each sequence: up to ``--clicks`` simulated clicks on frame 0 (evaluation/clicker.py, as the
 robot annotator makes them), then forward tracking with the engine of ``--model`` (default: the
