@@ -17,9 +17,9 @@ from video_seg_backend.models import Annotation, AnnotationSource, Media
 from .schemas import DoubtfulMask, MediaToReview, ProjectReviewFrame, ProjectReviewQueue, ReviewFrame, ReviewQueue
 
 # Masks under this confidence are queued unless the request says otherwise. On the shared DAVIS
-# sequences (OpenCV engine, five clicks) it queues 10% of the tracked masks, 62% of them with a true
-# J < 0.5, 39% of those (scripts/eval_review_queue.py prints the table); a threshold chosen per
-# fold did not agree.
+# sequences (OpenCV engine, five clicks) it queues 10% of the tracked masks; 62% of those have a
+# true J < 0.5, and they are 39% of all such masks (scripts/eval_review_queue.py prints the table);
+# a threshold chosen per fold did not agree.
 REVIEW_BELOW = 0.2
 
 
