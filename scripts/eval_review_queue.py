@@ -45,7 +45,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from video_seg_backend.core.config import Settings  # noqa: E402
 from video_seg_backend.engine.base import ListFrames, PointPrompt, Prompt, SegmentationEngine  # noqa: E402
-from video_seg_backend.engine.opencv import OpenCVEngine  # noqa: E402
 from video_seg_backend.engine.registry import OPENCV_KEY, ModelRegistry  # noqa: E402
 from video_seg_backend.evaluation.clicker import next_click  # noqa: E402
 from video_seg_backend.evaluation.metrics import jaccard  # noqa: E402
@@ -184,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         cached = {MODEL_ENTRY: OPENCV_KEY, **json.loads(args.cache.read_text())}  # caches before --model: OpenCV's
     if cached[MODEL_ENTRY] != args.model:
         parser.error(f"{args.cache} holds the cues of model {cached[MODEL_ENTRY]}, not {args.model}")
-    engine = OpenCVEngine() if args.model == OPENCV_KEY else ModelRegistry(Settings()).get(args.model)
+    engine = ModelRegistry(Settings()).get(args.model)
     product_weights = weights_for(engine.key)  # what the studio combines this engine's masks' cues with
     data: dict[str, Items] = {}
     for name in names:
