@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.script_loader import load_script
@@ -60,8 +61,6 @@ def test_the_fourteen_single_object_sequences_are_found_and_the_two_frame_sample
 
 
 def test_drawn_boxes_lie_a_few_pixels_off_the_tight_box_inside_the_frame_and_repeat() -> None:
-    import numpy as np
-
     drawn_boxes = tune_script().drawn_boxes
     truth = np.zeros((50, 80), bool)
     truth[1:30, 20:79] = True  # tight box (20, 1, 79, 30): near the top and right edges
@@ -76,8 +75,6 @@ def test_drawn_boxes_lie_a_few_pixels_off_the_tight_box_inside_the_frame_and_rep
 
 
 def test_hand_clicks_land_a_few_pixels_off_inside_the_error_region_they_aim_at_and_repeat() -> None:
-    import numpy as np
-
     hand_click = tune_script().hand_click
     truth = np.zeros((60, 60), bool)
     truth[10:50, 10:50] = True
