@@ -15,7 +15,8 @@ A frame is bad when its true J < 0.5. The queue of a sequence is its tracked fra
 confident first; the script prints how many bad frames each queue's top 10% holds (summed over the
 sequences, and against the most a top 10% can hold), their precision, and for one queue pooled
 over all sequences its top-10% recall (and the most any ranking could reach there) and average
-precision (area under its precision-recall curve): for the weights the studio uses with the
+precision (area under its precision-recall curve), and how deep the bad frames it finds and misses
+are (true J 0-0.1, 0.1-0.3, 0.3-0.5): for the weights the studio uses with the
 engine (the OpenCV engine's confidence alone, SAM 2's and EdgeTAM's combined with the track cues:
 review/combination.py), for that combination, and cross-validated (two folds fixed by a seeded
 shuffle, and leave-one-out): the weights chosen on the other sequences (by average precision,
@@ -40,6 +41,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -152,6 +154,24 @@ def scores(per_seq: list[Items], weights: Weights | list[Weights]) -> dict[str, 
     }
 
 
+DEPTHS = (0.1, 0.3, BAD_J)  # upper ends of the bands of true J a bad frame's depth is told by
+
+
+def by_depth(per_seq: list[Items], weights: Weights) -> list[tuple[float, float, int, int]]:
+    """How deep the bad frames the pooled queue finds and misses are: for each band of true J
+    (0-0.1, 0.1-0.3, 0.3-0.5) its bounds, how many tracked frames fall in it and how many of
+    those the pooled top 10% holds. A mask at J 0.05 is plainly wrong; one at 0.45 is a near miss,
+    told from a passable one at 0.55 only by the mask's outline."""
+    pooled = sorted((combine(c, weights), j) for items in per_seq for c, j in items)
+    top = pooled[: max(1, math.ceil(TOP * len(pooled)))]
+    bands = []
+    low = 0.0
+    for high in DEPTHS:
+        bands.append((low, high, sum(low <= j < high for _, j in pooled), sum(low <= j < high for _, j in top)))
+        low = high
+    return bands
+
+
 def grid() -> list[Weights]:
     keys = list(GRID)
     return [
@@ -213,6 +233,12 @@ def main(argv: list[str] | None = None) -> None:
     product = scores(every, product_weights)
     print(f"the pooled top 10% can hold at most {product['pooled_ceiling']:.1%} of the {product['bad']} bad frames")
     show(f"the studio's ({'engine alone' if product_weights == ENGINE_ALONE else 'combination'})", product)
+    for low, high, count, held in by_depth(every, product_weights):
+        share = f"{held / count:.0%}" if count else "-"
+        print(f"  true J {low:.1f}-{high:.1f}: {count} frames, {held} of them in the pooled top 10% ({share})")
+    pairs = [(combine(c, product_weights), j) for items in every for c, j in items]
+    rho = spearmanr([c for c, _ in pairs], [j for _, j in pairs]).statistic
+    print(f"  confidence against true J over all {len(pairs)} frames: Spearman {rho:.2f}")
     show("combination (SAM 2, EdgeTAM)", scores(every, DEFAULT_WEIGHTS))
     show("engine confidence alone", scores(every, ENGINE_ALONE))
     show("track cues alone", scores(every, replace(DEFAULT_WEIGHTS, engine=0.0)))

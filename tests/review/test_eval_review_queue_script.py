@@ -85,3 +85,20 @@ def test_sam2_masks_are_scored_with_the_studio_s_combination(tmp_path, capsys, m
     assert cues["__model__"] == "sam2.1_hiera_tiny_random"
     engine_values = [c["engine"] for c, _ in cues["seq0"]]
     assert len(engine_values) == 4 and all(v is not None and 0.0 <= v <= 1.0 for v in engine_values)
+
+
+def test_by_depth_counts_the_plainly_wrong_and_the_near_misses_the_top_holds():
+    from video_seg_backend.review.cues import FrameCues
+
+    script = eval_script()
+
+    def frame(confidence: float, j: float) -> tuple[FrameCues, float]:
+        unchanged = {"area_ratio": 1.0, "shape_iou": 1.0, "key_area_ratio": 1.0}
+        return FrameCues(engine=confidence, key_distance=1, empty=False, **unchanged), j
+
+    # 20 frames, so the pooled top 10% is the 2 least confident: a plainly wrong mask (J 0.05) and
+    # a near miss (J 0.45); a second near miss (J 0.35) and a J 0.2 sit behind good frames.
+    first = [frame(0.05, 0.05), frame(0.1, 0.45), frame(0.9, 0.35)] + [frame(0.5 + i / 100, 0.9) for i in range(7)]
+    second = [frame(0.8, 0.2)] + [frame(0.6 + i / 100, 0.8) for i in range(9)]
+    weights = script.ENGINE_ALONE
+    assert script.by_depth([first, second], weights) == [(0.0, 0.1, 1, 1), (0.1, 0.3, 1, 0), (0.3, 0.5, 2, 1)]
