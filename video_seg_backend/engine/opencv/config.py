@@ -211,8 +211,8 @@ class OpenCVConfig:
     # of the same colours (cups of a shell game) each take in the other. A part inside its object
     # overlaps it there and may go on overlapping, as may the pairs propagate() is given
     # (``may_overlap``: a part and its object). Costs nothing unless two masks overlap, and then
-    # little: claims are worked out around the shared pixels only (02_cups.mp4, three cups: 29.7
-    # frames/s off, 30.3 on).
+    # little: claims are worked out around the shared pixels only (02_cups.mp4, three cups: 25.7
+    # frames/s off, 27.8 on; scripts/eval_objects_apart.py, 2026-12-07).
     keep_apart: bool = True
     # Re-detection of a lost object (engine/opencv/redetect.py): while the tracked area is below
     # this fraction of its recent level (0 = off), each frame is searched for a region of the key
