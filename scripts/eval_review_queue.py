@@ -162,7 +162,8 @@ def by_depth(per_seq: list[Items], weights: Weights) -> list[tuple[float, float,
     (0-0.1, 0.1-0.3, 0.3-0.5) its bounds, how many tracked frames fall in it and how many of
     those the pooled top 10% holds. A mask at J 0.05 is plainly wrong; one at 0.45 is a near miss,
     told from a passable one at 0.55 only by the mask's outline."""
-    pooled = sorted((combine(c, weights), j) for items in per_seq for c, j in items)
+    # In queue order as ``scores`` ranks the pooled queue (ties keep the sequences' order).
+    pooled = sorted(((combine(c, weights), j) for items in per_seq for c, j in items), key=lambda p: p[0])
     top = pooled[: max(1, math.ceil(TOP * len(pooled)))]
     bands = []
     low = 0.0
