@@ -9,6 +9,7 @@ import pytest
 from video_seg_backend.engine.base import ListFrames, PointPrompt
 from video_seg_backend.engine.opencv import OpenCVConfig, OpenCVEngine
 from video_seg_backend.engine.opencv.clicks import segment_prompts
+from video_seg_backend.engine.opencv.corrections import keep_local_change
 
 
 def dog_on_grass() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,3 +76,37 @@ def test_through_the_engine_a_correction_on_a_tracked_frame_keeps_the_tracked_ma
     mask = engine.segment(session, 1, 7, [PointPrompt(188, 175, True)], base_mask=base).mask
     assert mask[leg].mean() > 0.9
     assert np.array_equal(mask[~leg], base[~leg])
+
+
+def test_a_negative_click_on_a_strip_along_the_flank_does_not_take_the_flank() -> None:
+    """GrabCut's answer to a negative click on a thin strip of background along the object's side
+    (a pole beside a dog) can take the whole side with it, connected to the strip: only what lies
+    within a few times the click's depth of it is taken."""
+    previous = np.zeros((200, 300), bool)
+    previous[60:140, 80:200] = True  # the flank, rightly in the mask
+    previous[60:140, 200:208] = True  # a strip of pole along it, wrongly in the mask
+    proposed = previous.copy()
+    proposed[50:150, 140:210] = False  # GrabCut's answer: the strip and the flank's right half
+    click = PointPrompt(204, 100, False)
+    flank = np.zeros_like(previous)
+    flank[60:140, 80:200] = True
+    strip = previous & ~flank
+
+    kept = keep_local_change(previous, proposed, click, thick=2.0, reach=6.0)
+    assert not kept[90:111, 200:208].any()  # the strip is gone around the click
+    assert kept[flank].mean() > 0.85  # the flank stays, but for a bite around the click
+    assert kept[strip].mean() < 0.75
+    # Unbounded, the same click takes the flank's right half: what a person would have to undo.
+    assert keep_local_change(previous, proposed, click)[flank].mean() < 0.55
+
+
+def test_a_long_missed_stick_is_still_added_whole() -> None:
+    """A change no thicker than the click's error (a hockey stick, a leg) is the error itself, and
+    is kept to its end however far that is from the click."""
+    previous = np.zeros((200, 300), bool)
+    previous[60:140, 80:200] = True  # the player
+    stick = np.zeros_like(previous)
+    stick[97:103, 200:290] = True  # 6 px wide, 90 px long, missed by the tracked mask
+    proposed = previous | stick
+    kept = keep_local_change(previous, proposed, PointPrompt(206, 100, True), thick=2.0, reach=6.0)
+    assert np.array_equal(kept, proposed)

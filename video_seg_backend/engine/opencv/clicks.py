@@ -64,7 +64,8 @@ def segment_prompts(
         proposed = _segment_step(rgb, previous, steps[: k + 1], config, neighbours, off, motion)
         step = steps[k]
         if base is not None and config.local_corrections and previous is not None and isinstance(step, PointPrompt):
-            proposed = keep_local_change(previous, proposed, step)  # correcting a tracked mask: corrections.py
+            # correcting a tracked mask: corrections.py
+            proposed = keep_local_change(previous, proposed, step, config.correction_thick, config.correction_reach)
         previous = proposed
         masks.append(previous)
     return masks
