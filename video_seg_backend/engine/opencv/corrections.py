@@ -10,7 +10,7 @@ That change can still reach past the error: a negative click on a strip of pole 
 flank took the whole flank, connected to the strip (IoU 0.81 -> 0.39). The click's depth (its
 distance to the mask's edge, on the side it corrects) says how large the error it aims at is; when
 the change holds parts much thicker than that (``thick`` times the depth: an opening by a disc
-that wide leaves something), they are another matter than the click's, and only what lies within
+that wide would leave something), they are another matter than the click's, and only what lies within
 ``reach`` times the depth of the click is kept. A change no thicker than the click's error (a long
 missed stick, a leg) is kept whole.
 
@@ -56,8 +56,11 @@ def keep_local_change(
     if thick > 0 and not side.all():
         depth = float(cv2.distanceTransform(side.astype(np.uint8), cv2.DIST_L2, 3)[y, x])
         radius = max(2, round(thick * depth))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        if cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_OPEN, kernel).any():
+        # A disc of that radius fits in the change (an opening by it would leave something) where
+        # the change's own distance transform exceeds it: one pass over the frame, whatever the
+        # radius (an opening by a disc 800 px wide took 20 s for a click far from the mask).
+        inner = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        if float(inner.max()) > radius:
             disc = np.zeros((height, width), np.uint8)
             cv2.circle(disc, (x, y), max(3, round(reach * depth)), 1, -1)
             region &= disc.astype(bool)
