@@ -112,6 +112,13 @@ def ranking(items: Items, weights: Weights) -> list[bool]:
     return [items[i][1] < BAD_J for i in order]
 
 
+def pooled_queue(per_seq: list[Items], each: list[Weights]) -> list[tuple[float, float]]:
+    """(confidence, true J) of every sequence's frames in one queue, least confident first, each
+    sequence's cues combined with its weights; ties keep the sequences' order."""
+    pooled = [(combine(c, w), j) for items, w in zip(per_seq, each, strict=True) for c, j in items]
+    return sorted(pooled, key=lambda p: p[0])
+
+
 def scores(per_seq: list[Items], weights: Weights | list[Weights]) -> dict[str, float]:
     """How well the queues rank the bad frames first; ``weights`` one for all or one per sequence.
 
@@ -121,15 +128,13 @@ def scores(per_seq: list[Items], weights: Weights | list[Weights]) -> dict[str, 
     - AP: average precision of the pooled queue (the area under its precision-recall curve)."""
     each = weights if isinstance(weights, list) else [weights] * len(per_seq)
     found = taken = ceiling = 0
-    pooled: list[tuple[float, bool]] = []
     for items, w in zip(per_seq, each, strict=True):
         ranked = ranking(items, w)
         top = max(1, math.ceil(TOP * len(ranked)))
         found += sum(ranked[:top])
         taken += top
         ceiling += min(top, sum(ranked))
-        pooled += [(combine(c, w), j < BAD_J) for c, j in items]
-    pooled.sort(key=lambda p: p[0])
+    pooled = [(c, j < BAD_J) for c, j in pooled_queue(per_seq, each)]
     bad = sum(is_bad for _, is_bad in pooled)
     pooled_size = max(1, math.ceil(TOP * len(pooled)))
     pooled_top = sum(is_bad for _, is_bad in pooled[:pooled_size])
@@ -162,8 +167,7 @@ def by_depth(per_seq: list[Items], weights: Weights) -> list[tuple[float, float,
     (0-0.1, 0.1-0.3, 0.3-0.5) its bounds, how many tracked frames fall in it and how many of
     those the pooled top 10% holds. A mask at J 0.05 is plainly wrong; one at 0.45 is a near miss,
     told from a passable one at 0.55 only by the mask's outline."""
-    # In queue order as ``scores`` ranks the pooled queue (ties keep the sequences' order).
-    pooled = sorted(((combine(c, weights), j) for items in per_seq for c, j in items), key=lambda p: p[0])
+    pooled = pooled_queue(per_seq, [weights] * len(per_seq))
     top = pooled[: max(1, math.ceil(TOP * len(pooled)))]
     bands = []
     low = 0.0
@@ -237,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     for low, high, count, held in by_depth(every, product_weights):
         share = f"{held / count:.0%}" if count else "-"
         print(f"  true J {low:.1f}-{high:.1f}: {count} frames, {held} of them in the pooled top 10% ({share})")
-    pairs = [(combine(c, product_weights), j) for items in every for c, j in items]
+    pairs = pooled_queue(every, [product_weights] * len(every))
     rho = spearmanr([c for c, _ in pairs], [j for _, j in pairs]).statistic
     print(f"  confidence against true J over all {len(pairs)} frames: Spearman {rho:.2f}")
     show("combination (SAM 2, EdgeTAM)", scores(every, DEFAULT_WEIGHTS))
