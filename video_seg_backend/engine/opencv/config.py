@@ -126,7 +126,7 @@ class OpenCVConfig:
     # change that holds parts thicker than correction_thick times the click's depth in its error
     # (its distance to the mask's edge; 0 = off) only within correction_reach times the depth of
     # the click: a negative click on a strip of pole along a dog's flank no longer takes the flank,
-    # and a long missed stick is still added whole. One distance transform and one opening a click.
+    # and a long missed stick is still added whole. Two distance transforms a click.
     # On 63 tracked frames (J < 0.8) of the 14 DAVIS sequences, 3 clicks each
     # (scripts/eval_corrections.py, 2026-12-07): off 0.697 / 0.726 / 0.748 after one / two / three
     # clicks, 17 of 189 clicks worse, the worst drop 0.420; thick 2 / 3 at reach 6 0.760 / 0.756
