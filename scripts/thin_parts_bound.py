@@ -48,7 +48,7 @@ def main() -> None:
         for mode in ("clicks", "box"):
             engine = OpenCVEngine(config)
             session = engine.session(name, ListFrames(frames), lambda: [])
-            mask, _ = first_mask(engine, session, truth, mode, 5)
+            mask, _, _ = first_mask(engine, session, truth, mode, 5)
             row += [jaccard(mask, truth), jaccard(mask | thin, truth)]
         rows.append(row)
         print(f"{name:<16} {row[0]:>10.3f} " + " ".join(f"{v:>7.3f}" for v in row[1:]), flush=True)

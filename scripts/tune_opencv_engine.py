@@ -91,25 +91,27 @@ def first_mask(
     mode: str | BoxPrompt,
     max_clicks: int,
     hand: tuple[int, int] | None = None,
-) -> tuple[np.ndarray, float]:
-    """The frame-0 mask of the mode (stored as the session's key frame) and the seconds of its
-    slowest prompt step (one click, or the box); ``mode`` may be the box itself; ``hand`` =
-    (seed, jitter): each click moved as ``hand_click`` moves it."""
+) -> tuple[np.ndarray, float, list[float]]:
+    """The frame-0 mask of the mode (stored as the session's key frame), the seconds of its
+    slowest prompt step (one click, or the box) and, for clicks, the IoU after each click (up to
+    ``max_clicks``; the last one repeated where the clicker found no error left); ``mode`` may be
+    the box itself; ``hand`` = (seed, jitter): each click moved as ``hand_click`` moves it."""
     if mode == "truth":
         engine.set_mask(session, 0, 1, gt)
-        return gt, 0.0
+        return gt, 0.0, []
     if mode in PERTURBED:
         mask = PERTURBED[mode](gt.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         engine.set_mask(session, 0, 1, mask)
-        return mask, 0.0
+        return mask, 0.0, []
     prompts: list[Prompt] = []
     if mode == "box" or isinstance(mode, BoxPrompt):
         prompts.append(mode if isinstance(mode, BoxPrompt) else tight_box(gt))
         start = time.perf_counter()
         mask = engine.segment(session, 0, 1, prompts).mask
-        return mask, time.perf_counter() - start
+        return mask, time.perf_counter() - start, []
     pred = np.zeros_like(gt)
     slowest = 0.0
+    ious: list[float] = []
     rng, jitter = (np.random.default_rng(hand[0]), hand[1]) if hand else (None, 0)
     for _ in range(max_clicks):
         click = next_click(pred, gt)
@@ -121,7 +123,21 @@ def first_mask(
         start = time.perf_counter()
         pred = engine.segment(session, 0, 1, prompts).mask
         slowest = max(slowest, time.perf_counter() - start)
-    return pred, slowest
+        ious.append(jaccard(pred, gt))
+    return pred, slowest, ious + ious[-1:] * (max_clicks - len(ious)) if ious else []
+
+
+def click_figures(ious: list[float]) -> dict[str, float]:
+    """A click sequence's IoU after each click (``iou@k``, k from 1), and how many of its clicks
+    made the mask worse than the click before (``worse``, by more than 0.001) and by how much in
+    all (``drop``); empty for a mode without clicks."""
+    if not ious:
+        return {}
+    steps = [b - a for a, b in itertools.pairwise(ious)]
+    figures = {f"iou@{k}": v for k, v in enumerate(ious, 1)}
+    figures["worse"] = float(sum(d < -0.001 for d in steps))
+    figures["drop"] = float(-sum(d for d in steps if d < -0.001))
+    return figures
 
 
 def hand_click(
@@ -190,11 +206,12 @@ def evaluate(
         return mean
     frames, gts = seq
     session = engine.session(name, ListFrames(frames), lambda: [])
-    first, step_s = first_mask(engine, session, gts[0], mode, max_clicks, hand)
+    first, step_s, ious = first_mask(engine, session, gts[0], mode, max_clicks, hand)
+    clicks = click_figures(ious)
     if not track:
         engine.forget(name)
         nan = float("nan")
-        return {"first": jaccard(first, gts[0]), "J": nan, "F": nan, "JF": nan, "fps": nan, "step_s": step_s}
+        return {"first": jaccard(first, gts[0]), "J": nan, "F": nan, "JF": nan, "fps": nan, "step_s": step_s, **clicks}
     start = time.perf_counter()
     results = {index: masks[0].mask for index, masks in engine.propagate(session, [1], 0, "forward")}
     elapsed = time.perf_counter() - start
@@ -203,7 +220,7 @@ def evaluate(
     j = float(np.mean([jaccard(results[i], gts[i]) for i in scored]))
     f = float(np.mean([f_measure(results[i], gts[i]) for i in scored]))
     fps = (len(frames) - 1) / elapsed
-    return {"first": jaccard(first, gts[0]), "J": j, "F": f, "JF": (j + f) / 2, "fps": fps, "step_s": step_s}
+    return {"first": jaccard(first, gts[0]), "J": j, "F": f, "JF": (j + f) / 2, "fps": fps, "step_s": step_s, **clicks}
 
 
 def parse_grid(items: list[str]) -> list[dict[str, str]]:
@@ -356,6 +373,8 @@ def main() -> None:
                     f"{'':16} slowest prompt step {max(steps):.2f} s, median {statistics.median(steps):.2f} s"
                     f" (by sequence, best of {len(runs)})"
                 )
+            if "worse" in rows[names[0]]:
+                print(click_line(rows, names, mode == HAND))
         if len(settings) > 1:
             by = "first" if args.first_only else "JF"
             print(f"\n[{mode}] cross-validated over {len(settings)} settings (chosen by {by} on the other sequences)")
@@ -365,6 +384,21 @@ def main() -> None:
             print(f"[{mode}] one setting, nothing chosen on the data: the all-sequences mean is also held-out")
     if args.save:
         args.save.write_text(json.dumps(saved, indent=1))
+
+
+def click_line(rows: dict[str, dict[str, float]], names: list[str], averaged: bool) -> str:
+    """The mean IoU after each click over the sequences, and the clicks that made a mask worse
+    (with ``averaged``, a sequence's figures are means over its click sequences)."""
+    count = sum(1 for key in rows[names[0]] if key.startswith("iou@"))
+    after = " ".join(f"{np.mean([rows[n][f'iou@{k}'] for n in names]):.3f}" for k in range(1, count + 1))
+    worse = sum(rows[n]["worse"] for n in names)
+    drop = sum(rows[n]["drop"] for n in names)
+    per = " a click sequence" if averaged else ""
+    shown = f"{worse:.1f}" if averaged else f"{worse:g}"
+    return (
+        f"{'':16} mean IoU after 1..{count} clicks: {after}; clicks that made the mask worse: {shown}"
+        f" of {len(names) * (count - 1)} after the first{per}, {drop / max(worse, 1):.3f} lower on average"
+    )
 
 
 def merge_saved(paths: list[Path], by: str) -> None:

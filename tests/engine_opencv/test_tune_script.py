@@ -109,3 +109,35 @@ def test_hand_clicks_land_a_few_pixels_off_inside_the_error_region_they_aim_at_a
     for _ in range(20):
         x, y, positive = hand_click((30.0, 7.0, False), false, truth, rng, 3)
         assert not positive and 5 <= y < 10
+
+
+def test_click_figures_count_the_clicks_that_made_the_mask_worse() -> None:
+    click_figures = tune_script().click_figures
+    # 0.5 -> 0.8 -> 0.7 (worse by 0.1) -> 0.7 (unchanged) -> 0.6 (worse by 0.1)
+    figures = click_figures([0.5, 0.8, 0.7, 0.7, 0.6])
+    assert figures["iou@1"] == 0.5 and figures["iou@5"] == 0.6
+    assert figures["worse"] == 2
+    assert figures["drop"] == pytest.approx(0.2)
+    # A step within 0.001 is not counted; a mode without clicks has no click figures.
+    assert click_figures([0.5, 0.4995, 0.9])["worse"] == 0
+    assert click_figures([]) == {}
+
+
+def test_first_mask_reports_the_iou_after_each_click_up_to_the_most_asked() -> None:
+    script = tune_script()
+    from video_seg_backend.engine.base import ListFrames
+    from video_seg_backend.engine.opencv import OpenCVEngine
+
+    # A dark square on a light frame: one click finds it exactly, the clicker finds no error left
+    # to click, and the IoU after the first click is carried to the fifth.
+    frame = np.full((80, 120, 3), 220, np.uint8)
+    frame[20:60, 30:80] = (30, 60, 200)
+    truth = np.zeros((80, 120), bool)
+    truth[20:60, 30:80] = True
+    engine = OpenCVEngine()
+    session = engine.session("square", ListFrames([frame]), lambda: [])
+    mask, _, ious = script.first_mask(engine, session, truth, "clicks", 5)
+    assert len(ious) == 5
+    assert ious == [pytest.approx(1.0)] * 5
+    assert ious[-1] == pytest.approx(float((mask & truth).sum() / (mask | truth).sum()))
+    engine.forget("square")
