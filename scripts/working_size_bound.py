@@ -4,7 +4,7 @@
     python scripts/working_size_bound.py [--data ../shared/data/vos] [--max-side 400 600] [--every 10] [seq ...]
 
 GrabCut for a click runs on the region of interest around the object scaled so its longer side is
-at most ``segment_max_side`` (400), and its mask is scaled back to the frame (engine/opencv/cut.py:
+at most ``segment_max_side`` (600), and its mask is scaled back to the frame (engine/opencv/cut.py:
 area-averaged down, bilinear up, > 0.5). For every ``--every``-th frame of each sequence this takes
 the true mask itself through that round trip, in the region of interest a click would get (the
 true mask's box and cut.py's margin), and prints its IoU with the truth: what a perfect GrabCut at

@@ -12,8 +12,15 @@ class OpenCVConfig:
     """Tuning flags; each says what it costs."""
 
     # GrabCut for a click runs on the region of interest scaled so its longer side is at most this:
-    # larger is sharper at the boundary, and GrabCut time grows with the pixel count.
-    segment_max_side: int = 400
+    # larger is sharper at the boundary and keeps thinner parts, and GrabCut time grows with the
+    # pixel count. What the size costs at most (the true mask through the same round trip,
+    # scripts/working_size_bound.py, every 10th frame of the 14 DAVIS sequences): IoU 0.981 at
+    # 400, 0.995 at 600, 1.0 at 854. Five simulated clicks, frame-0 IoU on the 14 first frames,
+    # exact / hand-placed clicks (tune_opencv_engine.py --modes clicks,hand-clicks --first-only,
+    # 2026-12-07): 400 px 0.852 / 0.843 with 5 iterations, 0.853 / 0.845 with 2; 600 px 0.857 /
+    # 0.850 with 5, 0.857 / 0.850 with 3, 0.858 / 0.852 with 2; 800 px 0.854 / 0.851 with 2. The
+    # median click takes 0.38 s at 400 px with 5 iterations, 0.33 s at 600 px with 2.
+    segment_max_side: int = 600
     # The same for a box alone (the first step from a box). 600 costs ~2x the time of 400, and
     # since a collapsed box is retried (box_retry_margin_fraction) it is no better (frame-0 IoU on
     # 14 DAVIS first frames: 300 0.65, 400 0.71, 500 0.70, 600 0.70).
@@ -99,8 +106,13 @@ class OpenCVConfig:
     click_still_fraction: float = 0.5
     # The share of a mask that must move on its own before a still part of it is taken away.
     still_min_moving: float = 0.5
-    # GrabCut iterations for a click: each one re-fits the colour models (~linear in time).
-    segment_iterations: int = 5
+    # GrabCut iterations for a click: each one re-fits the colour models (~linear in time); after
+    # two the colour models of a click's region change little (figures at segment_max_side).
+    segment_iterations: int = 2
+    # The same for a box alone (the first step from a box), whose colour models start from the
+    # whole box: frame-0 IoU on the 14 first frames, the exact box / drawn boxes, 5 iterations
+    # 0.809 / 0.771, 2 iterations 0.804 / 0.769 (2026-12-07).
+    box_iterations: int = 5
     # Margin of background around what is known of the object (points, box, mask) that GrabCut
     # sees, as a fraction of the frame's longer side. Larger lets a mask grow further in one click.
     point_region_fraction: float = 0.15

@@ -106,7 +106,8 @@ def grabcut_step(
         ys += [float(rows[0]), float(rows[-1] + 1)]
     x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
     margin = max(config.point_region_fraction * long_side, 0.25 * max(x1 - x0, y1 - y0))
-    if previous is None and box is not None:
+    alone = previous is None and box is not None  # a box alone: its own margin, size and iterations
+    if alone:
         fraction = config.box_margin_fraction if box_margin_fraction is None else box_margin_fraction
         margin = max(8.0, fraction * max(x1 - x0, y1 - y0))
     rx0 = int(max(0, np.floor(x0 - margin)))
@@ -114,7 +115,7 @@ def grabcut_step(
     rx1 = int(min(width, np.ceil(x1 + margin)))
     ry1 = int(min(height, np.ceil(y1 + margin)))
     roi = np.ascontiguousarray(rgb[ry0:ry1, rx0:rx1, ::-1])  # BGR like the rest of OpenCV
-    max_side = config.box_max_side if previous is None and box is not None else config.segment_max_side
+    max_side = config.box_max_side if alone else config.segment_max_side
     scale = min(1.0, max_side / max(roi.shape[:2]))
     if scale < 1.0:
         roi = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -211,9 +212,8 @@ def grabcut_step(
         if point is not last:
             cv2.circle(labels, to_roi(point.x, point.y), stroke, int(_FG if point.positive else _BG), -1)
 
-    found = grabcut(
-        cv2.cvtColor(roi, cv2.COLOR_BGR2LAB) if lab else roi, labels, config.segment_iterations, measure, span
-    )
+    iterations = config.box_iterations if alone else config.segment_iterations
+    found = grabcut(cv2.cvtColor(roi, cv2.COLOR_BGR2LAB) if lab else roi, labels, iterations, measure, span)
 
     def full_size(result: np.ndarray) -> np.ndarray:
         fg = (result == _FG) | (result == _PR_FG)
