@@ -26,36 +26,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune_opencv_engine import find_sequences  # noqa: E402
 
 from video_seg_backend.engine.opencv import OpenCVConfig  # noqa: E402
+from video_seg_backend.engine.opencv.cut import region_of_interest, to_frame  # noqa: E402
 from video_seg_backend.evaluation.metrics import jaccard  # noqa: E402
 
 
-def round_trip(truth: np.ndarray, max_side: int, point_region_fraction: float) -> np.ndarray:
+def round_trip(truth: np.ndarray, max_side: int, config: OpenCVConfig) -> np.ndarray:
     """``truth`` (H, W bool) scaled down and back as cut.py scales a click's mask, in the region of
-    interest around the truth's box."""
-    height, width = truth.shape
+    interest a click around the truth's box gets."""
     ys, xs = np.nonzero(truth)
-    x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-    margin = max(point_region_fraction * max(height, width), 0.25 * max(x1 - x0, y1 - y0))
-    rx0, ry0 = int(max(0, np.floor(x0 - margin))), int(max(0, np.floor(y0 - margin)))
-    rx1, ry1 = int(min(width, np.ceil(x1 + margin))), int(min(height, np.ceil(y1 + margin)))
+    extent = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    region = region_of_interest(extent, truth.shape, config)
+    rx0, ry0, rx1, ry1 = region
     roi = truth[ry0:ry1, rx0:rx1].astype(np.float32)
     scale = min(1.0, max_side / max(roi.shape))
-    out = truth.copy()
     if scale < 1.0:
-        small = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) > 0.5
-        back = cv2.resize(small.astype(np.float32), (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
-        out[ry0:ry1, rx0:rx1] = back > 0.5
-    return out
+        roi = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return to_frame(roi > 0.5, region, truth.shape)
 
 
 def main() -> None:
+    config = OpenCVConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sequences", nargs="*")
     parser.add_argument("--data", type=Path, default=Path("../shared/data/vos"))
-    parser.add_argument("--max-side", type=int, nargs="+", default=[OpenCVConfig().segment_max_side])
+    parser.add_argument("--max-side", type=int, nargs="+", default=[config.segment_max_side])
     parser.add_argument("--every", type=int, default=10, help="every n-th frame of a sequence")
     args = parser.parse_args()
-    fraction = OpenCVConfig().point_region_fraction
     print(f"{'sequence':<16} " + " ".join(f"{side:>7}" for side in args.max_side))
     rows = []
     for name in args.sequences or find_sequences(args.data):
@@ -64,7 +60,7 @@ def main() -> None:
             truth = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) > 0
             if truth.any():
                 for k, side in enumerate(args.max_side):
-                    scores[k].append(jaccard(round_trip(truth, side, fraction), truth))
+                    scores[k].append(jaccard(round_trip(truth, side, config), truth))
         row = [float(np.mean(s)) for s in scores]
         rows.append(row)
         print(f"{name:<16} " + " ".join(f"{v:>7.3f}" for v in row), flush=True)

@@ -18,8 +18,9 @@ class OpenCVConfig:
     # 400, 0.995 at 600, 1.0 at 854. Five simulated clicks, frame-0 IoU on the 14 first frames,
     # exact / hand-placed clicks (tune_opencv_engine.py --modes clicks,hand-clicks --first-only,
     # 2026-12-07): 400 px 0.852 / 0.843 with 5 iterations, 0.853 / 0.845 with 2; 600 px 0.857 /
-    # 0.850 with 5, 0.857 / 0.850 with 3, 0.858 / 0.852 with 2; 800 px 0.854 / 0.851 with 2. The
-    # median click takes 0.38 s at 400 px with 5 iterations, 0.33 s at 600 px with 2.
+    # 0.850 with 5, 0.857 / 0.850 with 3, 0.858 / 0.852 with 2; 800 px 0.854 / 0.851 with 2. Each
+    # sequence's slowest click, median over the 14: 0.37 s at 400 px with 5 iterations and at 600 px
+    # with 2 (the same run; 0.38 / 0.33 s in an earlier one).
     segment_max_side: int = 600
     # The same for a box alone (the first step from a box). 600 costs ~2x the time of 400, and
     # since a collapsed box is retried (box_retry_margin_fraction) it is no better (frame-0 IoU on

@@ -105,15 +105,12 @@ def grabcut_step(
         xs += [float(cols[0]), float(cols[-1] + 1)]
         ys += [float(rows[0]), float(rows[-1] + 1)]
     x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
-    margin = max(config.point_region_fraction * long_side, 0.25 * max(x1 - x0, y1 - y0))
     alone = previous is None and box is not None  # a box alone: its own margin, size and iterations
+    margin = None
     if alone:
         fraction = config.box_margin_fraction if box_margin_fraction is None else box_margin_fraction
         margin = max(8.0, fraction * max(x1 - x0, y1 - y0))
-    rx0 = int(max(0, np.floor(x0 - margin)))
-    ry0 = int(max(0, np.floor(y0 - margin)))
-    rx1 = int(min(width, np.ceil(x1 + margin)))
-    ry1 = int(min(height, np.ceil(y1 + margin)))
+    rx0, ry0, rx1, ry1 = region_of_interest((x0, y0, x1, y1), (height, width), config, margin)
     roi = np.ascontiguousarray(rgb[ry0:ry1, rx0:rx1, ::-1])  # BGR like the rest of OpenCV
     max_side = config.box_max_side if alone else config.segment_max_side
     scale = min(1.0, max_side / max(roi.shape[:2]))
@@ -226,15 +223,43 @@ def grabcut_step(
             min_fraction=None if box is None else 0.15,
             open_holes=[to_roi(p.x, p.y) for p in points if not p.positive],
         )
-        soft = fg.astype(np.float32)
-        if scale < 1.0:
-            soft = cv2.resize(soft, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
-        mask = np.zeros((height, width), bool)
-        mask[ry0:ry1, rx0:rx1] = soft > 0.5
-        return mask
+        return to_frame(fg, (rx0, ry0, rx1, ry1), (height, width))
 
     mask = full_size(found.labels)
     return Cut(mask, found.energy, mask if found.unpinned is found.labels else full_size(found.unpinned))
+
+
+def region_of_interest(
+    extent: tuple[float, float, float, float],
+    shape: tuple[int, int],
+    config: OpenCVConfig,
+    margin: float | None = None,
+) -> tuple[int, int, int, int]:
+    """The frame's rectangle (x0, y0, x1, y1) that GrabCut sees around what is known of the object
+    (``extent``, the same form): a click's margin of background unless ``margin`` is given, cut by
+    the frame of ``shape`` (height, width)."""
+    x0, y0, x1, y1 = extent
+    height, width = shape
+    if margin is None:
+        margin = max(config.point_region_fraction * max(height, width), 0.25 * max(x1 - x0, y1 - y0))
+    return (
+        int(max(0, np.floor(x0 - margin))),
+        int(max(0, np.floor(y0 - margin))),
+        int(min(width, np.ceil(x1 + margin))),
+        int(min(height, np.ceil(y1 + margin))),
+    )
+
+
+def to_frame(fg: np.ndarray, region: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    """A mask found in ``region`` of the frame, at whatever working size, as a mask of the whole
+    frame of ``shape``: scaled back bilinearly and cut at 0.5."""
+    rx0, ry0, rx1, ry1 = region
+    soft = fg.astype(np.float32)
+    if soft.shape != (ry1 - ry0, rx1 - rx0):
+        soft = cv2.resize(soft, (rx1 - rx0, ry1 - ry0), interpolation=cv2.INTER_LINEAR)
+    mask = np.zeros(shape, bool)
+    mask[ry0:ry1, rx0:rx1] = soft > 0.5
+    return mask
 
 
 def _reached_from_outside(bgr: np.ndarray, box: tuple[int, int, int, int], tolerance: int) -> np.ndarray:
